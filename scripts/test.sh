@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test suite, each in the interpreter it targets, then one closing line for all of them:
+#   tests/edge and tests/firmware: edge_agent and the ESP32 firmware logic on Python 3.11 (.venv)
+#   tests/ha: the Home Assistant integration, discovery schemas and the end-to-end test on 3.13 (.venv-ha)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p artifacts
+rm -f artifacts/junit-*.xml
+status=0
+run() {  # run NAME VENV ARGS...
+  local name=$1 venv=$2; shift 2
+  echo "=== $name ($("$venv/bin/python" --version)) ==="
+  "$venv/bin/python" -m pytest --junitxml="artifacts/junit-$name.xml" "$@" || status=1
+}
+run edge .venv tests/edge "$@"
+run firmware .venv tests/firmware "$@"
+run ha .venv-ha tests/ha -p no:cacheprovider \
+  --cov=custom_components.bobby_camera --cov-report=term-missing:skip-covered --cov-fail-under=95 "$@"
+.venv/bin/python scripts/junit_summary.py artifacts/junit-*.xml || status=1
+exit $status
