@@ -41,10 +41,17 @@ make_venv() {  # make_venv DIR PYTHON STAMP-INPUTS... -- PIP-ARGS...
   log "creating $dir with $py ($("$py" --version))"
   rm -rf "$dir"
   "$py" -m venv "$dir"
-  "$dir/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-  "$dir/bin/python" -m pip install -q "$@" 2>&1 | grep -v "^WARNING: Location" || true
-  "$dir/bin/python" -c 'import edge_agent' >/dev/null  # fails loudly if the install did
+  pip_quiet "$dir" --upgrade pip
+  pip_quiet "$dir" "$@"
+  (cd / && "$dir/bin/python" -c "import edge_agent, paho.mqtt, cv2, numpy") || { log "$dir: the install is incomplete"; exit 1; }
   echo "$sum" > "$stamp"
+}
+
+pip_quiet() {  # pip_quiet VENV ARGS...: pip's output only when it fails
+  local dir=$1; shift
+  if ! "$dir/bin/python" -m pip install -q "$@" >"$dir/pip.log" 2>&1; then
+    grep -v "^WARNING: Location" "$dir/pip.log" >&2; log "pip install $* failed"; exit 1
+  fi
 }
 
 ensure_apt

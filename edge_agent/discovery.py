@@ -1,0 +1,173 @@
+"""Home Assistant MQTT discovery for a camera served by a detection service (docs/mqtt.md).
+
+One HA device per camera (`bobby_<cam>`); the same entities whoever does the detection
+(listen_frame for a dumb camera, the camera itself in smart mode), so HA cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from edge_agent import __version__
+from edge_agent.rois import RoiSet
+from edge_agent.topics import OFF, ON, Topics
+
+ORIGIN = {
+    "name": "bobby-edge",
+    "sw_version": __version__,
+    "support_url": "https://github.com/bobby-camera/bobby-camera",
+}
+
+
+def device_id(cam: str) -> str:
+    return f"bobby_{cam}"
+
+
+def config_topic(prefix: str, component: str, cam: str, object_id: str) -> str:
+    return f"{prefix}/{component}/{device_id(cam)}/{object_id}/config"
+
+
+def roi_object_ids(roi_id: str) -> tuple[tuple[str, str], ...]:
+    """The (component, object id) pairs that exist once per ROI."""
+    return (("binary_sensor", f"person_{roi_id}"), ("device_automation", f"person_detected_{roi_id}"))
+
+
+def camera_discovery(
+    topics: Topics,
+    cam: str,
+    name: str | None,
+    roi_set: RoiSet,
+    availability_topics: Iterable[str],
+    *,
+    prefix: str = "homeassistant",
+    model: str = "camera with listen_frame",
+    sw_version: str | None = None,
+) -> dict[str, dict]:
+    """Every discovery config of one camera: {config topic: payload}."""
+    device = {
+        "identifiers": [device_id(cam)],
+        "name": name or cam,
+        "manufacturer": "Bobby Camera",
+        "model": model,
+    }
+    if sw_version:
+        device["sw_version"] = sw_version
+    base = {
+        "device": device,
+        "origin": ORIGIN,
+        "availability": [{"topic": t} for t in availability_topics],
+        "availability_mode": "all",
+    }
+    person_sensor = {"payload_on": ON, "payload_off": OFF, "device_class": "occupancy"}
+    stats = topics.stats(cam)
+
+    def entity(object_id: str, **config) -> dict:
+        return {**base, "unique_id": f"{device_id(cam)}_{object_id}", "object_id": f"{cam}_{object_id}", **config}
+
+    configs: dict[str, dict] = {
+        config_topic(prefix, "binary_sensor", cam, "person"): entity(
+            "person", name="Person", state_topic=topics.person(cam), **person_sensor
+        ),
+        config_topic(prefix, "sensor", cam, "person_count"): entity(
+            "person_count",
+            name="Person count",
+            state_topic=topics.detections(cam),
+            value_template="{{ value_json.persons }}",
+            state_class="measurement",
+            icon="mdi:account-group",
+        ),
+        config_topic(prefix, "switch", cam, "detection"): entity(
+            "detection",
+            name="Detection",
+            command_topic=topics.detection_set(cam),
+            state_topic=topics.detection_state(cam),
+            value_template="{{ value_json.state }}",
+            payload_on=ON,
+            payload_off=OFF,
+            state_on=ON,
+            state_off=OFF,
+            qos=1,
+            icon="mdi:cctv",
+        ),
+        config_topic(prefix, "image", cam, "last_person"): entity(
+            "last_person", name="Last person", image_topic=topics.snapshot(cam), content_type="image/jpeg"
+        ),
+        config_topic(prefix, "sensor", cam, "analysed_fps"): entity(
+            "analysed_fps",
+            name="Analysed frames per second",
+            state_topic=stats,
+            value_template="{{ value_json.analysed_fps }}",
+            unit_of_measurement="fps",
+            state_class="measurement",
+            entity_category="diagnostic",
+            icon="mdi:speedometer",
+        ),
+        config_topic(prefix, "sensor", cam, "inference_ms"): entity(
+            "inference_ms",
+            name="Inference time",
+            state_topic=stats,
+            value_template="{{ value_json.inference_ms }}",
+            unit_of_measurement="ms",
+            device_class="duration",
+            state_class="measurement",
+            entity_category="diagnostic",
+        ),
+        config_topic(prefix, "sensor", cam, "dropped_frames"): entity(
+            "dropped_frames",
+            name="Dropped frames",
+            state_topic=stats,
+            value_template="{{ value_json.dropped }}",
+            state_class="total_increasing",
+            entity_category="diagnostic",
+            icon="mdi:image-off",
+        ),
+        config_topic(prefix, "device_automation", cam, "person_detected"): {
+            "automation_type": "trigger",
+            "topic": topics.person(cam),
+            "payload": ON,
+            "type": "person_detected",
+            "subtype": "camera",
+            "device": device,
+            "origin": ORIGIN,
+        },
+    }
+    for roi in roi_set.rois:
+        configs[config_topic(prefix, "binary_sensor", cam, f"person_{roi.id}")] = entity(
+            f"person_{roi.id}", name=f"Person in {roi.name}", state_topic=topics.person(cam, roi.id), **person_sensor
+        )
+        configs[config_topic(prefix, "device_automation", cam, f"person_detected_{roi.id}")] = {
+            "automation_type": "trigger",
+            "topic": topics.person(cam, roi.id),
+            "payload": ON,
+            "type": "person_detected",
+            "subtype": roi.name,
+            "device": device,
+            "origin": ORIGIN,
+        }
+    return configs
+
+
+def stale_roi_config(topic: str, prefix: str, cam: str, roi_ids: Iterable[str]) -> bool:
+    """True when `topic` is the discovery config of an ROI entity of `cam` not in `roi_ids`."""
+    parts = topic.split("/")
+    if len(parts) != 4 + prefix.count("/") or not topic.startswith(prefix + "/"):
+        return False
+    component, dev, object_id = parts[-4], parts[-3], parts[-2]
+    if dev != device_id(cam):
+        return False
+    for prefix_of in ("person_detected_", "person_"):
+        if object_id.startswith(prefix_of):
+            roi = object_id[len(prefix_of):]
+            if dict(roi_object_ids(roi)).get(component) == object_id:
+                return roi not in set(roi_ids)
+    return False
+
+
+def roi_config_subscriptions(prefix: str, cam: str) -> list[str]:
+    """Where the retained ROI entity configs of `cam` live (to find ones left by an older set)."""
+    return [f"{prefix}/{component}/{device_id(cam)}/+/config" for component in ("binary_sensor", "device_automation")]
+
+
+def encode(payload: dict) -> str:
+    return json.dumps(payload, separators=(",", ":"))
