@@ -1,0 +1,358 @@
+"""Regions of interest and detection settings: the retained ROI set of docs/mqtt.md.
+
+`parse_roi_set` validates a set completely, so that a service can refuse a bad one with a message
+that names the region and the problem, and keep running the set it had.
+
+Unknown keys: inside a region or in `detection` they are refused (a typo such as `treshold`
+would otherwise be silently ignored); at the top level they are ignored, so that a newer Home
+Assistant integration can add keys without older services refusing the whole set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from edge_agent.detection import DetectedObject
+from edge_agent.topics import ROI_ID_RE
+
+
+class RoiError(ValueError):
+    """An ROI set that is not valid; the message names the region (or key) and the problem."""
+
+
+_EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class Roi:
+    id: str
+    name: str
+    points: tuple[tuple[float, float], ...]
+    labels: tuple[str, ...] = ("person",)
+    min_score: float | None = None
+
+    def contains(self, x: float, y: float) -> bool:
+        """Point in polygon by ray casting; a point on an edge counts as inside."""
+        pts = self.points
+        n = len(pts)
+        inside = False
+        for i in range(n):
+            x1, y1 = pts[i]
+            x2, y2 = pts[(i + 1) % n]
+            if _on_segment(x, y, x1, y1, x2, y2):
+                return True
+            # Half-open rule (y1 > y) != (y2 > y) counts a vertex once, not twice.
+            if (y1 > y) != (y2 > y):
+                x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+                if x < x_cross:
+                    inside = not inside
+        return inside
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "points": [[x, y] for x, y in self.points],
+            "labels": list(self.labels),
+        }
+        if self.min_score is not None:
+            out["min_score"] = self.min_score
+        return out
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    labels: tuple[str, ...] = ("person",)
+    threshold: float = 0.5
+    min_area: float = 0.0
+    max_area: float = 1.0
+    frames_needed: int = 2
+    frames_window: int = 3
+    clear_after: float = 10.0
+
+    def to_json(self) -> dict:
+        return {
+            "labels": list(self.labels),
+            "threshold": self.threshold,
+            "min_area": self.min_area,
+            "max_area": self.max_area,
+            "frames_needed": self.frames_needed,
+            "frames_window": self.frames_window,
+            "clear_after": self.clear_after,
+        }
+
+
+@dataclass(frozen=True)
+class RoiSet:
+    version: int = 0
+    rois: tuple[Roi, ...] = ()
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
+
+    @property
+    def roi_ids(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.rois)
+
+    def get(self, roi_id: str) -> Roi | None:
+        return next((r for r in self.rois if r.id == roi_id), None)
+
+    def to_json(self) -> dict:
+        return {
+            "version": self.version,
+            "rois": [r.to_json() for r in self.rois],
+            "detection": self.detection.to_json(),
+        }
+
+
+def rect(id: str, left: float, top: float, right: float, bottom: float, **kw: Any) -> Roi:
+    """A rectangular region (4 points, clockwise from top-left); `name` defaults to the id."""
+    name = kw.pop("name", id)
+    labels = tuple(kw.pop("labels", ("person",)))
+    return Roi(
+        id=id,
+        name=name,
+        points=((left, top), (right, top), (right, bottom), (left, bottom)),
+        labels=labels,
+        **kw,
+    )
+
+
+# --- geometry -----------------------------------------------------------------------------------
+
+
+def _cross(ox: float, oy: float, ax: float, ay: float, bx: float, by: float) -> float:
+    return (ax - ox) * (by - oy) - (ay - oy) * (bx - ox)
+
+
+def _on_segment(px: float, py: float, x1: float, y1: float, x2: float, y2: float) -> bool:
+    if abs(_cross(x1, y1, x2, y2, px, py)) > 1e-9:
+        return False
+    return min(x1, x2) - 1e-9 <= px <= max(x1, x2) + 1e-9 and min(y1, y2) - 1e-9 <= py <= max(y1, y2) + 1e-9
+
+
+def _segments_intersect(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float], d: tuple[float, float]) -> bool:
+    """Closed segments ab and cd share at least one point (touching and collinear overlap count)."""
+    d1 = _cross(*c, *d, *a)
+    d2 = _cross(*c, *d, *b)
+    d3 = _cross(*a, *b, *c)
+    d4 = _cross(*a, *b, *d)
+    if ((d1 > _EPS and d2 < -_EPS) or (d1 < -_EPS and d2 > _EPS)) and (
+        (d3 > _EPS and d4 < -_EPS) or (d3 < -_EPS and d4 > _EPS)
+    ):
+        return True
+    return (
+        _on_segment(*a, *c, *d) or _on_segment(*b, *c, *d) or _on_segment(*c, *a, *b) or _on_segment(*d, *a, *b)
+    )
+
+
+def polygon_area(points: Sequence[tuple[float, float]]) -> float:
+    """Unsigned area (shoelace)."""
+    n = len(points)
+    s = 0.0
+    for i in range(n):
+        x1, y1 = points[i]
+        x2, y2 = points[(i + 1) % n]
+        s += x1 * y2 - x2 * y1
+    return abs(s) / 2.0
+
+
+def _collinear(points: Sequence[tuple[float, float]]) -> bool:
+    ox, oy = points[0]
+    far = max(points, key=lambda p: (p[0] - ox) ** 2 + (p[1] - oy) ** 2)
+    if far == points[0]:
+        return True  # all points equal
+    return all(abs(_cross(ox, oy, *far, *p)) <= 1e-12 for p in points)
+
+
+def _self_intersection(points: Sequence[tuple[float, float]]) -> str | None:
+    """Why the closed polygon is not simple, or None when it is."""
+    n = len(points)
+    edges = [(points[i], points[(i + 1) % n]) for i in range(n)]
+    for i, (a, b) in enumerate(edges):
+        if math.isclose(a[0], b[0], abs_tol=1e-12) and math.isclose(a[1], b[1], abs_tol=1e-12):
+            return f"point {(i + 1) % n} repeats point {i}"
+    for i in range(n):
+        a, b = edges[i]
+        c, d = edges[(i + 1) % n]
+        # Adjacent edges share b == c; they may only meet there, so folding back onto the
+        # previous edge (a spike) is an intersection too.
+        if abs(_cross(*a, *b, *d)) <= 1e-12 and (b[0] - a[0]) * (d[0] - c[0]) + (b[1] - a[1]) * (d[1] - c[1]) < 0:
+            return f"polygon is self-intersecting (edges {i} and {(i + 1) % n} fold back on each other)"
+    for i in range(n):
+        for j in range(i + 2, n):
+            if i == 0 and j == n - 1:  # first and last edge are adjacent
+                continue
+            if _segments_intersect(*edges[i], *edges[j]):
+                return "polygon is self-intersecting"
+    return None
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+_ROI_KEYS = {"id", "name", "points", "labels", "min_score"}
+_DETECTION_KEYS = set(DetectionSettings.__dataclass_fields__)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _number(v: Any, where: str, lo: float, hi: float) -> float:
+    if not _is_number(v) or not lo <= v <= hi:
+        raise RoiError(f"{where}: must be a number from {lo:g} to {hi:g}, got {v!r}")
+    return float(v)
+
+
+def _labels(v: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(v, list) or not v or not all(isinstance(x, str) and x for x in v):
+        raise RoiError(f"{where}: must be a non-empty list of label strings, got {v!r}")
+    return tuple(v)
+
+
+def _parse_roi(raw: Any, index: int) -> Roi:
+    if not isinstance(raw, dict):
+        raise RoiError(f"rois[{index}]: must be an object, got {type(raw).__name__}")
+    rid = raw.get("id")
+    if not isinstance(rid, str) or not ROI_ID_RE.match(rid):
+        raise RoiError(f"rois[{index}]: id must be 1 to 32 characters of a-z 0-9 _ -, got {rid!r}")
+    where = f"roi {rid!r}"
+    unknown = sorted(set(raw) - _ROI_KEYS)
+    if unknown:
+        raise RoiError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_ROI_KEYS))})")
+    name = raw.get("name", rid)
+    if name is None:
+        name = rid
+    if not isinstance(name, str) or not name.strip():
+        raise RoiError(f"{where}: name must be a non-empty string, got {name!r}")
+    pts_raw = raw.get("points")
+    if not isinstance(pts_raw, list):
+        raise RoiError(f"{where}: points must be a list of [x, y] pairs, got {pts_raw!r}")
+    if not 3 <= len(pts_raw) <= 64:
+        raise RoiError(f"{where}: needs 3 to 64 points, got {len(pts_raw)}")
+    points = []
+    for k, p in enumerate(pts_raw):
+        if not isinstance(p, (list, tuple)) or len(p) != 2 or not all(_is_number(c) for c in p):
+            raise RoiError(f"{where}: point {k} must be [x, y] with two numbers, got {p!r}")
+        x, y = float(p[0]), float(p[1])
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            raise RoiError(f"{where}: point {k} {[p[0], p[1]]} is out of range (x and y must be within 0..1)")
+        points.append((x, y))
+    why = None
+    if _collinear(points):
+        why = "polygon has no area (all points on one line)"
+    else:
+        why = _self_intersection(points)
+    if why is None and polygon_area(points) <= 1e-9:
+        why = "polygon has no area"
+    if why:
+        raise RoiError(f"{where}: {why}")
+    labels = _labels(raw["labels"], f"{where}: labels") if "labels" in raw else ("person",)
+    min_score = raw.get("min_score")
+    if min_score is not None:
+        min_score = _number(min_score, f"{where}: min_score", 0.0, 1.0)
+    return Roi(id=rid, name=name, points=tuple(points), labels=labels, min_score=min_score)
+
+
+def _parse_detection(raw: Any) -> DetectionSettings:
+    if raw is None:
+        return DetectionSettings()
+    if not isinstance(raw, dict):
+        raise RoiError(f"detection: must be an object, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - _DETECTION_KEYS)
+    if unknown:
+        raise RoiError(f"detection: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_DETECTION_KEYS))})")
+    d = DetectionSettings()
+    kw: dict[str, Any] = {}
+    if "labels" in raw:
+        kw["labels"] = _labels(raw["labels"], "detection.labels")
+    if "threshold" in raw:
+        kw["threshold"] = _number(raw["threshold"], "detection.threshold", 0.0, 1.0)
+    for key in ("min_area", "max_area"):
+        if key in raw:
+            kw[key] = _number(raw[key], f"detection.{key}", 0.0, 1.0)
+    for key in ("frames_needed", "frames_window"):
+        if key in raw:
+            v = raw[key]
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 30:
+                raise RoiError(f"detection.{key}: must be an integer from 1 to 30, got {v!r}")
+            kw[key] = v
+    if "clear_after" in raw:
+        kw["clear_after"] = _number(raw["clear_after"], "detection.clear_after", 0.0, 3600.0)
+    min_area, max_area = kw.get("min_area", d.min_area), kw.get("max_area", d.max_area)
+    if min_area > max_area:
+        raise RoiError(f"detection: min_area ({min_area:g}) is larger than max_area ({max_area:g})")
+    needed, window = kw.get("frames_needed", d.frames_needed), kw.get("frames_window", d.frames_window)
+    if needed > window:
+        raise RoiError(f"detection: frames_needed ({needed}) is larger than frames_window ({window})")
+    return DetectionSettings(**kw)
+
+
+def parse_roi_set(payload: bytes | str | dict) -> RoiSet:
+    """Validate an ROI set (bytes or str of JSON, or a decoded dict); RoiError says what is wrong."""
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        try:
+            payload = bytes(payload).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise RoiError(f"ROI set is not UTF-8: {err}") from None
+    if isinstance(payload, str):
+        if not payload.strip():
+            raise RoiError("ROI set is empty")
+        try:
+            payload = json.loads(payload)
+        except json.JSONDecodeError as err:
+            raise RoiError(f"ROI set is not valid JSON: {err}") from None
+    if not isinstance(payload, dict):
+        raise RoiError(f"ROI set must be a JSON object, got {type(payload).__name__}")
+    version = payload.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise RoiError(f"version: must be an integer >= 0, got {version!r}")
+    detection = _parse_detection(payload.get("detection"))
+    rois_raw = payload.get("rois", [])
+    if rois_raw is None:
+        rois_raw = []
+    if not isinstance(rois_raw, list):
+        raise RoiError(f"rois: must be a list, got {type(rois_raw).__name__}")
+    rois: list[Roi] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(rois_raw):
+        roi = _parse_roi(raw, index)
+        if roi.id in seen:
+            raise RoiError(f"roi {roi.id!r}: duplicate id")
+        seen.add(roi.id)
+        rois.append(roi)
+    return RoiSet(version=version, rois=tuple(rois), detection=detection)
+
+
+# --- filtering ----------------------------------------------------------------------------------
+
+
+def apply_filters(objects: Sequence[DetectedObject], roi_set: RoiSet) -> list[DetectedObject]:
+    """Objects that pass the camera's filters, each with the ids of the regions it is in.
+
+    An object is in a region when the bottom-centre of its box is inside the polygon, its label
+    is one of the region's labels and its score reaches the region's min_score (default: the
+    camera threshold). When the set has regions, an object in none of them is dropped.
+    """
+    det = roi_set.detection
+    labels = set(det.labels)
+    kept: list[DetectedObject] = []
+    for obj in objects:
+        if obj.label not in labels or obj.score < det.threshold or not det.min_area <= obj.area <= det.max_area:
+            continue
+        if not roi_set.rois:
+            kept.append(obj if not obj.rois else obj.with_rois(()))
+            continue
+        x, y = obj.bottom_centre
+        inside = tuple(
+            roi.id
+            for roi in roi_set.rois
+            if obj.label in roi.labels
+            and obj.score >= (roi.min_score if roi.min_score is not None else det.threshold)
+            and roi.contains(x, y)
+        )
+        if inside:
+            kept.append(obj.with_rois(inside))
+    return kept
