@@ -104,6 +104,7 @@ class ManagedClient:
         self.on_message_cb = on_message
         self.protocol = protocol
         self.connected = threading.Event()
+        self.stopping = False
         self.connect_count = 0
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
@@ -152,7 +153,7 @@ class ManagedClient:
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if self.connected.is_set():
+        if self.connected.is_set() and not self.stopping:
             log.warning("lost the broker (%s); reconnecting with backoff", reason_code)
         self.connected.clear()
 
@@ -200,6 +201,7 @@ class ManagedClient:
 
     def stop(self, final: tuple[str, str] | None = None, timeout: float = 5.0) -> None:
         """Publish `final` (topic, payload; retained, QoS 1) if connected, then disconnect."""
+        self.stopping = True
         if final and self.connected.is_set():
             info = self.client.publish(final[0], final[1], qos=1, retain=True)
             try:

@@ -1,0 +1,1 @@
+"""listen_frame: person detection for dumb cameras, over MQTT, in worker processes."""

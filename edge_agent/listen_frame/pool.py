@@ -1,0 +1,248 @@
+"""Worker processes and the dispatcher that feeds them, latest frame first.
+
+Each camera has one waiting slot: a new frame replaces a waiting one (the replaced frame is
+counted as dropped), so a slow detector never builds a queue and never answers with stale
+frames. Waiting cameras are served in the order they started waiting, so one busy camera cannot
+starve the others. A worker that dies is replaced; the frame it held is counted as lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+
+from edge_agent.listen_frame.worker import Job, Result, WorkerConfig, run_worker
+from edge_agent.rois import RoiSet
+
+log = logging.getLogger(__name__)
+
+# spawn, not fork: the parent runs paho's network thread, and forking a threaded process can
+# copy a held lock into the child.
+CTX = mp.get_context("spawn")
+
+
+class WorkerStartError(RuntimeError):
+    pass
+
+
+@dataclass(slots=True)
+class Frame:
+    cam: str
+    jpeg: bytes
+    received_at: float
+    captured_at: float
+    roi_set: RoiSet
+    want_snapshot: bool = False
+
+
+class Worker:
+    def __init__(self, index: int, config: WorkerConfig) -> None:
+        self.index = index
+        self.config = config
+        self.conn, child = CTX.Pipe(duplex=True)
+        self.process = CTX.Process(
+            target=run_worker, args=(child, config, index), name=f"bobby-worker-{index}", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.job: tuple[int, Frame] | None = None
+        self.info: dict = {}
+        self.ready = False
+        self.gave_up = False
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.conn.poll(timeout):
+            raise WorkerStartError(f"worker {self.index} did not load the model within {timeout:.0f} s")
+        try:
+            kind, payload = self.conn.recv()
+        except EOFError:
+            raise WorkerStartError(f"worker {self.index} died while loading the model") from None
+        if kind != "ready":
+            raise WorkerStartError(f"worker {self.index} could not start: {payload}")
+        self.info = payload
+        self.ready = True
+
+    def stop(self, timeout: float = 2.0) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout)
+        self.conn.close()
+
+
+ResultHandler = Callable[[Frame, Result], None]
+LostHandler = Callable[[Frame, str], None]
+
+
+class Dispatcher:
+    """Owns the workers and the per-camera waiting slots; runs in its own thread."""
+
+    def __init__(
+        self,
+        workers: int,
+        config: WorkerConfig,
+        on_result: ResultHandler,
+        on_lost: LostHandler,
+        start_timeout: float = 60.0,
+    ) -> None:
+        self.config = config
+        self.on_result = on_result
+        self.on_lost = on_lost
+        self.start_timeout = start_timeout
+        self.workers = [Worker(i, config) for i in range(workers)]
+        self._waiting: OrderedDict[str, Frame] = OrderedDict()
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._woken = False
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="bobby-dispatcher", daemon=True)
+        self._job_ids = 0
+        self.dropped = 0
+        self.restarts = 0
+
+    def start(self) -> None:
+        try:
+            for w in self.workers:
+                w.wait_ready(self.start_timeout)
+        except WorkerStartError:
+            for w in self.workers:
+                w.stop(0.5)
+            raise
+        info = self.workers[0].info
+        log.info(
+            "%d worker(s) ready (%s, input %sx%s)",
+            len(self.workers),
+            info.get("backend"),
+            *info.get("input_size", ("?", "?")),
+        )
+        self._thread.start()
+
+    # Called from the MQTT thread.
+    def submit(self, frame: Frame) -> bool:
+        """Queue `frame` as its camera's waiting frame; False when it replaced (dropped) one."""
+        with self._lock:
+            replaced = self._waiting.get(frame.cam)
+            if replaced is not None:
+                self.dropped += 1
+                self._waiting[frame.cam] = frame  # keeps the camera's place in the order
+            else:
+                self._waiting[frame.cam] = frame
+            wake = not self._woken
+            self._woken = True
+        if wake:
+            try:
+                os.write(self._wake_w, b"x")
+            except BlockingIOError:
+                pass
+        return replaced is None
+
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def stop(self) -> None:
+        self._stopping = True
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+        if self._thread.is_alive():
+            self._thread.join(5)
+        for w in self.workers:
+            w.stop()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    # The dispatcher thread.
+    def _next_frame(self) -> Frame | None:
+        with self._lock:
+            if not self._waiting:
+                return None
+            _, frame = self._waiting.popitem(last=False)
+            return frame
+
+    def _assign(self) -> None:
+        for w in self.workers:
+            if w.job is not None or not w.ready:
+                continue
+            frame = self._next_frame()
+            if frame is None:
+                return
+            self._job_ids += 1
+            job = Job(self._job_ids, frame.cam, frame.jpeg, frame.roi_set, frame.want_snapshot)
+            try:
+                w.conn.send(job)
+            except (OSError, ValueError):  # the worker died; its sentinel will say so
+                self.on_lost(frame, "worker_died")
+                continue
+            w.job = (job.job_id, frame)
+
+    def _replace(self, w: Worker) -> None:
+        log.error(
+            "worker %d (pid %s) died with exit code %s; starting a new one", w.index, w.process.pid, w.process.exitcode
+        )
+        if w.job is not None:
+            self.on_lost(w.job[1], "worker_died")
+        w.conn.close()
+        w.process.join(0.1)
+        self.restarts += 1
+        # Not waited for here: the others keep working while it loads; it says "ready" by pipe.
+        self.workers[w.index] = Worker(w.index, self.config)
+
+    def _starting(self, w: Worker) -> None:
+        try:
+            kind, payload = w.conn.recv()
+        except (EOFError, OSError):
+            return  # died while loading: its sentinel brings it back here
+        if kind == "ready":
+            w.ready, w.info = True, payload
+            log.info("worker %d is back (pid %s)", w.index, payload.get("pid"))
+        else:
+            # The model loaded at start-up, so this is rare (memory, a file removed): keep going
+            # with the other workers rather than restart in a tight loop.
+            log.error("worker %d could not start again: %s; continuing without it", w.index, payload)
+            w.gave_up = True
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._assign()
+            busy = {w.conn: w for w in self.workers if w.job is not None}
+            starting = {w.conn: w for w in self.workers if not w.ready and not w.gave_up}
+            sentinels = {w.process.sentinel: w for w in self.workers if not w.gave_up}
+            ready = wait([self._wake_r, *busy, *starting, *sentinels])
+            if self._stopping:
+                return
+            for obj in ready:
+                if obj == self._wake_r:
+                    with self._lock:
+                        os.read(self._wake_r, 64)
+                        self._woken = False
+                elif obj in starting:
+                    self._starting(starting[obj])
+                elif obj in busy:
+                    w = busy[obj]
+                    try:
+                        result: Result = w.conn.recv()
+                    except (EOFError, OSError):
+                        continue  # died mid-frame: handled through its sentinel
+                    frame = w.job[1] if w.job else None
+                    w.job = None
+                    if frame is not None:
+                        try:
+                            self.on_result(frame, result)
+                        except Exception:
+                            log.exception("handling a result of %s failed", frame.cam)
+            for sentinel, w in sentinels.items():
+                if (sentinel in ready or not w.process.is_alive()) and not self._stopping:
+                    self._replace(w)

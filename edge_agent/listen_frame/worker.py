@@ -1,0 +1,107 @@
+"""The detector worker process: loads the model once, then decodes, detects and filters frames.
+
+It talks to the dispatcher over one duplex pipe. Everything that costs CPU per frame (JPEG
+decoding, inference, filtering, drawing a snapshot) happens here, outside the MQTT process, so
+that Python's GIL never makes the MQTT loop wait for a detector.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+from edge_agent.detection import DetectedObject
+from edge_agent.rois import RoiSet
+
+
+@dataclass(slots=True)
+class Job:
+    job_id: int
+    cam: str
+    jpeg: bytes
+    roi_set: RoiSet
+    want_snapshot: bool
+
+
+@dataclass(slots=True)
+class Result:
+    job_id: int
+    cam: str
+    objects: list[DetectedObject] = field(default_factory=list)
+    size: tuple[int, int] = (0, 0)
+    inference_ms: float = 0.0
+    decode_ms: float = 0.0
+    snapshot: bytes | None = None
+    error: str | None = None  # "decode" when the frame was not a usable JPEG
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    model_path: str
+    labels_path: str | None = None
+    threads: int = 1
+    snapshot_quality: int = 80
+
+
+def snapshot_jpeg(jpeg: bytes, objects: list[DetectedObject], roi_set: RoiSet, quality: int) -> bytes:
+    from edge_agent import imaging
+
+    rgb, _ = imaging.decode_jpeg(jpeg)
+    drawn = imaging.draw_detections(rgb, objects, [list(r.points) for r in roi_set.rois])
+    return imaging.encode_jpeg(drawn, quality)
+
+
+def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
+    """Process entry point. First message out: ("ready", info) or ("fatal", message)."""
+    # The parent decides when workers stop; a Ctrl-C in the terminal must not kill them mid-frame.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    log = logging.getLogger(f"edge_agent.listen_frame.worker{index}")
+    try:
+        from edge_agent import imaging
+        from edge_agent.detector import Detector
+        from edge_agent.rois import apply_filters
+
+        detector = Detector(config.model_path, labels=config.labels_path, threads=config.threads)
+    except Exception as err:  # reported to the parent, which stops with a clear message
+        conn.send(("fatal", f"{type(err).__name__}: {err}"))
+        return
+    conn.send(("ready", {"pid": os.getpid(), "backend": detector.backend, "input_size": detector.input_size}))
+    target = detector.input_size
+    while True:
+        try:
+            job: Job | None = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            rgb, size = imaging.decode_jpeg(job.jpeg, target)
+        except imaging.ImageDecodeError as err:
+            conn.send(Result(job.job_id, job.cam, error="decode", detail=str(err)))
+            continue
+        t1 = time.perf_counter()
+        objects = apply_filters(detector.detect(rgb), job.roi_set)
+        t2 = time.perf_counter()
+        snapshot = None
+        if job.want_snapshot and any(o.label == "person" for o in objects):
+            try:
+                snapshot = snapshot_jpeg(job.jpeg, objects, job.roi_set, config.snapshot_quality)
+            except Exception:  # a snapshot is a nicety: never lose the detections for it
+                log.exception("could not draw the snapshot for %s", job.cam)
+        conn.send(
+            Result(
+                job.job_id,
+                job.cam,
+                objects=objects,
+                size=size,
+                inference_ms=(t2 - t1) * 1000.0,
+                decode_ms=(t1 - t0) * 1000.0,
+                snapshot=snapshot,
+            )
+        )
