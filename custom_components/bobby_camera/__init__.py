@@ -1,0 +1,45 @@
+"""The Bobby Camera integration: what MQTT discovery cannot do for a Bobby camera.
+
+listen_frame and the smart cameras publish the person sensors, switches and images themselves
+through HA's MQTT discovery; this integration adds, on the same device, the ROI editor, the live
+camera and the health of the detection service.
+"""
+
+from __future__ import annotations
+
+from homeassistant.components import mqtt
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from .const import DOMAIN
+from .runtime import BobbyConfigEntry, BobbyRuntimeData
+from .services import async_setup_services
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.CAMERA]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions (once, not per entry: quality rule action-setup)."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> bool:
+    """Set up one camera."""
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
+    runtime = BobbyRuntimeData(hass, entry)
+    entry.runtime_data = runtime
+    entry.async_on_unload(runtime.async_stop)
+    await runtime.async_start()
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> bool:
+    """Unload a camera; runtime.async_stop runs through entry.async_on_unload."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,73 @@
+"""Diagnostics: the entry, its ROI set and what the camera and its service last said."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_TOKEN
+from .runtime import BobbyConfigEntry
+
+TO_REDACT = {CONF_TOKEN, "password", "username", "credentials", "api_key", "secret"}
+SECRET_QUERY_KEYS = {"token", "access_token", "password", "pass", "key", "api_key", "auth", "secret"}
+
+
+def redact_url(url: Any) -> Any:
+    """A URL without its user info and secret query values."""
+    if not isinstance(url, str) or "://" not in url:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    query = urlencode(
+        [
+            (k, REDACTED if k.lower() in SECRET_QUERY_KEYS else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="*",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _redact(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _redact(v) for k, v in async_redact_data(data, TO_REDACT).items()}
+    if isinstance(data, list):
+        return [_redact(v) for v in data]
+    return redact_url(data)
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: BobbyConfigEntry
+) -> dict[str, Any]:
+    """Everything needed to see why a camera or its ROI set does not behave."""
+    runtime = entry.runtime_data
+    return _redact(
+        {
+            "entry": {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "mode": runtime.mode,
+            "announce": runtime.announce,
+            "camera_online": runtime.camera_online,
+            "services": runtime.services,
+            "stats": runtime.stats,
+            "rois_on_broker": runtime.retained_set,
+            "last_ack": runtime.last_ack,
+            "detection_state": runtime.detection_state,
+            "pending_ack_version": runtime.pending_ack[0] if runtime.pending_ack else None,
+            "pending_command": runtime.pending_command[0] if runtime.pending_command else None,
+            "health": {
+                "healthy": runtime.healthy,
+                "problem": runtime.problem,
+                "service": runtime.service_name,
+                "service_online": runtime.service_online,
+            },
+        }
+    )

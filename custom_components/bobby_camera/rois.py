@@ -1,0 +1,272 @@
+"""The ROI set: validation and the payload of docs/mqtt.md ("ROI set").
+
+Self-contained on purpose (HACS installs only this folder): it re-implements the few checks
+listen_frame makes, so that a bad set is refused here, with a translated error, before it is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+import math
+import re
+from typing import Any
+
+from homeassistant.util import slugify
+
+from .const import (
+    DEFAULT_LABELS,
+    DETECTION_DEFAULTS,
+    MAX_POINTS,
+    MIN_POINTS,
+    OPT_DETECTION,
+    OPT_ROIS,
+    OPT_VERSION,
+    ROI_ID_RE,
+)
+
+type Point = tuple[float, float]
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
+_PAIR_RE = re.compile(rf"\(?\s*({_NUMBER})\s*[, ]\s*({_NUMBER})\s*\)?")
+_EPS = 1e-12
+
+
+class RoiError(ValueError):
+    """A ROI set that cannot be sent; `key` is a translation key (config/options errors, exceptions)."""
+
+    def __init__(self, key: str, **placeholders: str) -> None:
+        """Keep the translation key and its placeholders."""
+        super().__init__(key, placeholders)
+        self.key = key
+        self.placeholders = {"region": "", **placeholders}
+
+    def __str__(self) -> str:
+        """English fallback text, for logs."""
+        region = self.placeholders.get("region")
+        where = f"region '{region}': " if region else ""
+        return f"{where}{self.key.replace('_', ' ')}"
+
+
+def roi_id(name: str) -> str:
+    """The ROI id for a region name: a slug of 1 to 32 characters of `a-z 0-9 _ -`."""
+    slug = slugify(name.strip(), separator="_")[:32].strip("_")
+    if not ROI_ID_RE.match(slug):
+        raise RoiError("invalid_name", region=name)
+    return slug
+
+
+def parse_points(text: str) -> list[Point]:
+    """Points in percent written as `x,y` pairs: `10,40; 60,40; 60,100` (also one pair per line)."""
+    pairs = [p for p in re.split(r"[;\n]+|\)\s*,?\s*\(", text) if p.strip()]
+    points: list[Point] = []
+    for pair in pairs:
+        match = _PAIR_RE.fullmatch(pair.strip().strip("()"))
+        if not match:
+            raise RoiError("invalid_points")
+        points.append((float(match.group(1)), float(match.group(2))))
+    return points
+
+
+def format_points(points: Iterable[Sequence[float]]) -> str:
+    """Normalised points back to the percent text that parse_points reads."""
+    return "; ".join(f"{_pct(x)},{_pct(y)}" for x, y in points)
+
+
+def _pct(value: float) -> str:
+    return f"{round(value * 100, 2):g}"
+
+
+def rectangle(left: float, top: float, right: float, bottom: float) -> list[list[float]]:
+    """A rectangle given in percent as the four normalised corners, clockwise from top-left."""
+    for value in (left, top, right, bottom):
+        if not 0 <= value <= 100:
+            raise RoiError("point_out_of_range")
+    if left >= right or top >= bottom:
+        raise RoiError("invalid_rectangle")
+    x0, y0, x1, y1 = (round(v / 100, 6) for v in (left, top, right, bottom))
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+
+
+def as_rectangle(points: Sequence[Sequence[float]]) -> tuple[float, float, float, float] | None:
+    """(left, top, right, bottom) in percent when the points are an axis-aligned rectangle."""
+    if len(points) != 4:
+        return None
+    xs = sorted({round(p[0], 6) for p in points})
+    ys = sorted({round(p[1], 6) for p in points})
+    if len(xs) != 2 or len(ys) != 2:
+        return None
+    corners = {(round(p[0], 6), round(p[1], 6)) for p in points}
+    if corners != {(x, y) for x in xs for y in ys}:
+        return None
+    # The corners must go round the rectangle, not across it.
+    if check_polygon(points, "") is not None:
+        return None
+    return (xs[0] * 100, ys[0] * 100, xs[1] * 100, ys[1] * 100)
+
+
+def percent_points(points: Sequence[Point]) -> list[list[float]]:
+    """Points in percent to normalised points, checked to be in range."""
+    for x, y in points:
+        if not (0 <= x <= 100 and 0 <= y <= 100):
+            raise RoiError("point_out_of_range")
+    return [[round(x / 100, 6), round(y / 100, 6)] for x, y in points]
+
+
+def _cross(o: Sequence[float], a: Sequence[float], b: Sequence[float]) -> float:
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def _on_segment(p: Sequence[float], q: Sequence[float], r: Sequence[float]) -> bool:
+    """Whether r, collinear with p-q, lies on the segment p-q."""
+    return (
+        min(p[0], q[0]) - _EPS <= r[0] <= max(p[0], q[0]) + _EPS
+        and min(p[1], q[1]) - _EPS <= r[1] <= max(p[1], q[1]) + _EPS
+    )
+
+
+def _segments_touch(
+    a: Sequence[float], b: Sequence[float], c: Sequence[float], d: Sequence[float]
+) -> bool:
+    d1, d2 = _cross(c, d, a), _cross(c, d, b)
+    d3, d4 = _cross(a, b, c), _cross(a, b, d)
+    if ((d1 > _EPS and d2 < -_EPS) or (d1 < -_EPS and d2 > _EPS)) and (
+        (d3 > _EPS and d4 < -_EPS) or (d3 < -_EPS and d4 > _EPS)
+    ):
+        return True
+    return (
+        (abs(d1) <= _EPS and _on_segment(c, d, a))
+        or (abs(d2) <= _EPS and _on_segment(c, d, b))
+        or (abs(d3) <= _EPS and _on_segment(a, b, c))
+        or (abs(d4) <= _EPS and _on_segment(a, b, d))
+    )
+
+
+def check_polygon(points: Sequence[Sequence[float]], region: str) -> RoiError | None:
+    """The first reason why normalised points are not a simple polygon, or None."""
+    if len(points) < MIN_POINTS:
+        return RoiError("too_few_points", region=region)
+    if len(points) > MAX_POINTS:
+        return RoiError("too_many_points", region=region)
+    for point in points:
+        if len(point) != 2 or not all(
+            isinstance(v, (int, float)) and math.isfinite(v) for v in point
+        ):
+            return RoiError("invalid_points", region=region)
+        if not (0 <= point[0] <= 1 and 0 <= point[1] <= 1):
+            return RoiError("point_out_of_range", region=region)
+    area = sum(
+        points[i][0] * points[(i + 1) % len(points)][1]
+        - points[(i + 1) % len(points)][0] * points[i][1]
+        for i in range(len(points))
+    )
+    if abs(area) <= _EPS:
+        return RoiError("degenerate_polygon", region=region)
+    n = len(points)
+    edges = [(points[i], points[(i + 1) % n]) for i in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = edges[i]
+            c, d = edges[j]
+            if j == i + 1 or (i == 0 and j == n - 1):
+                # Neighbours share a corner; they cross only by folding back over each other.
+                shared, p, q = (b, a, d) if j == i + 1 else (a, b, c)
+                if abs(_cross(shared, p, q)) <= _EPS and (
+                    (p[0] - shared[0]) * (q[0] - shared[0]) + (p[1] - shared[1]) * (q[1] - shared[1])
+                    > 0
+                ):
+                    return RoiError("self_intersecting", region=region)
+                continue
+            if _segments_touch(a, b, c, d):
+                return RoiError("self_intersecting", region=region)
+    return None
+
+
+def _score(value: Any, key: str, region: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise RoiError(key, region=region)
+    return float(value)
+
+
+def normalise_roi(roi: Mapping[str, Any]) -> dict[str, Any]:
+    """One region as it is published; raises RoiError."""
+    name = str(roi.get("name") or roi.get("id") or "").strip()
+    if not name:
+        raise RoiError("invalid_name", region="")
+    rid = roi_id(name) if "id" not in roi else str(roi["id"])
+    if not ROI_ID_RE.match(rid):
+        raise RoiError("invalid_name", region=name)
+    points = [list(p) if isinstance(p, (list, tuple)) else p for p in roi.get("points") or []]
+    if error := check_polygon(points, name):
+        raise error
+    labels = roi.get("labels") or list(DEFAULT_LABELS)
+    if isinstance(labels, str) or not all(isinstance(x, str) and x.strip() for x in labels):
+        raise RoiError("invalid_labels", region=name)
+    out: dict[str, Any] = {
+        "id": rid,
+        "name": name,
+        "points": [[float(x), float(y)] for x, y in points],
+        "labels": sorted({x.strip() for x in labels}),
+    }
+    if roi.get("min_score") is not None:
+        out["min_score"] = _score(roi["min_score"], "invalid_min_score", name)
+    return out
+
+
+def normalise_detection(detection: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The detection settings with defaults filled in; raises RoiError."""
+    merged = {**DETECTION_DEFAULTS, **(detection or {})}
+    unknown = set(merged) - set(DETECTION_DEFAULTS)
+    if unknown:
+        raise RoiError("invalid_detection")
+    labels = merged["labels"]
+    if isinstance(labels, str) or not labels or not all(isinstance(x, str) for x in labels):
+        raise RoiError("invalid_labels")
+    out = {
+        "labels": sorted(set(labels)),
+        "threshold": _score(merged["threshold"], "invalid_threshold", ""),
+        "min_area": _score(merged["min_area"], "invalid_area", ""),
+        "max_area": _score(merged["max_area"], "invalid_area", ""),
+        "frames_needed": merged["frames_needed"],
+        "frames_window": merged["frames_window"],
+        "clear_after": merged["clear_after"],
+    }
+    if out["min_area"] >= out["max_area"]:
+        raise RoiError("invalid_area")
+    needed, window = out["frames_needed"], out["frames_window"]
+    if (
+        not all(isinstance(v, int) and not isinstance(v, bool) for v in (needed, window))
+        or not 1 <= needed <= window <= 100
+    ):
+        raise RoiError("invalid_frames")
+    clear = out["clear_after"]
+    if isinstance(clear, bool) or not isinstance(clear, (int, float)) or not 0 <= clear <= 86400:
+        raise RoiError("invalid_clear_after")
+    out["clear_after"] = float(clear)
+    return out
+
+
+def normalise_rois(rois: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every region checked, ids unique; raises RoiError."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for roi in rois:
+        item = normalise_roi(roi)
+        if item["id"] in seen:
+            raise RoiError("duplicate_name", region=item["name"])
+        seen.add(item["id"])
+        out.append(item)
+    return out
+
+
+def build_payload(version: int, rois: list[dict[str, Any]], detection: dict[str, Any]) -> dict[str, Any]:
+    """The retained message on `<base>/<cam>/rois`."""
+    return {"version": version, "rois": rois, "detection": detection}
+
+
+def stored_set(options: Mapping[str, Any]) -> tuple[int, list[dict[str, Any]], dict[str, Any]]:
+    """(version, rois, detection) as stored in a config entry's options."""
+    return (
+        int(options.get(OPT_VERSION, 0)),
+        list(options.get(OPT_ROIS, [])),
+        {**DETECTION_DEFAULTS, **options.get(OPT_DETECTION, {})},
+    )

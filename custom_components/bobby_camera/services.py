@@ -1,0 +1,83 @@
+"""The `bobby_camera.set_rois` action: the ROI editor's save, for automations and scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+
+from .const import DOMAIN, OPT_DETECTION, SERVICE_SET_ROIS
+from .rois import RoiError
+
+ATTR_ROIS = "rois"
+ATTR_DETECTION = "detection"
+
+SET_ROIS_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
+        vol.Required(ATTR_ROIS): vol.All(cv.ensure_list, [dict]),
+        vol.Optional(ATTR_DETECTION): dict,
+    }
+)
+
+
+def _entry_for_device(hass: HomeAssistant, device_id: str) -> Any:
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="device_not_found",
+            translation_placeholders={"device_id": device_id},
+        )
+    for entry_id in device.config_entries:
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN:
+            continue
+        if entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_loaded",
+                translation_placeholders={"camera": entry.title},
+            )
+        return entry
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="device_not_found",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+async def _async_set_rois(call: ServiceCall) -> ServiceResponse:
+    entries = [_entry_for_device(call.hass, d) for d in call.data[ATTR_DEVICE_ID]]
+    versions: dict[str, int] = {}
+    for entry in entries:
+        runtime = entry.runtime_data
+        # Detection settings not given keep their stored values; the regions are replaced whole.
+        detection = {**entry.options.get(OPT_DETECTION, {}), **call.data.get(ATTR_DETECTION, {})}
+        try:
+            versions[runtime.camera_id] = await runtime.async_save_set(call.data[ATTR_ROIS], detection)
+        except RoiError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=err.key,
+                translation_placeholders=err.placeholders,
+            ) from err
+    return {"versions": versions} if call.return_response else None
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (from async_setup: they exist even when no entry is loaded)."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_ROIS,
+        _async_set_rois,
+        schema=SET_ROIS_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
