@@ -1,0 +1,381 @@
+"""`bobby-edge addon`: the Home Assistant add-on's entry point (addon/ holds the add-on itself).
+
+The add-on is a thin wrapper: this module reads the options the Supervisor wrote to
+`/data/options.json`, asks the Supervisor which broker the MQTT service (the Mosquitto add-on)
+offers, turns both into a `listen-frame` command line and runs it in this process. All the
+mapping lives here, in plain functions, so that tests can check it without Docker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import posixpath
+import re
+import shlex
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import voluptuous as vol
+
+from edge_agent.model import MODEL_ENV, MODEL_FILE
+from edge_agent.settings import humanize
+from edge_agent.topics import DEFAULT_BASE, DEFAULT_DISCOVERY_PREFIX
+
+log = logging.getLogger(__name__)
+
+SLUG = "bobby_listen_frame"
+DEFAULT_OPTIONS_PATH = Path("/data/options.json")
+DEFAULT_SUPERVISOR_URL = "http://supervisor"
+TOKEN_ENV = "SUPERVISOR_TOKEN"
+# Where the Dockerfile downloads the model (`bobby-edge model download --dest /opt/bobby/models`);
+# the image also exports it as $BOBBY_MODEL.
+DEFAULT_MODEL_PATH = f"/opt/bobby/models/{MODEL_FILE}"
+# Folders config.yaml maps into the container (share and the add-on's own config folder).
+MODEL_ROOTS = ("/share", "/config")
+# One add-on per Home Assistant: a fixed id keeps the retained availability topic stable.
+INSTANCE = "ha-addon"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+REDACTED = "***"
+
+
+class AddonError(RuntimeError):
+    """A problem the user can fix; the message says what and how."""
+
+
+# --- options ---------------------------------------------------------------------------------
+
+
+def _integer(low: int, high: int):
+    def check(value: Any) -> int:
+        # bool is an int in Python; the Supervisor writes real integers.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise vol.Invalid(f"expected an integer from {low} to {high}, got {value!r}")
+        if not low <= value <= high:
+            raise vol.Invalid(f"expected an integer from {low} to {high}, got {value}")
+        return value
+
+    return check
+
+
+def _number(low: float, high: float):
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise vol.Invalid(f"expected a number from {low} to {high}, got {value!r}")
+        if not low <= value <= high:
+            raise vol.Invalid(f"expected a number from {low} to {high}, got {value}")
+        return float(value)
+
+    return check
+
+
+def _base_topic(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise vol.Invalid(f"expected a non-empty MQTT topic prefix such as 'bobby', got {value!r}")
+    levels = value.split("/")
+    if any(not level for level in levels) or re.search(r"[+#\s\x00]", value) or value.startswith("$"):
+        raise vol.Invalid(
+            f"expected topic levels separated by '/', without '+', '#', spaces, empty levels "
+            f"or a leading '$', got {value!r}"
+        )
+    return value
+
+
+def _model(value: Any) -> str:
+    """'' (the bundled model) or a .tflite file under /share or /config."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise vol.Invalid(f"expected a path such as /share/bobby/model.tflite, got {value!r}")
+    path = posixpath.normpath(value)
+    if not any(path.startswith(root + "/") for root in MODEL_ROOTS):
+        raise vol.Invalid(
+            f"expected empty (the bundled model) or an absolute path under /share or /config, got {value!r}"
+        )
+    if not path.endswith(".tflite"):
+        raise vol.Invalid(f"expected a .tflite file, got {value!r}")
+    return path
+
+
+def _share_group(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+        raise vol.Invalid(f"expected 1 to 64 characters of A-Z a-z 0-9 _ -, got {value!r}")
+    return value
+
+
+def _log_level(value: Any) -> str:
+    if value not in LOG_LEVELS:
+        raise vol.Invalid(f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return value
+
+
+# The add-on's options; addon/config.yaml declares the same keys, defaults and ranges (a test
+# compares them), the Supervisor validates with that copy before it writes options.json.
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Optional("workers", default=0): _integer(0, 16),
+        vol.Optional("threshold", default=0.5): _number(0.05, 0.99),
+        vol.Optional("base_topic", default=DEFAULT_BASE): _base_topic,
+        vol.Optional("model", default=""): _model,
+        vol.Optional("log_level", default="info"): _log_level,
+        vol.Optional("share_group", default=None): _share_group,
+        vol.Optional("max_payload_kb", default=2048): _integer(64, 16384),
+        vol.Optional("stats_interval", default=10): _integer(1, 3600),
+    },
+    # An option left over from an older add-on version must not stop the add-on.
+    extra=vol.REMOVE_EXTRA,
+)
+
+
+@dataclass(frozen=True)
+class AddonOptions:
+    workers: int = 0
+    threshold: float = 0.5
+    base_topic: str = DEFAULT_BASE
+    model: str = ""
+    log_level: str = "info"
+    share_group: str | None = None
+    max_payload_kb: int = 2048
+    stats_interval: int = 10
+
+
+def parse_options(data: Any, source: str = "options") -> AddonOptions:
+    if not isinstance(data, dict):
+        raise AddonError(f"{source}: expected a JSON object of option names to values")
+    unknown = sorted(set(data) - {str(k) for k in OPTIONS_SCHEMA.schema})
+    if unknown:
+        log.warning("%s: ignoring unknown option(s) %s", source, ", ".join(unknown))
+    try:
+        return AddonOptions(**OPTIONS_SCHEMA(data))
+    except vol.Invalid as err:
+        raise AddonError(humanize(err, source)) from None
+
+
+def load_options(path: Path | str) -> AddonOptions:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise AddonError(
+            f"{path} does not exist: the Supervisor writes it when the add-on starts "
+            "(outside Home Assistant, pass --options FILE)"
+        ) from None
+    except OSError as err:
+        raise AddonError(f"cannot read {path}: {err}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise AddonError(f"{path} is not valid JSON: {err}") from None
+    return parse_options(data, str(path))
+
+
+# --- the Supervisor's MQTT service --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MqttService:
+    host: str
+    port: int
+    ssl: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    protocol: str = "3.1.1"
+
+
+# What the Supervisor answers (its SCHEMA_SERVICE_MQTT); unknown keys are a newer Supervisor's.
+MQTT_SERVICE_SCHEMA = vol.Schema(
+    {
+        vol.Required("host"): vol.All(str, vol.Length(min=1)),
+        vol.Required("port"): vol.All(vol.Coerce(int), vol.Range(min=1, max=65535)),
+        vol.Optional("ssl", default=False): vol.Boolean(),
+        vol.Optional("username", default=None): vol.Any(None, str),
+        vol.Optional("password", default=None): vol.Any(None, str),
+        vol.Optional("protocol", default="3.1.1"): str,
+    },
+    extra=vol.REMOVE_EXTRA,
+)
+
+NO_MQTT_HINT = (
+    "install and start the Mosquitto broker add-on (Settings > Add-ons > Add-on store > Mosquitto broker), "
+    "then restart this add-on"
+)
+
+
+def _supervisor_message(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("message") or "").strip()
+    except (ValueError, AttributeError):
+        return body.decode("utf-8", "replace").strip()[:200]
+
+
+def fetch_mqtt_service(url: str, token: str, timeout: float = 10.0) -> MqttService:
+    """GET {url}/services/mqtt with the add-on's token; the broker the Supervisor offers."""
+    endpoint = url.rstrip("/") + "/services/mqtt"
+    request = urllib.request.Request(endpoint, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read()
+    except urllib.error.HTTPError as err:
+        message = _supervisor_message(err.read())
+        detail = f" ({message})" if message else ""
+        if err.code in (400, 404):
+            # 400 "Service not enabled": no add-on provides MQTT (yet).
+            raise AddonError(f"the Supervisor has no MQTT service{detail}: {NO_MQTT_HINT}") from None
+        if err.code in (401, 403):
+            raise AddonError(
+                f"the Supervisor refused access to the MQTT service (HTTP {err.code}){detail}: "
+                "the add-on's config.yaml must declare `services: [mqtt:need]`"
+            ) from None
+        raise AddonError(f"the Supervisor answered HTTP {err.code} for {endpoint}{detail}") from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise AddonError(f"cannot reach the Supervisor at {endpoint}: {reason}") from None
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        raise AddonError(f"the Supervisor's answer from {endpoint} is not JSON") from None
+    if not isinstance(answer, dict) or answer.get("result") != "ok":
+        message = answer.get("message") if isinstance(answer, dict) else None
+        raise AddonError(f"the Supervisor did not give the MQTT service ({message or 'no message'}): {NO_MQTT_HINT}")
+    data = answer.get("data")
+    if not isinstance(data, dict) or not data:
+        raise AddonError(f"the Supervisor gave an empty MQTT service: {NO_MQTT_HINT}")
+    try:
+        return MqttService(**MQTT_SERVICE_SCHEMA(data))
+    except vol.Invalid as err:
+        raise AddonError(humanize(err, "MQTT service from the Supervisor")) from None
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def broker_url(service: MqttService) -> str:
+    """mqtt[s]://user:password@host:port with the credentials percent-encoded."""
+    scheme = "mqtts" if service.ssl else "mqtt"
+    credentials = ""
+    if service.username:
+        credentials = quote(service.username, safe="")
+        if service.password:
+            credentials += ":" + quote(service.password, safe="")
+        credentials += "@"
+    host = f"[{service.host}]" if ":" in service.host else service.host
+    return f"{scheme}://{credentials}{host}:{service.port}"
+
+
+def bundled_model() -> str:
+    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL_PATH
+
+
+def build_command(options: AddonOptions, service: MqttService, *, model: str | None = None) -> list[str]:
+    """The `bobby-edge` argv (without the program name) that runs listen_frame.
+
+    `model` overrides the bundled model's path (default: $BOBBY_MODEL, else the image's path);
+    it is used only when the `model` option is empty.
+    """
+    argv = [
+        "--log-level", options.log_level,
+        "listen-frame",
+        "--broker", broker_url(service),
+        "--base-topic", options.base_topic,
+        "--workers", str(options.workers),
+        "--threshold", str(options.threshold),
+        "--model", options.model or model or bundled_model(),
+    ]  # fmt: skip
+    if options.share_group:
+        argv += ["--share-group", options.share_group]
+    argv += [
+        "--instance", INSTANCE,
+        "--discovery-prefix", DEFAULT_DISCOVERY_PREFIX,
+        "--max-payload", str(options.max_payload_kb * 1024),
+        "--stats-interval", str(options.stats_interval),
+    ]  # fmt: skip
+    return argv
+
+
+def redact(argv: list[str], service: MqttService) -> list[str]:
+    """The argv with the broker password replaced by ***, for logs and --dry-run."""
+    if not service.password:
+        return list(argv)
+    secret = broker_url(service)
+    shown = broker_url(MqttService(**{**asdict(service), "password": REDACTED}))
+    return [shown if arg == secret else arg for arg in argv]
+
+
+def describe(options: AddonOptions, service: MqttService, argv: list[str]) -> dict[str, Any]:
+    """The resolved configuration, without the password, as --dry-run prints it."""
+    public = {k: v for k, v in asdict(service).items() if k != "password"}
+    public["password_set"] = bool(service.password)
+    return {
+        "options": asdict(options),
+        "mqtt_service": public,
+        "broker": redact([broker_url(service)], service)[0],
+        "model": argv[argv.index("--model") + 1],
+        "instance": INSTANCE,
+        "argv": redact(argv, service),
+    }
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "addon",
+        help="run listen_frame as the Home Assistant add-on (reads /data/options.json and the Supervisor's MQTT service)",
+    )
+    parser.add_argument(
+        "--options", type=Path, default=DEFAULT_OPTIONS_PATH, help=f"add-on options (default {DEFAULT_OPTIONS_PATH})"
+    )
+    parser.add_argument(
+        "--supervisor-url", default=DEFAULT_SUPERVISOR_URL, help=f"Supervisor API (default {DEFAULT_SUPERVISOR_URL})"
+    )
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the Supervisor (default 10)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the listen-frame command (password hidden) and the config, then exit"
+    )
+    parser.set_defaults(func=run)
+
+
+def prepare(args: argparse.Namespace) -> tuple[AddonOptions, MqttService, list[str]]:
+    options = load_options(args.options)
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        raise AddonError(
+            f"${TOKEN_ENV} is not set: the Supervisor gives it to the add-on; outside Home Assistant "
+            "run `bobby-edge listen-frame` directly"
+        )
+    service = fetch_mqtt_service(args.supervisor_url, token, args.timeout)
+    return options, service, build_command(options, service)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        options, service, argv = prepare(args)
+        model = argv[argv.index("--model") + 1]
+        if not args.dry_run and not Path(model).is_file():
+            if options.model:
+                raise AddonError(f"model {model} does not exist: put the .tflite file there or empty the option")
+            raise AddonError(f"the bundled model {model} is missing from the image: rebuild the add-on")
+    except AddonError as err:
+        log.error("%s", err)
+        return 1
+    shown = redact(argv, service)
+    if args.dry_run:
+        print(shlex.join(["bobby-edge", *shown]))
+        print(json.dumps(describe(options, service, argv), indent=2))
+        return 0
+    log.info("MQTT broker from the Supervisor: %s", shown[shown.index("--broker") + 1])
+    log.info("starting: %s", shlex.join(["bobby-edge", *shown]))
+    # The cli's logging is already set up by this command; apply the add-on's level to it.
+    logging.getLogger().setLevel(options.log_level.upper())
+    from edge_agent import cli
+
+    return cli.main(argv)
