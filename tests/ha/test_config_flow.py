@@ -1,0 +1,300 @@
+"""Every path of the set-up flow: MQTT discovery, user (scan and by id), duplicates, no MQTT,
+reconfigure."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.bobby_camera.config_flow import async_scan_cameras
+from custom_components.bobby_camera.const import (
+    CONF_BASE_TOPIC,
+    CONF_CAMERA_ID,
+    CONF_TOKEN,
+    DOMAIN,
+)
+from homeassistant.config_entries import SOURCE_MQTT, SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+
+from .conftest import BASE, CAM, announce_payload, fire
+
+
+def _discovery(topic: str, payload: Any) -> MqttServiceInfo:
+    return MqttServiceInfo(
+        topic=topic,
+        payload=json.dumps(payload) if isinstance(payload, dict) else payload,
+        qos=1,
+        retain=True,
+        subscribed_topic="bobby/+/announce",
+        timestamp=0.0,
+    )
+
+
+async def test_discovery_confirm_creates_entry(hass: HomeAssistant, mqtt_mock: Any) -> None:
+    """An announce offers the camera; confirming creates one entry per camera."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_MQTT},
+        data=_discovery("bobby/garden/announce", announce_payload(mode="smart")),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "confirm"
+    assert result["description_placeholders"] == {
+        "name": "Garden",
+        "camera_id": CAM,
+        "mode": "smart",
+        "base_topic": BASE,
+    }
+    flows = hass.config_entries.flow.async_progress()
+    assert flows[0]["context"]["title_placeholders"] == {"name": "Garden"}
+
+    with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Garden"
+    assert result["data"] == {CONF_CAMERA_ID: CAM, CONF_BASE_TOPIC: BASE}
+    assert result["result"].unique_id == CAM
+
+
+async def test_manifest_discovery_topic_starts_flow(hass: HomeAssistant, mqtt_mock: Any) -> None:
+    """The manifest's `mqtt` key: an announce on the broker starts the flow by itself."""
+    fire(hass, "bobby/porch/announce", announce_payload("porch"), retain=True)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert len(flows) == 1
+    assert flows[0]["context"]["source"] == SOURCE_MQTT
+    assert flows[0]["context"]["unique_id"] == "porch"
+    assert flows[0]["context"]["title_placeholders"] == {"name": "Porch"}
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("bobby/garden/announce", ""),
+        ("bobby/garden/announce", "not json"),
+        ("bobby/garden/announce", "[1, 2]"),
+        ("bobby/garden/announce", {"id": "other", "mode": "dumb"}),
+        ("bobby/bad id!/announce", {"id": "bad id!"}),
+        ("bobby/garden/other", {"id": "garden"}),
+        ("announce", {"id": "garden"}),
+    ],
+)
+async def test_discovery_invalid(hass: HomeAssistant, mqtt_mock: Any, topic: str, payload: Any) -> None:
+    """A retained announce that was cleared, or one that is not an announce, is refused."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery(topic, payload)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_discovery_info"
+
+
+async def test_discovery_already_configured_updates_base(
+    hass: HomeAssistant, mqtt_mock: Any
+) -> None:
+    """A configured camera is not offered again; a camera that moved base topic is followed."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=CAM, data={CONF_CAMERA_ID: CAM, CONF_BASE_TOPIC: "old"}
+    )
+    entry.add_to_hass(hass)
+    with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": SOURCE_MQTT},
+            data=_discovery("bobby/garden/announce", announce_payload()),
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_BASE_TOPIC] == BASE
+
+
+async def test_user_no_mqtt(hass: HomeAssistant) -> None:
+    """Without HA's MQTT integration the flow says so."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "mqtt_not_configured"
+
+
+async def test_user_mqtt_not_connected(hass: HomeAssistant) -> None:
+    """MQTT configured but its client does not come up: a clear abort too."""
+    MockConfigEntry(domain="mqtt", data={"broker": "mock-broker"}).add_to_hass(hass)
+    with patch(
+        "homeassistant.components.mqtt.async_wait_for_mqtt_client", return_value=False
+    ):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "mqtt_not_connected"
+
+
+async def test_user_by_camera_id(hass: HomeAssistant, mqtt_mock: Any) -> None:
+    """A camera id and a base topic make an entry without any scan."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_TOPIC: "home/cams", CONF_CAMERA_ID: "bad id"}
+    )
+    assert result["errors"] == {CONF_CAMERA_ID: "invalid_camera_id"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_TOPIC: "home/+", CONF_CAMERA_ID: "porch"}
+    )
+    assert result["errors"] == {CONF_BASE_TOPIC: "invalid_base_topic"}
+
+    with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_BASE_TOPIC: " home/cams ", CONF_CAMERA_ID: "porch"}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "porch"
+    assert result["data"] == {CONF_CAMERA_ID: "porch", CONF_BASE_TOPIC: "home/cams"}
+
+
+@pytest.mark.parametrize("base", ["", "/bobby", "bobby/", "a/#", "a\u0000b"])
+async def test_user_invalid_base(hass: HomeAssistant, mqtt_mock: Any, base: str) -> None:
+    """Base topics that cannot carry the contract's topics are refused."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_TOPIC: base, CONF_CAMERA_ID: "porch"}
+    )
+    assert result["errors"] == {CONF_BASE_TOPIC: "invalid_base_topic"}
+
+
+async def test_user_by_camera_id_duplicate(
+    hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry
+) -> None:
+    """The same camera id twice is refused."""
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_TOPIC: BASE, CONF_CAMERA_ID: CAM}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def _scan_with(hass: HomeAssistant, flow_id: str, messages: list[tuple[str, Any]]) -> Any:
+    """Submit the user form without an id while the broker delivers the retained announces.
+
+    The base topic is `home`, not `bobby`: announces under `bobby` would also start discovery
+    flows (the manifest's `mqtt` key), which is tested on its own.
+    """
+    with patch("custom_components.bobby_camera.config_flow.SCAN_SECONDS", 0.05):
+        task = hass.async_create_task(
+            hass.config_entries.flow.async_configure(flow_id, {CONF_BASE_TOPIC: "home"})
+        )
+        await asyncio.sleep(0)
+        for topic, payload in messages:
+            fire(hass, topic, payload, retain=True)
+        return await task
+
+
+async def test_user_scan_lists_cameras(
+    hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry
+) -> None:
+    """Without an id, the announced cameras not yet configured are listed."""
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _scan_with(
+        hass,
+        result["flow_id"],
+        [
+            ("home/garden/announce", announce_payload()),
+            ("home/porch/announce", announce_payload("porch", mode="smart")),
+            ("home/attic/announce", "garbage"),
+        ],
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "pick"
+    options = result["data_schema"].schema[CONF_CAMERA_ID].config["options"]
+    assert options == [{"value": "porch", "label": "Porch (porch, smart)"}]
+
+    with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CAMERA_ID: "porch"}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Porch"
+    assert result["data"] == {CONF_CAMERA_ID: "porch", CONF_BASE_TOPIC: "home"}
+    assert result["result"].unique_id == "porch"
+
+
+async def test_user_scan_nothing_found(hass: HomeAssistant, mqtt_mock: Any) -> None:
+    """An empty broker: the form says no camera announced itself."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _scan_with(hass, result["flow_id"], [])
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_cameras_found"}
+
+
+async def test_user_scan_all_configured(
+    hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry
+) -> None:
+    """Every announced camera is set up already: the form says so."""
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _scan_with(hass, result["flow_id"], [("home/garden/announce", announce_payload())])
+    assert result["errors"] == {"base": "all_configured"}
+
+
+async def test_scan_unsubscribes(hass: HomeAssistant, mqtt_mock: Any) -> None:
+    """The scan collects announces while it runs and unsubscribes after."""
+    from homeassistant.components import mqtt
+
+    real_subscribe = mqtt.async_subscribe
+    calls: list[str] = []
+
+    async def spy(hass: HomeAssistant, topic: str, *args: Any, **kwargs: Any) -> Any:
+        unsubscribe = await real_subscribe(hass, topic, *args, **kwargs)
+
+        def wrapped() -> None:
+            calls.append(f"unsubscribe {topic}")
+            unsubscribe()
+
+        calls.append(f"subscribe {topic}")
+        return wrapped
+
+    with (
+        patch("custom_components.bobby_camera.config_flow.SCAN_SECONDS", 0.05),
+        patch("homeassistant.components.mqtt.async_subscribe", spy),
+    ):
+        task = hass.async_create_task(async_scan_cameras(hass, "elsewhere"))
+        await asyncio.sleep(0)
+        fire(hass, "elsewhere/x/announce", announce_payload("x"))
+        assert await task == {"x": announce_payload("x")}
+    assert calls == ["subscribe elsewhere/+/announce", "unsubscribe elsewhere/+/announce"]
+
+
+async def test_reconfigure(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    """The base topic (and a smart camera's token) can be changed; the entry reloads."""
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_TOPIC: "bad/#"}
+    )
+    assert result["errors"] == {CONF_BASE_TOPIC: "invalid_base_topic"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_TOPIC: "home/cams", CONF_TOKEN: " s3cret "}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert loaded_entry.data == {
+        CONF_CAMERA_ID: CAM,
+        CONF_BASE_TOPIC: "home/cams",
+        CONF_TOKEN: "s3cret",
+    }
+    runtime = loaded_entry.runtime_data
+    assert runtime.topics.rois == "home/cams/garden/rois"
+    assert runtime.token == "s3cret"

@@ -1,0 +1,146 @@
+"""Every discovery payload the detection services publish, checked by Home Assistant itself:
+its platform schemas (strictly: no key HA would silently drop) and its MQTT discovery, which must
+make the entities on one device per camera."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+import pytest
+import voluptuous as vol
+from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
+
+from edge_agent.discovery import camera_discovery, stale_roi_config
+from edge_agent.rois import RoiSet, parse_roi_set
+from edge_agent.topics import Topics
+from homeassistant.components.mqtt.schemas import MQTT_ORIGIN_INFO_SCHEMA
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+CAM = "garden"
+ROIS = parse_roi_set(
+    {
+        "version": 2,
+        "rois": [
+            {"id": "driveway", "name": "Driveway", "points": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]},
+            {"id": "door", "name": "Front door", "points": [[0.1, 0.1], [0.3, 0.1], [0.2, 0.4]]},
+        ],
+    }
+)
+
+
+def payloads(roi_set: RoiSet = ROIS) -> dict[str, dict[str, Any]]:
+    topics = Topics("bobby")
+    return camera_discovery(
+        topics,
+        CAM,
+        "Garden",
+        roi_set,
+        [topics.availability(CAM), topics.service_availability("listen_frame", "pi4")],
+        sw_version="0.1.0",
+    )
+
+
+def component(topic: str) -> str:
+    return topic.split("/")[1]
+
+
+@pytest.mark.parametrize("topic", sorted(payloads()))
+def test_payload_passes_home_assistant_schema(topic: str) -> None:
+    payload = json.loads(json.dumps(payloads()[topic]))  # exactly what goes on the wire
+    kind = component(topic)
+    MQTT_ORIGIN_INFO_SCHEMA(payload.pop("origin"))
+    if kind == "device_automation":
+        from homeassistant.components.mqtt import device_automation, device_trigger
+
+        device_automation.DISCOVERY_SCHEMA(payload)
+        validated = device_trigger.TRIGGER_DISCOVERY_SCHEMA(payload)
+    else:
+        module = importlib.import_module(f"homeassistant.components.mqtt.{kind}")
+        validated = module.DISCOVERY_SCHEMA(payload)
+        # DISCOVERY_SCHEMA drops unknown keys silently; the strict schema catches a misspelt one.
+        strict = module.PLATFORM_SCHEMA_MODERN
+        strict(payload)
+    dropped = set(payload) - set(validated)
+    assert not dropped, f"HA would ignore {dropped}"
+
+
+def test_one_entity_set_per_roi_and_stale_regions_recognised() -> None:
+    topics = set(payloads())
+    assert "homeassistant/binary_sensor/bobby_garden/person_driveway/config" in topics
+    assert "homeassistant/device_automation/bobby_garden/person_detected_door/config" in topics
+    fewer = set(payloads(parse_roi_set({"version": 3, "rois": []})))
+    assert topics - fewer == {
+        "homeassistant/binary_sensor/bobby_garden/person_driveway/config",
+        "homeassistant/binary_sensor/bobby_garden/person_door/config",
+        "homeassistant/device_automation/bobby_garden/person_detected_driveway/config",
+        "homeassistant/device_automation/bobby_garden/person_detected_door/config",
+    }
+    for topic in topics - fewer:
+        assert stale_roi_config(topic, "homeassistant", CAM, [])
+        assert not stale_roi_config(topic, "homeassistant", CAM, ["driveway", "door"])
+    assert not stale_roi_config("homeassistant/binary_sensor/bobby_garden/person/config", "homeassistant", CAM, [])
+    assert not stale_roi_config("homeassistant/sensor/bobby_garden/person_count/config", "homeassistant", CAM, [])
+
+
+async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistant, mqtt_mock) -> None:
+    for topic, payload in payloads().items():
+        async_fire_mqtt_message(hass, topic, json.dumps(payload), retain=True)
+    await hass.async_block_till_done()
+
+    devices = dr.async_get(hass)
+    device = devices.async_get_device(identifiers={("mqtt", "bobby_garden")})
+    assert device is not None and device.name == "Garden" and device.manufacturer == "Bobby Camera"
+    entities = er.async_entries_for_device(er.async_get(hass), device.id)
+    by_unique = {e.unique_id: e for e in entities}
+    assert set(by_unique) == {
+        "bobby_garden_person",
+        "bobby_garden_person_driveway",
+        "bobby_garden_person_door",
+        "bobby_garden_person_count",
+        "bobby_garden_detection",
+        "bobby_garden_last_person",
+        "bobby_garden_analysed_fps",
+        "bobby_garden_inference_ms",
+        "bobby_garden_dropped_frames",
+    }
+    assert by_unique["bobby_garden_person"].entity_id == "binary_sensor.garden_person"
+    assert by_unique["bobby_garden_inference_ms"].entity_category == "diagnostic"
+
+    # availability is the camera's and the service's
+    async_fire_mqtt_message(hass, "bobby/garden/availability", "online", retain=True)
+    async_fire_mqtt_message(hass, "bobby/listen_frame/pi4/availability", "online", retain=True)
+    async_fire_mqtt_message(hass, "bobby/garden/person", "ON", retain=True)
+    async_fire_mqtt_message(hass, "bobby/garden/detection/state", json.dumps({"state": "OFF", "request_id": None}))
+    async_fire_mqtt_message(hass, "bobby/garden/detections", json.dumps({"persons": 3, "objects": []}))
+    async_fire_mqtt_message(hass, "bobby/garden/stats", json.dumps({"analysed_fps": 4.5, "inference_ms": 14.2, "dropped": 7}))
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.garden_person").state == "on"
+    assert hass.states.get("switch.garden_detection").state == "off"
+    assert hass.states.get("sensor.garden_person_count").state == "3"
+    assert hass.states.get("sensor.garden_inference_ms").state == "14.2"
+    # live (not retained): HA ignores a second retained copy on a topic, as after a re-subscribe
+    async_fire_mqtt_message(hass, "bobby/listen_frame/pi4/availability", "offline")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.garden_person").state == "unavailable"
+
+    # the device triggers exist for the camera and each region
+    from homeassistant.components.device_automation import DeviceAutomationType, async_get_device_automations
+
+    triggers = (await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, [device.id]))[device.id]
+    assert sorted(t["subtype"] for t in triggers if t["type"] == "person_detected") == [
+        "Driveway",
+        "Front door",
+        "camera",
+    ]
+
+    # a removed region's entity goes away when its config is emptied
+    async_fire_mqtt_message(hass, "homeassistant/binary_sensor/bobby_garden/person_door/config", "")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.garden_person_in_front_door") is None
+    with pytest.raises(vol.Invalid):  # and the schema check above is not a rubber stamp
+        importlib.import_module("homeassistant.components.mqtt.binary_sensor").PLATFORM_SCHEMA_MODERN(
+            {"state_topic": "x", "stat_topic": "typo"}
+        )
