@@ -151,7 +151,7 @@ def camera_discovery(
 def stale_roi_config(topic: str, prefix: str, cam: str, roi_ids: Iterable[str]) -> bool:
     """True when `topic` is the discovery config of an ROI entity of `cam` not in `roi_ids`."""
     parts = topic.split("/")
-    if len(parts) != 4 + prefix.count("/") or not topic.startswith(prefix + "/"):
+    if len(parts) != prefix.count("/") + 5 or not topic.startswith(prefix + "/"):  # prefix/comp/dev/obj/config
         return False
     component, dev, object_id = parts[-4], parts[-3], parts[-2]
     if dev != device_id(cam):

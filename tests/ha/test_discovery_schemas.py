@@ -137,6 +137,7 @@ async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistan
     ]
 
     # a removed region's entity goes away when its config is emptied
+    assert hass.states.get("binary_sensor.garden_person_in_front_door") is not None
     async_fire_mqtt_message(hass, "homeassistant/binary_sensor/bobby_garden/person_door/config", "")
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.garden_person_in_front_door") is None
