@@ -137,10 +137,10 @@ async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistan
     ]
 
     # a removed region's entity goes away when its config is emptied
-    assert hass.states.get("binary_sensor.garden_person_in_front_door") is not None
+    assert hass.states.get("binary_sensor.garden_person_door") is not None
     async_fire_mqtt_message(hass, "homeassistant/binary_sensor/bobby_garden/person_door/config", "")
     await hass.async_block_till_done()
-    assert hass.states.get("binary_sensor.garden_person_in_front_door") is None
+    assert hass.states.get("binary_sensor.garden_person_door") is None
     with pytest.raises(vol.Invalid):  # and the schema check above is not a rubber stamp
         importlib.import_module("homeassistant.components.mqtt.binary_sensor").PLATFORM_SCHEMA_MODERN(
             {"state_topic": "x", "stat_topic": "typo"}
