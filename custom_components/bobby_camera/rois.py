@@ -50,7 +50,8 @@ class RoiError(ValueError):
 def roi_id(name: str) -> str:
     """The ROI id for a region name: a slug of 1 to 32 characters of `a-z 0-9 _ -`."""
     slug = slugify(name.strip(), separator="_")[:32].strip("_")
-    if not ROI_ID_RE.match(slug):
+    # HA's slugify turns a name without letters or digits into "unknown": not a name's id.
+    if slug == "unknown" and name.strip().lower() != "unknown" or not ROI_ID_RE.match(slug):
         raise RoiError("invalid_name", region=name)
     return slug
 
@@ -154,14 +155,14 @@ def check_polygon(points: Sequence[Sequence[float]], region: str) -> RoiError | 
             return RoiError("invalid_points", region=region)
         if not (0 <= point[0] <= 1 and 0 <= point[1] <= 1):
             return RoiError("point_out_of_range", region=region)
-    area = sum(
-        points[i][0] * points[(i + 1) % len(points)][1]
-        - points[(i + 1) % len(points)][0] * points[i][1]
-        for i in range(len(points))
-    )
-    if abs(area) <= _EPS:
-        return RoiError("degenerate_polygon", region=region)
     n = len(points)
+    repeated = any(
+        abs(points[i][0] - points[(i + 1) % n][0]) <= _EPS
+        and abs(points[i][1] - points[(i + 1) % n][1]) <= _EPS
+        for i in range(n)
+    )
+    if repeated or all(abs(_cross(points[0], points[1], p)) <= _EPS for p in points[2:]):
+        return RoiError("degenerate_polygon", region=region)
     edges = [(points[i], points[(i + 1) % n]) for i in range(n)]
     for i in range(n):
         for j in range(i + 1, n):

@@ -9,7 +9,7 @@ from typing import Any
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
@@ -106,10 +106,18 @@ class BobbyRuntimeData:
         ]
         for topic, handler, qos in subscriptions:
             self._unsubs.append(await mqtt.async_subscribe(self.hass, topic, handler, qos))
-        self._retained_check = async_call_later(self.hass, RETAINED_WAIT, self._async_check_retained)
+        self._retained_check = async_call_later(
+            self.hass,
+            RETAINED_WAIT,
+            HassJob(self._async_check_retained, "bobby_camera retained ROI set", cancel_on_shutdown=True),
+        )
         self._unsubs.append(
             async_track_time_interval(
-                self.hass, self._async_health_tick, timedelta(seconds=HEALTH_CHECK_INTERVAL)
+                self.hass,
+                self._async_health_tick,
+                timedelta(seconds=HEALTH_CHECK_INTERVAL),
+                name="bobby_camera health",
+                cancel_on_shutdown=True,
             )
         )
 
