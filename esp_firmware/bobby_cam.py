@@ -214,11 +214,9 @@ class App:
             self._start_camera(now)
 
     def _frame(self, now):
-        # The next frame is due one period after this one was due; when capture and publish took
-        # longer than that, it is due now (no catching up in a burst).
-        self.next_frame = utime.ticks_add(self.next_frame, self.period_ms)
-        if utime.ticks_diff(self.next_frame, now) < 0:
-            self.next_frame = now
+        # One period from this one's start: never faster than configured, even after a late frame
+        # (no catching up in a burst); a capture and publish longer than a period slow it down.
+        self.next_frame = utime.ticks_add(now, self.period_ms)
         if not self.camera_up:
             if utime.ticks_diff(now, self.camera_retry_at) < 0 or not self._start_camera(now):
                 return

@@ -1,0 +1,39 @@
+"""MicroPython's `utime` on CPython: `time` plus the ticks functions of the ESP32 port.
+
+The ticks wrap at 2**30 ms as on the ESP32 (MicroPython's TICKS_PERIOD), and start 3 s before the
+wrap, so that every test that runs longer than that crosses one: the firmware must only compare
+ticks with ticks_diff().
+"""
+
+import time as _time
+from time import gmtime, localtime, sleep, time, time_ns  # noqa: F401
+
+_PERIOD = 1 << 30
+_HALF = _PERIOD // 2
+_OFFSET = _PERIOD - 3000 - _time.monotonic_ns() // 1_000_000
+
+
+def ticks_ms():
+    return (_time.monotonic_ns() // 1_000_000 + _OFFSET) & (_PERIOD - 1)
+
+
+def ticks_us():
+    return (_time.monotonic_ns() // 1000 + _OFFSET * 1000) & (_PERIOD - 1)
+
+
+def ticks_add(ticks, delta):
+    return (ticks + delta) & (_PERIOD - 1)
+
+
+def ticks_diff(end, start):
+    return ((end - start + _HALF) & (_PERIOD - 1)) - _HALF
+
+
+def sleep_ms(ms):
+    if ms > 0:
+        _time.sleep(ms / 1000)
+
+
+def sleep_us(us):
+    if us > 0:
+        _time.sleep(us / 1_000_000)

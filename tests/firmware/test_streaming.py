@@ -1,0 +1,110 @@
+"""The firmware streams real JPEG frames at the configured rate and describes itself (announce,
+Home Assistant discovery, diagnostics), as docs/mqtt.md says."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import cv2
+import numpy as np
+
+from tests.firmware.helpers import Board, Observer, base_config
+
+
+def _size(jpeg: bytes) -> tuple[int, int]:
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None, "not a JPEG"
+    return img.shape[1], img.shape[0]
+
+
+def test_frames_arrive_at_the_configured_rate(mosquitto, hw, tmp_path):
+    cfg = base_config(mosquitto, fps=5)
+    board = Board(tmp_path / "flash", cfg)
+    obs = Observer(mosquitto, board.topic("#"))
+    board.start()
+    try:
+        assert obs.wait(board.topic("availability"), lambda p: p == b"online")[3] is False  # live, not a retained copy
+        first = obs.wait(board.topic("frame"), timeout=10)
+        time.sleep(3.0)
+        frames = [m for m in obs.on(board.topic("frame")) if m[0] >= first[0]]
+        rate = (len(frames) - 1) / (frames[-1][0] - frames[0][0])
+        print(f"frames: {len(frames)} in {frames[-1][0] - frames[0][0]:.2f} s = {rate:.2f} fps (configured 5)")
+        # Never faster than configured; not much slower on a loaded 2-core CI machine either.
+        assert 4.0 <= rate <= 5.15, rate
+        sizes = {_size(m[2]) for m in frames}
+        assert sizes == {(640, 480)}
+        assert not any(m[3] for m in frames), "frames must not be retained"
+        announce = obs.wait_json(board.topic("announce"))
+        assert announce == {
+            "id": board.cam, "name": "Test camera", "mode": "dumb", "resolution": [640, 480], "fps": 5.0,
+            "sw_version": "0.1.0", "platform": "esp32-micropython", "stream_url": None, "snapshot_url": None,
+        }
+    finally:
+        board.stop()
+        obs.close()
+    assert board.wdt.feeds > 0 and not board.wdt.starved, board.wdt.max_gap_ms
+
+
+def test_announce_discovery_and_diagnostics(mosquitto, hw, tmp_path):
+    cfg = base_config(mosquitto, fps=2, diagnostics_interval=5)
+    board = Board(tmp_path / "flash", cfg)
+    node = f"bobby_{board.cam}"
+    obs = Observer(mosquitto, board.topic("#"), f"homeassistant/+/{node}/+/config")
+    board.start()
+    try:
+        first_diag = obs.wait_json(board.topic("device"))
+        second_diag = obs.wait_json(board.topic("device"), lambda d: d["uptime"] >= 4, timeout=10)
+        configs = {}
+        for component, object_id in (("sensor", "wifi_rssi"), ("sensor", "free_memory"), ("switch", "streaming")):
+            topic = f"homeassistant/{component}/{node}/{object_id}/config"
+            obs.wait(topic)
+            _, _, payload, _ = obs.on(topic)[0]
+            configs[object_id] = json.loads(payload)
+        # Retained, so that Home Assistant finds them when it starts after the camera.
+        retained = Observer(mosquitto, f"homeassistant/+/{node}/+/config", board.topic("announce"),
+                            board.topic("availability"), board.topic("stream/state"), board.topic("config/state"))
+        time.sleep(0.5)
+        assert {m[1] for m in retained.messages if m[3]} == set(
+            [f"homeassistant/sensor/{node}/wifi_rssi/config", f"homeassistant/sensor/{node}/free_memory/config",
+             f"homeassistant/switch/{node}/streaming/config"]
+            + [board.topic(t) for t in ("announce", "availability", "stream/state", "config/state")]
+        )
+        retained.close()
+    finally:
+        board.stop()
+        obs.close()
+
+    for d in (first_diag, second_diag):
+        assert set(d) >= {"rssi", "free_mem", "uptime", "frames", "errors"}
+        assert d["rssi"] == -61 and d["free_mem"] == 3_500_000
+    assert second_diag["frames"] > first_diag["frames"]
+    assert second_diag["errors"] == 0
+
+    device = {"identifiers": [node], "name": "Test camera", "manufacturer": "Bobby Camera",
+              "model": "ESP32-CAM (MicroPython)", "sw_version": "0.1.0"}
+    availability = [{"topic": board.topic("availability")}]
+    for object_id, c in configs.items():
+        assert c["unique_id"] == f"{node}_{object_id}"
+        assert c["device"] == device and c["availability"] == availability
+    rssi, mem, switch = configs["wifi_rssi"], configs["free_memory"], configs["streaming"]
+    assert rssi["state_topic"] == mem["state_topic"] == board.topic("device")
+    assert (rssi["device_class"], rssi["unit_of_measurement"], rssi["entity_category"]) == ("signal_strength", "dBm", "diagnostic")
+    assert (mem["device_class"], mem["unit_of_measurement"], mem["entity_category"]) == ("data_size", "B", "diagnostic")
+    assert rssi["value_template"] == "{{ value_json.rssi }}" and mem["value_template"] == "{{ value_json.free_mem }}"
+    assert switch["command_topic"] == board.topic("stream/set")
+    assert switch["state_topic"] == board.topic("stream/state")
+    assert switch["value_template"] == "{{ value_json.state }}"
+    assert (switch["payload_on"], switch["payload_off"]) == ("ON", "OFF")
+
+
+def test_a_stop_says_offline(mosquitto, hw, tmp_path):
+    board = Board(tmp_path / "flash", base_config(mosquitto))
+    obs = Observer(mosquitto, board.topic("availability"))
+    board.start()
+    try:
+        obs.wait(board.topic("availability"), lambda p: p == b"online")
+    finally:
+        board.stop()
+    obs.wait(board.topic("availability"), lambda p: p == b"offline", timeout=5)
+    obs.close()
