@@ -121,7 +121,7 @@ def _find_outputs(details: list[dict]) -> dict[str, dict]:
             if all(p["shape"][1] == n for p in pairs):
                 found = {"boxes": boxes[0], "classes": pairs[0], "scores": pairs[1], "count": count[0]}
     if len(found) < 4:
-        have = ", ".join(f"{d['name']} {list(d['shape'])}" for d in details) or "none"
+        have = ", ".join(f"{d['name']} {[int(v) for v in d['shape']]}" for d in details) or "none"
         raise ModelError(
             "model does not end in SSD post-processing (outputs boxes [1,N,4], classes [1,N], "
             f"scores [1,N], count [1]); its outputs are: {have}"
@@ -147,7 +147,7 @@ class Detector:
         self._interpreter, self.backend = load_interpreter(self.model_path, threads)
         inputs = self._interpreter.get_input_details()
         if len(inputs) != 1 or len(inputs[0]["shape"]) != 4 or inputs[0]["shape"][3] != 3:
-            shapes = ", ".join(str(list(d["shape"])) for d in inputs)
+            shapes = ", ".join(str([int(v) for v in d["shape"]]) for d in inputs)
             raise ModelError(f"{self.model_path}: expected one input [1, h, w, 3], got {shapes or 'none'}")
         self._input = inputs[0]
         _, h, w, _ = (int(v) for v in self._input["shape"])
