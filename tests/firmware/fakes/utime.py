@@ -6,11 +6,16 @@ ticks with ticks_diff().
 """
 
 import time as _time
-from time import gmtime, localtime, sleep, time, time_ns  # noqa: F401
+from time import gmtime, localtime, sleep, time_ns  # noqa: F401
 
 _PERIOD = 1 << 30
 _HALF = _PERIOD // 2
 _OFFSET = _PERIOD - 3000 - _time.monotonic_ns() // 1_000_000
+
+
+def time():
+    # MicroPython's time() is whole seconds (an int), CPython's a float.
+    return int(_time.time())
 
 
 def ticks_ms():

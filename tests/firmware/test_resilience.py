@@ -1,0 +1,99 @@
+"""What keeps the camera up for days: the Last Will when the link goes, reconnecting after Wi-Fi
+and broker loss, re-initialising the camera after capture failures, a watchdog always fed."""
+
+from __future__ import annotations
+
+import time
+
+from tests.firmware.helpers import Board, Observer, base_config
+
+
+def test_wifi_loss_fires_the_last_will_and_the_camera_comes_back(mosquitto, hw, tmp_path):
+    import network
+
+    # keepalive 2 s: the broker gives up on a silent client after 1.5 x keepalive.
+    cfg = base_config(mosquitto, fps=5)
+    cfg["broker"]["keepalive"] = 2
+    board = Board(tmp_path / "flash", cfg)
+    obs = Observer(mosquitto, board.topic("#"))
+    board.start()
+    try:
+        obs.wait(board.topic("availability"), lambda p: p == b"online")
+        obs.wait(board.topic("frame"))
+        t_drop = time.monotonic()
+        network.drop()  # the radio link is gone: nothing more reaches the broker, not even a FIN
+        will = obs.wait(board.topic("availability"), lambda p: p == b"offline", after=t_drop, timeout=8)
+        print(f"Last Will after {will[0] - t_drop:.1f} s")
+        assert will[0] - t_drop >= 2.0, "the will came from a goodbye, not from the broker's keepalive"
+        assert obs.count(board.topic("frame"), after=t_drop + 0.3) == 0
+        t_back = time.monotonic()
+        network.restore()
+        obs.wait(board.topic("availability"), lambda p: p == b"online", after=t_back, timeout=10)
+        obs.wait(board.topic("frame"), after=t_back, timeout=5)
+        diag = obs.wait_json(board.topic("device"), lambda d: d["reconnects"] == 1, after=t_back, timeout=5)
+        assert diag["streaming"] is True
+        assert network.WLAN(network.STA_IF).connects >= 2
+    finally:
+        board.stop()
+        obs.close()
+    assert not board.wdt.starved and board.wdt.max_gap_ms < 1000, board.wdt.max_gap_ms
+
+
+def test_reconnect_after_a_broker_restart(own_mosquitto, hw, tmp_path):
+    board = Board(tmp_path / "flash", base_config(own_mosquitto, fps=5))
+    obs = Observer(own_mosquitto, board.topic("#"))
+    board.start()
+    try:
+        obs.wait(board.topic("stream/state"))
+        obs.publish(board.topic("config/set"), {"framesize": "QVGA", "request_id": "before-restart"})
+        obs.wait_json(board.topic("config/state"), lambda s: s["request_id"] == "before-restart")
+        obs.close()
+        own_mosquitto.restart(down_for=1.5)  # no persistence: every retained message is gone
+        t_up = time.monotonic()
+        obs = Observer(own_mosquitto, board.topic("#"))
+        obs.wait(board.topic("availability"), lambda p: p == b"online", timeout=10)
+        frame = obs.wait(board.topic("frame"), timeout=5)
+        print(f"frames again {frame[0] - t_up:.1f} s after the broker came back")
+        # The camera put its retained messages back, with the state it had before.
+        late = Observer(own_mosquitto, board.topic("announce"), board.topic("config/state"), board.topic("stream/state"),
+                        f"homeassistant/switch/bobby_{board.cam}/streaming/config")
+        time.sleep(0.5)
+        retained = {m[1]: m[2] for m in late.messages if m[3]}
+        late.close()
+        assert len(retained) == 4, sorted(retained)
+        assert b'"request_id": "before-restart"' in retained[board.topic("config/state")]
+        assert b'"resolution": [320, 240]' in retained[board.topic("announce")]
+    finally:
+        board.stop()
+        obs.close()
+    assert board.app.reconnects >= 1
+    assert not board.wdt.starved and board.wdt.max_gap_ms < 1000, board.wdt.max_gap_ms
+
+
+def test_capture_failures_lead_to_a_new_init(mosquitto, hw, tmp_path):
+    import bobby_cam
+    import camera
+
+    board = Board(tmp_path / "flash", base_config(mosquitto, fps=5))
+    obs = Observer(mosquitto, board.topic("frame"), board.topic("device"))
+    board.start()
+    try:
+        obs.wait(board.topic("frame"))
+        assert camera.state.inits == 1
+        # One miss is not enough for an init; three in a row are.
+        camera.state.fail_captures = 1
+        time.sleep(0.6)
+        assert camera.state.inits == 1 and camera.state.failed_captures == 1
+        t0 = time.monotonic()
+        camera.state.fail_captures = bobby_cam.CAPTURE_FAILURES_BEFORE_REINIT
+        camera.state.fail_inits = 1  # and the first new init fails too: tried again after a backoff
+        obs.wait(board.topic("frame"), after=t0 + 0.7, timeout=6)
+        print(f"frames again after {time.monotonic() - t0:.1f} s")
+        assert camera.state.failed_captures == 4
+        assert camera.state.failed_inits == 1
+        assert camera.state.inits == 2 and camera.state.deinits >= 1
+        assert board.app.camera_reinits == 1 and board.app.errors == 5
+    finally:
+        board.stop()
+        obs.close()
+    assert not board.wdt.starved and board.wdt.max_gap_ms < 1000, board.wdt.max_gap_ms
