@@ -84,6 +84,8 @@ class BobbyRuntimeData:
         self.pending_ack: tuple[int, float] | None = None
         self.pending_command: tuple[str, float] | None = None
         self.problem: str | None = None
+        # What the entities last showed, to tell them only about changes.
+        self._shown: tuple[str | None, bool] = (None, False)
         self.started_at = _now()
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -366,7 +368,6 @@ class BobbyRuntimeData:
     @callback
     def _evaluate(self) -> None:
         """Recompute the problem; raise, update or clear the repair issue; tell the entities."""
-        was = (self.problem, self.healthy)
         problem = self._find_problem(_now())
         changed = problem != self.problem
         self.problem = problem
@@ -393,5 +394,6 @@ class BobbyRuntimeData:
                     "stats_timeout": str(int(self.stats_timeout)),
                 },
             )
-        if (self.problem, self.healthy) != was:
+        if (self.problem, self.healthy) != self._shown:
+            self._shown = (self.problem, self.healthy)
             self._notify()

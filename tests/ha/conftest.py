@@ -29,6 +29,12 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let HA load custom_components/bobby_camera."""
 
 
+def real_mqtt_client(hass: HomeAssistant) -> Any:
+    """HA's MQTT client behind the harness's MagicMock (which wraps it)."""
+    client = hass.data["mqtt"].client
+    return getattr(client, "_mock_wraps", None) or client
+
+
 @pytest.fixture
 async def mqtt_mock(hass: HomeAssistant, mqtt_mock: Any) -> Any:
     """HA's mocked MQTT client, without the timer it leaves behind.
@@ -38,7 +44,7 @@ async def mqtt_mock(hass: HomeAssistant, mqtt_mock: Any) -> Any:
     harness's check of our own timers and tasks.
     """
     yield mqtt_mock
-    client = hass.data["mqtt"].client
+    client = real_mqtt_client(hass)
     if client._misc_timer is not None:
         client._misc_timer.cancel()
         client._misc_timer = None
