@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 found = detector.detect_image(load_image(path))
         except (OSError, ImageDecodeError) as err:
-            reason = getattr(err, "strerror", None) or err
+            reason = str(getattr(err, "strerror", None) or err)
+            reason = reason.removeprefix(f"{path}: ")  # load_image names the file itself
             print(f"{name}: error: {reason}", file=sys.stderr)
             status = 1
             continue
