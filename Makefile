@@ -4,12 +4,17 @@
 SHELL := /bin/bash
 SHARED ?= $(abspath ../shared)
 export BOBBY_SHARED := $(SHARED)
-export BOBBY_MODEL ?= $(SHARED)/models/coco_ssd_mobilenet_v1_1.0_quant_2018_06_29.tflite
+SHARED_MODEL := $(SHARED)/models/coco_ssd_mobilenet_v1_1.0_quant_2018_06_29.tflite
+# The project's model and media live beside the checkout (never in it); elsewhere the model is
+# downloaded (and its sha256 checked) by `bobby-edge model download`.
+ifneq ($(wildcard $(SHARED_MODEL)),)
+export BOBBY_MODEL ?= $(SHARED_MODEL)
+endif
 export BOBBY_MEDIA ?= $(SHARED)/media
 SOURCE ?= $(BOBBY_MEDIA)/opencv_vtest.avi
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-edge test-firmware test-ha demo bench firmware-check clean
+.PHONY: setup test model demo bench firmware-check clean
 
 setup:
 	scripts/setup.sh all
@@ -23,10 +28,13 @@ setup:
 test: setup
 	scripts/test.sh $(PYTEST_ARGS)
 
-demo: .venv/.bobby-stamp
+model: .venv/.bobby-stamp
+	@.venv/bin/bobby-edge --log-level WARNING model path >/dev/null 2>&1 || .venv/bin/bobby-edge model download
+
+demo: model
 	.venv/bin/bobby-edge demo --source "$(SOURCE)"
 
-bench: .venv/.bobby-stamp
+bench: model
 	.venv/bin/bobby-edge bench
 
 firmware-check: .venv/.bobby-stamp
