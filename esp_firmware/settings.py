@@ -148,25 +148,25 @@ def _section(raw, name, where):
     schema = SCHEMA[name]
     for key in raw:
         if key not in schema:
-            raise ConfigError("%sunknown key %r (known: %s)" % (where, key, ", ".join(sorted(schema))))
+            raise ConfigError("%sunknown key %r (known: %s)" % (where and where[:-1] + ": ", key, ", ".join(sorted(schema))))
     for key in schema:
         check, default = schema[key]
         if key not in raw:
             if default is REQUIRED:
-                raise ConfigError("%s%r is missing" % (where, key))
+                raise ConfigError("%s%s is missing" % (where, key))
             out[key] = default
             continue
         try:
             out[key] = check(raw[key])
         except ValueError as e:
-            raise ConfigError("%s%r %s (got %s)" % (where, key, e, _shown(key, raw[key])))
+            raise ConfigError("%s%s %s (got %s)" % (where, key, e, _shown(key, raw[key])))
     return out
 
 
 def parse_config(raw):
     """A checked config dict from the decoded config.json; ConfigError says what is wrong."""
     if not isinstance(raw, dict):
-        raise ConfigError("config.json must hold a JSON object")
+        raise ConfigError("the file must hold one JSON object, { ... }")
     top = {}
     for key in raw:
         if key not in ("wifi", "broker"):
@@ -174,9 +174,9 @@ def parse_config(raw):
     cfg = _section(top, "", "")
     for name in ("wifi", "broker"):
         if name not in raw:
-            raise ConfigError("%r is missing" % name)
+            raise ConfigError("%s is missing" % name)
         if not isinstance(raw[name], dict):
-            raise ConfigError("%r must be an object" % name)
+            raise ConfigError("%s must be an object" % name)
         cfg[name] = _section(raw[name], name, name + ".")
     if cfg["broker"]["password"] is not None and cfg["broker"]["user"] is None:
         raise ConfigError("broker.password is set but broker.user is not")
