@@ -138,15 +138,15 @@ def test_contains_edges_and_vertices_count_as_inside():
 
 
 def test_bottom_centre_rule():
-    door = rect("door", 0.4, 0.5, 0.8, 1.0)
+    door = rect("door", 0.4, 0.5, 0.8, 0.8)
     s = RoiSet(version=1, rois=(door,))
-    # Head inside the region but feet outside (above it): not in it.
-    standing_above = person(0.5, 0.1, 0.7, 0.45)
-    # Body mostly outside, feet inside: in it.
-    feet_in = person(0.3, 0.2, 0.6, 0.9)
+    # Box centre inside the region, feet below it: not in it.
+    in_front = person(0.5, 0.6, 0.7, 0.95)
+    # Box centre above the region, feet inside: in it.
+    feet_in = person(0.45, 0.1, 0.75, 0.7)
     # Box overlapping the region, bottom-centre left of it.
-    beside = person(0.1, 0.5, 0.5, 0.9)
-    kept = apply_filters([standing_above, feet_in, beside], s)
+    beside = person(0.1, 0.5, 0.5, 0.75)
+    kept = apply_filters([in_front, feet_in, beside], s)
     assert kept == [feet_in.with_rois(("door",))]
 
 
