@@ -1,0 +1,66 @@
+"""`bobby-edge camera`: run a camera agent, dumb (frames to listen_frame) or smart (detects itself)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+
+from edge_agent.camera import config as camcfg
+from edge_agent.camera.common import install_stop_handlers
+from edge_agent.settings import SettingsError, add_common_args, resolve
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "camera",
+        help="run a camera: publish frames (dumb) or detect on the device (smart)",
+        description="Run a Bobby camera. Flags override the config file (see docs/camera.md).",
+    )
+    add_common_args(p)
+    p.add_argument("--mode", choices=("dumb", "smart"), help="dumb: JPEG frames to listen_frame (default); smart: detect here")
+    p.add_argument("--source", help="picamera2[:N], a V4L2 device (0 or /dev/video0), a video file, or an rtsp:// / http:// URL")
+    p.add_argument("--camera-id", help="camera id: 1-64 characters of a-z A-Z 0-9 _ -")
+    p.add_argument("--name", help="display name in Home Assistant (default: the camera id)")
+    p.add_argument("--fps", type=float, help="frames per second to capture and publish (default 2)")
+    p.add_argument("--width", type=int, help="frame width (default 640)")
+    p.add_argument("--height", type=int, help="frame height (default 480)")
+    p.add_argument("--quality", type=int, help="JPEG quality 1-100 (default 80)")
+    p.add_argument("--no-loop", dest="loop", action="store_const", const=False, help="stop at the end of a video file")
+    p.add_argument("--stats-interval", type=float, help="seconds between stats (default 10)")
+    p.add_argument("--state-wait", type=float, help=argparse.SUPPRESS)
+    camcfg.add_smart_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = resolve(args, camcfg.CAMERA_SCHEMA)
+        cfg = camcfg.finish(cfg)
+    except SettingsError as err:
+        log.error("%s", err)
+        return 2
+    broker = camcfg.broker_settings(cfg)
+    stop = threading.Event()
+    install_stop_handlers(stop)
+    if cfg["mode"] == "smart":
+        try:
+            from edge_agent.camera.smart import SmartCamera
+        except ModuleNotFoundError as err:
+            if err.name != "edge_agent.camera.smart":
+                raise
+            log.error("mode: 'smart' is not available in this build; use 'dumb'")
+            return 2
+        return SmartCamera(cfg, broker, stop).run()
+    from edge_agent.camera.dumb import DumbCamera
+    from edge_agent.camera.sources import SourceError, open_source
+
+    try:
+        source = open_source(cfg["source"], (cfg["width"], cfg["height"]), cfg["fps"], loop=cfg["loop"])
+    except SourceError as err:
+        log.error("%s", err)
+        return 1
+    return DumbCamera(cfg, source, broker, stop).run()
+

@@ -1,0 +1,202 @@
+"""The dumb camera: capture, encode JPEG, publish on `<base>/<cam>/frame` for listen_frame.
+
+Frames are QoS 0 and never queued: while the broker is away, or while the previous frame is still
+being written to the socket, a new frame is dropped and counted (a late frame is worse than none
+for a detector). Streaming can be switched off by command; the state is retained on the broker so
+that it survives a restart of the camera.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+from edge_agent import __version__
+from edge_agent import imaging
+from edge_agent.broker import BrokerSettings, ManagedClient, user_properties
+from edge_agent.camera.common import CommandError, RateLimitedLog, SwitchState, parse_switch_command
+from edge_agent.camera.sources import EndOfStream, FrameSource, SourceError, to_size
+from edge_agent.topics import OFFLINE, ONLINE, Topics
+
+log = logging.getLogger(__name__)
+
+SUMMARY_EVERY = 60.0  # seconds between INFO lines with the counters
+
+
+def connect(client: ManagedClient) -> None:
+    """Connect now if the broker is there; otherwise keep trying in the background.
+
+    A camera is left running for months: a broker that is down at boot must not stop it.
+    """
+    try:
+        client.start(timeout=10.0)
+    except ConnectionError as err:
+        if not isinstance(err.__cause__, OSError):
+            raise  # reachable but refused us (credentials, protocol): retrying will not help
+        client.start(timeout=None)
+
+
+class DumbCamera:
+    def __init__(self, cfg: dict, source: FrameSource, broker: BrokerSettings, stop: threading.Event | None = None) -> None:
+        self.cfg = cfg
+        self.cam = cfg["camera_id"]
+        self.topics = Topics(cfg["base_topic"])
+        self.source = source
+        self.size = (cfg["width"], cfg["height"])
+        self.stop_event = stop or threading.Event()
+        self.stream = SwitchState(on=True)
+        self.stream_known = threading.Event()  # our retained state read (or a command came first)
+        self.stream_on = threading.Event()
+        self.stream_on.set()
+        self._lock = threading.Lock()
+        self.counters = {
+            "captured": 0,
+            "published": 0,
+            "dropped_disconnected": 0,
+            "dropped_busy": 0,
+            "encode_errors": 0,
+            "bad_command": 0,
+        }
+        self.bad_input = RateLimitedLog(log)
+        self.client = ManagedClient(
+            broker,
+            client_id=f"bobby-cam-{self.cam}-{os.getpid()}",
+            will=(self.topics.availability(self.cam), OFFLINE),
+            on_connected=self._on_connected,
+            on_message=self._on_message,
+        )
+
+    # --- MQTT side (paho's network thread) -------------------------------------------------
+
+    def announce(self) -> dict:
+        return {
+            "id": self.cam,
+            "name": self.cfg.get("name") or self.cam,
+            "mode": "dumb",
+            "resolution": list(self.size),
+            "fps": float(self.cfg["fps"]),
+            "sw_version": __version__,
+            "platform": self.source.platform,
+            "stream_url": None,
+            "snapshot_url": None,
+        }
+
+    def _on_connected(self, mc: ManagedClient) -> None:
+        t = self.topics
+        mc.subscribe(t.stream_set(self.cam), qos=1)
+        mc.publish(t.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
+        mc.publish(t.availability(self.cam), ONLINE, qos=1, retain=True)
+        if self.stream_known.is_set():
+            self._publish_stream_state()
+        else:
+            # First connection: adopt the state we left retained in an earlier run.
+            mc.subscribe(t.stream_state(self.cam), qos=1)
+
+    def _on_message(self, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == self.topics.stream_state(self.cam):
+            if msg.retain and not self.stream_known.is_set():
+                state = SwitchState.from_retained(msg.payload)
+                if state is not None:
+                    log.info("streaming %s (retained state from an earlier run)", state.state)
+                    self._set_stream(state, publish=False)
+                self._finish_state_wait()
+            return
+        if msg.topic == self.topics.stream_set(self.cam):
+            try:
+                on, rid = parse_switch_command(msg.payload)
+            except CommandError as err:
+                self.counters["bad_command"] += 1
+                self.bad_input.warning("stream_set", "refused a command on %s: %s", msg.topic, err)
+                return
+            log.info("streaming %s (request %s)", "ON" if on else "OFF", rid)
+            self._set_stream(SwitchState(on=on, request_id=rid), publish=True)
+            self._finish_state_wait()
+
+    def _finish_state_wait(self) -> None:
+        """Stop listening to our own state; publish it so that HA sees it at once."""
+        with self._lock:
+            if self.stream_known.is_set():
+                return
+            self.stream_known.set()
+        self.client.client.unsubscribe(self.topics.stream_state(self.cam))
+        self._publish_stream_state()
+
+    def _set_stream(self, state: SwitchState, publish: bool) -> None:
+        with self._lock:
+            self.stream = state
+        if state.on:
+            self.stream_on.set()
+        else:
+            self.stream_on.clear()
+        if publish and self.stream_known.is_set():
+            self._publish_stream_state()
+
+    def _publish_stream_state(self) -> None:
+        with self._lock:
+            payload = self.stream.payload()
+        self.client.publish(self.topics.stream_state(self.cam), payload, qos=1, retain=True)
+
+    # --- capture side (main thread) --------------------------------------------------------
+
+    def run(self) -> int:
+        connect(self.client)
+        # Wait briefly for our retained stream state (it arrives right after subscribing).
+        if not self.stream_known.wait(self.cfg["state_wait"]) and self.client.connected.is_set():
+            self._finish_state_wait()
+        code = 0
+        last_info: mqtt.MQTTMessageInfo | None = None
+        last_sent = 0.0
+        next_summary = time.monotonic() + SUMMARY_EVERY
+        try:
+            while not self.stop_event.is_set():
+                if time.monotonic() >= next_summary:
+                    next_summary += SUMMARY_EVERY
+                    log.info("frames: %s; source: %s", self.counters, self.source.stats())
+                if not self.stream_known.is_set() and self.client.connected.is_set():
+                    self._finish_state_wait()  # connected later than the first wait
+                if not self.stream_on.is_set():
+                    self.stop_event.wait(0.2)  # streaming off: do not even capture
+                    continue
+                rgb = self.source.read()
+                if rgb is None:
+                    if self.source.closed:
+                        break
+                    continue
+                captured_at = time.time()
+                self.counters["captured"] += 1
+                if not self.client.connected.is_set():
+                    self.counters["dropped_disconnected"] += 1
+                    continue
+                if last_info is not None and not last_info.is_published() and time.monotonic() - last_sent < 5.0:
+                    # The socket has not taken the last frame yet. (After 5 s it was lost with a
+                    # dropped connection, and is no reason to wait.)
+                    self.counters["dropped_busy"] += 1
+                    continue
+                try:
+                    jpeg = imaging.encode_jpeg(to_size(rgb, self.size), self.cfg["quality"])
+                except ValueError as err:
+                    self.counters["encode_errors"] += 1
+                    self.bad_input.warning("encode", "frame not encoded: %s", err)
+                    continue
+                props = user_properties(captured_at=f"{captured_at:.3f}") if self.client.is_v5 else None
+                info = self.client.publish(self.topics.frame(self.cam), jpeg, qos=0, properties=props)
+                if info.rc == mqtt.MQTT_ERR_SUCCESS:
+                    self.counters["published"] += 1
+                    last_info, last_sent = info, time.monotonic()
+                else:
+                    self.counters["dropped_disconnected"] += 1
+        except EndOfStream as err:
+            log.info("%s; stopping", err)
+        except SourceError as err:
+            log.error("%s", err)
+            code = 1
+        finally:
+            self.source.close()
+            log.info("stopping: frames %s; source %s", self.counters, self.source.stats())
+            self.client.stop(final=(self.topics.availability(self.cam), OFFLINE))
+        return code
