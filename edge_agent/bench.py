@@ -20,6 +20,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -165,24 +167,32 @@ class BenchClient:
         self.client.loop_stop()
 
 
-def start_listen_frame(url: str, base: str, model: Path, workers: int):
+@contextmanager
+def listen_frame_session(url: str, model: Path, workers: int) -> Iterator[BenchClient]:
+    """A listen_frame process on its own base topic, and a bench client on the same topics."""
     import subprocess
 
-    return subprocess.Popen(
+    base = f"bench{uuid.uuid4().hex[:6]}"
+    client = BenchClient(url, base)
+    proc = subprocess.Popen(
         [sys.executable, "-m", "edge_agent", "--log-level", "WARNING", "listen-frame", "--broker", url,
          "--base-topic", base, "--model", str(model), "--workers", str(workers), "--instance", "bench",
          "--no-discovery", "--stats-interval", "60"],
         stdout=subprocess.DEVNULL,
     )
-
-
-def measure_throughput(url: str, model: Path, frames: list[bytes], workers: int, seconds: float) -> float:
-    base = f"bench{uuid.uuid4().hex[:6]}"
-    client = BenchClient(url, base)
-    proc = start_listen_frame(url, base, model, workers)
     try:
         if not client.online.wait(60):
             raise SystemExit("bench: listen_frame did not come online")
+        yield client
+    finally:
+        client.on_detection = None
+        proc.terminate()
+        proc.wait(20)
+        client.close()
+
+
+def measure_throughput(url: str, model: Path, frames: list[bytes], workers: int, seconds: float) -> float:
+    with listen_frame_session(url, model, workers) as client:
         cams = [f"cam{i}" for i in range(2 * workers + 2)]
         counters = {c: 0 for c in cams}
 
@@ -200,20 +210,10 @@ def measure_throughput(url: str, model: Path, frames: list[bytes], workers: int,
         with client.lock:
             n = client.received
         return n / (time.perf_counter() - start)
-    finally:
-        client.on_detection = None
-        proc.terminate()
-        proc.wait(20)
-        client.close()
 
 
 def measure_latency(url: str, model: Path, frames: list[bytes], workers: int, rate: float, seconds: float) -> dict:
-    base = f"bench{uuid.uuid4().hex[:6]}"
-    client = BenchClient(url, base)
-    proc = start_listen_frame(url, base, model, workers)
-    try:
-        if not client.online.wait(60):
-            raise SystemExit("bench: listen_frame did not come online")
+    with listen_frame_session(url, model, workers) as client:
         cams = [f"cam{i}" for i in range(4)]
         period = 1.0 / rate
         sent = 0
@@ -243,10 +243,6 @@ def measure_latency(url: str, model: Path, frames: list[bytes], workers: int, ra
             "p95_ms": lat[min(len(lat) - 1, int(len(lat) * 0.95))],
             "max_ms": lat[-1],
         }
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        client.close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -59,92 +59,51 @@ def camera_discovery(
         "availability": [{"topic": t} for t in availability_topics],
         "availability_mode": "all",
     }
-    person_sensor = {"payload_on": ON, "payload_off": OFF, "device_class": "occupancy"}
     stats = topics.stats(cam)
 
-    def entity(object_id: str, **config) -> dict:
-        return {**base, "unique_id": f"{device_id(cam)}_{object_id}", "object_id": f"{cam}_{object_id}", **config}
+    def entity(component: str, object_id: str, **config) -> None:
+        configs[config_topic(prefix, component, cam, object_id)] = {
+            **base,
+            "unique_id": f"{device_id(cam)}_{object_id}",
+            "object_id": f"{cam}_{object_id}",
+            **config,
+        }
 
-    configs: dict[str, dict] = {
-        config_topic(prefix, "binary_sensor", cam, "person"): entity(
-            "person", name="Person", state_topic=topics.person(cam), **person_sensor
-        ),
-        config_topic(prefix, "sensor", cam, "person_count"): entity(
-            "person_count",
-            name="Person count",
-            state_topic=topics.detections(cam),
-            value_template="{{ value_json.persons }}",
-            state_class="measurement",
-            icon="mdi:account-group",
-        ),
-        config_topic(prefix, "switch", cam, "detection"): entity(
-            "detection",
-            name="Detection",
-            command_topic=topics.detection_set(cam),
-            state_topic=topics.detection_state(cam),
-            value_template="{{ value_json.state }}",
-            payload_on=ON,
-            payload_off=OFF,
-            state_on=ON,
-            state_off=OFF,
-            qos=1,
-            icon="mdi:cctv",
-        ),
-        config_topic(prefix, "image", cam, "last_person"): entity(
-            "last_person", name="Last person", image_topic=topics.snapshot(cam), content_type="image/jpeg"
-        ),
-        config_topic(prefix, "sensor", cam, "analysed_fps"): entity(
-            "analysed_fps",
-            name="Analysed frames per second",
-            state_topic=stats,
-            value_template="{{ value_json.analysed_fps }}",
-            unit_of_measurement="fps",
-            state_class="measurement",
-            entity_category="diagnostic",
-            icon="mdi:speedometer",
-        ),
-        config_topic(prefix, "sensor", cam, "inference_ms"): entity(
-            "inference_ms",
-            name="Inference time",
-            state_topic=stats,
-            value_template="{{ value_json.inference_ms }}",
-            unit_of_measurement="ms",
-            device_class="duration",
-            state_class="measurement",
-            entity_category="diagnostic",
-        ),
-        config_topic(prefix, "sensor", cam, "dropped_frames"): entity(
-            "dropped_frames",
-            name="Dropped frames",
-            state_topic=stats,
-            value_template="{{ value_json.dropped }}",
-            state_class="total_increasing",
-            entity_category="diagnostic",
-            icon="mdi:image-off",
-        ),
-        config_topic(prefix, "device_automation", cam, "person_detected"): {
+    def person(roi_id: str | None, name: str, subtype: str) -> None:
+        """The occupancy sensor and the "person detected" trigger of the camera or one region."""
+        suffix = f"_{roi_id}" if roi_id else ""
+        state_topic = topics.person(cam, roi_id)
+        entity("binary_sensor", f"person{suffix}", name=name, state_topic=state_topic,
+               payload_on=ON, payload_off=OFF, device_class="occupancy")
+        configs[config_topic(prefix, "device_automation", cam, f"person_detected{suffix}")] = {
             "automation_type": "trigger",
-            "topic": topics.person(cam),
+            "topic": state_topic,
             "payload": ON,
             "type": "person_detected",
-            "subtype": "camera",
-            "device": device,
-            "origin": ORIGIN,
-        },
-    }
-    for roi in roi_set.rois:
-        configs[config_topic(prefix, "binary_sensor", cam, f"person_{roi.id}")] = entity(
-            f"person_{roi.id}", name=f"Person in {roi.name}", state_topic=topics.person(cam, roi.id), **person_sensor
-        )
-        configs[config_topic(prefix, "device_automation", cam, f"person_detected_{roi.id}")] = {
-            "automation_type": "trigger",
-            "topic": topics.person(cam, roi.id),
-            "payload": ON,
-            "type": "person_detected",
-            "subtype": roi.name,
+            "subtype": subtype,
             "device": device,
             "origin": ORIGIN,
         }
+
+    def diagnostic(object_id: str, name: str, field: str, **config) -> None:
+        entity("sensor", object_id, name=name, state_topic=stats, value_template=f"{{{{ value_json.{field} }}}}",
+               entity_category="diagnostic", **config)
+
+    configs: dict[str, dict] = {}
+    person(None, "Person", "camera")
+    for roi in roi_set.rois:
+        person(roi.id, f"Person in {roi.name}", roi.name)
+    entity("sensor", "person_count", name="Person count", state_topic=topics.detections(cam),
+           value_template="{{ value_json.persons }}", state_class="measurement", icon="mdi:account-group")
+    entity("switch", "detection", name="Detection", command_topic=topics.detection_set(cam),
+           state_topic=topics.detection_state(cam), value_template="{{ value_json.state }}",
+           payload_on=ON, payload_off=OFF, state_on=ON, state_off=OFF, qos=1, icon="mdi:cctv")
+    entity("image", "last_person", name="Last person", image_topic=topics.snapshot(cam), content_type="image/jpeg")
+    diagnostic("analysed_fps", "Analysed frames per second", "analysed_fps", unit_of_measurement="fps",
+               state_class="measurement", icon="mdi:speedometer")
+    diagnostic("inference_ms", "Inference time", "inference_ms", unit_of_measurement="ms",
+               device_class="duration", state_class="measurement")
+    diagnostic("dropped_frames", "Dropped frames", "dropped", state_class="total_increasing", icon="mdi:image-off")
     return configs
 
 
