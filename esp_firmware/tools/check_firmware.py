@@ -32,6 +32,10 @@ def tool_sources() -> list[Path]:
     return sorted((FIRMWARE / "tools").glob("*.py"))
 
 
+def _name(p: Path) -> str:
+    return str(p.relative_to(FIRMWARE)) if p.is_relative_to(FIRMWARE) else str(p)
+
+
 def check_cpython(paths: list[Path]) -> list[str]:
     errors = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -39,7 +43,7 @@ def check_cpython(paths: list[Path]) -> list[str]:
             try:
                 py_compile.compile(str(p), cfile=str(Path(tmp) / (p.stem + ".pyc")), doraise=True)
             except py_compile.PyCompileError as e:
-                errors.append(f"{p.relative_to(FIRMWARE)}: {e.msg}")
+                errors.append(f"{_name(p)}: {e.msg}")
     return errors
 
 
@@ -69,7 +73,7 @@ def check_mpy_cross(mpy_cross, paths: list[Path]) -> list[str]:
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             out, _ = proc.communicate()
             if proc.returncode != 0:
-                errors.append(f"{p.relative_to(FIRMWARE)}: {out.decode(errors='replace').strip()}")
+                errors.append(f"{_name(p)}: {out.decode(errors='replace').strip()}")
     return errors
 
 
