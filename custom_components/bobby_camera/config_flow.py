@@ -46,7 +46,6 @@ from .const import (
 from .rois import (
     RoiError,
     as_rectangle,
-    check_polygon,
     format_points,
     normalise_detection,
     normalise_roi,
@@ -443,18 +442,14 @@ class BobbyOptionsFlow(OptionsFlow):
             errors=errors,
         )
 
-    def _commit(self, points: list[list[float]]) -> str | None:
-        """Put the drafted region in the working set; an error key when it is not valid."""
-        try:
-            roi = normalise_roi({**self._draft, "points": points})
-        except RoiError as err:
-            return err.key
+    def _commit(self, points: list[list[float]]) -> None:
+        """Put the drafted region in the working set (raises RoiError when it is not valid)."""
+        roi = normalise_roi({**self._draft, "points": points})
         if self._editing is None:
             self._rois.append(roi)
         else:
             self._rois = [roi if r["id"] == self._editing else r for r in self._rois]
         self._editing = None
-        return None
 
     async def async_step_rectangle(
         self, user_input: dict[str, Any] | None = None
@@ -463,15 +458,15 @@ class BobbyOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                points = rectangle(
-                    user_input["left"], user_input["top"], user_input["right"], user_input["bottom"]
+                self._commit(
+                    rectangle(
+                        user_input["left"], user_input["top"], user_input["right"], user_input["bottom"]
+                    )
                 )
             except RoiError as err:
                 errors["base"] = err.key
             else:
-                if (error := self._commit(points)) is None:
-                    return await self.async_step_init()
-                errors["base"] = error
+                return await self.async_step_init()
         current = self._region(self._editing)
         rect = as_rectangle(current["points"]) if current else None
         suggested = user_input or dict(
@@ -494,15 +489,11 @@ class BobbyOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                points = percent_points(parse_points(user_input["points"]))
-                if (problem := check_polygon(points, self._draft["name"])) is not None:
-                    raise problem
+                self._commit(percent_points(parse_points(user_input["points"])))
             except RoiError as err:
                 errors["points"] = err.key
             else:
-                if (error := self._commit(points)) is None:
-                    return await self.async_step_init()
-                errors["points"] = error
+                return await self.async_step_init()
         current = self._region(self._editing)
         suggested = user_input or ({"points": format_points(current["points"])} if current else {})
         schema = vol.Schema(

@@ -259,3 +259,48 @@ async def test_smart_without_http_is_unavailable(
     fire(hass, "bobby/garden/availability", "online")
     await hass.async_block_till_done()
     assert hass.states.get(CAMERA).state == STATE_UNAVAILABLE
+
+
+async def test_viewer_gone_mid_write(hass: HomeAssistant, dumb: MockConfigEntry) -> None:
+    """A viewer that closed the page: the write fails, the stream ends and lets go of MQTT."""
+    entity = hass.data["camera"].get_entity(CAMERA)
+
+    class ClosedResponse:
+        content_type = ""
+
+        async def prepare(self, request: Any) -> None:
+            pass
+
+        async def write(self, data: bytes) -> None:
+            raise ConnectionResetError("Cannot write to closing transport")
+
+    fire(hass, "bobby/garden/availability", "online")
+    with patch("custom_components.bobby_camera.camera.web.StreamResponse", ClosedResponse):
+        task = hass.async_create_task(entity.handle_async_mjpeg_stream(None))
+        await asyncio.sleep(0.01)
+        fire(hass, FRAME_TOPIC, JPEG_1)
+        assert isinstance(await task, ClosedResponse)
+    assert not _frame_subscribed(hass)
+    assert entity.is_streaming is False
+
+
+async def test_smart_still_without_snapshot_url(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A smart camera that serves only a stream has no still to give."""
+    fire(hass, "bobby/garden/announce", announce_payload(mode="smart", stream_url=STREAM_URL))
+    fire(hass, "bobby/garden/availability", "online")
+    await hass.async_block_till_done()
+    with pytest.raises(HomeAssistantError):
+        await async_get_image(hass, CAMERA)
+
+
+async def test_closed_feed_gives_no_frame(hass: HomeAssistant, dumb: MockConfigEntry) -> None:
+    """After the entity is gone its feed answers at once and subscribes nothing."""
+    entity = hass.data["camera"].get_entity(CAMERA)
+    feed = entity.feed
+    assert await hass.config_entries.async_unload(dumb.entry_id)
+    await feed.acquire()
+    assert await feed.next_frame(5) is None
+    feed.release()
+    assert not _frame_subscribed(hass)

@@ -307,3 +307,25 @@ async def test_publish_failure(
     assert result["reason"] == "publish_failed"
     assert result["description_placeholders"] == {"error": "MQTT is not enabled"}
     assert stored_entry.options[OPT_VERSION] == 4
+
+
+async def test_save_refuses_invalid_stored_set(
+    hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry
+) -> None:
+    """A stored set that is not valid (edited by hand in .storage) is not sent on save."""
+    entry = MockConfigEntry(
+        domain=config_entry.domain,
+        unique_id=config_entry.unique_id,
+        data=dict(config_entry.data),
+        options={OPT_VERSION: 2, OPT_ROIS: [{**DRIVEWAY, "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}]},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    mqtt_mock.async_publish.reset_mock()
+    result = await _menu(hass, entry)
+    result = await _step(hass, result, {"next_step_id": "save"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_rois"
+    assert result["description_placeholders"] == {"error": "region 'Driveway': self intersecting"}
+    assert published(mqtt_mock, ROIS_TOPIC) == []
