@@ -1,0 +1,360 @@
+"""Recording: continuous chunks with retention, and event clips with pre-roll and post-roll.
+
+Frames are encoded to H.264 **once** (PyAV / libx264, a keyframe every second, SPS/PPS repeated
+at every keyframe); the packets then fan out to the chunk being written, to an event clip when
+one is open, and to a ring buffer of the last seconds, which is the clip's pre-roll. This is what
+picamera2's `CircularOutput` does with the Pi's hardware encoder, without a second encoder.
+
+Files are fragmented MP4 (a keyframe starts a fragment): a power cut leaves a playable file, and
+browsers and Home Assistant play them. Names carry the camera id and a UTC timestamp:
+`<cam>_20261121T120102Z.mp4` (chunks) and `<cam>_20261121T120102Z_event.mp4` (clips).
+
+Any OSError (full disk, unwritable directory) is logged (rate-limited), counted and reported in
+`status()`; the recorder retries at the next chunk boundary and never raises into the caller, so
+detection keeps running.
+"""
+
+from __future__ import annotations
+
+import collections
+import fractions
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_agent.ratelimit import RateLimitedLog
+
+log = logging.getLogger(__name__)
+
+TIME_BASE = fractions.Fraction(1, 1000)  # packet timestamps in milliseconds of capture time
+RETRY_AFTER = 10.0  # seconds before trying again to open a file after an error
+
+
+@dataclass(frozen=True)
+class RecordSettings:
+    directory: str
+    camera_id: str
+    fps: float
+    size: tuple[int, int]
+    continuous: bool = True
+    chunk_seconds: float = 60.0
+    max_age: float | None = 7 * 86400.0  # seconds; None: keep by age forever
+    max_bytes: int | None = None  # total of this camera's files; None: no size limit
+    clips: bool = True
+    pre_roll: float = 5.0
+    post_roll: float = 5.0
+    codec: str = "libx264"
+    crf: int = 26
+
+
+def utc_stamp(t: float) -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t))
+
+
+def file_pattern(cam: str) -> re.Pattern:
+    return re.compile(rf"^{re.escape(cam)}_(\d{{8}}T\d{{6}}Z)(?:-\d+)?(_event)?\.mp4$")
+
+
+def recorded_files(directory: Path, cam: str) -> list[Path]:
+    """This camera's chunks and clips, oldest first (by the UTC time in the name)."""
+    pattern = file_pattern(cam)
+    try:
+        found = [p for p in Path(directory).iterdir() if pattern.match(p.name)]
+    except OSError:
+        return []
+    return sorted(found, key=lambda p: (pattern.match(p.name).group(1), p.name))
+
+
+def enforce_retention(
+    directory: Path, cam: str, max_age: float | None, max_bytes: int | None, keep: set[Path], now: float | None = None
+) -> list[Path]:
+    """Delete this camera's oldest files beyond `max_age` seconds or `max_bytes` in total.
+
+    Files in `keep` (the ones being written) are never deleted. Returns what was deleted.
+    """
+    now = time.time() if now is None else now
+    files = recorded_files(directory, cam)
+    sizes = {}
+    for p in files:
+        try:
+            st = p.stat()
+            sizes[p] = (st.st_size, st.st_mtime)
+        except OSError:
+            continue
+    deleted: list[Path] = []
+    total = sum(size for size, _ in sizes.values())
+    for p in files:
+        if p not in sizes or p in keep:
+            continue
+        size, mtime = sizes[p]
+        too_old = max_age is not None and now - mtime > max_age
+        too_big = max_bytes is not None and total > max_bytes
+        if not (too_old or too_big):
+            continue
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            log.warning("retention: cannot delete %s: %s", p, err)
+            continue
+        total -= size
+        deleted.append(p)
+    return deleted
+
+
+@dataclass(slots=True)
+class EncodedPacket:
+    data: bytes
+    pts: int  # milliseconds since the recorder started
+    key: bool
+
+
+class _Mp4Writer:
+    """One fragmented MP4 file fed with already-encoded packets (timestamps rebased to 0)."""
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float) -> None:
+        import av
+
+        self.path = path
+        self.container = av.open(str(path), "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
+        self.stream = self.container.add_stream("h264", rate=max(1, round(fps)))
+        self.stream.width, self.stream.height = size
+        self.stream.pix_fmt = "yuv420p"
+        self.stream.time_base = TIME_BASE
+        self.first_pts: int | None = None
+        self.last_pts = 0
+        self.packets = 0
+
+    def write(self, pkt: EncodedPacket) -> None:
+        import av
+
+        if self.first_pts is None:
+            self.first_pts = pkt.pts
+        pts = max(pkt.pts - self.first_pts, self.last_pts + 1 if self.packets else 0)  # strictly increasing
+        out = av.Packet(pkt.data)
+        out.pts = out.dts = pts
+        out.time_base = TIME_BASE
+        out.is_keyframe = pkt.key
+        out.stream = self.stream
+        self.container.mux(out)  # takes the packet over: read nothing from it afterwards
+        self.last_pts = pts
+        self.packets += 1
+
+    def close(self) -> None:
+        self.container.close()
+
+
+class Recorder:
+    """Feed it RGB frames with their capture time; it writes chunks and clips."""
+
+    def __init__(
+        self,
+        settings: RecordSettings,
+        on_clip: Callable[[str, float, float], None] | None = None,
+        on_chunk: Callable[[str, float, float], None] | None = None,
+    ) -> None:
+        self.s = settings
+        self.dir = Path(settings.directory)
+        self.on_clip = on_clip
+        self.on_chunk = on_chunk
+        self.bad = RateLimitedLog(log, interval=60.0)
+        self.encoder = None
+        self.t0: float | None = None  # capture time of pts 0
+        self.ring: collections.deque[tuple[float, EncodedPacket]] = collections.deque()
+        self.chunk: _Mp4Writer | None = None
+        self.chunk_start = 0.0
+        self.clip: _Mp4Writer | None = None
+        self.clip_start = 0.0
+        self.clip_until: float | None = None  # post-roll end; None while the person is there
+        self.person = False
+        self.retry_at = 0.0
+        self.error: str | None = None
+        self.counters = {"chunks": 0, "clips": 0, "deleted": 0, "write_errors": 0, "frames": 0}
+
+    # --- encoding ---------------------------------------------------------------------------
+
+    def _open_encoder(self) -> None:
+        import av
+
+        ctx = av.CodecContext.create(self.s.codec, "w")
+        ctx.width, ctx.height = self.s.size
+        ctx.pix_fmt = "yuv420p"
+        ctx.time_base = TIME_BASE
+        ctx.framerate = fractions.Fraction(max(1, round(self.s.fps)), 1)
+        ctx.gop_size = max(1, round(self.s.fps))  # a keyframe a second: chunk and clip cut points
+        # repeat-headers: every keyframe carries SPS/PPS, so any keyframe can start a file.
+        ctx.options = {"preset": "veryfast", "tune": "zerolatency", "crf": str(self.s.crf), "x264-params": "repeat-headers=1"}
+        ctx.open()
+        self.encoder = ctx
+
+    def _encode(self, rgb: np.ndarray, t: float) -> list[EncodedPacket]:
+        import av
+
+        if self.encoder is None:
+            self._open_encoder()
+            self.t0 = t
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
+        frame.pts = int(round((t - self.t0) * 1000))
+        frame.time_base = TIME_BASE
+        return [EncodedPacket(bytes(p), int(p.pts), bool(p.is_keyframe)) for p in self.encoder.encode(frame)]
+
+    # --- files ------------------------------------------------------------------------------
+
+    def _path(self, t: float, suffix: str = "") -> Path:
+        path = self.dir / f"{self.s.camera_id}_{utc_stamp(t)}{suffix}.mp4"
+        n = 1
+        while path.exists():  # two files in the same second (short chunks)
+            path = self.dir / f"{self.s.camera_id}_{utc_stamp(t)}-{n}{suffix}.mp4"
+            n += 1
+        return path
+
+    def _fail(self, what: str, err: Exception, now: float) -> None:
+        self.error = f"{what}: {err}"
+        self.counters["write_errors"] += 1
+        self.retry_at = now + RETRY_AFTER
+        self.bad.warning("record", "recording: %s (detection goes on; retrying in %.0f s)", self.error, RETRY_AFTER)
+
+    def _open_writer(self, t: float, suffix: str) -> _Mp4Writer | None:
+        if time.monotonic() < self.retry_at:
+            return None
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            writer = _Mp4Writer(self._path(t, suffix), self.s.size, self.s.fps)
+        except Exception as err:  # OSError, av.FFmpegError: full disk, unwritable directory
+            self._fail(f"cannot open a file in {self.dir}", err, time.monotonic())
+            return None
+        self.error = None
+        return writer
+
+    def _write(self, writer: _Mp4Writer, pkt: EncodedPacket) -> bool:
+        try:
+            writer.write(pkt)
+            return True
+        except Exception as err:
+            self._fail(f"cannot write {writer.path.name}", err, time.monotonic())
+            return False
+
+    def _close_writer(self, writer: _Mp4Writer) -> bool:
+        try:
+            writer.close()
+            return True
+        except Exception as err:
+            self._fail(f"cannot finish {writer.path.name}", err, time.monotonic())
+            return False
+
+    def _close_chunk(self, end: float) -> None:
+        chunk, self.chunk = self.chunk, None
+        if chunk is not None and self._close_writer(chunk):
+            self.counters["chunks"] += 1
+            if self.on_chunk:
+                self.on_chunk(str(chunk.path), self.chunk_start, end)
+        self._retention()
+
+    def _close_clip(self, end: float) -> None:
+        clip, self.clip = self.clip, None
+        self.clip_until = None
+        if clip is not None and self._close_writer(clip):
+            self.counters["clips"] += 1
+            log.info("event clip closed: %s (%.1f s)", clip.path, end - self.clip_start)
+            if self.on_clip:
+                self.on_clip(str(clip.path), self.clip_start, end)
+
+    def _retention(self) -> None:
+        keep = {w.path for w in (self.chunk, self.clip) if w is not None}
+        deleted = enforce_retention(self.dir, self.s.camera_id, self.s.max_age, self.s.max_bytes, keep)
+        if deleted:
+            self.counters["deleted"] += len(deleted)
+            log.info("retention: deleted %d old file(s), the oldest %s", len(deleted), deleted[0].name)
+
+    # --- API --------------------------------------------------------------------------------
+
+    def person_changed(self, present: bool, t: float) -> None:
+        """Person on: open a clip (with the pre-roll) at the next frame; off: start the post-roll."""
+        self.person = present
+        if present:
+            self.clip_until = None
+        elif self.clip is not None:
+            self.clip_until = t + self.s.post_roll
+
+    def add_frame(self, rgb: np.ndarray, t: float) -> None:
+        try:
+            packets = self._encode(rgb, t)
+        except Exception as err:  # a frame the encoder refuses must not stop detection
+            self.bad.warning("encode", "recording: frame not encoded: %s", err)
+            return
+        self.counters["frames"] += 1
+        for pkt in packets:
+            self._route(pkt, self.t0 + pkt.pts / 1000.0)
+
+    def _route(self, pkt: EncodedPacket, t: float) -> None:
+        s = self.s
+        if s.clips:
+            self.ring.append((t, pkt))
+            # Keep the pre-roll plus one keyframe interval, so a keyframe is always in the ring.
+            while self.ring and t - self.ring[0][0] > s.pre_roll + 1.0:
+                self.ring.popleft()
+        if s.continuous:
+            if self.chunk is not None and pkt.key and t - self.chunk_start >= s.chunk_seconds:
+                self._close_chunk(t)
+            if self.chunk is None and pkt.key:
+                self.chunk = self._open_writer(t, "")
+                self.chunk_start = t
+            if self.chunk is not None and not self._write(self.chunk, pkt):
+                self.chunk = None  # abandoned; a new one starts at a keyframe after RETRY_AFTER
+        if not s.clips:
+            return
+        if self.clip is not None and self.clip_until is not None and t >= self.clip_until:
+            self._close_clip(t)
+        if self.clip is None and self.person:
+            self._start_clip(t)
+            return  # the ring (this packet included) was written
+        if self.clip is not None and not self._write(self.clip, pkt):
+            self.clip = None
+
+    def _start_clip(self, t: float) -> None:
+        # Start at the newest keyframe at least pre_roll old (else the oldest one we have).
+        start_index = None
+        for i, (pt, pkt) in enumerate(self.ring):
+            if pkt.key and (start_index is None or t - pt >= self.s.pre_roll):
+                start_index = i
+        if start_index is None:
+            return  # no keyframe yet: try again at the next packet
+        clip_t = self.ring[start_index][0]
+        writer = self._open_writer(clip_t, "_event")
+        if writer is None:
+            return
+        self.clip, self.clip_start = writer, clip_t
+        for _, pkt in list(self.ring)[start_index:]:
+            if not self._write(writer, pkt):
+                self.clip = None
+                return
+        log.info("event clip started: %s (pre-roll %.1f s)", writer.path, t - clip_t)
+
+    def status(self) -> dict:
+        return {
+            "state": "error" if self.error else "ok",
+            "error": self.error,
+            "chunk": str(self.chunk.path) if self.chunk else None,
+            "clip": str(self.clip.path) if self.clip else None,
+            **self.counters,
+        }
+
+    def close(self, t: float | None = None) -> None:
+        t = time.time() if t is None else t
+        if self.encoder is not None:
+            try:
+                for p in self.encoder.encode(None):
+                    self._route(EncodedPacket(bytes(p), int(p.pts), bool(p.is_keyframe)), self.t0 + p.pts / 1000.0)
+            except Exception as err:
+                self.bad.warning("encode", "recording: flushing the encoder failed: %s", err)
+            self.encoder = None
+        if self.clip is not None:
+            self._close_clip(t)
+        if self.chunk is not None:
+            self._close_chunk(t)
