@@ -46,14 +46,15 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     install_stop_handlers(stop)
     if cfg["mode"] == "smart":
+        from edge_agent.camera.smart import SmartCamera
+        from edge_agent.model import ModelError
+
         try:
-            from edge_agent.camera.smart import SmartCamera
-        except ModuleNotFoundError as err:
-            if err.name != "edge_agent.camera.smart":
-                raise
-            log.error("mode: 'smart' is not available in this build; use 'dumb'")
-            return 2
-        return SmartCamera(cfg, broker, stop).run()
+            camera = SmartCamera(cfg, broker, stop)
+        except ModelError as err:
+            log.error("model: %s", err)
+            return 1
+        return camera.run()
     from edge_agent.camera.dumb import DumbCamera
     from edge_agent.camera.sources import SourceError, open_source
 

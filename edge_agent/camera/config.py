@@ -6,12 +6,15 @@ merges defaults < YAML file < environment < flags and validates here, so every e
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
 
 from edge_agent.broker import BrokerSettings
-from edge_agent.settings import broker_url
+from edge_agent.settings import SettingsError, broker_url
 from edge_agent.topics import CAMERA_ID_RE, DEFAULT_BASE
 
 
@@ -44,6 +47,13 @@ def int_range(lo: int, hi: int):
                    vol.Range(min=lo, max=hi, msg=f"expected an integer from {lo} to {hi}"))
 
 
+def readable_file(value: Any) -> str:
+    path = Path(str(value)).expanduser()
+    if not path.is_file():
+        raise vol.Invalid(f"expected a readable file, {str(path)!r} does not exist")
+    return str(path)
+
+
 def boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -71,23 +81,156 @@ COMMON = {
     vol.Required("loop", default=True): boolean,
     vol.Required("stats_interval", default=10.0): positive_number,
     # How long to wait after connecting for our own retained state (stream/detection) to arrive.
+    # MQTT credentials and TLS beyond the URL; secrets may come from a file or the environment.
+    vol.Optional("mqtt_username"): vol.Any(None, str),
+    vol.Optional("mqtt_password"): vol.Any(None, str),
+    vol.Optional("mqtt_password_file"): vol.Any(None, readable_file),
+    vol.Optional("mqtt_tls"): boolean,
+    vol.Optional("mqtt_ca_certs"): vol.Any(None, readable_file),
+    vol.Optional("mqtt_tls_insecure"): boolean,
+    # Smart mode: detection.
+    vol.Optional("model"): vol.Any(None, str),
+    vol.Required("threads", default=1): int_range(1, 16),
+    vol.Required("threshold", default=0.5): vol.All(vol.Coerce(float, msg="expected a number from 0 to 1"),
+                                                    vol.Range(min=0, max=1, msg="expected a number from 0 to 1")),
+    vol.Required("discovery", default=True): boolean,
+    vol.Required("discovery_prefix", default="homeassistant"): base_topic,
+    # Motion gate.
+    vol.Required("motion_gate", default=False): boolean,
+    vol.Required("motion_pixel_threshold", default=25): int_range(1, 255),
+    vol.Required("motion_area", default=0.002): vol.All(vol.Coerce(float, msg="expected a fraction from 0 to 1"),
+                                                        vol.Range(min=0, max=1, msg="expected a fraction from 0 to 1")),
+    vol.Required("motion_max_skip", default=5.0): positive_number,
+    # Live view.
     vol.Optional("http_port"): vol.Any(None, int_range(0, 65535)),
+    vol.Required("http_bind", default="127.0.0.1"): vol.All(str, vol.Length(min=1)),
+    vol.Optional("http_token"): vol.Any(None, vol.All(str, vol.Length(min=8, msg="expected at least 8 characters"))),
+    vol.Optional("http_token_file"): vol.Any(None, readable_file),
+    vol.Optional("http_username"): vol.Any(None, str),
+    vol.Optional("http_password"): vol.Any(None, str),
+    vol.Optional("http_password_file"): vol.Any(None, readable_file),
+    vol.Required("view_quality", default=75): int_range(1, 100),
+    # Recording.
+    vol.Required("record", default=False): boolean,
+    vol.Optional("record_dir"): vol.Any(None, str),
+    vol.Required("chunk_seconds", default=60.0): vol.All(positive_number, vol.Range(min=1, msg="expected at least 1 second")),
+    vol.Required("retention_days", default=7.0): vol.Any(None, vol.All(vol.Coerce(float), vol.Range(min=0, msg="expected 0 or more days"))),
+    vol.Optional("retention_max_mb"): vol.Any(None, vol.All(vol.Coerce(float), vol.Range(min=1, msg="expected at least 1 MB"))),
+    vol.Required("continuous", default=True): boolean,
+    vol.Required("event_clips", default=True): boolean,
+    vol.Required("pre_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=60, msg="expected 0 to 60 seconds")),
+    vol.Required("post_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=600, msg="expected 0 to 600 seconds")),
     vol.Required("state_wait", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=30)),
 }
 
 CAMERA_SCHEMA = vol.Schema(COMMON, extra=vol.PREVENT_EXTRA)
 
 
+# Secrets from the environment, when neither the file nor a flag gives them.
+SECRET_ENV = {
+    "mqtt_password": "BOBBY_MQTT_PASSWORD",
+    "http_token": "BOBBY_HTTP_TOKEN",
+    "http_password": "BOBBY_HTTP_PASSWORD",
+}
+
+
 def add_smart_args(parser) -> None:
-    """Flags of the smart mode (detection, HTTP, recording)."""
-    parser.add_argument("--http-port", type=int, help="serve the live view and status page on this port (smart mode)")
+    """Flags of the smart mode (detection, motion gate, HTTP, recording)."""
+    g = parser.add_argument_group("smart mode")
+    g.add_argument("--model", help="the .tflite model (default $BOBBY_MODEL or the downloaded one)")
+    g.add_argument("--threads", type=int, help="inference threads (default 1)")
+    g.add_argument("--threshold", type=float, help="minimum score until HA sends an ROI set (default 0.5)")
+    g.add_argument("--motion-gate", dest="motion_gate", action="store_const", const=True,
+                   help="skip inference on frames without motion")
+    g.add_argument("--motion-area", type=float, help="fraction of pixels that must change (default 0.002)")
+    g.add_argument("--http-port", type=int, help="serve the live view and status page on this port (0: any free port)")
+    g.add_argument("--http-bind", help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0: the network)")
+    g.add_argument("--http-token-file", help="file holding the token viewers must give (also $BOBBY_HTTP_TOKEN)")
+    g.add_argument("--record", dest="record", action="store_const", const=True, help="record chunks and event clips")
+    g.add_argument("--record-dir", help="where recordings go")
+    g.add_argument("--chunk-seconds", type=float, help="length of a continuous-recording chunk (default 60)")
+    g.add_argument("--retention-days", type=float, help="delete recordings older than this (default 7)")
+    g.add_argument("--retention-max-mb", type=float, help="keep this camera's recordings under this total size")
+    g.add_argument("--pre-roll", type=float, help="seconds before a person appears in an event clip (default 5)")
+    g.add_argument("--post-roll", type=float, help="seconds after the person left (default 5)")
+    g.add_argument("--no-discovery", dest="discovery", action="store_const", const=False, help="publish no HA discovery")
 
 
-def finish(cfg: dict) -> dict:
-    """Cross-key checks and derived values after validation."""
+def _secret(cfg: dict, key: str, env: dict) -> str | None:
+    if cfg.get(key):
+        return cfg[key]
+    path = cfg.get(f"{key}_file")
+    if path:
+        return Path(path).read_text().strip() or None
+    return env.get(SECRET_ENV[key]) or None
+
+
+def finish(cfg: dict, env: dict | None = None) -> dict:
+    """Secrets from files or the environment, and cross-key checks (errors name the keys)."""
+    env = dict(os.environ if env is None else env)
     cfg.setdefault("name", None)
+    for key in SECRET_ENV:
+        cfg[key] = _secret(cfg, key, env)
+    if cfg.get("http_username") and not cfg.get("http_password"):
+        raise SettingsError("settings: http_password: required with http_username (or http_password_file, $BOBBY_HTTP_PASSWORD)")
+    if cfg["record"] and not cfg.get("record_dir"):
+        raise SettingsError("settings: record_dir: required when record is on")
+    if cfg["record"] and cfg["mode"] != "smart":
+        raise SettingsError("settings: record: recording needs mode: smart")
+    if cfg["record"] and not (cfg["continuous"] or cfg["event_clips"]):
+        raise SettingsError("settings: continuous, event_clips: with record on, at least one must be true")
     return cfg
 
 
 def broker_settings(cfg: dict) -> BrokerSettings:
-    return BrokerSettings.resolve(cfg.get("broker"))
+    b = BrokerSettings.resolve(cfg.get("broker"))
+    changes = {}
+    if cfg.get("mqtt_username"):
+        changes["username"] = cfg["mqtt_username"]
+    if cfg.get("mqtt_password"):
+        changes["password"] = cfg["mqtt_password"]
+    if cfg.get("mqtt_tls"):
+        changes["tls"] = True
+    if cfg.get("mqtt_ca_certs"):
+        changes["ca_certs"] = cfg["mqtt_ca_certs"]
+    if cfg.get("mqtt_tls_insecure"):
+        changes["insecure"] = True
+    return dataclasses.replace(b, **changes) if changes else b
+
+
+def motion_settings(cfg: dict):
+    from edge_agent.camera.motion import MotionSettings
+
+    if not cfg["motion_gate"]:
+        return None
+    return MotionSettings(cfg["motion_pixel_threshold"], cfg["motion_area"], cfg["motion_max_skip"])
+
+
+def record_settings(cfg: dict):
+    from edge_agent.camera.recording import RecordSettings
+
+    if not cfg["record"]:
+        return None
+    days = cfg["retention_days"]
+    mb = cfg.get("retention_max_mb")
+    return RecordSettings(
+        directory=str(Path(cfg["record_dir"]).expanduser()),
+        camera_id=cfg["camera_id"],
+        fps=cfg["fps"],
+        size=(cfg["width"], cfg["height"]),
+        continuous=cfg["continuous"],
+        chunk_seconds=cfg["chunk_seconds"],
+        max_age=days * 86400.0 if days else None,
+        max_bytes=int(mb * 1024 * 1024) if mb else None,
+        clips=cfg["event_clips"],
+        pre_roll=cfg["pre_roll"],
+        post_roll=cfg["post_roll"],
+    )
+
+
+def http_settings(cfg: dict):
+    from edge_agent.camera.http import HttpSettings
+
+    if cfg.get("http_port") is None:
+        return None
+    return HttpSettings(cfg["http_port"], cfg["http_bind"], cfg.get("http_token"), cfg.get("http_username"), cfg.get("http_password"))

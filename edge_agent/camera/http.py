@@ -1,0 +1,316 @@
+"""Live view and status page of a smart camera (aiohttp, in its own thread and event loop).
+
+- `/video`: MJPEG (multipart/x-mixed-replace) of the latest frames, boxes drawn when detection is on;
+- `/snapshot.jpg`: the latest frame;
+- `/status.json`: person state, ROI set, stats;
+- `/`: a page with the live stream, the ROI polygons drawn over it, the person state and the stats.
+
+Viewers never slow capture: frames come from the camera process into `FrameHub`, which keeps only
+the latest one; each viewer's coroutine sends the newest frame it has not sent yet, so a slow
+viewer skips frames instead of queueing them (an earlier Flask design with a thread per viewer
+became unresponsive at 1024x768).
+
+Authentication is optional: a token (`Authorization: Bearer …` or `?token=…`) or HTTP basic
+auth. The server binds to 127.0.0.1 unless told otherwise, so it is off the network by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+BOUNDARY = "bobbyframe"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    port: int
+    bind: str = "127.0.0.1"
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+
+class FrameHub:
+    """The latest JPEG, and a way for coroutines to wait for a newer one."""
+
+    def __init__(self) -> None:
+        self.jpeg: bytes | None = None
+        self.captured_at = 0.0
+        self.seq = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._event = asyncio.Event()
+
+    def put(self, jpeg: bytes, captured_at: float) -> None:
+        """From any thread."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        try:
+            self.loop.call_soon_threadsafe(self._put, jpeg, captured_at)
+        except RuntimeError:  # loop closing
+            pass
+
+    def _put(self, jpeg: bytes, captured_at: float) -> None:
+        self.jpeg, self.captured_at = jpeg, captured_at
+        self.seq += 1
+        event, self._event = self._event, asyncio.Event()
+        event.set()  # wakes every waiting viewer at once
+
+    async def next_after(self, seq: int, timeout: float = 5.0) -> int:
+        """Wait until a frame newer than `seq` exists; its seq (unchanged on timeout)."""
+        if self.seq != seq and self.jpeg is not None:
+            return self.seq
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        return self.seq
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Bobby camera {cam}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1em; background: #111; color: #eee; }}
+#view {{ position: relative; display: inline-block; max-width: 100%; }}
+#stream {{ display: block; max-width: 100%; }}
+#overlay {{ position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }}
+#overlay polygon {{ fill: rgba(255, 210, 0, 0.15); stroke: #ffd200; stroke-width: 0.004; }}
+.on {{ color: #ff5050; font-weight: bold; }} .off {{ color: #8f8; }}
+table {{ border-collapse: collapse; }} td {{ padding: 0 1em 0 0; }}
+</style></head>
+<body>
+<h1>{name}</h1>
+<div id="view">
+  <img id="stream" alt="live view" src="video{query}">
+  <svg id="overlay" viewBox="0 0 1 1" preserveAspectRatio="none"></svg>
+</div>
+<p>Person: <span id="person" class="off">-</span> &middot; Detection: <span id="detection">-</span>
+&middot; ROI set version <span id="rois-version">-</span></p>
+<table id="stats"></table>
+<script>
+const query = {query_json};
+const img = document.getElementById("stream");
+img.addEventListener("load", () => {{ document.body.dataset.streamLoaded = String(img.naturalWidth); }});
+function drawRois(rois) {{
+  const svg = document.getElementById("overlay");
+  svg.innerHTML = "";
+  for (const roi of rois) {{
+    const p = document.createElementNS("http://www.w3.org/2000/svg", "polygon");
+    p.setAttribute("points", roi.points.map(pt => pt[0] + "," + pt[1]).join(" "));
+    p.setAttribute("data-roi", roi.id);
+    const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    title.textContent = roi.name;
+    p.appendChild(title);
+    svg.appendChild(p);
+  }}
+  document.body.dataset.roiCount = String(rois.length);
+}}
+async function refresh() {{
+  try {{
+    const r = await fetch("status.json" + query, {{cache: "no-store"}});
+    const s = await r.json();
+    const person = document.getElementById("person");
+    person.textContent = s.person; person.className = s.person === "ON" ? "on" : "off";
+    document.getElementById("detection").textContent = s.detection;
+    document.getElementById("rois-version").textContent = s.rois.version;
+    drawRois(s.rois.rois || []);
+    const rows = Object.entries(s.stats || {{}}).filter(([k, v]) => typeof v !== "object" || v === null);
+    document.getElementById("stats").innerHTML = rows.map(([k, v]) => `<tr><td>${{k}}</td><td>${{v}}</td></tr>`).join("");
+    document.body.dataset.statusLoaded = "1";
+  }} catch (e) {{ document.body.dataset.statusError = String(e); }}
+}}
+refresh(); setInterval(refresh, 2000);
+</script>
+</body></html>
+"""
+
+
+class LiveServer:
+    """The aiohttp app, run in a daemon thread by `start()`."""
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        hub: FrameHub,
+        camera_id: str,
+        name: str,
+        status: Callable[[], dict],
+        streaming: Callable[[], bool],
+        on_viewers: Callable[[int], None] | None = None,
+    ) -> None:
+        self.s = settings
+        self.hub = hub
+        self.camera_id = camera_id
+        self.name = name
+        self.status = status
+        self.streaming = streaming
+        self.on_viewers = on_viewers
+        self.viewers = 0
+        self.frames_served = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.runner: web.AppRunner | None = None
+        self.thread: threading.Thread | None = None
+        self.started = threading.Event()
+        self.error: BaseException | None = None
+        self.port = settings.port
+
+    # --- auth -------------------------------------------------------------------------------
+
+    def _authorised(self, request: web.Request) -> bool:
+        s = self.s
+        if not s.token and not s.username:
+            return True
+        header = request.headers.get("Authorization", "")
+        if s.token:
+            given = request.query.get("token") or (header[7:] if header.startswith("Bearer ") else "")
+            if given and hmac.compare_digest(given.encode(), s.token.encode()):
+                return True
+        if s.username and header.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return False
+            return hmac.compare_digest(user.encode(), s.username.encode()) and hmac.compare_digest(
+                password.encode(), (s.password or "").encode()
+            )
+        return False
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler):
+        if not self._authorised(request):
+            headers = {"WWW-Authenticate": 'Basic realm="bobby"'} if self.s.username else {}
+            raise web.HTTPUnauthorized(text="authentication required\n", headers=headers)
+        return await handler(request)
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    async def index(self, request: web.Request) -> web.Response:
+        token = request.query.get("token")
+        query = f"?token={token}" if token else ""
+        page = PAGE.format(
+            cam=self.camera_id, name=self.name, query=query, query_json=json.dumps(query)
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    async def status_json(self, request: web.Request) -> web.Response:
+        data = {**self.status(), "viewers": self.viewers, "frames_served": self.frames_served}
+        return web.json_response(data, headers={"Cache-Control": "no-store"})
+
+    async def snapshot(self, request: web.Request) -> web.Response:
+        if self.hub.jpeg is None:
+            raise web.HTTPServiceUnavailable(text="no frame yet\n")
+        return web.Response(body=self.hub.jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+    async def video(self, request: web.Request) -> web.StreamResponse:
+        if not self.streaming():
+            raise web.HTTPServiceUnavailable(text="streaming is off\n")
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                "Cache-Control": "no-store",
+                "Connection": "close",
+            }
+        )
+        await resp.prepare(request)
+        self._viewers(+1)
+        seq = 0
+        try:
+            while self.streaming():
+                new = await self.hub.next_after(seq)
+                if new == seq:
+                    continue  # no frame for a while: keep the connection and wait again
+                seq, jpeg = new, self.hub.jpeg
+                head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
+                # A slow viewer waits here on its own socket; meanwhile the hub moves on and
+                # this viewer gets the newest frame next time (frames skipped, never queued).
+                await resp.write(head + jpeg + b"\r\n")
+                self.frames_served += 1
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self._viewers(-1)
+        return resp
+
+    def _viewers(self, delta: int) -> None:
+        self.viewers += delta
+        if self.on_viewers:
+            self.on_viewers(self.viewers)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._auth])
+        app.router.add_get("/", self.index)
+        app.router.add_get("/video", self.video)
+        app.router.add_get("/snapshot.jpg", self.snapshot)
+        app.router.add_get("/status.json", self.status_json)
+        return app
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.thread = threading.Thread(target=self._run, name="http", daemon=True)
+        self.thread.start()
+        if not self.started.wait(timeout):
+            raise RuntimeError("the HTTP server did not start")
+        if self.error is not None:
+            raise OSError(f"http_port {self.s.port} on {self.s.bind}: {self.error}")
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        asyncio.set_event_loop(loop)
+        self.hub.bind(loop)
+        try:
+            self.runner = web.AppRunner(self.app(), access_log=None)
+            loop.run_until_complete(self.runner.setup())
+            site = web.TCPSite(self.runner, self.s.bind, self.s.port, shutdown_timeout=1.0)
+            loop.run_until_complete(site.start())
+            sockets = site._server.sockets if site._server else []
+            if sockets:
+                self.port = sockets[0].getsockname()[1]
+        except OSError as err:
+            self.error = err
+            self.started.set()
+            return
+        log.info("live view on http://%s:%d/ (%s)", self.s.bind, self.port,
+                 "token" if self.s.token else "basic auth" if self.s.username else "no authentication")
+        self.started.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self.runner.cleanup())
+            loop.close()
+
+    def stop(self) -> None:
+        if self.loop is not None and self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+
+
+def wait_port(host: str, port: int, timeout: float = 5.0) -> bool:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False

@@ -1,0 +1,323 @@
+"""The smart camera's child process: capture, motion gate, detection, live-view frames, recording.
+
+It runs in its own process (not a thread of the MQTT process) because inference holds the CPU and,
+through Python's GIL, would starve the MQTT loop; and because picamera2 must be created in the
+process that uses it. The parent talks to it over two pipes:
+
+parent → child (`ctrl`): ("rois", RoiSet, sent_at), ("detection", bool), ("viewers", int),
+("person", bool, t), ("stop",)
+
+child → parent (`out`): ("ready", info), ("fatal", message), ("result", Result),
+("frame", jpeg, captured_at), ("snapshot", jpeg), ("rois_applied", version, sent_at, applied_at),
+("stats", dict), ("clip", path, start, end), ("heartbeat", t)
+
+Inside, threads share only "the latest frame": the capture thread never waits for the detector
+or for viewers; the detector takes the newest frame (the ones it had no time for are counted as
+dropped); the viewer thread encodes the newest frame for the HTTP server.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+import numpy as np
+
+from edge_agent.camera.motion import MotionGate, MotionSettings
+from edge_agent.camera.recording import RecordSettings
+from edge_agent.detection import DetectedObject
+from edge_agent.rois import RoiSet
+
+HEARTBEAT_EVERY = 1.0
+IDLE_VIEW_EVERY = 1.0  # with no viewer, still refresh /snapshot.jpg this often
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    camera_id: str
+    source: str
+    size: tuple[int, int]
+    fps: float
+    loop: bool
+    model_path: str
+    threads: int
+    roi_set: RoiSet
+    detection_on: bool
+    stats_interval: float = 10.0
+    view_quality: int = 75
+    snapshot_interval: float = 2.0
+    snapshot_quality: int = 80
+    motion: MotionSettings | None = None
+    record: RecordSettings | None = None
+    log_level: int = logging.INFO
+
+
+@dataclass
+class Result:
+    captured_at: float
+    analysed_at: float
+    inference_ms: float
+    size: tuple[int, int]
+    rois_version: int
+    objects: list[DetectedObject] = field(default_factory=list)
+
+
+class _Window:
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.captured = 0
+        self.analysed = 0
+        self.inference_ms = 0.0
+
+
+class Pipeline:
+    def __init__(self, cfg: PipelineConfig, ctrl: Connection, out: Connection) -> None:
+        self.cfg = cfg
+        self.ctrl = ctrl
+        self.out = out
+        self.log = logging.getLogger(f"edge_agent.camera.pipeline.{cfg.camera_id}")
+        self.send_lock = threading.Lock()
+        self.stop = threading.Event()
+        self.roi_set = cfg.roi_set
+        self.detection_on = cfg.detection_on
+        self.viewers = 0
+        self.cond = threading.Condition()
+        self.latest: tuple[np.ndarray, float, int] | None = None  # rgb, captured_at, seq
+        self.seq = 0
+        self.last_objects: list[DetectedObject] = []
+        self.last_objects_at = 0.0
+        self.totals = {"captured": 0, "analysed": 0, "dropped": 0, "motion_skipped": 0, "view_frames": 0, "record_dropped": 0}
+        self.window = _Window()
+        self.gate = MotionGate(cfg.motion) if cfg.motion else None
+        self.recorder = None
+        self.record_queue: queue.Queue = queue.Queue(maxsize=max(4, int(cfg.fps * 2)))
+        self.source = None
+        self.detector = None
+
+    def send(self, *msg) -> None:
+        with self.send_lock:
+            try:
+                self.out.send(msg)
+            except (BrokenPipeError, EOFError, OSError):
+                self.stop.set()  # the parent is gone
+
+    # --- threads ---------------------------------------------------------------------------
+
+    def capture_loop(self) -> None:
+        from edge_agent.camera.sources import SourceError
+
+        try:
+            while not self.stop.is_set():
+                rgb = self.source.read()
+                if rgb is None:
+                    if self.source.closed:
+                        return
+                    continue
+                now = time.time()
+                with self.cond:
+                    self.seq += 1
+                    self.latest = (rgb, now, self.seq)
+                    self.totals["captured"] += 1
+                    self.window.captured += 1
+                    self.cond.notify_all()
+                if self.recorder is not None:
+                    try:
+                        self.record_queue.put_nowait((rgb, now))
+                    except queue.Full:
+                        self.totals["record_dropped"] += 1
+        except SourceError as err:
+            self.send("fatal", str(err))
+            self.stop.set()
+        except Exception as err:  # a driver bug: let the parent restart us
+            self.log.exception("capture failed")
+            self.send("fatal", f"capture failed: {err}")
+            self.stop.set()
+
+    def control_loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                if not self.ctrl.poll(0.5):
+                    continue
+                msg = self.ctrl.recv()
+            except (EOFError, OSError):
+                self.stop.set()
+                return
+            kind = msg[0]
+            if kind == "rois":
+                _, roi_set, sent_at = msg
+                self.roi_set = roi_set  # the next frame analysed uses it
+                self.send("rois_applied", roi_set.version, sent_at, time.time())
+            elif kind == "detection":
+                self.detection_on = bool(msg[1])
+                if not self.detection_on:
+                    self.last_objects = []
+            elif kind == "viewers":
+                self.viewers = int(msg[1])
+                with self.cond:
+                    self.cond.notify_all()
+            elif kind == "person":
+                if self.recorder is not None:
+                    try:
+                        self.record_queue.put(("person", msg[1], msg[2]), timeout=1.0)
+                    except queue.Full:
+                        self.log.warning("recording queue full: person %s event lost", msg[1])
+            elif kind == "stop":
+                self.stop.set()
+                with self.cond:
+                    self.cond.notify_all()
+                return
+
+    def view_loop(self) -> None:
+        from edge_agent import imaging
+
+        last_seq = 0
+        last_sent = 0.0
+        while not self.stop.is_set():
+            with self.cond:
+                self.cond.wait_for(lambda: self.stop.is_set() or (self.latest is not None and self.latest[2] != last_seq), 1.0)
+                if self.stop.is_set() or self.latest is None or self.latest[2] == last_seq:
+                    continue
+                rgb, captured_at, last_seq = self.latest
+            now = time.monotonic()
+            if self.viewers <= 0 and now - last_sent < IDLE_VIEW_EVERY:
+                continue
+            last_sent = now
+            objects = self.last_objects if self.detection_on and time.time() - self.last_objects_at < 2.0 else []
+            polygons = [list(r.points) for r in self.roi_set.rois]
+            picture = imaging.draw_detections(rgb, objects, polygons) if (objects or polygons) else rgb
+            try:
+                jpeg = imaging.encode_jpeg(picture, self.cfg.view_quality)
+            except ValueError as err:
+                self.log.warning("live view frame not encoded: %s", err)
+                continue
+            self.totals["view_frames"] += 1
+            self.send("frame", jpeg, captured_at)
+
+    def record_loop(self) -> None:
+        while not self.stop.is_set() or not self.record_queue.empty():
+            try:
+                item = self.record_queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if item[0] == "person":
+                self.recorder.person_changed(item[1], item[2])
+            else:
+                self.recorder.add_frame(*item)
+        self.recorder.close()
+
+    # --- detection (main thread) -----------------------------------------------------------
+
+    def detect_loop(self) -> None:
+        from edge_agent import imaging
+        from edge_agent.rois import apply_filters
+
+        last_seq = 0
+        last_snapshot = 0.0
+        next_beat = time.monotonic()
+        next_stats = time.monotonic() + self.cfg.stats_interval
+        while not self.stop.is_set():
+            now_m = time.monotonic()
+            if now_m >= next_beat:
+                next_beat = now_m + HEARTBEAT_EVERY
+                self.send("heartbeat", time.time())
+            if now_m >= next_stats:
+                next_stats += self.cfg.stats_interval
+                self.send("stats", self.stats())
+            with self.cond:
+                self.cond.wait_for(lambda: self.stop.is_set() or (self.latest is not None and self.latest[2] != last_seq), 0.5)
+                if self.stop.is_set() or self.latest is None or self.latest[2] == last_seq:
+                    continue
+                rgb, captured_at, seq = self.latest
+            if last_seq and seq - last_seq > 1 and self.detection_on:
+                self.totals["dropped"] += seq - last_seq - 1  # captured while the detector was busy
+            last_seq = seq
+            if not self.detection_on:
+                continue
+            if self.gate is not None and not self.gate.should_analyse(rgb, time.monotonic()):
+                self.totals["motion_skipped"] += 1
+                continue
+            roi_set = self.roi_set
+            t0 = time.perf_counter()
+            raw = self.detector.detect(imaging.resize(rgb, self.detector.input_size))
+            inference_ms = (time.perf_counter() - t0) * 1000.0
+            objects = apply_filters(raw, roi_set)
+            person = any(o.label == "person" for o in objects)
+            if self.gate is not None:
+                self.gate.analysed(person)
+            self.last_objects, self.last_objects_at = objects, time.time()
+            self.totals["analysed"] += 1
+            self.window.analysed += 1
+            self.window.inference_ms += inference_ms
+            h, w = rgb.shape[:2]
+            self.send("result", Result(captured_at, time.time(), inference_ms, (w, h), roi_set.version, objects))
+            if person and time.monotonic() - last_snapshot >= self.cfg.snapshot_interval:
+                last_snapshot = time.monotonic()
+                drawn = imaging.draw_detections(rgb, objects, [list(r.points) for r in roi_set.rois])
+                self.send("snapshot", imaging.encode_jpeg(drawn, self.cfg.snapshot_quality))
+
+    def stats(self) -> dict:
+        w, self.window = self.window, _Window()
+        elapsed = max(1e-6, time.monotonic() - w.start)
+        return {
+            **self.totals,
+            "interval": round(elapsed, 3),
+            "capture_fps": round(w.captured / elapsed, 2),
+            "analysed_fps": round(w.analysed / elapsed, 2),
+            "inference_ms": round(w.inference_ms / w.analysed, 2) if w.analysed else None,
+            "motion_checked": self.gate.checked if self.gate else 0,
+            "source": self.source.stats() if self.source else {},
+            "recording": self.recorder.status() if self.recorder else None,
+        }
+
+    def run(self) -> None:
+        from edge_agent.camera.sources import SourceError, open_source
+        from edge_agent.detector import Detector
+
+        cfg = self.cfg
+        try:
+            self.detector = Detector(cfg.model_path, threads=cfg.threads)
+        except Exception as err:
+            self.send("fatal", f"model {cfg.model_path}: {type(err).__name__}: {err}")
+            return
+        try:
+            self.source = open_source(cfg.source, cfg.size, cfg.fps, loop=cfg.loop)
+        except SourceError as err:
+            self.send("fatal", str(err))
+            return
+        threads = [
+            threading.Thread(target=self.capture_loop, name="capture", daemon=True),
+            threading.Thread(target=self.control_loop, name="control", daemon=True),
+            threading.Thread(target=self.view_loop, name="view", daemon=True),
+        ]
+        if cfg.record is not None:
+            from edge_agent.camera.recording import Recorder
+
+            self.recorder = Recorder(cfg.record, on_clip=lambda p, s, e: self.send("clip", p, s, e))
+            threads.append(threading.Thread(target=self.record_loop, name="record"))
+        for t in threads:
+            t.start()
+        self.send("ready", {"pid": os.getpid(), "platform": self.source.platform, "backend": self.detector.backend,
+                            "input_size": self.detector.input_size})
+        try:
+            self.detect_loop()
+        finally:
+            self.stop.set()
+            with self.cond:
+                self.cond.notify_all()
+            self.source.close()
+            for t in threads:
+                t.join(timeout=5)
+
+
+def run_pipeline(cfg: PipelineConfig, ctrl: Connection, out: Connection) -> None:
+    """Process entry point."""
+    # The parent decides when we stop; Ctrl-C in a terminal goes to the whole process group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    Pipeline(cfg, ctrl, out).run()

@@ -1,0 +1,598 @@
+"""The smart camera: detects on the device and publishes what listen_frame would (docs/mqtt.md).
+
+This process keeps the MQTT side (paho's thread), the HTTP live view (aiohttp's thread), person
+debouncing and stats. Capture, detection, drawing and recording run in a child process
+(`pipeline.py`), so that whatever the detector does, MQTT stays responsive.
+
+- An ROI set is validated here (a malformed one is refused with the reason, the running set
+  stays), then sent to the running child over a pipe; it is acknowledged on `rois/applied` when
+  the child confirms, and the time that took is logged and reported in stats (`rois_apply_ms`).
+- The child is restarted (with backoff) only when it dies, stops sending heartbeats, or reports a
+  fatal error; `child_restarts` counts it.
+- Detection and streaming on/off are acknowledged with the request id and retained, and adopted
+  from the retained state at start, so they survive a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import socket
+import threading
+import time
+from dataclasses import replace
+
+import paho.mqtt.client as mqtt
+
+from edge_agent import __version__, discovery
+from edge_agent.broker import BrokerSettings, ManagedClient
+from edge_agent.camera.common import CommandError, SwitchState, parse_switch_command
+from edge_agent.camera.dumb import connect
+from edge_agent.camera.pipeline import PipelineConfig, Result, run_pipeline
+from edge_agent.person_state import PersonTracker
+from edge_agent.ratelimit import RateLimitedLog
+from edge_agent.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
+from edge_agent.topics import OFF, OFFLINE, ON, ONLINE, Topics
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_TIMEOUT = 20.0  # a child silent this long is taken as hung and restarted
+MAX_RESTART_BACKOFF = 30.0
+
+
+def cpu_temperature() -> float | None:
+    """°C from the first thermal zone (a Pi has one), None where the board has none."""
+    try:
+        return round(int(open("/sys/class/thermal/thermal_zone0/temp").read().strip()) / 1000.0, 1)
+    except (OSError, ValueError):
+        return None
+
+
+def rss_mb(pid: int | None = None) -> float | None:
+    try:
+        with open(f"/proc/{pid or 'self'}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024.0, 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def advertised_host(bind: str, broker_host: str) -> str:
+    """The address HA should use for the stream URL."""
+    if bind not in ("0.0.0.0", "::", ""):
+        return bind
+    try:  # the interface that routes to the broker is the one HA can reach
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((broker_host, 1))
+            return s.getsockname()[0]
+    except OSError:
+        return socket.gethostname()
+
+
+class Child:
+    """One run of the pipeline process and the two pipe ends the parent holds."""
+
+    def __init__(self, cfg: PipelineConfig) -> None:
+        ctx = multiprocessing.get_context("spawn")  # no fork: paho and aiohttp threads live here
+        self.ctrl, child_ctrl = ctx.Pipe()
+        self.out, child_out = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=run_pipeline, args=(cfg, child_ctrl, child_out), name="bobby-pipeline", daemon=True)
+        self.process.start()
+        child_ctrl.close()
+        child_out.close()
+        self.started = time.monotonic()
+        self.last_beat = time.monotonic()
+        self.ready = threading.Event()
+        self.info: dict = {}
+        self.send_lock = threading.Lock()
+
+    def send(self, *msg) -> bool:
+        with self.send_lock:
+            try:
+                self.ctrl.send(msg)
+                return True
+            except (BrokenPipeError, EOFError, OSError):
+                return False
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.send("stop")
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        for conn in (self.ctrl, self.out):
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+class SmartCamera:
+    def __init__(self, cfg: dict, broker: BrokerSettings, stop: threading.Event | None = None) -> None:
+        from edge_agent.camera.config import http_settings, motion_settings, record_settings
+        from edge_agent.model import resolve_model
+
+        self.cfg = cfg
+        self.cam = cfg["camera_id"]
+        self.name = cfg.get("name") or self.cam
+        self.topics = Topics(cfg["base_topic"])
+        self.service_id = f"camera/{self.cam}"
+        self.stop_event = stop or threading.Event()
+        self.model_path = str(resolve_model(cfg.get("model")))
+        self.size = (cfg["width"], cfg["height"])
+        self.motion = motion_settings(cfg)
+        self.record = record_settings(cfg)
+        self.http_settings = http_settings(cfg)
+        self.lock = threading.RLock()
+        self.bad = RateLimitedLog(log, interval=10.0)
+        self.roi_set = RoiSet(detection=replace(DetectionSettings(), threshold=cfg["threshold"]))
+        self.tracker = PersonTracker(self.roi_set.detection, ())
+        self.detection = SwitchState(on=True)
+        self.stream = SwitchState(on=True)
+        self.states_known = threading.Event()
+        self.commanded: set[str] = set()
+        self.pending_rois: dict[int, float] = {}  # version -> sent_at, waiting for the child
+        self.last_apply_ms: float | None = None
+        self.child: Child | None = None
+        self.child_restarts = 0
+        self.platform = "unknown"
+        self.counters = {"bad_rois": 0, "bad_command": 0, "clips": 0}
+        self.child_stats: dict = {}
+        self.window = {"analysed": 0, "e2e_ms": 0.0}
+        self.last_person_at: float | None = None
+        self.discovery_topics: set[str] = set()
+        self.discovery_subscribed = False
+        self.http = None
+        self.hub = None
+        self.mqtt = ManagedClient(
+            broker,
+            client_id=f"bobby-smart-{self.cam}-{os.getpid()}",
+            will=(self.topics.availability(self.cam), OFFLINE),
+            on_connected=self._on_connected,
+            on_message=self._on_message,
+        )
+        self.broker = broker
+
+    # ---- MQTT ------------------------------------------------------------------------------
+
+    def announce(self) -> dict:
+        stream_url = snapshot_url = None
+        if self.http is not None:
+            host = advertised_host(self.http_settings.bind, self.broker.host)
+            stream_url = f"http://{host}:{self.http.port}/video"
+            snapshot_url = f"http://{host}:{self.http.port}/snapshot.jpg"
+        return {
+            "id": self.cam,
+            "name": self.name,
+            "mode": "smart",
+            "resolution": list(self.size),
+            "fps": float(self.cfg["fps"]),
+            "sw_version": __version__,
+            "platform": self.platform,
+            "stream_url": stream_url,
+            "snapshot_url": snapshot_url,
+        }
+
+    def _on_connected(self, mc: ManagedClient) -> None:
+        t = self.topics
+        for topic in (t.stream_set(self.cam), t.detection_set(self.cam), t.rois(self.cam)):
+            mc.subscribe(topic, qos=1)
+        if self.cfg["discovery"]:
+            mc.subscribe(f"{self.cfg['discovery_prefix']}/status", qos=1)
+        mc.publish(t.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
+        mc.publish(t.availability(self.cam), ONLINE, qos=1, retain=True)
+        if self.states_known.is_set():
+            self._publish_switch("detection")
+            self._publish_switch("stream")
+            self.discovery_subscribed = False
+            self._publish_discovery()
+            with self.lock:
+                states = self.tracker.states()
+            self._publish_person_changes(states)
+        else:
+            mc.subscribe(t.detection_state(self.cam), qos=1)
+            mc.subscribe(t.stream_state(self.cam), qos=1)
+
+    def _on_message(self, msg: mqtt.MQTTMessage) -> None:
+        t = self.topics
+        topic = msg.topic
+        prefix = self.cfg["discovery_prefix"]
+        if topic == f"{prefix}/status":
+            if msg.payload.strip().lower() == b"online" and self.states_known.is_set():
+                log.info("Home Assistant is online: republishing discovery")
+                self._publish_discovery()
+            return
+        if topic.startswith(prefix + "/"):
+            self._on_discovery_config(msg)
+        elif topic == t.rois(self.cam):
+            self._on_rois(msg.payload)
+        elif topic in (t.detection_set(self.cam), t.stream_set(self.cam)):
+            which = "detection" if topic == t.detection_set(self.cam) else "stream"
+            try:
+                on, rid = parse_switch_command(msg.payload)
+            except CommandError as err:
+                self.counters["bad_command"] += 1
+                self.bad.warning(f"cmd:{which}", "refused a %s command: %s", which, err)
+                return
+            self.commanded.add(which)
+            self._set_switch(which, SwitchState(on=on, request_id=rid), publish=True)
+        elif topic in (t.detection_state(self.cam), t.stream_state(self.cam)):
+            which = "detection" if topic == t.detection_state(self.cam) else "stream"
+            if msg.retain and which not in self.commanded and not self.states_known.is_set():
+                state = SwitchState.from_retained(msg.payload)
+                if state is not None:
+                    log.info("%s %s (retained state from an earlier run)", which, state.state)
+                    self._set_switch(which, state, publish=False)
+
+    def _finish_state_wait(self) -> None:
+        with self.lock:
+            if self.states_known.is_set():
+                return
+            self.states_known.set()
+        for topic in (self.topics.detection_state(self.cam), self.topics.stream_state(self.cam)):
+            self.mqtt.client.unsubscribe(topic)
+        self._publish_switch("detection")
+        self._publish_switch("stream")
+        self._publish_discovery()
+
+    def _set_switch(self, which: str, state: SwitchState, publish: bool) -> None:
+        changes: dict = {}
+        with self.lock:
+            setattr(self, which, state)
+            if which == "detection" and not state.on:
+                # Nobody is watching any more: every person sensor goes off now.
+                changes = {k: False for k, v in self.tracker.states().items() if v}
+                self.tracker = PersonTracker(self.roi_set.detection, [r.id for r in self.roi_set.rois])
+        log.info("%s %s%s", which, state.state, f" (request {state.request_id})" if state.request_id else "")
+        if which == "detection" and self.child is not None:
+            self.child.send("detection", state.on)
+        if publish and self.states_known.is_set():
+            self._publish_switch(which)
+        self._publish_person_changes(changes)
+
+    def _publish_switch(self, which: str) -> None:
+        with self.lock:
+            state: SwitchState = getattr(self, which)
+        topic = self.topics.detection_state(self.cam) if which == "detection" else self.topics.stream_state(self.cam)
+        extra = {"service": self.service_id} if which == "detection" else {}
+        self.mqtt.publish(topic, state.payload(**extra), qos=1, retain=True)
+
+    def _on_rois(self, payload: bytes) -> None:
+        if not payload:
+            log.info("the retained ROI set was cleared; keeping version %d", self.roi_set.version)
+            return
+        try:
+            new = parse_roi_set(payload)
+        except RoiError as err:
+            self.counters["bad_rois"] += 1
+            self.bad.warning("rois", "refused the ROI set: %s (keeping version %d)", err, self.roi_set.version)
+            version = None
+            try:
+                version = json.loads(payload).get("version")
+            except (ValueError, AttributeError):
+                pass
+            self._ack_rois(version if isinstance(version, int) else None, ok=False, error=str(err))
+            return
+        if new.version < self.roi_set.version:
+            log.info("ignoring ROI set version %d, older than %d", new.version, self.roi_set.version)
+            return
+        sent_at = time.time()
+        with self.lock:
+            self.roi_set = new
+            self.tracker.reconfigure(new.detection, [r.id for r in new.rois])
+            states = self.tracker.states()
+            child = self.child
+            live = child is not None and child.ready.is_set() and child.process.is_alive()
+            if live:
+                self.pending_rois[new.version] = sent_at
+        if live and child.send("rois", new, sent_at):
+            log.info("ROI set version %d (%d region(s)) sent to the running detector", new.version, len(new.rois))
+        else:
+            # No detector running right now: the next one starts with this set.
+            self.pending_rois.pop(new.version, None)
+            log.info("ROI set version %d stored; the detector starts with it", new.version)
+            self._ack_rois(new.version, ok=True)
+        self._publish_person_changes(states)
+        self._publish_discovery()
+
+    def _ack_rois(self, version, ok: bool, error: str | None = None) -> None:
+        payload = {
+            "version": version,
+            "ok": ok,
+            "error": error,
+            "active_version": self.roi_set.version,
+            "service": self.service_id,
+            "at": round(time.time(), 3),
+        }
+        self.mqtt.publish(self.topics.rois_applied(self.cam), json.dumps(payload), qos=1, retain=True)
+
+    # ---- discovery -------------------------------------------------------------------------
+
+    def _publish_discovery(self) -> None:
+        if not self.cfg["discovery"]:
+            return
+        prefix = self.cfg["discovery_prefix"]
+        with self.lock:
+            roi_set = self.roi_set
+        configs = discovery.camera_discovery(
+            self.topics, self.cam, self.name, roi_set, [self.topics.availability(self.cam)],
+            prefix=prefix, model="smart camera", sw_version=__version__,
+        )
+        # What only a smart camera knows: its capture rate and the state of its recording.
+        base = next(iter(c for c in configs.values() if "availability" in c))
+        for object_id, name, field, extra in (
+            ("capture_fps", "Capture frames per second", "capture_fps", {"unit_of_measurement": "fps", "state_class": "measurement"}),
+            ("recording", "Recording", "recording_state", {"icon": "mdi:record-rec"}),
+        ):
+            configs[discovery.config_topic(prefix, "sensor", self.cam, object_id)] = {
+                "device": base["device"], "origin": base["origin"], "availability": base["availability"],
+                "availability_mode": "all", "unique_id": f"{discovery.device_id(self.cam)}_{object_id}",
+                "object_id": f"{self.cam}_{object_id}", "name": name, "state_topic": self.topics.stats(self.cam),
+                "value_template": f"{{{{ value_json.{field} }}}}", "entity_category": "diagnostic", **extra,
+            }
+        with self.lock:
+            removed = self.discovery_topics - set(configs)
+            self.discovery_topics = set(configs)
+        for topic, payload in configs.items():
+            self.mqtt.publish(topic, discovery.encode(payload), qos=1, retain=True)
+        for topic in removed:
+            self.mqtt.publish(topic, b"", qos=1, retain=True)
+        if not self.discovery_subscribed:
+            # Retained configs of regions an older set had come back here and are removed.
+            self.discovery_subscribed = True
+            for topic in discovery.roi_config_subscriptions(prefix, self.cam):
+                self.mqtt.subscribe(topic, 1)
+
+    def _on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
+        if not msg.payload or msg.topic in self.discovery_topics:
+            return
+        with self.lock:
+            roi_ids = [r.id for r in self.roi_set.rois]
+        if discovery.stale_roi_config(msg.topic, self.cfg["discovery_prefix"], self.cam, roi_ids):
+            log.info("removing the discovery of a region that no longer exists: %s", msg.topic)
+            self.mqtt.publish(msg.topic, b"", qos=1, retain=True)
+
+    # ---- child process ---------------------------------------------------------------------
+
+    def pipeline_config(self) -> PipelineConfig:
+        with self.lock:
+            return PipelineConfig(
+                camera_id=self.cam,
+                source=self.cfg["source"],
+                size=self.size,
+                fps=self.cfg["fps"],
+                loop=self.cfg["loop"],
+                model_path=self.model_path,
+                threads=self.cfg["threads"],
+                roi_set=self.roi_set,
+                detection_on=self.detection.on,
+                stats_interval=self.cfg["stats_interval"],
+                view_quality=self.cfg["view_quality"],
+                snapshot_quality=self.cfg["quality"],
+                motion=self.motion,
+                record=self.record,
+                log_level=logging.getLogger().getEffectiveLevel(),
+            )
+
+    def _start_child(self) -> Child:
+        child = Child(self.pipeline_config())
+        with self.lock:
+            self.child = child
+        threading.Thread(target=self._read_child, args=(child,), name="child-reader", daemon=True).start()
+        log.info("detector process started (pid %d)", child.process.pid)
+        return child
+
+    def _read_child(self, child: Child) -> None:
+        while True:
+            try:
+                msg = child.out.recv()
+            except (EOFError, OSError):
+                return
+            try:
+                self._on_child_message(child, msg)
+            except Exception:
+                log.exception("handling %s from the detector process failed", msg[0])
+
+    def _on_child_message(self, child: Child, msg: tuple) -> None:
+        kind = msg[0]
+        child.last_beat = time.monotonic()
+        if kind == "frame":
+            if self.hub is not None:
+                self.hub.put(msg[1], msg[2])
+        elif kind == "result":
+            self._on_result(msg[1])
+        elif kind == "heartbeat":
+            pass
+        elif kind == "rois_applied":
+            _, version, sent_at, applied_at = msg
+            with self.lock:
+                known = self.pending_rois.pop(version, None)
+            if known is not None:
+                self.last_apply_ms = round((time.time() - sent_at) * 1000.0, 2)
+                log.info("ROI set version %d applied to the running detector in %.1f ms", version, self.last_apply_ms)
+                self._ack_rois(version, ok=True)
+        elif kind == "snapshot":
+            self.mqtt.publish(self.topics.snapshot(self.cam), msg[1], qos=1, retain=True)
+        elif kind == "stats":
+            with self.lock:
+                self.child_stats = msg[1]
+        elif kind == "clip":
+            _, path, start, end = msg
+            self.counters["clips"] += 1
+            self.mqtt.publish(self.topics.event(self.cam), json.dumps({"clip": path, "start": round(start, 3), "end": round(end, 3), "camera": self.cam}), qos=1)
+        elif kind == "ready":
+            child.info = msg[1]
+            self.platform = msg[1].get("platform", self.platform)
+            child.ready.set()
+            log.info("detector process ready: %s", msg[1])
+            with self.lock:
+                pending = list(self.pending_rois.items())
+                self.pending_rois.clear()
+            for version, _ in pending:  # started with the newest set: nothing left to apply
+                self._ack_rois(version, ok=True)
+            if self.mqtt.connected.is_set():
+                self.mqtt.publish(self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
+        elif kind == "fatal":
+            log.error("detector process: %s", msg[1])
+
+    def _on_result(self, result: Result) -> None:
+        if not self.detection.on:
+            return  # switched off while the frame was analysed
+        now = time.time()
+        with self.lock:
+            changes = self.tracker.update(result.objects, now)
+            self.window["analysed"] += 1
+            self.window["e2e_ms"] += (now - result.captured_at) * 1000.0
+        self._publish_person_changes(changes)
+        persons = sum(1 for o in result.objects if o.label == "person")
+        payload = {
+            "camera": self.cam,
+            "service": self.service_id,
+            "captured_at": round(result.captured_at, 3),
+            "received_at": round(result.captured_at, 3),
+            "analysed_at": round(result.analysed_at, 3),
+            "inference_ms": round(result.inference_ms, 2),
+            "size": list(result.size),
+            "rois_version": result.rois_version,
+            "persons": persons,
+            "objects": [o.to_json() for o in result.objects],
+        }
+        self.mqtt.publish(self.topics.detections(self.cam), json.dumps(payload, separators=(",", ":")))
+
+    def _publish_person_changes(self, changes: dict) -> None:
+        for roi, on in changes.items():
+            self.mqtt.publish(self.topics.person(self.cam, roi), ON if on else OFF, qos=1, retain=True)
+            if roi is None:
+                if on:
+                    self.last_person_at = time.time()
+                child = self.child
+                if child is not None:
+                    child.send("person", on, time.time())  # event clips
+
+    # ---- status and stats ------------------------------------------------------------------
+
+    def stats(self, interval: float) -> dict:
+        with self.lock:
+            cs = dict(self.child_stats)
+            w, self.window = self.window, {"analysed": 0, "e2e_ms": 0.0}
+            recording = cs.get("recording")
+        rec_state = "off" if recording is None else recording["state"] if recording["state"] == "ok" else f"error: {recording['error']}"
+        return {
+            "camera": self.cam,
+            "service": self.service_id,
+            "at": round(time.time(), 3),
+            "interval": interval,
+            "frames_in": cs.get("captured", 0),
+            "analysed": cs.get("analysed", 0),
+            "dropped": cs.get("dropped", 0),
+            "errors": {"bad_rois": self.counters["bad_rois"], "bad_command": self.counters["bad_command"]},
+            "capture_fps": cs.get("capture_fps"),
+            "analysed_fps": cs.get("analysed_fps"),
+            "inference_ms": cs.get("inference_ms"),
+            "e2e_ms": round(w["e2e_ms"] / w["analysed"], 2) if w["analysed"] else None,
+            "motion_skipped": cs.get("motion_skipped", 0),
+            "motion_checked": cs.get("motion_checked", 0),
+            "detection": self.detection.state,
+            "stream": self.stream.state,
+            "rois_version": self.roi_set.version,
+            "rois_apply_ms": self.last_apply_ms,
+            "child_restarts": self.child_restarts,
+            "viewers": self.http.viewers if self.http else 0,
+            "cpu_temp": cpu_temperature(),
+            "rss_mb": rss_mb(),
+            "child_rss_mb": rss_mb(self.child.process.pid) if self.child and self.child.process.is_alive() else None,
+            "recording_state": rec_state,
+            "recording": recording,
+            "clips": self.counters["clips"],
+            "source": cs.get("source"),
+        }
+
+    def status(self) -> dict:
+        with self.lock:
+            states = self.tracker.states()
+            roi_set = self.roi_set
+            cs = dict(self.child_stats)
+        return {
+            "camera": self.cam,
+            "name": self.name,
+            "person": ON if states.get(None) else OFF,
+            "regions": {k: (ON if v else OFF) for k, v in states.items() if k is not None},
+            "detection": self.detection.state,
+            "stream": self.stream.state,
+            "rois": roi_set.to_json(),
+            "stats": {k: v for k, v in cs.items() if not isinstance(v, dict)} | {"child_restarts": self.child_restarts},
+        }
+
+    # ---- main loop -------------------------------------------------------------------------
+
+    def _start_http(self) -> None:
+        from edge_agent.camera.http import FrameHub, LiveServer
+
+        self.hub = FrameHub()
+
+        def on_viewers(n: int) -> None:
+            child = self.child
+            if child is not None:
+                child.send("viewers", n)
+
+        self.http = LiveServer(self.http_settings, self.hub, self.cam, self.name, self.status,
+                               streaming=lambda: self.stream.on, on_viewers=on_viewers)
+        self.http.start()
+
+    def run(self) -> int:
+        try:
+            if self.http_settings is not None:
+                self._start_http()
+        except (OSError, RuntimeError) as err:
+            log.error("%s", err)
+            return 1
+        connect(self.mqtt)
+        if not self.states_known.wait(self.cfg["state_wait"]) and self.mqtt.connected.is_set():
+            self._finish_state_wait()
+        child = self._start_child()
+        backoff = 1.0
+        restart_at: float | None = None
+        next_stats = time.monotonic() + self.cfg["stats_interval"]
+        try:
+            while not self.stop_event.wait(0.25):
+                now = time.monotonic()
+                if not self.states_known.is_set() and self.mqtt.connected.is_set():
+                    self._finish_state_wait()
+                with self.lock:
+                    changes = self.tracker.tick(time.time())
+                self._publish_person_changes(changes)
+                if now >= next_stats:
+                    next_stats += self.cfg["stats_interval"]
+                    self.mqtt.publish(self.topics.stats(self.cam), json.dumps(self.stats(self.cfg["stats_interval"])))
+                if restart_at is not None:
+                    if now >= restart_at:
+                        restart_at = None
+                        self.child_restarts += 1
+                        child = self._start_child()
+                    continue
+                dead = not child.process.is_alive()
+                hung = now - child.last_beat > HEARTBEAT_TIMEOUT
+                if dead or hung:
+                    reason = f"exited with code {child.process.exitcode}" if dead else f"silent for {HEARTBEAT_TIMEOUT:.0f} s"
+                    # A child that ran a while gets restarted at once; one that keeps dying waits longer.
+                    backoff = 1.0 if now - child.started > 60 else min(backoff * 2, MAX_RESTART_BACKOFF)
+                    log.error("detector process %s; restarting in %.0f s", reason, backoff)
+                    child.stop(timeout=1.0)
+                    with self.lock:
+                        self.child = None
+                    restart_at = now + backoff
+        finally:
+            log.info("stopping")
+            if self.child is not None:
+                self.child.stop()
+            if self.http is not None:
+                self.http.stop()
+            self.mqtt.stop(final=(self.topics.availability(self.cam), OFFLINE))
+        return 0
