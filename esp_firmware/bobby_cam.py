@@ -26,6 +26,8 @@ BACKOFF_MAX_MS = 60000
 CAPTURE_FAILURES_BEFORE_REINIT = 3
 IDLE_SLICE_MS = 20  # how often commands are looked at between frames
 POLL_MAX = 8  # messages handled per loop, so that a flood of commands cannot stop the frames
+PING_TIMEOUT_MS = 5000
+SEND_TIMEOUT_S = 10  # a frame that cannot go out in this time means the connection is dead
 INBOX_MAX = 16
 # Unix time: MicroPython ports count from 2000-01-01 unless they were built with a 1970 epoch.
 EPOCH_OFFSET = 946684800 if utime.gmtime(0)[0] == 2000 else 0
@@ -95,6 +97,7 @@ class App:
         self.running = False
         self.client = None
         self.inbox = []
+        self.received = 0
         # Settings in force: config.json's, then what state.json remembers, then (at the first
         # connection) the retained stream/state and config/state on the broker.
         self.streaming = cfg["streaming"]
@@ -226,8 +229,12 @@ class App:
             self._capture_failed(e, now)
             return
         self.capture_failures = 0
-        # A blocking write: a slow broker slows the camera down; a failure raises and reconnects.
+        # A blocking write: a slow broker slows the camera down; one that stops reading makes it
+        # time out, and a failure raises and reconnects (rather than waiting for the watchdog).
+        sock = self.client.sock
+        sock.settimeout(SEND_TIMEOUT_S)
         self.client.publish(self.t.frame, jpeg)
+        sock.settimeout(None)
         self.frames += 1
         jpeg = None
         gc.collect()
@@ -236,6 +243,7 @@ class App:
 
     def _on_message(self, topic, msg):
         # Called from inside umqtt (even while it waits for a PUBACK): only queue, never publish.
+        self.received += 1
         if len(self.inbox) >= INBOX_MAX:
             self.errors += 1
             return
@@ -515,6 +523,22 @@ class App:
             if self.client.check_msg() is None and len(self.inbox) == n:
                 return
 
+    def _ping(self):
+        """Keepalive, and proof that the broker is there: a broker that went away without a word
+        (its host lost power) leaves the socket open for minutes, so no answer means reconnect."""
+        c = self.client
+        c.ping()
+        deadline = utime.ticks_add(utime.ticks_ms(), min(PING_TIMEOUT_MS, self.cfg["broker"]["keepalive"] * 1000))
+        while True:
+            left = utime.ticks_diff(deadline, utime.ticks_ms())
+            if left <= 0:
+                raise OSError("no answer to ping")
+            self._feed()
+            c.sock.settimeout(left / 1000)  # wait_msg() sets the socket blocking again after one byte
+            n = self.received
+            if c.wait_msg() is None and self.received == n:
+                return  # the PINGRESP (a message would have been counted, other packets return their type)
+
     def _idle(self):
         wait = IDLE_SLICE_MS
         if self.streaming:
@@ -543,7 +567,7 @@ class App:
                 self._publish_diag()
             if utime.ticks_diff(now, self.next_ping) >= 0:
                 self.next_ping = utime.ticks_add(now, self.cfg["broker"]["keepalive"] * 500)
-                self.client.ping()
+                self._ping()
         except MQTT_ERRORS as e:
             self._lost(repr(e))
             return

@@ -3,6 +3,8 @@ and broker loss, re-initialising the camera after capture failures, a watchdog a
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 from tests.firmware.helpers import Board, Observer, base_config
@@ -68,6 +70,38 @@ def test_reconnect_after_a_broker_restart(own_mosquitto, hw, tmp_path):
         obs.close()
     assert board.app.reconnects >= 1
     assert not board.wdt.starved and board.wdt.max_gap_ms < 1000, board.wdt.max_gap_ms
+
+
+def test_a_broker_that_stops_answering_is_noticed(own_mosquitto, hw, tmp_path):
+    # SIGSTOP: the broker's host is there (TCP still accepts) but the broker says nothing more,
+    # as when it hangs or its host lost power behind a switch. Only the pings can tell.
+    cfg = base_config(own_mosquitto, fps=5)
+    cfg["broker"]["keepalive"] = 2
+    board = Board(tmp_path / "flash", cfg)
+    obs = Observer(own_mosquitto, board.topic("frame"))
+    board.start()
+    try:
+        obs.wait(board.topic("frame"))
+        obs.close()
+        errors = board.app.errors
+        t0 = time.monotonic()
+        os.kill(own_mosquitto.proc.pid, signal.SIGSTOP)
+        try:
+            while board.app.errors == errors:
+                assert time.monotonic() - t0 < 8, "the firmware did not notice the silent broker"
+                time.sleep(0.05)
+            noticed = time.monotonic() - t0
+        finally:
+            os.kill(own_mosquitto.proc.pid, signal.SIGCONT)
+        print(f"silent broker noticed after {noticed:.1f} s")
+        assert noticed <= 1.0 + 2.0 + 1.0  # next ping (keepalive / 2) + its timeout (keepalive) + slack
+        obs = Observer(own_mosquitto, board.topic("frame"))
+        obs.wait(board.topic("frame"), timeout=10)
+        assert board.app.reconnects >= 1
+    finally:
+        board.stop()
+        obs.close()
+    assert not board.wdt.starved
 
 
 def test_capture_failures_lead_to_a_new_init(mosquitto, hw, tmp_path):
