@@ -128,7 +128,7 @@ class Pipeline:
                     self.cond.notify_all()
                 if self.recorder is not None:
                     try:
-                        self.record_queue.put_nowait((rgb, now))
+                        self.record_queue.put_nowait(("frame", rgb, now))
                     except queue.Full:
                         self.totals["record_dropped"] += 1
         except SourceError as err:
@@ -205,10 +205,15 @@ class Pipeline:
                 item = self.record_queue.get(timeout=0.5)
             except queue.Empty:
                 continue
-            if item[0] == "person":
-                self.recorder.person_changed(item[1], item[2])
-            else:
-                self.recorder.add_frame(*item)
+            kind, value, t = item
+            try:
+                if kind == "person":
+                    self.recorder.person_changed(value, t)
+                else:
+                    self.recorder.add_frame(value, t)
+            except Exception as err:  # the recorder reports its own I/O errors; this is a bug
+                self.log.exception("recording failed")
+                self.recorder.error = f"recorder failed: {err}"
         self.recorder.close()
 
     # --- detection (main thread) -----------------------------------------------------------
