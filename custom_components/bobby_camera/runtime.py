@@ -90,6 +90,7 @@ class BobbyRuntimeData:
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
         self._retained_check: CALLBACK_TYPE | None = None
+        self._retained_checked = False
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -108,11 +109,13 @@ class BobbyRuntimeData:
         ]
         for topic, handler, qos in subscriptions:
             self._unsubs.append(await mqtt.async_subscribe(self.hass, topic, handler, qos))
-        self._retained_check = async_call_later(
-            self.hass,
-            RETAINED_WAIT,
-            HassJob(self._async_check_retained, "bobby_camera retained ROI set", cancel_on_shutdown=True),
+        # Retained copies come only once HA's client is connected and has subscribed: the check
+        # runs RETAINED_WAIT after the (re)connection, not merely after start-up.
+        self._unsubs.append(
+            mqtt.async_subscribe_connection_status(self.hass, self._on_connection)
         )
+        if mqtt.is_connected(self.hass):
+            self._schedule_retained_check()
         self._unsubs.append(
             async_track_time_interval(
                 self.hass,
@@ -121,6 +124,21 @@ class BobbyRuntimeData:
                 name="bobby_camera health",
                 cancel_on_shutdown=True,
             )
+        )
+
+    @callback
+    def _on_connection(self, connected: bool) -> None:
+        if connected and not self._retained_checked:
+            self._schedule_retained_check()
+
+    @callback
+    def _schedule_retained_check(self) -> None:
+        if self._retained_check:
+            self._retained_check()
+        self._retained_check = async_call_later(
+            self.hass,
+            RETAINED_WAIT,
+            HassJob(self._async_check_retained, "bobby_camera retained ROI set", cancel_on_shutdown=True),
         )
 
     @callback
@@ -293,6 +311,7 @@ class BobbyRuntimeData:
     async def _async_check_retained(self, _now_dt: datetime) -> None:
         """Republish the stored set when the broker's retained copy is missing or older."""
         self._retained_check = None
+        self._retained_checked = True
         stored_version = int(self.entry.options.get(OPT_VERSION, 0))
         if not stored_version:
             return

@@ -184,3 +184,27 @@ async def test_unload_and_reload_leave_nothing_behind(
     assert loaded_entry.state is ConfigEntryState.LOADED
     assert loaded_entry.runtime_data is not runtime
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+
+
+async def test_republish_waits_for_the_broker_connection(
+    hass: HomeAssistant, mqtt_mock: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """HA started before the broker: the retained copy is judged only after the connection."""
+    from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
+    from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+    with patch("homeassistant.components.mqtt.is_connected", return_value=False):
+        await _setup(hass, _stored_entry())
+    await _after_retained_wait(hass, freezer)
+    assert published(mqtt_mock, ROIS_TOPIC) == []
+
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, False)
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)  # a second connect restarts the wait
+    await _after_retained_wait(hass, freezer)
+    assert json.loads(published(mqtt_mock, ROIS_TOPIC)[0][0])["version"] == 3
+
+    # Checked once: later reconnections do not republish.
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
+    await _after_retained_wait(hass, freezer)
+    assert len(published(mqtt_mock, ROIS_TOPIC)) == 1
