@@ -54,6 +54,15 @@ def readable_file(value: Any) -> str:
     return str(path)
 
 
+def optional(validator):
+    """None, or what `validator` accepts (unlike vol.Any, keeps the validator's own message)."""
+
+    def check(value: Any):
+        return None if value is None else validator(value)
+
+    return check
+
+
 def boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -84,9 +93,9 @@ COMMON = {
     # MQTT credentials and TLS beyond the URL; secrets may come from a file or the environment.
     vol.Optional("mqtt_username"): vol.Any(None, str),
     vol.Optional("mqtt_password"): vol.Any(None, str),
-    vol.Optional("mqtt_password_file"): vol.Any(None, readable_file),
+    vol.Optional("mqtt_password_file"): optional(readable_file),
     vol.Optional("mqtt_tls"): boolean,
-    vol.Optional("mqtt_ca_certs"): vol.Any(None, readable_file),
+    vol.Optional("mqtt_ca_certs"): optional(readable_file),
     vol.Optional("mqtt_tls_insecure"): boolean,
     # Smart mode: detection.
     vol.Optional("model"): vol.Any(None, str),
@@ -102,20 +111,20 @@ COMMON = {
                                                         vol.Range(min=0, max=1, msg="expected a fraction from 0 to 1")),
     vol.Required("motion_max_skip", default=5.0): positive_number,
     # Live view.
-    vol.Optional("http_port"): vol.Any(None, int_range(0, 65535)),
+    vol.Optional("http_port"): optional(int_range(0, 65535)),
     vol.Required("http_bind", default="127.0.0.1"): vol.All(str, vol.Length(min=1)),
-    vol.Optional("http_token"): vol.Any(None, vol.All(str, vol.Length(min=8, msg="expected at least 8 characters"))),
-    vol.Optional("http_token_file"): vol.Any(None, readable_file),
+    vol.Optional("http_token"): optional(vol.All(str, vol.Length(min=8, msg="expected at least 8 characters"))),
+    vol.Optional("http_token_file"): optional(readable_file),
     vol.Optional("http_username"): vol.Any(None, str),
     vol.Optional("http_password"): vol.Any(None, str),
-    vol.Optional("http_password_file"): vol.Any(None, readable_file),
+    vol.Optional("http_password_file"): optional(readable_file),
     vol.Required("view_quality", default=75): int_range(1, 100),
     # Recording.
     vol.Required("record", default=False): boolean,
     vol.Optional("record_dir"): vol.Any(None, str),
     vol.Required("chunk_seconds", default=60.0): vol.All(positive_number, vol.Range(min=1, msg="expected at least 1 second")),
-    vol.Required("retention_days", default=7.0): vol.Any(None, vol.All(vol.Coerce(float), vol.Range(min=0, msg="expected 0 or more days"))),
-    vol.Optional("retention_max_mb"): vol.Any(None, vol.All(vol.Coerce(float), vol.Range(min=1, msg="expected at least 1 MB"))),
+    vol.Required("retention_days", default=7.0): optional(vol.All(vol.Coerce(float, msg="expected a number of days"), vol.Range(min=0, msg="expected 0 or more days"))),
+    vol.Optional("retention_max_mb"): optional(vol.All(vol.Coerce(float, msg="expected a number of MB"), vol.Range(min=1, msg="expected at least 1 MB"))),
     vol.Required("continuous", default=True): boolean,
     vol.Required("event_clips", default=True): boolean,
     vol.Required("pre_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=60, msg="expected 0 to 60 seconds")),
