@@ -1,0 +1,76 @@
+"""The status page in a real headless Chromium: it loads, the stream shows frames, the ROI overlay
+is drawn. The screenshot is kept in artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+from tests.edge.fakes.mqtt_tools import ROOT, CameraProcess, Recorder, camera_env
+from tests.support.mosquitto import free_port
+
+ROI = {"id": "door", "name": "Door", "points": [[0.1, 0.2], [0.5, 0.2], [0.5, 0.9], [0.1, 0.9]]}
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert path, "Chromium is needed for this test: scripts/setup.sh installs it (apt install chromium)"
+    return path
+
+
+def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{uuid.uuid4().hex[:6]}"
+    cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}", "--window-size=900,800", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+
+
+def test_status_page_in_chromium(mosquitto, tmp_path, model_path, media_dir):
+    base = f"b{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    rec = Recorder(mosquitto, [f"{base}/lobby/#"])
+    rec.publish(f"{base}/lobby/rois", json.dumps({"version": 2, "rois": [ROI]}), retain=True)
+    token = "viewer-token-123"
+    camera = CameraProcess(
+        ["--mode", "smart", "--source", str(media_dir / "opencv_vtest.avi"), "--camera-id", "lobby", "--name", "Lobby",
+         "--broker", mosquitto.url, "--base-topic", base, "--model", str(model_path), "--fps", "5",
+         "--state-wait", "0.5", "--stats-interval", "2", "--http-port", str(port), "--no-discovery"],
+        tmp_path / "camera.log", env=camera_env(BOBBY_HTTP_TOKEN=token),
+    )
+    try:
+        rec.wait_topic(f"{base}/lobby/rois/applied", where=lambda m: json.loads(m.payload)["version"] == 2, timeout=30)
+        rec.wait_topic(f"{base}/lobby/stats", timeout=15)
+        url = f"http://127.0.0.1:{port}/"
+        # Without the token: refused.
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            raise AssertionError("the page was served without the token")
+        except urllib.error.HTTPError as err:
+            assert err.code == 401
+
+        dom = run_chromium(tmp_path, "--virtual-time-budget=6000", "--dump-dom", f"{url}?token={token}")
+        html = dom.stdout
+        assert "<h1>Lobby</h1>" in html, dom.stderr[-2000:]
+        assert re.search(r'data-stream-loaded="(\d+)"', html) and 'data-stream-loaded="0"' not in html, html[:3000]
+        assert 'data-roi-count="1"' in html and 'data-roi="door"' in html
+        assert 'data-status-loaded="1"' in html
+        assert re.search(r'<span id="rois-version">2</span>', html)
+
+        artifacts = ROOT / "artifacts"
+        artifacts.mkdir(exist_ok=True)
+        shot = artifacts / "status_page.png"
+        shot.unlink(missing_ok=True)
+        run_chromium(tmp_path, "--virtual-time-budget=6000", f"--screenshot={shot}", f"{url}?token={token}")
+        assert shot.is_file() and shot.stat().st_size > 20_000  # a picture, not a blank page
+    finally:
+        camera.kill()
+        rec.publish(f"{base}/lobby/rois", b"", retain=True)
+        rec.close()
