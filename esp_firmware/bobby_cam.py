@@ -286,9 +286,10 @@ class App:
 
     def _mqtt_connect(self):
         b = self.cfg["broker"]
-        password = b["password"] if b["password"] is not None else ""
-        c = MQTTClient(self.client_id, b["host"], b["port"], b["user"], password if b["user"] else None,
-                       b["keepalive"])
+        # As bytes: umqtt.simple writes len(text) as the length, which is wrong for non-ASCII text.
+        user = b["user"].encode() if b["user"] is not None else None
+        password = (b["password"] or "").encode() if user is not None else None
+        c = MQTTClient(self.client_id, b["host"], b["port"], user, password, b["keepalive"])
         c.set_callback(self._on_message)
         c.set_last_will(self.t.availability, b"offline", retain=True, qos=1)
         self.client = c  # set before connect() so that _close() releases the socket if it fails

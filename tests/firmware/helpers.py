@@ -89,10 +89,12 @@ class Board:
 class Observer:
     """A paho client on the test broker that records what it receives."""
 
-    def __init__(self, broker, *topics: str) -> None:
+    def __init__(self, broker, *topics: str, username: str | None = None, password: str | None = None) -> None:
         self.messages: list[tuple[float, str, bytes, bool]] = []
         self._cond = threading.Condition()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=unique("obs-"))
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port, keepalive=30)
         for t in topics:
