@@ -13,6 +13,7 @@ ensure_apt() {
   local missing=()
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   if [ "${BOBBY_BROWSER_TESTS:-1}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)  # checks the unit `service install` writes
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     log "missing: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"; exit 1

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import selectors
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 
 from edge_agent.listen_frame.worker import Job, Result, WorkerConfig, run_worker
 from edge_agent.rois import RoiSet
@@ -106,6 +106,7 @@ class Dispatcher:
         os.set_blocking(self._wake_w, False)
         self._woken = False
         self._stopping = False
+        self._rebuild = False  # the set of workers to wait on changed
         self._thread = threading.Thread(target=self._run, name="bobby-dispatcher", daemon=True)
         self._job_ids = 0
         self.dropped = 0
@@ -213,36 +214,62 @@ class Dispatcher:
             # with the other workers rather than restart in a tight loop.
             log.error("worker %d could not start again: %s; continuing without it", w.index, payload)
             w.gave_up = True
+            self._rebuild = True
+
+    def _selector(self) -> selectors.BaseSelector:
+        """Everything the dispatcher waits on, registered once (rebuilt when a worker changes)."""
+        sel = selectors.DefaultSelector()
+        sel.register(self._wake_r, selectors.EVENT_READ, ("wake", None))
+        for w in self.workers:
+            if not w.gave_up:
+                sel.register(w.conn, selectors.EVENT_READ, ("conn", w))
+                sel.register(w.process.sentinel, selectors.EVENT_READ, ("sentinel", w))
+        return sel
+
+    def _result(self, w: Worker) -> None:
+        try:
+            result: Result = w.conn.recv()
+        except (EOFError, OSError):
+            return  # died mid-frame: handled through its sentinel
+        if w.job is None:
+            log.warning("worker %d sent a result nobody asked for; ignored", w.index)
+            return
+        frame = w.job[1]
+        w.job = None
+        # The worker gets its next frame before we publish this one's results: it would
+        # otherwise sit idle for the length of the publishing.
+        self._assign()
+        try:
+            self.on_result(frame, result)
+        except Exception:
+            log.exception("handling a result of %s failed", frame.cam)
 
     def _run(self) -> None:
+        sel = self._selector()
         while not self._stopping:
             self._assign()
-            busy = {w.conn: w for w in self.workers if w.job is not None}
-            starting = {w.conn: w for w in self.workers if not w.ready and not w.gave_up}
-            sentinels = {w.process.sentinel: w for w in self.workers if not w.gave_up}
-            ready = wait([self._wake_r, *busy, *starting, *sentinels])
+            events = sel.select()
             if self._stopping:
-                return
-            for obj in ready:
-                if obj == self._wake_r:
+                break
+            dead = []
+            for key, _ in events:
+                kind, w = key.data
+                if kind == "wake":
                     with self._lock:
                         os.read(self._wake_r, 64)
                         self._woken = False
-                elif obj in starting:
-                    self._starting(starting[obj])
-                elif obj in busy:
-                    w = busy[obj]
-                    try:
-                        result: Result = w.conn.recv()
-                    except (EOFError, OSError):
-                        continue  # died mid-frame: handled through its sentinel
-                    frame = w.job[1] if w.job else None
-                    w.job = None
-                    if frame is not None:
-                        try:
-                            self.on_result(frame, result)
-                        except Exception:
-                            log.exception("handling a result of %s failed", frame.cam)
-            for sentinel, w in sentinels.items():
-                if (sentinel in ready or not w.process.is_alive()) and not self._stopping:
-                    self._replace(w)
+                elif kind == "sentinel":
+                    dead.append(w)
+                elif w in dead or self.workers[w.index] is not w:
+                    continue
+                elif not w.ready:
+                    self._starting(w)
+                else:
+                    self._result(w)
+            for w in dead:
+                self._replace(w)
+            if dead or self._rebuild:
+                self._rebuild = False
+                sel.close()
+                sel = self._selector()
+        sel.close()

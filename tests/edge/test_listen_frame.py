@@ -178,20 +178,24 @@ def test_bad_frames_are_counted_and_survived(service, client, media_dir):
     oversize = b"\xff\xd8" + b"\0" * 400_000
     for payload in (b"not a jpeg", truncated, b"", oversize):
         client.publish(f"{base}/broken/frame", payload, qos=0)
+        time.sleep(0.3)  # let each reach a worker rather than replace the one before it
     client.publish(f"{base}/bad cam!/frame", good[0], qos=0)  # not a valid camera id
     # the other camera is not affected, and the broken one recovers with its next good frame
     client.publish(f"{base}/healthy/frame", good[1], qos=0)
     client.wait_payload(f"{base}/healthy/detections")
     client.publish(f"{base}/broken/frame", good[1], qos=0)
     client.wait_payload(f"{base}/broken/detections")
+    # Every bad frame is accounted for: refused by a worker, or (on a loaded machine) replaced by
+    # the next one while waiting; none is lost and none reached the model.
     stats = client.wait_for(
         lambda: [
             s for s in map(json.loads, client.payloads(f"{base}/broken/stats"))
-            if s["errors"].get("oversize") and s["errors"].get("decode", 0) >= 3
+            if s["errors"].get("oversize") and s["errors"].get("decode", 0) + s["dropped"] >= 3 and s["analysed"]
         ],
         what="error counters in stats",
     )[-1]
-    assert stats["errors"] == {"oversize": 1, "decode": 3}
+    assert stats["errors"]["oversize"] == 1 and stats["errors"]["decode"] >= 1
+    assert stats["errors"]["decode"] + stats["dropped"] == 3 and stats["analysed"] == 1
     service_stats = client.wait_for(
         lambda: [s for s in map(json.loads, client.payloads(f"{base}/listen_frame/main/stats")) if s["errors"]["unknown_camera"]],
         what="unknown_camera in service stats",
