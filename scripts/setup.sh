@@ -44,7 +44,9 @@ make_venv() {  # make_venv DIR PYTHON STAMP-INPUTS... -- PIP-ARGS...
   "$py" -m venv "$dir"
   pip_quiet "$dir" --upgrade pip
   pip_quiet "$dir" "$@"
-  (cd / && "$dir/bin/python" -c "import edge_agent, paho.mqtt, cv2, numpy") || { log "$dir: the install is incomplete"; exit 1; }
+  # Imported from / so that the checkout's own edge_agent/ cannot stand in for the installed one.
+  (py="$PWD/$dir/bin/python"; cd / && "$py" -c "import edge_agent, paho.mqtt, cv2, numpy") \
+    || { log "$dir: the install is incomplete"; exit 1; }
   echo "$sum" > "$stamp"
 }
 
