@@ -1,8 +1,8 @@
 """`bobby-edge`: one console script, one sub-command per concern.
 
 Each command lives in its own module, which exposes `register(subparsers)`; the parser it adds
-sets `func` to a `run(args) -> int`. Modules are imported only when their command is listed, so
-importing the CLI stays cheap and no hardware library is loaded before it is needed.
+sets `func` to a `run(args) -> int`. Command modules import their heavy libraries (OpenCV, the
+TFLite runtime, picamera2) inside `run`, so `bobby-edge --help` stays fast and imports anywhere.
 """
 
 from __future__ import annotations
@@ -39,13 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:  # a command not built yet in this checkout
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
