@@ -126,7 +126,7 @@ class Pipeline:
                     self.totals["captured"] += 1
                     self.window.captured += 1
                     self.cond.notify_all()
-                if self.recorder is not None:
+                if self.recorder is not None and self.recorder.wants_frames:
                     try:
                         self.record_queue.put_nowait(("frame", rgb, now))
                     except queue.Full:
@@ -280,6 +280,25 @@ class Pipeline:
             "recording": self.recorder.status() if self.recorder else None,
         }
 
+    def _make_recorder(self, settings: RecordSettings):
+        """The Pi's hardware encoder when the source is picamera2 and the board has one, else PyAV."""
+        from edge_agent.camera.recording import PicameraRecorder, Recorder
+
+        def on_clip(path: str, start: float, end: float) -> None:
+            self.send("clip", path, start, end)
+
+        cam = getattr(self.source, "cam", None)
+        if self.source.platform == "picamera2" and cam is not None:
+            recorder = PicameraRecorder(settings, cam, on_clip=on_clip)
+            try:
+                recorder.start()
+                self.log.info("recording with picamera2's hardware H.264 encoder")
+                return recorder
+            except Exception as err:  # a Pi 5 has no H.264 block; an old picamera2 lacks the API
+                self.log.warning("picamera2 hardware H.264 encoder unavailable (%s: %s); encoding in software",
+                                 type(err).__name__, err)
+        return Recorder(settings, on_clip=on_clip)
+
     def run(self) -> None:
         from edge_agent.camera.sources import SourceError, open_source
         from edge_agent.detector import Detector
@@ -300,11 +319,11 @@ class Pipeline:
             threading.Thread(target=self.control_loop, name="control", daemon=True),
             threading.Thread(target=self.view_loop, name="view", daemon=True),
         ]
+        record_thread = None
         if cfg.record is not None:
-            from edge_agent.camera.recording import Recorder
-
-            self.recorder = Recorder(cfg.record, on_clip=lambda p, s, e: self.send("clip", p, s, e))
-            threads.append(threading.Thread(target=self.record_loop, name="record"))
+            self.recorder = self._make_recorder(cfg.record)
+            record_thread = threading.Thread(target=self.record_loop, name="record")
+            threads.append(record_thread)
         for t in threads:
             t.start()
         self.send("ready", {"pid": os.getpid(), "platform": self.source.platform, "backend": self.detector.backend,
@@ -315,6 +334,9 @@ class Pipeline:
             self.stop.set()
             with self.cond:
                 self.cond.notify_all()
+            if record_thread is not None:
+                # It stops the Pi's encoder (and closes the files) while the camera still runs.
+                record_thread.join(timeout=10)
             self.source.close()
             for t in threads:
                 t.join(timeout=5)

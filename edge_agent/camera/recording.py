@@ -1,9 +1,13 @@
 """Recording: continuous chunks with retention, and event clips with pre-roll and post-roll.
 
-Frames are encoded to H.264 **once** (PyAV / libx264, a keyframe every second, SPS/PPS repeated
-at every keyframe); the packets then fan out to the chunk being written, to an event clip when
-one is open, and to a ring buffer of the last seconds, which is the clip's pre-roll. This is what
-picamera2's `CircularOutput` does with the Pi's hardware encoder, without a second encoder.
+Frames are encoded to H.264 **once**, a keyframe every second with SPS/PPS repeated at every
+keyframe; the packets then fan out to the chunk being written, to an event clip when one is open,
+and to a ring buffer of the last seconds, which is the clip's pre-roll (what picamera2's
+`CircularOutput` keeps). Two encoders feed the same `PacketRecorder`:
+
+- `Recorder`: software, PyAV / libx264, fed with RGB frames (any source, any machine);
+- `PicameraRecorder`: the Pi's hardware encoder (picamera2 `H264Encoder`), which encodes the
+  camera's own stream and hands its packets to a picamera2 `Output` of ours.
 
 Files are fragmented MP4 (a keyframe starts a fragment): a power cut leaves a playable file, and
 browsers and Home Assistant play them. Names carry the camera id and a UTC timestamp:
@@ -20,6 +24,7 @@ import collections
 import fractions
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,6 +113,11 @@ def enforce_retention(
     return deleted
 
 
+def keyframe_interval(fps: float) -> int:
+    """Frames between keyframes: one a second, the cut points of chunks and clips."""
+    return max(1, round(fps))
+
+
 @dataclass(slots=True)
 class EncodedPacket:
     data: bytes
@@ -150,8 +160,15 @@ class _Mp4Writer:
         self.container.close()
 
 
-class Recorder:
-    """Feed it RGB frames with their capture time; it writes chunks and clips."""
+class PacketRecorder:
+    """Chunks, event clips, pre-roll, retention and error reporting, fed with encoded packets.
+
+    Packets and person events may come from different threads (the Pi's encoder calls back from
+    its own), hence the lock.
+    """
+
+    encoder_name = "none"
+    wants_frames = False  # whether add_frame() must be given the RGB frames
 
     def __init__(
         self,
@@ -164,7 +181,7 @@ class Recorder:
         self.on_clip = on_clip
         self.on_chunk = on_chunk
         self.bad = RateLimitedLog(log, interval=60.0)
-        self.encoder = None
+        self.lock = threading.RLock()
         self.t0: float | None = None  # capture time of pts 0
         self.ring: collections.deque[tuple[float, EncodedPacket]] = collections.deque()
         self.chunk: _Mp4Writer | None = None
@@ -176,33 +193,9 @@ class Recorder:
         self.retry_at = 0.0
         self.error: str | None = None
         self.counters = {"chunks": 0, "clips": 0, "deleted": 0, "write_errors": 0, "frames": 0}
-
-    # --- encoding ---------------------------------------------------------------------------
-
-    def _open_encoder(self) -> None:
-        import av
-
-        ctx = av.CodecContext.create(self.s.codec, "w")
-        ctx.width, ctx.height = self.s.size
-        ctx.pix_fmt = "yuv420p"
-        ctx.time_base = TIME_BASE
-        ctx.framerate = fractions.Fraction(max(1, round(self.s.fps)), 1)
-        ctx.gop_size = max(1, round(self.s.fps))  # a keyframe a second: chunk and clip cut points
-        # repeat-headers: every keyframe carries SPS/PPS, so any keyframe can start a file.
-        ctx.options = {"preset": "veryfast", "tune": "zerolatency", "crf": str(self.s.crf), "x264-params": "repeat-headers=1"}
-        ctx.open()
-        self.encoder = ctx
-
-    def _encode(self, rgb: np.ndarray, t: float) -> list[EncodedPacket]:
-        import av
-
-        if self.encoder is None:
-            self._open_encoder()
-            self.t0 = t
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
-        frame.pts = int(round((t - self.t0) * 1000))
-        frame.time_base = TIME_BASE
-        return [EncodedPacket(bytes(p), int(p.pts), bool(p.is_keyframe)) for p in self.encoder.encode(frame)]
+        # Half a frame: a real sensor's timestamps jitter, and a keyframe 0.999 s after the last
+        # cut must still end a 1 s chunk (or start a 1 s pre-roll) rather than wait a second more.
+        self._slack = 0.5 / max(settings.fps, 1e-3)
 
     # --- files ------------------------------------------------------------------------------
 
@@ -276,23 +269,18 @@ class Recorder:
 
     def person_changed(self, present: bool, t: float) -> None:
         """Person on: open a clip (with the pre-roll) at the next frame; off: start the post-roll."""
-        self.person = present
-        if present:
-            self.clip_until = None
-        elif self.clip is not None:
-            self.clip_until = t + self.s.post_roll
-
-    def add_frame(self, rgb: np.ndarray, t: float) -> None:
-        try:
-            packets = self._encode(rgb, t)
-        except Exception as err:  # a frame the encoder refuses must not stop detection
-            self.bad.warning("encode", "recording: frame not encoded: %s", err)
-            return
-        self.counters["frames"] += 1
-        for pkt in packets:
-            self._route(pkt, self.t0 + pkt.pts / 1000.0)
+        with self.lock:
+            self.person = present
+            if present:
+                self.clip_until = None
+            elif self.clip is not None:
+                self.clip_until = t + self.s.post_roll
 
     def _route(self, pkt: EncodedPacket, t: float) -> None:
+        with self.lock:
+            self._route_locked(pkt, t)
+
+    def _route_locked(self, pkt: EncodedPacket, t: float) -> None:
         s = self.s
         if s.clips:
             self.ring.append((t, pkt))
@@ -300,7 +288,7 @@ class Recorder:
             while self.ring and t - self.ring[0][0] > s.pre_roll + 1.0:
                 self.ring.popleft()
         if s.continuous:
-            if self.chunk is not None and pkt.key and t - self.chunk_start >= s.chunk_seconds:
+            if self.chunk is not None and pkt.key and t - self.chunk_start >= s.chunk_seconds - self._slack:
                 self._close_chunk(t)
             if self.chunk is None and pkt.key:
                 self.chunk = self._open_writer(t, "")
@@ -321,7 +309,7 @@ class Recorder:
         # Start at the newest keyframe at least pre_roll old (else the oldest one we have).
         start_index = None
         for i, (pt, pkt) in enumerate(self.ring):
-            if pkt.key and (start_index is None or t - pt >= self.s.pre_roll):
+            if pkt.key and (start_index is None or t - pt >= self.s.pre_roll - self._slack):
                 start_index = i
         if start_index is None:
             return  # no keyframe yet: try again at the next packet
@@ -337,13 +325,74 @@ class Recorder:
         log.info("event clip started: %s (pre-roll %.1f s)", writer.path, t - clip_t)
 
     def status(self) -> dict:
-        return {
-            "state": "error" if self.error else "ok",
-            "error": self.error,
-            "chunk": str(self.chunk.path) if self.chunk else None,
-            "clip": str(self.clip.path) if self.clip else None,
-            **self.counters,
-        }
+        with self.lock:
+            return {
+                "state": "error" if self.error else "ok",
+                "error": self.error,
+                "encoder": self.encoder_name,
+                "chunk": str(self.chunk.path) if self.chunk else None,
+                "clip": str(self.clip.path) if self.clip else None,
+                **self.counters,
+            }
+
+    def add_frame(self, rgb: np.ndarray, t: float) -> None:
+        raise TypeError(f"{type(self).__name__} encodes the camera's own stream and takes no frames")
+
+    def _finish(self, t: float) -> None:
+        with self.lock:
+            if self.clip is not None:
+                self._close_clip(t)
+            if self.chunk is not None:
+                self._close_chunk(t)
+
+    def close(self, t: float | None = None) -> None:
+        self._finish(time.time() if t is None else t)
+
+
+class Recorder(PacketRecorder):
+    """Software encoding (PyAV / libx264): feed it RGB frames with their capture time."""
+
+    encoder_name = "libx264"
+    wants_frames = True
+
+    def __init__(self, settings: RecordSettings, on_clip=None, on_chunk=None) -> None:
+        super().__init__(settings, on_clip=on_clip, on_chunk=on_chunk)
+        self.encoder = None
+
+    def _open_encoder(self) -> None:
+        import av
+
+        ctx = av.CodecContext.create(self.s.codec, "w")
+        ctx.width, ctx.height = self.s.size
+        ctx.pix_fmt = "yuv420p"
+        ctx.time_base = TIME_BASE
+        ctx.framerate = fractions.Fraction(max(1, round(self.s.fps)), 1)
+        ctx.gop_size = keyframe_interval(self.s.fps)
+        # repeat-headers: every keyframe carries SPS/PPS, so any keyframe can start a file.
+        ctx.options = {"preset": "veryfast", "tune": "zerolatency", "crf": str(self.s.crf), "x264-params": "repeat-headers=1"}
+        ctx.open()
+        self.encoder = ctx
+
+    def _encode(self, rgb: np.ndarray, t: float) -> list[EncodedPacket]:
+        import av
+
+        if self.encoder is None:
+            self._open_encoder()
+            self.t0 = t
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
+        frame.pts = int(round((t - self.t0) * 1000))
+        frame.time_base = TIME_BASE
+        return [EncodedPacket(bytes(p), int(p.pts), bool(p.is_keyframe)) for p in self.encoder.encode(frame)]
+
+    def add_frame(self, rgb: np.ndarray, t: float) -> None:
+        try:
+            packets = self._encode(rgb, t)
+        except Exception as err:  # a frame the encoder refuses must not stop detection
+            self.bad.warning("encode", "recording: frame not encoded: %s", err)
+            return
+        self.counters["frames"] += 1
+        for pkt in packets:
+            self._route(pkt, self.t0 + pkt.pts / 1000.0)
 
     def close(self, t: float | None = None) -> None:
         t = time.time() if t is None else t
@@ -354,7 +403,68 @@ class Recorder:
             except Exception as err:
                 self.bad.warning("encode", "recording: flushing the encoder failed: %s", err)
             self.encoder = None
-        if self.clip is not None:
-            self._close_clip(t)
-        if self.chunk is not None:
-            self._close_chunk(t)
+        self._finish(t)
+
+
+class PicameraRecorder(PacketRecorder):
+    """The Pi's hardware H.264 encoder (picamera2 `H264Encoder`) feeding the same chunks and clips.
+
+    The encoder encodes the camera's main stream itself (no frame crosses Python) and hands every
+    encoded frame to a picamera2 `Output`; ours routes it like the software path's packets, and
+    the ring buffer is the circular output's pre-roll. Why not picamera2's `CircularOutput` with
+    `FileOutput` / `FfmpegOutput`: `CircularOutput` keeps `(frame, keyframe)` without timestamps
+    and, like `FileOutput`, writes a raw `.h264` stream with no container; `FfmpegOutput`
+    re-timestamps in an ffmpeg process per file; and swapping outputs from outside the encoder's
+    thread cuts chunks at arbitrary frames. Routing the packets here keeps the sensor timestamps,
+    cuts exactly at keyframes and writes the same fragmented MP4 files as the software path.
+
+    picamera2 is imported in `start()`, in the process that owns the camera.
+    """
+
+    encoder_name = "picamera2 H264Encoder"
+
+    def __init__(self, settings: RecordSettings, picam2, on_clip=None, on_chunk=None, bitrate: int | None = None) -> None:
+        super().__init__(settings, on_clip=on_clip, on_chunk=on_chunk)
+        self.picam2 = picam2
+        self.bitrate = bitrate  # None: picamera2 picks one for the size and rate
+        self.encoder = None
+
+    def start(self) -> None:
+        """Start the hardware encoder on the camera; raises when the board has none."""
+        from picamera2.encoders import H264Encoder
+        from picamera2.outputs import Output
+
+        recorder = self
+
+        class PacketTap(Output):
+            """Every encoded frame to the recorder (timestamp: µs since the encoder's first frame)."""
+
+            def outputframe(self, frame, keyframe=True, timestamp=None, packet=None, audio=False):
+                if not audio:
+                    recorder._on_encoded(frame, keyframe, timestamp)
+
+        # repeat: SPS/PPS at every keyframe, so any keyframe can start a file; iperiod: a keyframe
+        # a second, the cut points of chunks and clips.
+        encoder = H264Encoder(bitrate=self.bitrate, repeat=True, iperiod=keyframe_interval(self.s.fps))
+        self.picam2.start_encoder(encoder, PacketTap())
+        self.encoder = encoder
+
+    def _on_encoded(self, frame, keyframe: bool, timestamp: int | None) -> None:
+        now = time.time()
+        if self.t0 is None:
+            self.t0 = now - (timestamp or 0) / 1e6
+        us = int(timestamp) if timestamp is not None else int((now - self.t0) * 1e6)
+        try:
+            self.counters["frames"] += 1
+            self._route(EncodedPacket(bytes(frame), us // 1000, bool(keyframe)), self.t0 + us / 1e6)
+        except Exception:  # never raise into picamera2's encoder thread
+            log.exception("recording: a packet from the hardware encoder was not handled")
+
+    def close(self, t: float | None = None) -> None:
+        if self.encoder is not None:
+            try:
+                self.picam2.stop_encoder(self.encoder)  # its last packets arrive before it returns
+            except Exception as err:
+                self.bad.warning("encode", "recording: stopping the hardware encoder failed: %s", err)
+            self.encoder = None
+        self._finish(time.time() if t is None else t)

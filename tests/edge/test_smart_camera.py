@@ -174,6 +174,9 @@ def test_mjpeg_viewers_do_not_slow_capture_and_recording_runs(mosquitto, tmp_pat
             assert r.read()[:2] == b"\xff\xd8"
         chunks = sorted((tmp_path / "rec").glob("pi_*Z.mp4"))
         assert len(chunks) >= 2 and during["recording_state"] == "ok"
+        # A picamera2 source records with the Pi's H.264 encoder, not in software.
+        assert during["recording"]["encoder"] == "picamera2 H264Encoder"
+        assert "recording with picamera2's hardware H.264 encoder" in camera.log
     finally:
         camera.kill()
         rec.close()

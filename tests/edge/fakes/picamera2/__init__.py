@@ -1,14 +1,18 @@
 """A fake `picamera2` that replays a video file through the real Picamera2 API surface.
 
 Only the driver is faked: the agent's Picamera2Source runs unchanged against it. Real behaviours
-kept: configuration dicts as `create_video_configuration` builds them, `capture_array` blocking
-until the next frame at the configured FrameRate, `RGB888` arrays laid out [B, G, R], errors
-when capturing before `start()` or opening a camera number that does not exist.
+kept: configuration dicts as `create_video_configuration` builds them, a sensor that delivers
+frames at the configured FrameRate whether or not anyone captures them, `capture_array` blocking
+until the next frame, `RGB888` arrays laid out [B, G, R], errors when capturing before `start()`
+or opening a camera number that does not exist, and `start_encoder` / `stop_encoder` feeding
+every frame of the main stream to an encoder (`picamera2.encoders`, libx264 standing in for the
+Pi's hardware block).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -37,7 +41,13 @@ class Picamera2:
         self.closed = False
         self._cap: cv2.VideoCapture | None = None
         self._period = 1 / 30
-        self._next = 0.0
+        self._cond = threading.Condition()
+        self._frame: np.ndarray | None = None  # the latest main-stream frame, BGR
+        self._seq = 0
+        self._taken = 0  # the seq capture_array last returned
+        self._sensor: threading.Thread | None = None
+        self._encoders: set = set()
+        self._encoding = threading.Lock()  # a frame being encoded, or an encoder being stopped
         self.sensor_resolution = (1640, 1232)
         self.camera_properties = {"Model": "fake_imx219", "PixelArraySize": self.sensor_resolution}
         OPENED_IN_PIDS.append(os.getpid())
@@ -88,7 +98,8 @@ class Picamera2:
         if not self._cap.isOpened():
             raise RuntimeError(f"fake camera: cannot open media {media}")
         self.started = True
-        self._next = time.monotonic()
+        self._sensor = threading.Thread(target=self._sensor_loop, name="fake-sensor", daemon=True)
+        self._sensor.start()
 
     def _next_bgr(self) -> np.ndarray:
         for _ in range(2):
@@ -98,19 +109,42 @@ class Picamera2:
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
         raise RuntimeError("fake camera: media gives no frame")
 
+    def _sensor_loop(self) -> None:
+        """Frames at the configured rate, as libcamera completes requests, captured or not.
+
+        A sensor keeps its cadence: a frame whose slot passed while we were busy is dropped, never
+        sent late in a burst; its SensorTimestamp is the slot's time (CLOCK_MONOTONIC).
+        """
+        due = time.monotonic()
+        size = tuple(self.camera_config["main"]["size"])
+        while self.started:
+            now = time.monotonic()
+            if due > now:
+                time.sleep(due - now)
+            elif now - due > self._period:
+                due += (now - due) // self._period * self._period  # slots missed: dropped
+            slot, due = due, due + self._period
+            if not self.started:
+                break
+            bgr = cv2.resize(self._next_bgr(), size, interpolation=cv2.INTER_AREA)
+            sensor_us = int(slot * 1e6)
+            with self._cond:
+                self._frame, self._seq = bgr, self._seq + 1
+                self._cond.notify_all()
+            with self._encoding:
+                for encoder in list(self._encoders):
+                    encoder._encode_bgr(bgr, sensor_us)
+
     def capture_array(self, name: str = "main") -> np.ndarray:
         if not self.started:
             raise RuntimeError("Camera not started")
         if name != "main":
             raise RuntimeError(f"Stream {name!r} is not configured")
-        # A real sensor delivers frames at its rate: wait for the next one.
-        now = time.monotonic()
-        if self._next > now:
-            time.sleep(self._next - now)
-        self._next = max(self._next + self._period, time.monotonic() - self._period)
-        main = self.camera_config["main"]
-        bgr = cv2.resize(self._next_bgr(), tuple(main["size"]), interpolation=cv2.INTER_AREA)
-        fmt = main["format"]
+        with self._cond:  # the next frame the sensor completes
+            if not self._cond.wait_for(lambda: self._seq > self._taken or not self.started, timeout=5.0) or not self.started:
+                raise RuntimeError("Camera frontend has timed out!")
+            bgr, self._taken = self._frame, self._seq
+        fmt = self.camera_config["main"]["format"]
         if fmt == "RGB888":  # libcamera naming: [B, G, R] in memory
             return bgr
         if fmt == "BGR888":
@@ -119,14 +153,38 @@ class Picamera2:
         px = bgr if fmt == "XRGB8888" else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         return np.concatenate([px, alpha], axis=2)
 
+    def start_encoder(self, encoder=None, output=None, pts=None, quality=None, name=None) -> None:
+        if self.camera_config is None:
+            raise RuntimeError("Camera must be configured before starting an encoder")
+        if output is not None:
+            encoder.output = output
+        stream = self.camera_config[name or "main"]
+        encoder.width, encoder.height = stream["size"]
+        encoder.stride = encoder.width * 3
+        encoder.format = stream["format"]
+        encoder.start(quality=quality)
+        self._encoders.add(encoder)
+
+    def stop_encoder(self, encoders=None) -> None:
+        chosen = set(self._encoders) if encoders is None else ({encoders} if not isinstance(encoders, (list, set, tuple)) else set(encoders))
+        with self._encoding:  # the frame in flight is encoded first, as on the real camera
+            for encoder in chosen:
+                self._encoders.discard(encoder)
+                encoder.stop()
+
     def stop(self) -> None:
         self.started = False
+        with self._cond:
+            self._cond.notify_all()
+        if self._sensor is not None and self._sensor is not threading.current_thread():
+            self._sensor.join(timeout=5)
+        self._sensor = None
 
     def close(self) -> None:
+        self.stop()
         if self._cap is not None:
             self._cap.release()
             self._cap = None
-        self.started = False
         self.closed = True
 
     def __enter__(self):
