@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from edge_agent import __version__
 from edge_agent.rois import RoiSet
@@ -18,6 +19,24 @@ ORIGIN = {
     "sw_version": __version__,
     "support_url": "https://github.com/bobby-camera/bobby-camera",
 }
+
+
+@dataclass(frozen=True)
+class StatsSensor:
+    """A diagnostic sensor that reads `value_json.<field>` from `bobby/<cam>/stats`."""
+
+    object_id: str
+    name: str
+    field: str
+    config: dict = field(default_factory=dict)  # more HA keys: unit_of_measurement, icon, …
+
+
+# What only a smart camera knows: its capture rate and the state of its recording.
+SMART_CAMERA_SENSORS = (
+    StatsSensor("capture_fps", "Capture frames per second", "capture_fps",
+                {"unit_of_measurement": "fps", "state_class": "measurement"}),
+    StatsSensor("recording", "Recording", "recording_state", {"icon": "mdi:record-rec"}),
+)
 
 
 def device_id(cam: str) -> str:
@@ -43,8 +62,13 @@ def camera_discovery(
     prefix: str = "homeassistant",
     model: str = "camera with listen_frame",
     sw_version: str | None = None,
+    extra_sensors: Iterable[StatsSensor] = (),
 ) -> dict[str, dict]:
-    """Every discovery config of one camera: {config topic: payload}."""
+    """Every discovery config of one camera: {config topic: payload}.
+
+    `extra_sensors`: diagnostic sensors on `stats` that only this publisher has (the smart
+    camera's capture rate and recording state).
+    """
     device = {
         "identifiers": [device_id(cam)],
         "name": name or cam,
@@ -104,6 +128,8 @@ def camera_discovery(
     diagnostic("inference_ms", "Inference time", "inference_ms", unit_of_measurement="ms",
                device_class="duration", state_class="measurement")
     diagnostic("dropped_frames", "Dropped frames", "dropped", state_class="total_increasing", icon="mdi:image-off")
+    for sensor in extra_sensors:
+        diagnostic(sensor.object_id, sensor.name, sensor.field, **sensor.config)
     return configs
 
 

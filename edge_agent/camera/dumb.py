@@ -19,8 +19,10 @@ import paho.mqtt.client as mqtt
 from edge_agent import __version__
 from edge_agent import imaging
 from edge_agent.broker import BrokerSettings, ManagedClient, user_properties
-from edge_agent.camera.common import CommandError, RateLimitedLog, SwitchState, parse_switch_command
+from edge_agent.camera.common import SwitchState
 from edge_agent.camera.sources import EndOfStream, FrameSource, SourceError, to_size
+from edge_agent.ratelimit import RateLimitedLog
+from edge_agent.service_common import CommandError, parse_switch
 from edge_agent.topics import OFFLINE, ONLINE, Topics
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,7 @@ class DumbCamera:
             return
         if msg.topic == self.topics.stream_set(self.cam):
             try:
-                on, rid = parse_switch_command(msg.payload)
+                on, rid = parse_switch(msg.payload)
             except CommandError as err:
                 self.counters["bad_command"] += 1
                 self.bad_input.warning("stream_set", "refused a command on %s: %s", msg.topic, err)

@@ -28,12 +28,15 @@ import paho.mqtt.client as mqtt
 
 from edge_agent import __version__, discovery
 from edge_agent.broker import BrokerSettings, ManagedClient
-from edge_agent.camera.common import CommandError, SwitchState, parse_switch_command
+from edge_agent.camera.common import SwitchState
 from edge_agent.camera.dumb import connect
 from edge_agent.camera.pipeline import PipelineConfig, Result, run_pipeline
 from edge_agent.person_state import PersonTracker
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
+from edge_agent.service_common import (
+    CommandError, DiscoveryPublisher, claimed_version, detections_json, parse_switch, rois_ack,
+)
 from edge_agent.topics import OFF, OFFLINE, ON, ONLINE, Topics
 
 log = logging.getLogger(__name__)
@@ -147,8 +150,7 @@ class SmartCamera:
         self.child_stats: dict = {}
         self.window = {"analysed": 0, "e2e_ms": 0.0}
         self.last_person_at: float | None = None
-        self.discovery_topics: set[str] = set()
-        self.discovery_subscribed = False
+        self.discovery = DiscoveryPublisher(cfg["discovery_prefix"], self.cam)
         self.http = None
         self.hub = None
         self.mqtt = ManagedClient(
@@ -191,7 +193,7 @@ class SmartCamera:
         if self.states_known.is_set():
             self._publish_switch("detection")
             self._publish_switch("stream")
-            self.discovery_subscribed = False
+            self.discovery.reconnected()
             self._publish_discovery()
             with self.lock:
                 states = self.tracker.states()
@@ -216,7 +218,7 @@ class SmartCamera:
         elif topic in (t.detection_set(self.cam), t.stream_set(self.cam)):
             which = "detection" if topic == t.detection_set(self.cam) else "stream"
             try:
-                on, rid = parse_switch_command(msg.payload)
+                on, rid = parse_switch(msg.payload)
             except CommandError as err:
                 self.counters["bad_command"] += 1
                 self.bad.warning(f"cmd:{which}", "refused a %s command: %s", which, err)
@@ -273,12 +275,7 @@ class SmartCamera:
         except RoiError as err:
             self.counters["bad_rois"] += 1
             self.bad.warning("rois", "refused the ROI set: %s (keeping version %d)", err, self.roi_set.version)
-            version = None
-            try:
-                version = json.loads(payload).get("version")
-            except (ValueError, AttributeError):
-                pass
-            self._ack_rois(version if isinstance(version, int) else None, ok=False, error=str(err))
+            self._ack_rois(claimed_version(payload), ok=False, error=str(err))
             return
         if new.version < self.roi_set.version:
             log.info("ignoring ROI set version %d, older than %d", new.version, self.roi_set.version)
@@ -303,15 +300,8 @@ class SmartCamera:
         self._publish_discovery()
 
     def _ack_rois(self, version, ok: bool, error: str | None = None) -> None:
-        payload = {
-            "version": version,
-            "ok": ok,
-            "error": error,
-            "active_version": self.roi_set.version,
-            "service": self.service_id,
-            "at": round(time.time(), 3),
-        }
-        self.mqtt.publish(self.topics.rois_applied(self.cam), json.dumps(payload), qos=1, retain=True)
+        payload = rois_ack(version, ok, error, self.roi_set.version, self.service_id)
+        self.mqtt.publish(self.topics.rois_applied(self.cam), payload, qos=1, retain=True)
 
     # ---- discovery -------------------------------------------------------------------------
 
@@ -323,41 +313,14 @@ class SmartCamera:
             roi_set = self.roi_set
         configs = discovery.camera_discovery(
             self.topics, self.cam, self.name, roi_set, [self.topics.availability(self.cam)],
-            prefix=prefix, model="smart camera", sw_version=__version__,
+            prefix=prefix, model="smart camera", sw_version=__version__, extra_sensors=discovery.SMART_CAMERA_SENSORS,
         )
-        # What only a smart camera knows: its capture rate and the state of its recording.
-        base = next(iter(c for c in configs.values() if "availability" in c))
-        for object_id, name, field, extra in (
-            ("capture_fps", "Capture frames per second", "capture_fps", {"unit_of_measurement": "fps", "state_class": "measurement"}),
-            ("recording", "Recording", "recording_state", {"icon": "mdi:record-rec"}),
-        ):
-            configs[discovery.config_topic(prefix, "sensor", self.cam, object_id)] = {
-                "device": base["device"], "origin": base["origin"], "availability": base["availability"],
-                "availability_mode": "all", "unique_id": f"{discovery.device_id(self.cam)}_{object_id}",
-                "object_id": f"{self.cam}_{object_id}", "name": name, "state_topic": self.topics.stats(self.cam),
-                "value_template": f"{{{{ value_json.{field} }}}}", "entity_category": "diagnostic", **extra,
-            }
-        with self.lock:
-            removed = self.discovery_topics - set(configs)
-            self.discovery_topics = set(configs)
-        for topic, payload in configs.items():
-            self.mqtt.publish(topic, discovery.encode(payload), qos=1, retain=True)
-        for topic in removed:
-            self.mqtt.publish(topic, b"", qos=1, retain=True)
-        if not self.discovery_subscribed:
-            # Retained configs of regions an older set had come back here and are removed.
-            self.discovery_subscribed = True
-            for topic in discovery.roi_config_subscriptions(prefix, self.cam):
-                self.mqtt.subscribe(topic, 1)
+        self.discovery.publish(self.mqtt, configs)
 
     def _on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
-        if not msg.payload or msg.topic in self.discovery_topics:
-            return
         with self.lock:
             roi_ids = [r.id for r in self.roi_set.rois]
-        if discovery.stale_roi_config(msg.topic, self.cfg["discovery_prefix"], self.cam, roi_ids):
-            log.info("removing the discovery of a region that no longer exists: %s", msg.topic)
-            self.mqtt.publish(msg.topic, b"", qos=1, retain=True)
+        self.discovery.on_config(self.mqtt, msg.topic, msg.payload, roi_ids)
 
     # ---- child process ---------------------------------------------------------------------
 
@@ -451,20 +414,10 @@ class SmartCamera:
             self.window["analysed"] += 1
             self.window["e2e_ms"] += (now - result.captured_at) * 1000.0
         self._publish_person_changes(changes)
-        persons = sum(1 for o in result.objects if o.label == "person")
-        payload = {
-            "camera": self.cam,
-            "service": self.service_id,
-            "captured_at": round(result.captured_at, 3),
-            "received_at": round(result.captured_at, 3),
-            "analysed_at": round(result.analysed_at, 3),
-            "inference_ms": round(result.inference_ms, 2),
-            "size": list(result.size),
-            "rois_version": result.rois_version,
-            "persons": persons,
-            "objects": [o.to_json() for o in result.objects],
-        }
-        self.mqtt.publish(self.topics.detections(self.cam), json.dumps(payload, separators=(",", ":")))
+        # A smart camera receives its own frame: received_at is captured_at.
+        payload = detections_json(self.cam, self.service_id, result.captured_at, result.captured_at, result.analysed_at,
+                                  result.inference_ms, result.size, result.rois_version, result.objects)
+        self.mqtt.publish(self.topics.detections(self.cam), payload)
 
     def _publish_person_changes(self, changes: dict) -> None:
         for roi, on in changes.items():

@@ -25,6 +25,9 @@ from edge_agent.listen_frame.worker import Result, WorkerConfig
 from edge_agent.person_state import PersonTracker
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
+from edge_agent.service_common import (
+    CommandError, DiscoveryPublisher, claimed_version, detections_json, parse_switch, rois_ack,
+)
 from edge_agent.topics import OFF, OFFLINE, ON, ONLINE, Topics, valid_camera_id
 
 log = logging.getLogger("edge_agent.listen_frame")
@@ -54,20 +57,6 @@ class ListenFrameConfig:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
 
 
-def parse_switch(payload: bytes) -> tuple[str, str | None]:
-    """`ON`/`OFF` or JSON {"state": "ON", "request_id": "…"} -> (state, request id)."""
-    text = payload.decode("utf-8", "strict").strip()
-    if text.upper() in (ON, OFF):
-        return text.upper(), None
-    data = json.loads(text)
-    if not isinstance(data, dict) or str(data.get("state", "")).upper() not in (ON, OFF):
-        raise ValueError('expected ON, OFF or {"state": "ON"|"OFF", "request_id": "..."}')
-    request_id = data.get("request_id")
-    if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 64):
-        raise ValueError("request_id must be a string of at most 64 characters")
-    return str(data["state"]).upper(), request_id
-
-
 @dataclass
 class CameraWindow:
     """What happened to one camera during the current stats interval."""
@@ -83,7 +72,7 @@ class CameraWindow:
 
 
 class CameraState:
-    def __init__(self, cam: str, roi_set: RoiSet) -> None:
+    def __init__(self, cam: str, roi_set: RoiSet, discovery_prefix: str) -> None:
         self.cam = cam
         self.name: str | None = None
         self.mode: str | None = None
@@ -96,8 +85,7 @@ class CameraState:
         self.counters: Counter[str] = Counter()
         self.window = CameraWindow()
         self.last_snapshot = 0.0
-        self.discovery_topics: set[str] = set()
-        self.discovery_subscribed = False
+        self.discovery = DiscoveryPublisher(discovery_prefix, cam)
         self.active = False  # frames seen since the last stats message
 
     @property
@@ -177,7 +165,7 @@ class ListenFrame:
         with self.lock:
             cameras = list(self.cameras.values())
         for cam in cameras:  # after a reconnect: the broker may have lost our retained state
-            cam.discovery_subscribed = False
+            cam.discovery.reconnected()
             self._publish_discovery(cam)
             self._publish_detection_state(cam)
 
@@ -219,7 +207,7 @@ class ListenFrame:
         with self.lock:
             cam = self.cameras.get(cam_id)
             if cam is None:
-                cam = self.cameras[cam_id] = CameraState(cam_id, self.default_roi_set)
+                cam = self.cameras[cam_id] = CameraState(cam_id, self.default_roi_set, self.config.discovery_prefix)
             return cam
 
     def _on_frame(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
@@ -241,7 +229,7 @@ class ListenFrame:
             return
         if not cam.served:
             return
-        if not cam.discovery_topics and self.config.discovery:
+        if not cam.discovery.topics and self.config.discovery:
             self._publish_discovery(cam)
         if not cam.detection_on:
             cam.counters["skipped"] += 1
@@ -271,12 +259,7 @@ class ListenFrame:
             self.counters["bad_rois"] += 1
             cam.counters["bad_rois"] += 1
             self.bad.warning(f"rois:{cam_id}", "%s: refused the ROI set: %s", cam_id, err)
-            version = None
-            try:
-                version = json.loads(payload).get("version")
-            except (ValueError, AttributeError):
-                pass
-            self._ack_rois(cam, version, ok=False, error=str(err))
+            self._ack_rois(cam, claimed_version(payload), ok=False, error=str(err))
             return
         if new.version < cam.roi_set.version:
             log.info("%s: ignoring ROI set version %d, older than %d", cam_id, new.version, cam.roi_set.version)
@@ -288,30 +271,23 @@ class ListenFrame:
         log.info("%s: applied ROI set version %d (%d region(s))", cam_id, new.version, len(new.rois))
         self._ack_rois(cam, new.version, ok=True)
         self._publish_person_changes(cam, states)  # new regions get a state at once
-        if cam.discovery_topics:
+        if cam.discovery.topics:
             self._publish_discovery(cam)
 
     def _ack_rois(self, cam: CameraState, version, ok: bool, error: str | None = None) -> None:
-        payload = {
-            "version": version,
-            "ok": ok,
-            "error": error,
-            "active_version": cam.roi_set.version,
-            "service": self.service_id,
-            "at": round(time.time(), 3),
-        }
-        self.mqtt.publish(self.topics.rois_applied(cam.cam), json.dumps(payload), qos=1, retain=True)
+        payload = rois_ack(version, ok, error, cam.roi_set.version, self.service_id)
+        self.mqtt.publish(self.topics.rois_applied(cam.cam), payload, qos=1, retain=True)
 
     def _on_detection_set(self, cam_id: str, payload: bytes) -> None:
         try:
-            state, request_id = parse_switch(payload)
-        except (ValueError, UnicodeDecodeError) as err:
+            on, request_id = parse_switch(payload)
+        except CommandError as err:
             self.counters["bad_command"] += 1
             self.bad.warning(f"cmd:{cam_id}", "%s: ignoring detection command %r: %s", cam_id, payload[:80], err)
             return
         cam = self.camera(cam_id)
         cam.detection_commanded = True
-        self._set_detection(cam, state == ON, request_id)
+        self._set_detection(cam, on, request_id)
 
     def _on_detection_state(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
         # Only the retained copy at start-up matters: it carries the state across a restart.
@@ -321,12 +297,12 @@ class ListenFrame:
         if cam.detection_commanded:
             return
         try:
-            state, request_id = parse_switch(msg.payload)
-        except (ValueError, UnicodeDecodeError):
+            on, request_id = parse_switch(msg.payload)
+        except CommandError:
             return
-        if (state == ON) != cam.detection_on:
-            log.info("%s: detection %s (retained state)", cam_id, state)
-            self._set_detection(cam, state == ON, request_id, publish=False)
+        if on != cam.detection_on:
+            log.info("%s: detection %s (retained state)", cam_id, ON if on else OFF)
+            self._set_detection(cam, on, request_id, publish=False)
 
     def _set_detection(self, cam: CameraState, on: bool, request_id: str | None, publish: bool = True) -> None:
         with self.lock:
@@ -363,7 +339,7 @@ class ListenFrame:
         cam = self.camera(cam_id)
         changed = (cam.name, cam.mode, cam.sw_version) != (data.get("name"), data.get("mode"), data.get("sw_version"))
         cam.name, cam.mode, cam.sw_version = data.get("name"), data.get("mode"), data.get("sw_version")
-        if cam.served and self.config.discovery and (changed or not cam.discovery_topics):
+        if cam.served and self.config.discovery and (changed or not cam.discovery.topics):
             self._publish_discovery(cam, force=changed)
 
     # ---- discovery -------------------------------------------------------------------------
@@ -380,19 +356,7 @@ class ListenFrame:
             prefix=self.config.discovery_prefix,
             sw_version=cam.sw_version,
         )
-        with self.lock:
-            removed = cam.discovery_topics - set(configs)
-            cam.discovery_topics = set(configs)
-        for topic, payload in configs.items():
-            self.mqtt.publish(topic, discovery.encode(payload), qos=1, retain=True)
-        for topic in removed:
-            self.mqtt.publish(topic, b"", qos=1, retain=True)
-        if not cam.discovery_subscribed:
-            # Retained configs of regions an older set had (perhaps before a restart) come back
-            # here and are removed when the set in force no longer has them.
-            cam.discovery_subscribed = True
-            for topic in discovery.roi_config_subscriptions(self.config.discovery_prefix, cam.cam):
-                self.mqtt.subscribe(topic, 1)
+        cam.discovery.publish(self.mqtt, configs)
 
     def _on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
         if not msg.payload:
@@ -402,13 +366,8 @@ class ListenFrame:
             return
         with self.lock:
             cam = self.cameras.get(dev[len("bobby_"):])
-        if cam is None or msg.topic in cam.discovery_topics:
-            return
-        if discovery.stale_roi_config(
-            msg.topic, self.config.discovery_prefix, cam.cam, [r.id for r in cam.roi_set.rois]
-        ):
-            log.info("%s: removing the discovery of a region that no longer exists: %s", cam.cam, msg.topic)
-            self.mqtt.publish(msg.topic, b"", qos=1, retain=True)
+        if cam is not None:
+            cam.discovery.on_config(self.mqtt, msg.topic, msg.payload, [r.id for r in cam.roi_set.rois])
 
     # ---- results ---------------------------------------------------------------------------
 
@@ -432,20 +391,9 @@ class ListenFrame:
         with self.lock:
             changes = cam.tracker.update(result.objects, now)
         self._publish_person_changes(cam, changes)
-        persons = sum(1 for o in result.objects if o.label == "person")
-        payload = {
-            "camera": frame.cam,
-            "service": self.service_id,
-            "captured_at": round(frame.captured_at, 3),
-            "received_at": round(frame.received_at, 3),
-            "analysed_at": round(now, 3),
-            "inference_ms": round(result.inference_ms, 2),
-            "size": list(result.size),
-            "rois_version": frame.roi_set.version,
-            "persons": persons,
-            "objects": [o.to_json() for o in result.objects],
-        }
-        self.mqtt.publish(self.topics.detections(frame.cam), json.dumps(payload, separators=(",", ":")))
+        payload = detections_json(frame.cam, self.service_id, frame.captured_at, frame.received_at, now,
+                                  result.inference_ms, result.size, frame.roi_set.version, result.objects)
+        self.mqtt.publish(self.topics.detections(frame.cam), payload)
         if result.snapshot is not None:
             cam.last_snapshot = now
             self.mqtt.publish(self.topics.snapshot(frame.cam), result.snapshot, qos=1, retain=True)

@@ -12,7 +12,7 @@ import pytest
 import voluptuous as vol
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 
-from edge_agent.discovery import camera_discovery, stale_roi_config
+from edge_agent.discovery import SMART_CAMERA_SENSORS, camera_discovery, stale_roi_config
 from edge_agent.rois import RoiSet, parse_roi_set
 from edge_agent.topics import Topics
 from homeassistant.components.mqtt.schemas import MQTT_ORIGIN_INFO_SCHEMA
@@ -32,6 +32,7 @@ ROIS = parse_roi_set(
 
 
 def payloads(roi_set: RoiSet = ROIS) -> dict[str, dict[str, Any]]:
+    """What listen_frame publishes for a dumb camera."""
     topics = Topics("bobby")
     return camera_discovery(
         topics,
@@ -43,13 +44,25 @@ def payloads(roi_set: RoiSet = ROIS) -> dict[str, dict[str, Any]]:
     )
 
 
+def smart_payloads(roi_set: RoiSet = ROIS) -> dict[str, dict[str, Any]]:
+    """What a smart camera publishes for itself (as edge_agent/camera/smart.py calls it)."""
+    topics = Topics("bobby")
+    return camera_discovery(
+        topics, CAM, "Garden", roi_set, [topics.availability(CAM)], model="smart camera", sw_version="0.1.0",
+        extra_sensors=SMART_CAMERA_SENSORS,
+    )
+
+
+ALL_PAYLOADS = {("listen_frame", t): p for t, p in payloads().items()} | {("smart", t): p for t, p in smart_payloads().items()}
+
+
 def component(topic: str) -> str:
     return topic.split("/")[1]
 
 
-@pytest.mark.parametrize("topic", sorted(payloads()))
-def test_payload_passes_home_assistant_schema(topic: str) -> None:
-    payload = json.loads(json.dumps(payloads()[topic]))  # exactly what goes on the wire
+@pytest.mark.parametrize("publisher, topic", sorted(ALL_PAYLOADS))
+def test_payload_passes_home_assistant_schema(publisher: str, topic: str) -> None:
+    payload = json.loads(json.dumps(ALL_PAYLOADS[publisher, topic]))  # exactly what goes on the wire
     kind = component(topic)
     MQTT_ORIGIN_INFO_SCHEMA(payload.pop("origin"))
     if kind == "device_automation":
@@ -145,3 +158,22 @@ async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistan
         importlib.import_module("homeassistant.components.mqtt.binary_sensor").PLATFORM_SCHEMA_MODERN(
             {"state_topic": "x", "stat_topic": "typo"}
         )
+
+
+async def test_home_assistant_discovers_a_smart_camera_with_its_own_sensors(hass: HomeAssistant, mqtt_mock) -> None:
+    for topic, payload in smart_payloads().items():
+        async_fire_mqtt_message(hass, topic, json.dumps(payload), retain=True)
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device(identifiers={("mqtt", "bobby_garden")})
+    assert device is not None and device.model == "smart camera"
+    unique_ids = {e.unique_id for e in er.async_entries_for_device(er.async_get(hass), device.id)}
+    assert {"bobby_garden_person", "bobby_garden_detection", "bobby_garden_capture_fps", "bobby_garden_recording"} <= unique_ids
+    assert set(smart_payloads()) - set(payloads()) == {
+        "homeassistant/sensor/bobby_garden/capture_fps/config",
+        "homeassistant/sensor/bobby_garden/recording/config",
+    }
+    async_fire_mqtt_message(hass, "bobby/garden/availability", "online", retain=True)
+    async_fire_mqtt_message(hass, "bobby/garden/stats", json.dumps({"capture_fps": 7.9, "recording_state": "error: disk full"}))
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garden_capture_fps").state == "7.9"
+    assert hass.states.get("sensor.garden_recording").state == "error: disk full"
