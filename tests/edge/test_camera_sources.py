@@ -12,7 +12,7 @@ import pytest
 from edge_agent.camera import sources
 from edge_agent.camera.sources import EndOfStream, SourceError, describe, make_source, open_source, redact_url
 from tests.edge.fakes.mjpeg_camera import MjpegCamera
-from tests.edge.fakes.mqtt_tools import FAKES
+from tests.support.procs import FAKES
 
 
 def first_frame_rgb(path, size):

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from edge_agent import cli
-from tests.edge.fakes.mqtt_tools import CameraProcess, Recorder, camera_env
+from tests.support.mqtt import Collector
+from tests.support.procs import CameraProcess, camera_env
 
 
 def unique_base() -> str:
@@ -26,13 +27,13 @@ def start_camera(broker, tmp_path, base, cam="garden", source=None, extra=(), en
     return CameraProcess(args, tmp_path / f"{name}.log", env=env)
 
 
-def frames_between(rec: Recorder, topic: str, t0: float, t1: float) -> list:
+def frames_between(rec: Collector, topic: str, t0: float, t1: float) -> list:
     return [m for m in rec.on(topic) if t0 <= m.at < t1]
 
 
 def test_frames_at_rate_and_size_with_announce_and_availability(mosquitto, tmp_path, media_dir):
     base = unique_base()
-    rec = Recorder(mosquitto, [f"{base}/garden/#"])
+    rec = Collector(mosquitto, [f"{base}/garden/#"])
     camera = start_camera(
         mosquitto, tmp_path, base, source=str(media_dir / "opencv_vtest.avi"),
         extra=["--fps", "4", "--width", "320", "--height", "240", "--quality", "70", "--name", "Garden"],
@@ -50,7 +51,7 @@ def test_frames_at_rate_and_size_with_announce_and_availability(mosquitto, tmp_p
         assert abs(captured - time.time()) < 5
 
         # A late subscriber gets the retained announce, availability and stream state.
-        late = Recorder(mosquitto, [f"{base}/garden/announce", f"{base}/garden/availability", f"{base}/garden/stream/state"])
+        late = Collector(mosquitto, [f"{base}/garden/announce", f"{base}/garden/availability", f"{base}/garden/stream/state"])
         try:
             announce = late.wait_topic(f"{base}/garden/announce")
             online = late.wait_topic(f"{base}/garden/availability")
@@ -75,7 +76,7 @@ def test_frames_at_rate_and_size_with_announce_and_availability(mosquitto, tmp_p
 
 def test_last_will_when_killed(mosquitto, tmp_path, media_dir):
     base = unique_base()
-    rec = Recorder(mosquitto, [f"{base}/porch/availability"])
+    rec = Collector(mosquitto, [f"{base}/porch/availability"])
     camera = start_camera(mosquitto, tmp_path, base, cam="porch", source=str(media_dir / "opencv_tree.avi"))
     try:
         rec.wait_topic(f"{base}/porch/availability", where=lambda m: m.payload == b"online", timeout=20)
@@ -91,7 +92,7 @@ def test_last_will_when_killed(mosquitto, tmp_path, media_dir):
 def test_stream_off_on_acknowledged_and_remembered_across_restart(mosquitto, tmp_path, media_dir):
     base = unique_base()
     t = f"{base}/door"
-    rec = Recorder(mosquitto, [f"{t}/#"])
+    rec = Collector(mosquitto, [f"{t}/#"])
     source = str(media_dir / "opencv_tree.avi")
     camera = start_camera(mosquitto, tmp_path, base, cam="door", source=source, extra=["--fps", "5"])
     try:
@@ -135,7 +136,7 @@ def test_stream_off_on_acknowledged_and_remembered_across_restart(mosquitto, tmp
 def test_reconnects_after_broker_restart_and_republishes_retained_state(own_mosquitto, tmp_path, media_dir):
     base = unique_base()
     t = f"{base}/yard"
-    rec = Recorder(own_mosquitto, [f"{t}/frame"])
+    rec = Collector(own_mosquitto, [f"{t}/frame"])
     camera = start_camera(own_mosquitto, tmp_path, base, cam="yard", source=str(media_dir / "opencv_tree.avi"), extra=["--fps", "5"])
     try:
         rec.wait_topic(f"{t}/frame", timeout=20)
@@ -143,7 +144,7 @@ def test_reconnects_after_broker_restart_and_republishes_retained_state(own_mosq
         back = time.monotonic()
         rec.wait_topic(f"{t}/frame", after=back, timeout=20)
         # A fresh subscriber finds what the camera republished after reconnecting.
-        late = Recorder(own_mosquitto, [f"{t}/announce", f"{t}/availability", f"{t}/stream/state"])
+        late = Collector(own_mosquitto, [f"{t}/announce", f"{t}/availability", f"{t}/stream/state"])
         try:
             assert json.loads(late.wait_topic(f"{t}/announce").payload)["id"] == "yard"
             assert late.wait_topic(f"{t}/availability").payload == b"online"
@@ -158,7 +159,7 @@ def test_reconnects_after_broker_restart_and_republishes_retained_state(own_mosq
 
 def test_picamera2_source_in_the_real_command(mosquitto, tmp_path):
     base = unique_base()
-    rec = Recorder(mosquitto, [f"{base}/pi/#"])
+    rec = Collector(mosquitto, [f"{base}/pi/#"])
     camera = start_camera(
         mosquitto, tmp_path, base, cam="pi", source="picamera2",
         extra=["--fps", "5", "--width", "320", "--height", "240"], env=camera_env(fake_picamera2=True),

@@ -13,7 +13,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from tests.edge.fakes.mqtt_tools import ROOT, CameraProcess, Recorder, camera_env
+from tests.support.mqtt import Collector
+from tests.support.procs import ROOT, CameraProcess, camera_env
 from tests.support.mosquitto import free_port
 
 ROI = {"id": "door", "name": "Door", "points": [[0.1, 0.2], [0.5, 0.2], [0.5, 0.9], [0.1, 0.9]]}
@@ -36,7 +37,7 @@ def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 def test_status_page_in_chromium(mosquitto, tmp_path, model_path, media_dir):
     base = f"b{uuid.uuid4().hex[:8]}"
     port = free_port()
-    rec = Recorder(mosquitto, [f"{base}/lobby/#"])
+    rec = Collector(mosquitto, [f"{base}/lobby/#"])
     rec.publish(f"{base}/lobby/rois", json.dumps({"version": 2, "rois": [ROI]}), retain=True)
     token = "viewer-token-123"
     camera = CameraProcess(

@@ -11,7 +11,7 @@ import cv2
 import pytest
 
 from edge_agent.camera.recording import PicameraRecorder, RecordSettings, Recorder, enforce_retention, recorded_files
-from tests.edge.fakes.mqtt_tools import FAKES
+from tests.support.procs import FAKES
 
 FPS = 10
 

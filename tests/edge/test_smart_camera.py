@@ -13,7 +13,8 @@ import uuid
 
 import pytest
 
-from tests.edge.fakes.mqtt_tools import CameraProcess, Recorder, camera_env
+from tests.support.mqtt import Collector
+from tests.support.procs import CameraProcess, camera_env
 from tests.support.mosquitto import free_port
 
 DRIVEWAY = {"id": "driveway", "name": "Driveway", "points": [[0.0, 0.3], [1.0, 0.3], [1.0, 1.0], [0.0, 1.0]]}
@@ -38,7 +39,7 @@ def child_pids(log: str) -> list[int]:
 def test_smart_camera_detects_applies_rois_live_and_switches(mosquitto, tmp_path, media_dir, model_path):
     base = f"s{uuid.uuid4().hex[:8]}"
     t = f"{base}/street"
-    rec = Recorder(mosquitto, [f"{t}/#"])
+    rec = Collector(mosquitto, [f"{t}/#"])
     camera = smart(mosquitto, tmp_path, base, "street", str(media_dir / "opencv_vtest.avi"), model_path,
                    extra=["--fps", "4", "--width", "384", "--height", "288"])
     try:
@@ -119,7 +120,7 @@ def test_smart_camera_detects_applies_rois_live_and_switches(mosquitto, tmp_path
 def test_no_person_media_gives_no_person_and_motion_gate_counts(mosquitto, tmp_path, media_dir, model_path):
     base = f"s{uuid.uuid4().hex[:8]}"
     t = f"{base}/tree"
-    rec = Recorder(mosquitto, [f"{t}/#"])
+    rec = Collector(mosquitto, [f"{t}/#"])
     camera = smart(mosquitto, tmp_path, base, "tree", str(media_dir / "opencv_tree.avi"), model_path,
                    extra=["--fps", "8", "--motion-gate", "--motion-area", "0.05"])
     try:
@@ -151,7 +152,7 @@ def test_mjpeg_viewers_do_not_slow_capture_and_recording_runs(mosquitto, tmp_pat
     base = f"s{uuid.uuid4().hex[:8]}"
     t = f"{base}/pi"
     port = free_port()
-    rec = Recorder(mosquitto, [f"{t}/#"])
+    rec = Collector(mosquitto, [f"{t}/#"])
     camera = smart(mosquitto, tmp_path, base, "pi", "picamera2", model_path, fake_pi=True,
                    extra=["--fps", "8", "--width", "1024", "--height", "768", "--http-port", str(port),
                           "--record", "--record-dir", str(tmp_path / "rec"), "--chunk-seconds", "2"])

@@ -1,47 +1,64 @@
-"""A small MQTT test client: collects messages per topic and waits for conditions."""
+"""The one MQTT test client: keeps every message (with its arrival time) and waits for conditions."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 
+@dataclass
+class Received:
+    topic: str
+    payload: bytes
+    retain: bool
+    at: float  # time.monotonic() on arrival
+    properties: dict  # MQTT v5 user properties
+
+
 class Collector:
+    """Subscribes to `topics` (again after a reconnect) and keeps what arrives, in order."""
+
     def __init__(self, broker, topics: list[str] | str = "#", protocol: int = mqtt.MQTTv5) -> None:
-        self.messages: dict[str, list[mqtt.MQTTMessage]] = defaultdict(list)
+        self.messages: list[Received] = []
         self.cond = threading.Condition()
+        self.topics = [topics] if isinstance(topics, str) else list(topics)
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}", protocol=protocol)
+        self.subscribed = threading.Event()
+        self.client.on_connect = lambda client, *a: client.subscribe([(t, 1) for t in self.topics])
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.on_message = self._on_message
-        self.topics = [topics] if isinstance(topics, str) else topics
-        connected = threading.Event()
-        self.client.on_connect = lambda *a: connected.set()
+        self.client.reconnect_delay_set(0.2, 1)
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
-        assert connected.wait(5), "test client could not connect"
-        for t in self.topics:
-            self.client.subscribe(t, 1)
-        time.sleep(0.1)
+        assert self.subscribed.wait(5), "test client could not connect and subscribe"
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
+        props = {}
+        if msg.properties is not None and getattr(msg.properties, "UserProperty", None):
+            props = dict(msg.properties.UserProperty)
         with self.cond:
-            self.messages[msg.topic].append(msg)
+            self.messages.append(Received(msg.topic, msg.payload, bool(msg.retain), time.monotonic(), props))
             self.cond.notify_all()
 
-    def payloads(self, topic: str) -> list[bytes]:
+    def on(self, topic: str) -> list[Received]:
         with self.cond:
-            return [m.payload for m in self.messages.get(topic, [])]
+            return [m for m in self.messages if m.topic == topic]
+
+    def payloads(self, topic: str) -> list[bytes]:
+        return [m.payload for m in self.on(topic)]
 
     def last(self, topic: str) -> bytes | None:
         p = self.payloads(topic)
         return p[-1] if p else None
 
     def wait_for(self, predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition"):
+        """Wait until predicate() is truthy; return its value."""
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
@@ -50,8 +67,16 @@ class Collector:
                     return value
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+                    seen = sorted({m.topic for m in self.messages})
+                    raise AssertionError(f"timed out after {timeout} s waiting for {what}; topics seen: {seen}")
                 self.cond.wait(min(remaining, 0.2))
+
+    def wait_topic(self, topic: str, where=lambda m: True, timeout: float = 10.0, after: float = 0.0) -> Received:
+        """The newest message on `topic` that arrived at or after `after` and satisfies `where`."""
+        return self.wait_for(
+            lambda: next((m for m in reversed(self.messages) if m.topic == topic and m.at >= after and where(m)), None),
+            timeout, f"a message on {topic}",
+        )
 
     def wait_payload(self, topic: str, payload: bytes | None = None, timeout: float = 20.0) -> bytes:
         def check():
@@ -67,10 +92,7 @@ class Collector:
 
     def clear(self, topic: str | None = None) -> None:
         with self.cond:
-            if topic is None:
-                self.messages.clear()
-            else:
-                self.messages.pop(topic, None)
+            self.messages = [m for m in self.messages if topic is not None and m.topic != topic]
 
     def close(self) -> None:
         self.client.disconnect()

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+FAKES = ROOT / "tests" / "edge" / "fakes"  # driver-level fakes (picamera2)
 
 
 class Command:
@@ -75,3 +76,48 @@ def children(pid: int) -> list[int]:
 
 def kill(pid: int, sig: int = signal.SIGKILL) -> None:
     os.kill(pid, sig)
+
+
+def camera_env(fake_picamera2: bool = False, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    paths = [str(ROOT)]
+    if fake_picamera2:
+        paths.insert(0, str(FAKES))
+    env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("BOBBY_BROKER", None)
+    env.update(extra)
+    return env
+
+
+class CameraProcess:
+    """`python -m edge_agent camera …` as a subprocess, its log kept in a file."""
+
+    def __init__(self, args: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+        self.log_path = log_path
+        self.log_file = log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edge_agent", "camera", *args],
+            cwd=ROOT,
+            env=env or camera_env(),
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def log(self) -> str:
+        self.log_file.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def terminate(self, timeout: float = 10.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self.log_file.close()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log_file.close()
