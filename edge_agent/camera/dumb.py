@@ -4,6 +4,10 @@ Frames are QoS 0 and never queued: while the broker is away, or while the previo
 being written to the socket, a new frame is dropped and counted (a late frame is worse than none
 for a detector). Streaming can be switched off by command; the state is retained on the broker so
 that it survives a restart of the camera.
+
+With `http_port` set, the JPEGs it publishes are also served as a live view (`/video`,
+`/snapshot.jpg`, `/`; edge_agent/camera/http.py), without detection overlays: listen_frame
+detects, not the camera. The view keeps working while the broker is away.
 """
 
 from __future__ import annotations
@@ -65,6 +69,9 @@ class DumbCamera:
             "bad_command": 0,
         }
         self.bad_input = RateLimitedLog(log)
+        self.http = None
+        self.hub = None
+        self.broker = broker
         self.client = ManagedClient(
             broker,
             client_id=f"bobby-cam-{self.cam}-{os.getpid()}",
@@ -76,6 +83,9 @@ class DumbCamera:
     # --- MQTT side (paho's network thread) -------------------------------------------------
 
     def announce(self) -> dict:
+        from edge_agent.camera.http import live_urls
+
+        stream_url, snapshot_url = live_urls(self.http, self.broker.host)
         return {
             "id": self.cam,
             "name": self.cfg.get("name") or self.cam,
@@ -84,9 +94,32 @@ class DumbCamera:
             "fps": float(self.cfg["fps"]),
             "sw_version": __version__,
             "platform": self.source.platform,
-            "stream_url": None,
-            "snapshot_url": None,
+            "stream_url": stream_url,
+            "snapshot_url": snapshot_url,
         }
+
+    def status(self) -> dict:
+        """For the status page: no person state or regions (listen_frame has those)."""
+        return {
+            "camera": self.cam,
+            "name": self.cfg.get("name") or self.cam,
+            "mode": "dumb",
+            "stream": self.stream.state,
+            "connected": self.client.connected.is_set(),
+            "stats": {**self.counters, **self.source.stats()},
+        }
+
+    def _start_http(self) -> None:
+        from edge_agent.camera.config import http_settings
+        from edge_agent.camera.http import FrameHub, LiveServer
+
+        settings = http_settings(self.cfg)
+        if settings is None:
+            return
+        self.hub = FrameHub()
+        self.http = LiveServer(settings, self.hub, self.cam, self.cfg.get("name") or self.cam, self.status,
+                               streaming=lambda: self.stream_on.is_set())
+        self.http.start()
 
     def _on_connected(self, mc: ManagedClient) -> None:
         t = self.topics
@@ -146,6 +179,12 @@ class DumbCamera:
     # --- capture side (main thread) --------------------------------------------------------
 
     def run(self) -> int:
+        try:
+            self._start_http()
+        except (OSError, RuntimeError) as err:
+            log.error("%s", err)
+            self.source.close()
+            return 1
         connect(self.client)
         # Wait briefly for our retained stream state (it arrives right after subscribing).
         if not self.stream_known.wait(self.cfg["state_wait"]) and self.client.connected.is_set():
@@ -171,19 +210,26 @@ class DumbCamera:
                     continue
                 captured_at = time.time()
                 self.counters["captured"] += 1
+                publish = True
                 if not self.client.connected.is_set():
                     self.counters["dropped_disconnected"] += 1
-                    continue
-                if last_info is not None and not last_info.is_published() and time.monotonic() - last_sent < 5.0:
+                    publish = False
+                elif last_info is not None and not last_info.is_published() and time.monotonic() - last_sent < 5.0:
                     # The socket has not taken the last frame yet. (After 5 s it was lost with a
                     # dropped connection, and is no reason to wait.)
                     self.counters["dropped_busy"] += 1
+                    publish = False
+                if not publish and self.hub is None:
                     continue
                 try:
                     jpeg = imaging.encode_jpeg(to_size(rgb, self.size), self.cfg["quality"])
                 except ValueError as err:
                     self.counters["encode_errors"] += 1
                     self.bad_input.warning("encode", "frame not encoded: %s", err)
+                    continue
+                if self.hub is not None:
+                    self.hub.put(jpeg, captured_at)  # the live view: the very JPEG published
+                if not publish:
                     continue
                 props = user_properties(captured_at=f"{captured_at:.3f}") if self.client.is_v5 else None
                 info = self.client.publish(self.topics.frame(self.cam), jpeg, qos=0, properties=props)
@@ -200,5 +246,7 @@ class DumbCamera:
         finally:
             self.source.close()
             log.info("stopping: frames %s; source %s", self.counters, self.source.stats())
+            if self.http is not None:
+                self.http.stop()
             self.client.stop(final=(self.topics.availability(self.cam), OFFLINE))
         return code

@@ -1,9 +1,11 @@
-"""Live view and status page of a smart camera (aiohttp, in its own thread and event loop).
+"""Live view and status page of a camera (aiohttp, in its own thread and event loop).
 
-- `/video`: MJPEG (multipart/x-mixed-replace) of the latest frames, boxes drawn when detection is on;
+- `/video`: MJPEG (multipart/x-mixed-replace) of the latest frames (a smart camera draws boxes
+  while detection is on; a dumb camera serves the JPEGs it publishes);
 - `/snapshot.jpg`: the latest frame;
-- `/status.json`: person state, ROI set, stats;
-- `/`: a page with the live stream, the ROI polygons drawn over it, the person state and the stats.
+- `/status.json`: what the camera's `status()` says (a smart camera: person state, ROI set, stats);
+- `/`: a page with the live stream and the stats; for a smart camera also the ROI polygons drawn
+  over it and the person state.
 
 Viewers never slow capture: frames come from the camera process into `FrameHub`, which keeps only
 the latest one; each viewer's coroutine sends the newest frame it has not sent yet, so a slow
@@ -100,7 +102,7 @@ table {{ border-collapse: collapse; }} td {{ padding: 0 1em 0 0; }}
   <img id="stream" alt="live view" src="video{query}">
   <svg id="overlay" viewBox="0 0 1 1" preserveAspectRatio="none"></svg>
 </div>
-<p>Person: <span id="person" class="off">-</span> &middot; Detection: <span id="detection">-</span>
+<p id="detect-info">Person: <span id="person" class="off">-</span> &middot; Detection: <span id="detection">-</span>
 &middot; ROI set version <span id="rois-version">-</span></p>
 <table id="stats"></table>
 <script>
@@ -125,11 +127,15 @@ async function refresh() {{
   try {{
     const r = await fetch("status.json" + query, {{cache: "no-store"}});
     const s = await r.json();
-    const person = document.getElementById("person");
-    person.textContent = s.person; person.className = s.person === "ON" ? "on" : "off";
-    document.getElementById("detection").textContent = s.detection;
-    document.getElementById("rois-version").textContent = s.rois.version;
-    drawRois(s.rois.rois || []);
+    // A dumb camera detects nothing itself: no person state, no regions.
+    document.getElementById("detect-info").hidden = !s.rois;
+    if (s.rois) {{
+      const person = document.getElementById("person");
+      person.textContent = s.person; person.className = s.person === "ON" ? "on" : "off";
+      document.getElementById("detection").textContent = s.detection;
+      document.getElementById("rois-version").textContent = s.rois.version;
+    }}
+    drawRois((s.rois && s.rois.rois) || []);
     const rows = Object.entries(s.stats || {{}}).filter(([k, v]) => typeof v !== "object" || v === null);
     document.getElementById("stats").innerHTML = rows.map(([k, v]) => `<tr><td>${{k}}</td><td>${{v}}</td></tr>`).join("");
     document.body.dataset.statusLoaded = "1";
@@ -301,6 +307,28 @@ class LiveServer:
             self.loop.call_soon_threadsafe(self.loop.stop)
         if self.thread is not None:
             self.thread.join(timeout=5)
+
+
+def advertised_host(bind: str, broker_host: str) -> str:
+    """The address Home Assistant should use for the stream URL."""
+    import socket
+
+    if bind not in ("0.0.0.0", "::", ""):
+        return bind
+    try:  # the interface that routes to the broker is the one HA can reach
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((broker_host, 1))
+            return s.getsockname()[0]
+    except OSError:
+        return socket.gethostname()
+
+
+def live_urls(server: LiveServer | None, broker_host: str) -> tuple[str | None, str | None]:
+    """(stream_url, snapshot_url) for the announce; never with the token (docs/mqtt.md)."""
+    if server is None:
+        return None, None
+    base = f"http://{advertised_host(server.s.bind, broker_host)}:{server.port}"
+    return f"{base}/video", f"{base}/snapshot.jpg"
 
 
 def wait_port(host: str, port: int, timeout: float = 5.0) -> bool:

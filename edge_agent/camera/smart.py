@@ -19,7 +19,6 @@ import json
 import logging
 import multiprocessing
 import os
-import socket
 import threading
 import time
 from dataclasses import replace
@@ -62,18 +61,6 @@ def rss_mb(pid: int | None = None) -> float | None:
     except (OSError, ValueError):
         pass
     return None
-
-
-def advertised_host(bind: str, broker_host: str) -> str:
-    """The address HA should use for the stream URL."""
-    if bind not in ("0.0.0.0", "::", ""):
-        return bind
-    try:  # the interface that routes to the broker is the one HA can reach
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect((broker_host, 1))
-            return s.getsockname()[0]
-    except OSError:
-        return socket.gethostname()
 
 
 class Child:
@@ -165,11 +152,9 @@ class SmartCamera:
     # ---- MQTT ------------------------------------------------------------------------------
 
     def announce(self) -> dict:
-        stream_url = snapshot_url = None
-        if self.http is not None:
-            host = advertised_host(self.http_settings.bind, self.broker.host)
-            stream_url = f"http://{host}:{self.http.port}/video"
-            snapshot_url = f"http://{host}:{self.http.port}/snapshot.jpg"
+        from edge_agent.camera.http import live_urls
+
+        stream_url, snapshot_url = live_urls(self.http, self.broker.host)
         return {
             "id": self.cam,
             "name": self.name,

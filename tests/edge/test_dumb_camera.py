@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import cv2
@@ -12,6 +14,7 @@ import pytest
 
 from edge_agent import cli
 from tests.support.mqtt import Collector
+from tests.support.mosquitto import free_port
 from tests.support.procs import CameraProcess, camera_env
 
 
@@ -169,6 +172,51 @@ def test_picamera2_source_in_the_real_command(mosquitto, tmp_path):
         img = cv2.imdecode(np.frombuffer(frame.payload, np.uint8), cv2.IMREAD_COLOR)
         assert img.shape == (240, 320, 3)
         assert json.loads(rec.wait_topic(f"{base}/pi/announce").payload)["platform"] == "picamera2"
+    finally:
+        camera.kill()
+        rec.close()
+
+
+def test_live_view_serves_the_published_jpegs(mosquitto, tmp_path, media_dir):
+    base = unique_base()
+    t = f"{base}/hall"
+    port = free_port()
+    rec = Collector(mosquitto, [f"{t}/#"])
+    camera = start_camera(mosquitto, tmp_path, base, cam="hall", source=str(media_dir / "opencv_vtest.avi"),
+                          extra=["--fps", "5", "--width", "320", "--height", "240", "--http-port", str(port)])
+    try:
+        announce = json.loads(rec.wait_topic(f"{t}/announce", timeout=20).payload)
+        assert announce["mode"] == "dumb"
+        assert announce["stream_url"] == f"http://127.0.0.1:{port}/video"
+        assert announce["snapshot_url"] == f"http://127.0.0.1:{port}/snapshot.jpg"
+        rec.wait_topic(f"{t}/frame", timeout=10)
+        with urllib.request.urlopen(announce["snapshot_url"], timeout=5) as r:
+            img = cv2.imdecode(np.frombuffer(r.read(), np.uint8), cv2.IMREAD_COLOR)
+        assert img.shape == (240, 320, 3)
+        served = []
+        with urllib.request.urlopen(announce["stream_url"], timeout=5) as r:
+            assert r.headers["Content-Type"].startswith("multipart/x-mixed-replace")
+            while len(served) < 5:
+                line = r.readline()
+                if line.startswith(b"Content-Length:"):
+                    r.readline()
+                    served.append(r.read(int(line.split(b":")[1])))
+        # The JPEGs served are the ones published, byte for byte (the last may still be on its way).
+        rec.wait_for(lambda: set(served) <= {m.payload for m in rec.on(f"{t}/frame")}, timeout=5, what="served frames published")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status.json", timeout=5) as r:
+            status = json.loads(r.read())
+        assert status["mode"] == "dumb" and "rois" not in status and "person" not in status
+        assert status["stats"]["published"] > 0
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert b'<img id="stream"' in r.read()
+        # Streaming off: no live view either.
+        rec.publish(f"{t}/stream/set", b"OFF")
+        rec.wait_topic(f"{t}/stream/state", where=lambda m: json.loads(m.payload)["state"] == "OFF")
+        try:
+            urllib.request.urlopen(announce["stream_url"], timeout=5)
+            raise AssertionError("the stream was served while streaming is off")
+        except urllib.error.HTTPError as err:
+            assert err.code == 503
     finally:
         camera.kill()
         rec.close()
