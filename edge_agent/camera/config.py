@@ -130,6 +130,8 @@ COMMON = {
     vol.Required("pre_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=60, msg="expected 0 to 60 seconds")),
     vol.Required("post_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=600, msg="expected 0 to 600 seconds")),
     vol.Required("state_wait", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=30)),
+    # Smart mode: where the last good ROI set is kept across restarts (default: default_state_dir()).
+    vol.Optional("state_dir"): vol.Any(None, str),
 }
 
 CAMERA_SCHEMA = vol.Schema(COMMON, extra=vol.PREVENT_EXTRA)
@@ -163,6 +165,7 @@ def add_smart_args(parser) -> None:
     g.add_argument("--pre-roll", type=float, help="seconds before a person appears in an event clip (default 5)")
     g.add_argument("--post-roll", type=float, help="seconds after the person left (default 5)")
     g.add_argument("--no-discovery", dest="discovery", action="store_const", const=False, help="publish no HA discovery")
+    g.add_argument("--state-dir", help="where the last good ROI set is kept (default $XDG_STATE_HOME/bobby-edge)")
 
 
 def _secret(cfg: dict, key: str, env: dict) -> str | None:
@@ -243,3 +246,14 @@ def http_settings(cfg: dict):
     if cfg.get("http_port") is None:
         return None
     return HttpSettings(cfg["http_port"], cfg["http_bind"], cfg.get("http_token"), cfg.get("http_username"), cfg.get("http_password"))
+
+
+def default_state_dir(env: dict | None = None) -> Path:
+    """$XDG_STATE_HOME/bobby-edge, else ~/.local/state/bobby-edge (the systemd unit's user's)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "bobby-edge"
+
+
+def state_dir(cfg: dict) -> Path:
+    return Path(cfg["state_dir"]).expanduser() if cfg.get("state_dir") else default_state_dir()

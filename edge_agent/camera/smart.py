@@ -106,7 +106,7 @@ class Child:
 
 class SmartCamera:
     def __init__(self, cfg: dict, broker: BrokerSettings, stop: threading.Event | None = None) -> None:
-        from edge_agent.camera.config import http_settings, motion_settings, record_settings
+        from edge_agent.camera.config import http_settings, motion_settings, record_settings, state_dir
         from edge_agent.model import resolve_model
 
         self.cfg = cfg
@@ -122,8 +122,11 @@ class SmartCamera:
         self.http_settings = http_settings(cfg)
         self.lock = threading.RLock()
         self.bad = RateLimitedLog(log, interval=10.0)
-        self.roi_set = RoiSet(detection=replace(DetectionSettings(), threshold=cfg["threshold"]))
-        self.tracker = PersonTracker(self.roi_set.detection, ())
+        # The last good ROI set, kept on disk: a malformed retained set after a restart is refused
+        # and must not leave the camera with no regions.
+        self.rois_file = state_dir(cfg) / f"{self.cam}.rois.json"
+        self.roi_set = self._load_rois() or RoiSet(detection=replace(DetectionSettings(), threshold=cfg["threshold"]))
+        self.tracker = PersonTracker(self.roi_set.detection, [r.id for r in self.roi_set.rois])
         self.detection = SwitchState(on=True)
         self.stream = SwitchState(on=True)
         self.states_known = threading.Event()
@@ -266,6 +269,7 @@ class SmartCamera:
             log.info("ignoring ROI set version %d, older than %d", new.version, self.roi_set.version)
             return
         sent_at = time.time()
+        self._save_rois(new)
         with self.lock:
             self.roi_set = new
             self.tracker.reconfigure(new.detection, [r.id for r in new.rois])
@@ -283,6 +287,33 @@ class SmartCamera:
             self._ack_rois(new.version, ok=True)
         self._publish_person_changes(states)
         self._publish_discovery()
+
+    def _load_rois(self) -> RoiSet | None:
+        try:
+            data = self.rois_file.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            log.warning("cannot read the last good ROI set %s: %s", self.rois_file, err)
+            return None
+        try:
+            roi_set = parse_roi_set(data)
+        except RoiError as err:  # written by us, so only a damaged file: start without it
+            log.warning("ignoring the stored ROI set %s: %s", self.rois_file, err)
+            return None
+        log.info("starting with ROI set version %d (%d region(s)) from %s", roi_set.version, len(roi_set.rois), self.rois_file)
+        return roi_set
+
+    def _save_rois(self, roi_set: RoiSet) -> None:
+        """Atomically (a power cut leaves the old file or the new one); a failure is only logged."""
+        tmp = self.rois_file.with_name(self.rois_file.name + ".tmp")
+        try:
+            self.rois_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(roi_set.to_json()))
+            os.replace(tmp, self.rois_file)
+        except OSError as err:
+            self.bad.warning("rois_file", "cannot keep the ROI set in %s: %s (it will not survive a restart "
+                             "with a malformed retained set)", self.rois_file, err)
 
     def _ack_rois(self, version, ok: bool, error: str | None = None) -> None:
         payload = rois_ack(version, ok, error, self.roi_set.version, self.service_id)

@@ -43,7 +43,8 @@ def test_status_page_in_chromium(mosquitto, tmp_path, model_path, media_dir):
     camera = CameraProcess(
         ["--mode", "smart", "--source", str(media_dir / "opencv_vtest.avi"), "--camera-id", "lobby", "--name", "Lobby",
          "--broker", mosquitto.url, "--base-topic", base, "--model", str(model_path), "--fps", "5",
-         "--state-wait", "0.5", "--stats-interval", "2", "--http-port", str(port), "--no-discovery"],
+         "--state-wait", "0.5", "--stats-interval", "2", "--http-port", str(port), "--no-discovery",
+         "--state-dir", str(tmp_path / "state")],
         tmp_path / "camera.log", env=camera_env(BOBBY_HTTP_TOKEN=token),
     )
     try:

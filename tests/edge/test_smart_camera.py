@@ -23,7 +23,8 @@ DRIVEWAY = {"id": "driveway", "name": "Driveway", "points": [[0.0, 0.3], [1.0, 0
 def smart(broker, tmp_path, base, cam, source, model_path, extra=(), name="smart", fake_pi=False):
     args = [
         "--mode", "smart", "--source", source, "--camera-id", cam, "--broker", broker.url, "--base-topic", base,
-        "--model", str(model_path), "--state-wait", "0.5", "--stats-interval", "2", "--no-discovery", *extra,
+        "--model", str(model_path), "--state-wait", "0.5", "--stats-interval", "2", "--no-discovery",
+        "--state-dir", str(tmp_path / "state"), *extra,
     ]
     return CameraProcess(args, tmp_path / f"{name}.log", env=camera_env(fake_picamera2=fake_pi))
 
@@ -181,3 +182,35 @@ def test_mjpeg_viewers_do_not_slow_capture_and_recording_runs(mosquitto, tmp_pat
     finally:
         camera.kill()
         rec.close()
+
+
+def test_last_good_roi_set_survives_a_restart_with_a_malformed_retained_set(tmp_path, model_path, caplog):
+    # The MQTT side is not needed: a SmartCamera is built and fed ROI sets as its handler gets them.
+    from edge_agent.camera import config as camcfg
+    from edge_agent.camera.smart import SmartCamera
+    from edge_agent.broker import BrokerSettings
+
+    cfg = camcfg.finish(camcfg.CAMERA_SCHEMA({
+        "mode": "smart", "source": "picamera2", "camera_id": "yard", "model": str(model_path),
+        "state_dir": str(tmp_path / "state"),
+    }), env={})
+    broker = BrokerSettings("127.0.0.1", 1)  # nothing listens: publishes go nowhere
+    first = SmartCamera(cfg, broker)
+    assert first.roi_set.version == 0 and first.roi_set.rois == ()
+    first._on_rois(json.dumps({"version": 3, "rois": [DRIVEWAY]}).encode())
+    assert first.roi_set.version == 3
+    assert json.loads((tmp_path / "state" / "yard.rois.json").read_text())["version"] == 3
+
+    # Restart: the retained set is now malformed; the stored one is in force and stays.
+    second = SmartCamera(cfg, broker)
+    assert second.roi_set.version == 3 and [r.id for r in second.roi_set.rois] == ["driveway"]
+    assert set(second.tracker.states()) == {None, "driveway"}
+    bad = {"version": 4, "rois": [{"id": "bow", "name": "Bow", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}]}
+    second._on_rois(json.dumps(bad).encode())
+    assert second.roi_set.version == 3 and second.counters["bad_rois"] == 1
+    assert "starting with ROI set version 3" in caplog.text and "refused the ROI set" in caplog.text
+
+    # A damaged file is ignored with a log line, not a crash.
+    (tmp_path / "state" / "yard.rois.json").write_text("{not json")
+    assert SmartCamera(cfg, broker).roi_set.version == 0
+    assert "ignoring the stored ROI set" in caplog.text
