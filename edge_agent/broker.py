@@ -27,6 +27,10 @@ BROKER_ENV = "BOBBY_BROKER"
 DEFAULT_BROKER = "mqtt://localhost:1883"
 
 
+# What paho reports when a broker refuses the protocol version (v5 reason code 132).
+UNSUPPORTED_PROTOCOL = 132
+
+
 class BrokerURLError(ValueError):
     pass
 
@@ -136,6 +140,13 @@ class ManagedClient:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
+            if self.is_v5 and reason_code == UNSUPPORTED_PROTOCOL and client is self.client and not self.stopping:
+                # A 3.1.1 broker answers a v5 CONNECT this way (paho maps its return code 1 to it).
+                # Whenever that happens (at start, or when a broker that was down at boot appears),
+                # switch to 3.1.1; not here, in paho's network thread, which cannot stop itself.
+                log.info("broker %s does not speak MQTT v5; switching to 3.1.1", self.settings.redacted())
+                threading.Thread(target=self._fall_back_to_311, name="mqtt-fallback", daemon=True).start()
+                return
             log.warning("broker %s refused the connection: %s", self.settings.redacted(), reason_code)
             return
         self.connect_count += 1
@@ -151,6 +162,17 @@ class ManagedClient:
             except Exception:  # a bug in a hook must not kill paho's network thread
                 log.exception("on-connect hook failed")
         self.connected.set()
+
+    def _fall_back_to_311(self) -> None:
+        old = self.client
+        old.loop_stop()
+        old.disconnect()
+        if self.stopping:
+            return
+        self.protocol = mqtt.MQTTv311
+        self.client = self._make_client()
+        self.client.connect_async(self.settings.host, self.settings.port, keepalive=30)
+        self.client.loop_start()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self.connected.is_set() and not self.stopping:
@@ -168,7 +190,8 @@ class ManagedClient:
     def start(self, timeout: float | None = 10.0) -> None:
         """Connect (falling back to 3.1.1 if the broker refuses v5) and start the network thread.
 
-        With `timeout=None` a broker that is not there yet is waited for in the background.
+        With `timeout=None` a broker that is not there yet is waited for in the background; the
+        fallback happens whenever a broker refuses v5, so also then.
         """
         try:
             self.client.connect(self.settings.host, self.settings.port, keepalive=30)
@@ -182,6 +205,7 @@ class ManagedClient:
             return
         if not self.connected.wait(timeout):
             if self.is_v5:
+                # A broker that answered nothing to the v5 CONNECT (rather than refusing it).
                 log.info("no MQTT v5 connection; trying 3.1.1")
                 self.client.loop_stop()
                 self.client.disconnect()
