@@ -63,7 +63,9 @@ SHAPE_RECTANGLE = "rectangle"
 SHAPE_POLYGON = "polygon"
 
 
-def _parse_announce(topic: str, payload: str | bytes) -> tuple[str, str, dict[str, Any]] | None:
+def _parse_announce(
+    topic: str, payload: str | bytes | bytearray
+) -> tuple[str, str, dict[str, Any]] | None:
     """(base topic, camera id, announce) from a message on `<base>/<cam>/announce`."""
     parts = topic.split("/")
     if len(parts) < 3 or parts[-1] != "announce" or not payload:

@@ -46,7 +46,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Everything needed to see why a camera or its ROI set does not behave."""
     runtime = entry.runtime_data
-    return _redact(
+    redacted: dict[str, Any] = _redact(
         {
             "entry": {
                 "title": entry.title,
@@ -71,3 +71,4 @@ async def async_get_config_entry_diagnostics(
             },
         }
     )
+    return redacted

@@ -53,7 +53,7 @@ def _now() -> float:
     return dt_util.utcnow().timestamp()
 
 
-def _json(payload: str | bytes) -> dict[str, Any] | None:
+def _json(payload: str | bytes | bytearray) -> dict[str, Any] | None:
     try:
         value = json.loads(payload)
     except ValueError:
@@ -306,7 +306,7 @@ class BobbyRuntimeData:
         options = self.prepare_set(rois, detection)
         self.hass.config_entries.async_update_entry(self.entry, options=options)
         await self.async_publish_set(options)
-        return options[OPT_VERSION]
+        return int(options[OPT_VERSION])
 
     async def _async_check_retained(self, _now_dt: datetime) -> None:
         """Republish the stored set when the broker's retained copy is missing or older."""

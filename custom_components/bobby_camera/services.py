@@ -8,6 +8,7 @@ import voluptuous as vol
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.util.json import JsonValueType
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
@@ -55,7 +56,7 @@ def _entry_for_device(hass: HomeAssistant, device_id: str) -> Any:
 
 async def _async_set_rois(call: ServiceCall) -> ServiceResponse:
     entries = [_entry_for_device(call.hass, d) for d in call.data[ATTR_DEVICE_ID]]
-    versions: dict[str, int] = {}
+    versions: dict[str, JsonValueType] = {}
     for entry in entries:
         runtime = entry.runtime_data
         # Detection settings not given keep their stored values; the regions are replaced whole.
