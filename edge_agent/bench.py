@@ -28,6 +28,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.broker import user_properties
+from edge_agent.procinfo import child_pids, rss_mb
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -164,6 +165,7 @@ class BenchClient:
         self.received = 0
         self.since = 0.0  # frames captured before this (warm-up) are not counted
         self.on_detection = None
+        self.pid = 0  # listen_frame's, once started
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bobby-bench-{uuid.uuid4().hex[:6]}",
                                   protocol=mqtt.MQTTv5)
         self.client.on_message = self._on_message
@@ -222,6 +224,7 @@ def listen_frame_session(url: str, model: Path, workers: int) -> Iterator[BenchC
     try:
         if not client.online.wait(60):
             raise SystemExit("bench: listen_frame did not come online")
+        client.pid = proc.pid
         yield client
     finally:
         client.on_detection = None
@@ -230,7 +233,11 @@ def listen_frame_session(url: str, model: Path, workers: int) -> Iterator[BenchC
         client.close()
 
 
-def measure_throughput(url: str, model: Path, frames: list[bytes], workers: int, seconds: float) -> float:
+def measure_throughput(
+    url: str, model: Path, frames: list[bytes], workers: int, seconds: float
+) -> tuple[float, float, list[float]]:
+    """(analysed fps, RSS of the MQTT process, RSS of each worker) in MiB."""
+    workers_count = workers
     with listen_frame_session(url, model, workers) as client:
         cams = [f"cam{i}" for i in range(2 * workers + 2)]
         counters = {c: 0 for c in cams}
@@ -248,7 +255,10 @@ def measure_throughput(url: str, model: Path, frames: list[bytes], workers: int,
         time.sleep(seconds)
         with client.lock:
             n = client.received
-        return n / (time.perf_counter() - start)
+        fps = n / (time.perf_counter() - start)
+        # spawn also starts multiprocessing's resource tracker: a child with next to no memory
+        workers = [rss_mb(p) or 0.0 for p in child_pids(client.pid)]
+        return fps, rss_mb(client.pid) or 0.0, sorted(workers, reverse=True)[:workers_count]
 
 
 def measure_latency(url: str, model: Path, frames: list[bytes], workers: int, rate: float, seconds: float) -> dict:
@@ -316,12 +326,12 @@ def run(args: argparse.Namespace) -> int:
     results: dict = {"cores": cores, **raw, "raw_parallel_fps": parallel, "listen_frame": {}}
     try:
         for w in worker_counts:
-            fps = measure_throughput(broker.url, model, frames, w, args.seconds)
+            fps, rss_main, rss_workers = measure_throughput(broker.url, model, frames, w, args.seconds)
             ratio = fps / (w * raw["raw_fps"])
-            results["listen_frame"][w] = {"fps": fps, "ratio": ratio}
+            results["listen_frame"][w] = {"fps": fps, "ratio": ratio, "rss_mb": [rss_main, *rss_workers]}
             ceiling = f", {fps / parallel:.0%} of {cores} raw at once" if w == cores and cores > 1 else ""
-            print(f"listen_frame, {w} worker(s), through Mosquitto: {fps:.1f} fps = {ratio:.0%} of {w} x raw{ceiling}",
-                  flush=True)
+            print(f"listen_frame, {w} worker(s), through Mosquitto: {fps:.1f} fps = {ratio:.0%} of {w} x raw{ceiling}; "
+                  f"memory {rss_main:.0f} MiB + {' + '.join(f'{r:.0f}' for r in rss_workers)} MiB (workers)", flush=True)
         top = max(worker_counts)
         capacity = results["listen_frame"][top]["fps"]
         lat = measure_latency(broker.url, model, frames, top, capacity / 2, args.seconds)

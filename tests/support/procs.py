@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from edge_agent.procinfo import child_pids
+
 ROOT = Path(__file__).resolve().parents[2]
 FAKES = ROOT / "tests" / "edge" / "fakes"  # driver-level fakes (picamera2)
 
@@ -58,20 +60,7 @@ class Command:
 
 
 def children(pid: int) -> list[int]:
-    """Direct children of `pid`, from /proc."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # the command name may hold spaces: the fields after the closing parenthesis are fixed
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid:
-            out.append(int(entry.name))
-    return out
+    return child_pids(pid)
 
 
 def kill(pid: int, sig: int = signal.SIGKILL) -> None:

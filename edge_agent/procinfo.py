@@ -1,0 +1,33 @@
+"""What /proc says about a process: its memory and its children (Linux only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def rss_mb(pid: int | None = None) -> float | None:
+    """Resident memory in MiB, None when the process is gone or this is not Linux."""
+    try:
+        with open(f"/proc/{pid or 'self'}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024.0, 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of `pid`."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command name may hold spaces and parentheses: the fields after the last ")" are fixed
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append(int(entry.name))
+    return out
