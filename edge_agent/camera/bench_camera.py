@@ -26,7 +26,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge_agent.camera.smart import rss_mb
+from edge_agent.procinfo import rss_mb
 from edge_agent.local_broker import Mosquitto, free_port
 
 

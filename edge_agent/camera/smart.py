@@ -31,6 +31,7 @@ from edge_agent.camera.common import SwitchState
 from edge_agent.camera.dumb import connect
 from edge_agent.camera.pipeline import PipelineConfig, Result, run_pipeline
 from edge_agent.person_state import PersonTracker
+from edge_agent.procinfo import rss_mb
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
 from edge_agent.service_common import (
@@ -50,17 +51,6 @@ def cpu_temperature() -> float | None:
         return round(int(open("/sys/class/thermal/thermal_zone0/temp").read().strip()) / 1000.0, 1)
     except (OSError, ValueError):
         return None
-
-
-def rss_mb(pid: int | None = None) -> float | None:
-    try:
-        with open(f"/proc/{pid or 'self'}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return round(int(line.split()[1]) / 1024.0, 1)
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 class Child:
