@@ -44,6 +44,8 @@ from .const import (
     announce_topic_filter,
 )
 from .rois import (
+    MAX_CLEAR_AFTER,
+    MAX_FRAMES_WINDOW,
     RoiError,
     as_rectangle,
     format_points,
@@ -543,11 +545,11 @@ class BobbyOptionsFlow(OptionsFlow):
                 vol.Required("threshold"): _percent(1, 100, 1),
                 vol.Required("min_area"): _percent(0, 100, 0.1),
                 vol.Required("max_area"): _percent(0.1, 100, 0.1),
-                vol.Required("frames_needed"): _count(30),
-                vol.Required("frames_window"): _count(30),
+                vol.Required("frames_needed"): _count(MAX_FRAMES_WINDOW),
+                vol.Required("frames_window"): _count(MAX_FRAMES_WINDOW),
                 vol.Required("clear_after"): NumberSelector(
                     NumberSelectorConfig(
-                        min=0, max=3600, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
+                        min=0, max=MAX_CLEAR_AFTER, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
                     )
                 ),
             }

@@ -182,6 +182,11 @@ def check_polygon(points: Sequence[Sequence[float]], region: str) -> RoiError | 
     return None
 
 
+# The services' limits (docs/mqtt.md): a set outside them would be refused there.
+MAX_FRAMES_WINDOW = 30
+MAX_CLEAR_AFTER = 3600.0
+
+
 def _score(value: Any, key: str, region: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise RoiError(key, region=region)
@@ -236,11 +241,11 @@ def normalise_detection(detection: Mapping[str, Any] | None) -> dict[str, Any]:
     needed, window = out["frames_needed"], out["frames_window"]
     if (
         not all(isinstance(v, int) and not isinstance(v, bool) for v in (needed, window))
-        or not 1 <= needed <= window <= 100
+        or not 1 <= needed <= window <= MAX_FRAMES_WINDOW
     ):
         raise RoiError("invalid_frames")
     clear = out["clear_after"]
-    if isinstance(clear, bool) or not isinstance(clear, (int, float)) or not 0 <= clear <= 86400:
+    if isinstance(clear, bool) or not isinstance(clear, (int, float)) or not 0 <= clear <= MAX_CLEAR_AFTER:
         raise RoiError("invalid_clear_after")
     out["clear_after"] = float(clear)
     return out
