@@ -1,14 +1,11 @@
-"""Test helpers: a firmware "board" run in a thread, and an MQTT observer (paho) for the far side."""
+"""Test helpers: a firmware "board" run in a thread and its config (the far side is tests.support.mqtt.Collector)."""
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from pathlib import Path
-
-import paho.mqtt.client as mqtt
 
 
 def unique(prefix: str) -> str:
@@ -85,62 +82,3 @@ class Board:
         if self.error:
             raise self.error
 
-
-class Observer:
-    """A paho client on the test broker that records what it receives."""
-
-    def __init__(self, broker, *topics: str, username: str | None = None, password: str | None = None) -> None:
-        self.messages: list[tuple[float, str, bytes, bool]] = []
-        self._cond = threading.Condition()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=unique("obs-"))
-        if username:
-            self.client.username_pw_set(username, password)
-        self.client.on_message = self._on_message
-        self.client.connect(broker.host, broker.port, keepalive=30)
-        for t in topics:
-            self.client.subscribe(t, qos=1)
-        self.client.loop_start()
-        time.sleep(0.2)  # the subscriptions are in place before the test goes on
-
-    def _on_message(self, client, userdata, msg) -> None:
-        with self._cond:
-            self.messages.append((time.monotonic(), msg.topic, bytes(msg.payload), bool(msg.retain)))
-            self._cond.notify_all()
-
-    def on(self, topic: str) -> list[tuple[float, str, bytes, bool]]:
-        with self._cond:
-            return [m for m in self.messages if m[1] == topic]
-
-    def wait(self, topic: str, predicate=lambda payload: True, timeout: float = 10.0, after: float = 0.0):
-        """The first message on topic (received after `after`, monotonic) whose payload passes."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for m in self.messages:
-                    if m[1] == topic and m[0] >= after and predicate(m[2]):
-                        return m
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"nothing on {topic} within {timeout} s (got {len(self.on(topic))} others)")
-                self._cond.wait(left)
-
-    def wait_json(self, topic: str, predicate=lambda obj: True, timeout: float = 10.0, after: float = 0.0) -> dict:
-        def ok(payload: bytes) -> bool:
-            try:
-                return predicate(json.loads(payload))
-            except ValueError:
-                return False
-
-        return json.loads(self.wait(topic, ok, timeout, after)[2])
-
-    def count(self, topic: str, after: float = 0.0) -> int:
-        return sum(1 for m in self.on(topic) if m[0] >= after)
-
-    def publish(self, topic: str, payload, qos: int = 1, retain: bool = False) -> None:
-        if isinstance(payload, dict):
-            payload = json.dumps(payload)
-        self.client.publish(topic, payload, qos=qos, retain=retain).wait_for_publish(5)
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()

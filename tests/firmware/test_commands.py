@@ -8,7 +8,8 @@ import time
 import cv2
 import numpy as np
 
-from tests.firmware.helpers import Board, Observer, base_config
+from tests.firmware.helpers import Board, base_config
+from tests.support.mqtt import Collector
 
 
 def _size(jpeg: bytes) -> tuple[int, int]:
@@ -18,10 +19,10 @@ def _size(jpeg: bytes) -> tuple[int, int]:
 
 def test_streaming_off_and_on(mosquitto, hw, tmp_path):
     board = Board(tmp_path / "flash", base_config(mosquitto, fps=5))
-    obs = Observer(mosquitto, board.topic("#"))
+    obs = Collector(mosquitto, board.topic("#"))
     board.start()
     try:
-        obs.wait(board.topic("frame"))
+        obs.wait_first(board.topic("frame"))
         t0 = time.monotonic()
         obs.publish(board.topic("stream/set"), {"state": "OFF", "request_id": "r-off"})
         ack = obs.wait_json(board.topic("stream/state"), lambda s: s["request_id"] == "r-off", after=t0)
@@ -34,9 +35,9 @@ def test_streaming_off_and_on(mosquitto, hw, tmp_path):
         obs.publish(board.topic("stream/set"), "ON")
         ack = obs.wait_json(board.topic("stream/state"), lambda s: s["state"] == "ON", after=t1)
         assert ack["request_id"] is None
-        obs.wait(board.topic("frame"), after=t1, timeout=3)
+        obs.wait_first(board.topic("frame"), after=t1, timeout=3)
         # The retained copy is what Home Assistant (and the camera after a reboot) reads.
-        late = Observer(mosquitto, board.topic("stream/state"))
+        late = Collector(mosquitto, board.topic("stream/state"))
         retained = late.wait_json(board.topic("stream/state"))
         late.close()
         assert retained["state"] == "ON"
@@ -49,10 +50,10 @@ def test_frame_size_quality_and_rate(mosquitto, hw, tmp_path):
     import camera
 
     board = Board(tmp_path / "flash", base_config(mosquitto, fps=2))
-    obs = Observer(mosquitto, board.topic("#"))
+    obs = Collector(mosquitto, board.topic("#"))
     board.start()
     try:
-        assert _size(obs.wait(board.topic("frame"))[2]) == (640, 480)
+        assert _size(obs.wait_first(board.topic("frame")).payload) == (640, 480)
         inits = camera.state.inits
         t0 = time.monotonic()
         obs.publish(board.topic("config/set"), {"framesize": "QVGA", "quality": 20, "fps": 4, "request_id": "c-1"})
@@ -64,8 +65,8 @@ def test_frame_size_quality_and_rate(mosquitto, hw, tmp_path):
         assert announce["fps"] == 4.0
         t_ack = time.monotonic()
         time.sleep(2.0)
-        frames = [m for m in obs.on(board.topic("frame")) if m[0] > t_ack]
-        assert {_size(m[2]) for m in frames} == {(320, 240)}
+        frames = [m for m in obs.on(board.topic("frame")) if m.at > t_ack]
+        assert {_size(m.payload) for m in frames} == {(320, 240)}
         assert 6 <= len(frames) <= 9, len(frames)  # 4 fps for 2 s
         # A new frame size means a new init of the driver (its buffers are sized there).
         assert camera.state.inits == inits + 1 and camera.state.init_kwargs["quality"] == 20
@@ -75,8 +76,8 @@ def test_frame_size_quality_and_rate(mosquitto, hw, tmp_path):
         ack = obs.wait_json(board.topic("config/state"), lambda s: s["quality"] == 40, after=t1)
         assert ack["request_id"] is None and ack["framesize"] == "QVGA"
         assert camera.state.quality == 40 and camera.state.inits == inits + 1
-        small = obs.wait(board.topic("frame"), after=time.monotonic())[2]
-        big = frames[-1][2]
+        small = obs.wait_first(board.topic("frame"), after=time.monotonic()).payload
+        big = frames[-1].payload
         assert len(small) < len(big), "quality 40 must give smaller JPEGs than 20"
     finally:
         board.stop()
@@ -85,10 +86,10 @@ def test_frame_size_quality_and_rate(mosquitto, hw, tmp_path):
 
 def test_bad_commands_are_refused_and_said_so(mosquitto, hw, tmp_path):
     board = Board(tmp_path / "flash", base_config(mosquitto, fps=2))
-    obs = Observer(mosquitto, board.topic("#"))
+    obs = Collector(mosquitto, board.topic("#"))
     board.start()
     try:
-        obs.wait(board.topic("config/state"))
+        obs.wait_first(board.topic("config/state"))
         t0 = time.monotonic()
         obs.publish(board.topic("config/set"), {"framesize": "HUGE", "quality": 20, "request_id": "bad-1"})
         ack = obs.wait_json(board.topic("config/state"), lambda s: s["request_id"] == "bad-1", after=t0)
@@ -106,7 +107,7 @@ def test_bad_commands_are_refused_and_said_so(mosquitto, hw, tmp_path):
         ack = obs.wait_json(board.topic("stream/state"), lambda s: "error" in s and s["request_id"] is None, after=t0)
         assert ack["state"] == "ON"
         # Still streaming, and the refusals are counted in the diagnostics.
-        obs.wait(board.topic("frame"), after=time.monotonic())
+        obs.wait_first(board.topic("frame"), after=time.monotonic())
         diag = obs.wait_json(board.topic("device"), lambda d: d["errors"] >= 5, timeout=8)
         assert diag["errors"] == 5
     finally:
@@ -117,13 +118,13 @@ def test_bad_commands_are_refused_and_said_so(mosquitto, hw, tmp_path):
 def test_discovery_again_when_home_assistant_restarts(mosquitto, hw, tmp_path):
     board = Board(tmp_path / "flash", base_config(mosquitto))
     topic = f"homeassistant/switch/bobby_{board.cam}/streaming/config"
-    obs = Observer(mosquitto, topic)
+    obs = Collector(mosquitto, topic)
     board.start()
     try:
-        obs.wait(topic)
+        obs.wait_first(topic)
         t0 = time.monotonic()
         obs.publish("homeassistant/status", "online")
-        obs.wait(topic, after=t0, timeout=5)
+        obs.wait_first(topic, after=t0, timeout=5)
     finally:
         board.stop()
         obs.close()

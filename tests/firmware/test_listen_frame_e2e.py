@@ -9,15 +9,16 @@ import sys
 import time
 
 from tests.conftest import ROOT
-from tests.firmware.helpers import Board, Observer, base_config
+from tests.firmware.helpers import Board, base_config
+from tests.support.mqtt import Collector
 
 
 def test_listen_frame_finds_people_in_the_firmware_frames(mosquitto, hw, tmp_path, model_path):
     cfg = base_config(mosquitto, fps=2)
     board = Board(tmp_path / "flash", cfg)
     base = board.base
-    obs = Observer(mosquitto, board.topic("frame"), board.topic("detections"), board.topic("person"),
-                   f"{base}/listen_frame/+/availability")
+    obs = Collector(mosquitto, [board.topic("frame"), board.topic("detections"), board.topic("person"),
+                                f"{base}/listen_frame/+/availability"])
     log = (tmp_path / "listen_frame.log").open("wb")
     lf = subprocess.Popen(
         [sys.executable, "-m", "edge_agent", "listen-frame", "--broker", f"mqtt://{mosquitto.host}:{mosquitto.port}",
@@ -25,19 +26,19 @@ def test_listen_frame_finds_people_in_the_firmware_frames(mosquitto, hw, tmp_pat
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        obs.wait(f"{base}/listen_frame/fwtest/availability", lambda p: p == b"online", timeout=90)
+        obs.wait_first(f"{base}/listen_frame/fwtest/availability", lambda p: p == b"online", timeout=90)
         board.start()
         first = obs.wait_json(board.topic("detections"), lambda d: d["persons"] >= 1, timeout=30)
         t0 = time.monotonic()
         time.sleep(3.0)
-        detections = [m for m in obs.on(board.topic("detections")) if m[0] >= t0]
+        detections = [m for m in obs.on(board.topic("detections")) if m.at >= t0]
         frames = obs.count(board.topic("frame"), after=t0)
-        persons = [json.loads(m[2])["persons"] for m in detections]
+        persons = [json.loads(m.payload)["persons"] for m in detections]
         print(f"{frames} frames, {len(detections)} detections in 3 s; persons per frame {persons}")
         assert first["camera"] == board.cam and first["size"] == [640, 480]
         assert all(o["label"] == "person" for o in first["objects"])
         assert len(detections) >= 4 and all(p >= 1 for p in persons)
-        assert obs.wait(board.topic("person"), lambda p: p == b"ON", timeout=10)
+        assert obs.wait_first(board.topic("person"), lambda p: p == b"ON", timeout=10)
     finally:
         board.stop()
         obs.close()

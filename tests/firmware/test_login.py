@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.firmware.helpers import Board, Observer, base_config
+from tests.firmware.helpers import Board, base_config
+from tests.support.mqtt import Collector
 from tests.support.mosquitto import Mosquitto
 
 PASSWORD = "pässwörd-€"  # not ASCII: umqtt.simple must be given bytes
@@ -38,11 +39,11 @@ def test_login_with_user_and_password(login_mosquitto, hw, tmp_path):
     cfg = base_config(login_mosquitto)
     cfg["broker"].update(user="bobby", password=PASSWORD)
     board = Board(tmp_path / "flash", cfg)
-    obs = Observer(login_mosquitto, board.topic("#"), username="observer", password="observer")
+    obs = Collector(login_mosquitto, board.topic("#"), username="observer", password="observer")
     board.start()
     try:
-        obs.wait(board.topic("availability"), lambda p: p == b"online")
-        obs.wait(board.topic("frame"))
+        obs.wait_first(board.topic("availability"), lambda p: p == b"online")
+        obs.wait_first(board.topic("frame"))
     finally:
         board.stop()
         obs.close()

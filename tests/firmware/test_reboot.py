@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.firmware.helpers import Observer, base_config
+from tests.firmware.helpers import base_config
+from tests.support.mqtt import Collector
 
 RUN_BOARD = Path(__file__).resolve().parent / "run_board.py"
 
@@ -40,10 +41,10 @@ def test_power_cut_fires_the_will_and_the_reboot_comes_back_as_it_was(own_mosqui
     def topic(*parts):
         return "/".join((base, cam, *parts))
 
-    def boot_and_check(obs: Observer, streaming: bool, resolution: list[int]) -> Process:
+    def boot_and_check(obs: Collector, streaming: bool, resolution: list[int]) -> Process:
         t0 = time.monotonic()
         board = Process(flash, umqtt_dir, camera_source)
-        obs.wait(topic("availability"), lambda p: p == b"online", after=t0, timeout=15)
+        obs.wait_first(topic("availability"), lambda p: p == b"online", after=t0, timeout=15)
         state = obs.wait_json(topic("stream/state"), after=t0)
         assert state["state"] == ("ON" if streaming else "OFF")
         assert obs.wait_json(topic("announce"), after=t0)["resolution"] == resolution
@@ -52,7 +53,7 @@ def test_power_cut_fires_the_will_and_the_reboot_comes_back_as_it_was(own_mosqui
         assert (frames >= 4) if streaming else (frames == 0), frames
         return board
 
-    obs = Observer(own_mosquitto, topic("#"))
+    obs = Collector(own_mosquitto, topic("#"))
     board = boot_and_check(obs, True, [640, 480])
     try:
         obs.publish(topic("stream/set"), {"state": "OFF", "request_id": "before-the-cut"})
@@ -61,7 +62,7 @@ def test_power_cut_fires_the_will_and_the_reboot_comes_back_as_it_was(own_mosqui
         obs.wait_json(topic("config/state"), lambda s: s["request_id"] == "small")
         t_cut = time.monotonic()
         board.power_cut()
-        obs.wait(topic("availability"), lambda p: p == b"offline", after=t_cut, timeout=5)  # the Last Will
+        obs.wait_first(topic("availability"), lambda p: p == b"offline", after=t_cut, timeout=5)  # the Last Will
         assert json.loads((flash / "state.json").read_text())["streaming"] is False
 
         # 1. Reboot: the retained states and state.json agree.
@@ -72,9 +73,9 @@ def test_power_cut_fires_the_will_and_the_reboot_comes_back_as_it_was(own_mosqui
         #    puts the retained state back.
         obs.close()
         own_mosquitto.restart()
-        obs = Observer(own_mosquitto, topic("#"))
+        obs = Collector(own_mosquitto, topic("#"))
         board = boot_and_check(obs, False, [320, 240])
-        late = Observer(own_mosquitto, topic("stream/state"))
+        late = Collector(own_mosquitto, topic("stream/state"))
         assert late.wait_json(topic("stream/state"))["request_id"] == "before-the-cut"
         late.close()
         board.power_cut()
@@ -85,7 +86,7 @@ def test_power_cut_fires_the_will_and_the_reboot_comes_back_as_it_was(own_mosqui
         assert "adopted the retained state" in (flash / "serial.log").read_text()
         t_on = time.monotonic()
         obs.publish(topic("stream/set"), "ON")
-        obs.wait(topic("frame"), after=t_on, timeout=5)
+        obs.wait_first(topic("frame"), after=t_on, timeout=5)
     finally:
         if board.proc.poll() is None:
             board.power_cut()

@@ -7,7 +7,8 @@ import os
 import signal
 import time
 
-from tests.firmware.helpers import Board, Observer, base_config
+from tests.firmware.helpers import Board, base_config
+from tests.support.mqtt import Collector
 
 
 def test_wifi_loss_fires_the_last_will_and_the_camera_comes_back(mosquitto, hw, tmp_path):
@@ -17,21 +18,21 @@ def test_wifi_loss_fires_the_last_will_and_the_camera_comes_back(mosquitto, hw, 
     cfg = base_config(mosquitto, fps=5)
     cfg["broker"]["keepalive"] = 2
     board = Board(tmp_path / "flash", cfg)
-    obs = Observer(mosquitto, board.topic("#"))
+    obs = Collector(mosquitto, board.topic("#"))
     board.start()
     try:
-        obs.wait(board.topic("availability"), lambda p: p == b"online")
-        obs.wait(board.topic("frame"))
+        obs.wait_first(board.topic("availability"), lambda p: p == b"online")
+        obs.wait_first(board.topic("frame"))
         t_drop = time.monotonic()
         network.drop()  # the radio link is gone: nothing more reaches the broker, not even a FIN
-        will = obs.wait(board.topic("availability"), lambda p: p == b"offline", after=t_drop, timeout=8)
-        print(f"Last Will after {will[0] - t_drop:.1f} s")
-        assert will[0] - t_drop >= 2.0, "the will came from a goodbye, not from the broker's keepalive"
+        will = obs.wait_first(board.topic("availability"), lambda p: p == b"offline", after=t_drop, timeout=8)
+        print(f"Last Will after {will.at - t_drop:.1f} s")
+        assert will.at - t_drop >= 2.0, "the will came from a goodbye, not from the broker's keepalive"
         assert obs.count(board.topic("frame"), after=t_drop + 0.3) == 0
         t_back = time.monotonic()
         network.restore()
-        obs.wait(board.topic("availability"), lambda p: p == b"online", after=t_back, timeout=10)
-        obs.wait(board.topic("frame"), after=t_back, timeout=5)
+        obs.wait_first(board.topic("availability"), lambda p: p == b"online", after=t_back, timeout=10)
+        obs.wait_first(board.topic("frame"), after=t_back, timeout=5)
         diag = obs.wait_json(board.topic("device"), lambda d: d["reconnects"] == 1, after=t_back, timeout=5)
         assert diag["streaming"] is True
         assert network.WLAN(network.STA_IF).connects >= 2
@@ -43,24 +44,24 @@ def test_wifi_loss_fires_the_last_will_and_the_camera_comes_back(mosquitto, hw, 
 
 def test_reconnect_after_a_broker_restart(own_mosquitto, hw, tmp_path):
     board = Board(tmp_path / "flash", base_config(own_mosquitto, fps=5))
-    obs = Observer(own_mosquitto, board.topic("#"))
+    obs = Collector(own_mosquitto, board.topic("#"))
     board.start()
     try:
-        obs.wait(board.topic("stream/state"))
+        obs.wait_first(board.topic("stream/state"))
         obs.publish(board.topic("config/set"), {"framesize": "QVGA", "request_id": "before-restart"})
         obs.wait_json(board.topic("config/state"), lambda s: s["request_id"] == "before-restart")
         obs.close()
         own_mosquitto.restart(down_for=1.5)  # no persistence: every retained message is gone
         t_up = time.monotonic()
-        obs = Observer(own_mosquitto, board.topic("#"))
-        obs.wait(board.topic("availability"), lambda p: p == b"online", timeout=10)
-        frame = obs.wait(board.topic("frame"), timeout=5)
-        print(f"frames again {frame[0] - t_up:.1f} s after the broker came back")
+        obs = Collector(own_mosquitto, board.topic("#"))
+        obs.wait_first(board.topic("availability"), lambda p: p == b"online", timeout=10)
+        frame = obs.wait_first(board.topic("frame"), timeout=5)
+        print(f"frames again {frame.at - t_up:.1f} s after the broker came back")
         # The camera put its retained messages back, with the state it had before.
-        late = Observer(own_mosquitto, board.topic("announce"), board.topic("config/state"), board.topic("stream/state"),
-                        f"homeassistant/switch/bobby_{board.cam}/streaming/config")
+        late = Collector(own_mosquitto, [board.topic("announce"), board.topic("config/state"), board.topic("stream/state"),
+                                         f"homeassistant/switch/bobby_{board.cam}/streaming/config"])
         time.sleep(0.5)
-        retained = {m[1]: m[2] for m in late.messages if m[3]}
+        retained = {m.topic: m.payload for m in late.messages if m.retain}
         late.close()
         assert len(retained) == 4, sorted(retained)
         assert b'"request_id": "before-restart"' in retained[board.topic("config/state")]
@@ -78,10 +79,10 @@ def test_a_broker_that_stops_answering_is_noticed(own_mosquitto, hw, tmp_path):
     cfg = base_config(own_mosquitto, fps=5)
     cfg["broker"]["keepalive"] = 2
     board = Board(tmp_path / "flash", cfg)
-    obs = Observer(own_mosquitto, board.topic("frame"))
+    obs = Collector(own_mosquitto, board.topic("frame"))
     board.start()
     try:
-        obs.wait(board.topic("frame"))
+        obs.wait_first(board.topic("frame"))
         obs.close()
         errors = board.app.errors
         t0 = time.monotonic()
@@ -95,8 +96,8 @@ def test_a_broker_that_stops_answering_is_noticed(own_mosquitto, hw, tmp_path):
             os.kill(own_mosquitto.proc.pid, signal.SIGCONT)
         print(f"silent broker noticed after {noticed:.1f} s")
         assert noticed <= 1.0 + 2.0 + 1.0  # next ping (keepalive / 2) + its timeout (keepalive) + slack
-        obs = Observer(own_mosquitto, board.topic("frame"))
-        obs.wait(board.topic("frame"), timeout=10)
+        obs = Collector(own_mosquitto, board.topic("frame"))
+        obs.wait_first(board.topic("frame"), timeout=10)
         assert board.app.reconnects >= 1
     finally:
         board.stop()
@@ -109,10 +110,10 @@ def test_capture_failures_lead_to_a_new_init(mosquitto, hw, tmp_path):
     import camera
 
     board = Board(tmp_path / "flash", base_config(mosquitto, fps=5))
-    obs = Observer(mosquitto, board.topic("frame"), board.topic("device"))
+    obs = Collector(mosquitto, [board.topic("frame"), board.topic("device")])
     board.start()
     try:
-        obs.wait(board.topic("frame"))
+        obs.wait_first(board.topic("frame"))
         assert camera.state.inits == 1
         # One miss is not enough for an init; three in a row are.
         camera.state.fail_captures = 1
@@ -121,7 +122,7 @@ def test_capture_failures_lead_to_a_new_init(mosquitto, hw, tmp_path):
         t0 = time.monotonic()
         camera.state.fail_captures = bobby_cam.CAPTURE_FAILURES_BEFORE_REINIT
         camera.state.fail_inits = 1  # and the first new init fails too: tried again after a backoff
-        obs.wait(board.topic("frame"), after=t0 + 0.7, timeout=6)
+        obs.wait_first(board.topic("frame"), after=t0 + 0.7, timeout=6)
         print(f"frames again after {time.monotonic() - t0:.1f} s")
         assert camera.state.failed_captures == 4
         assert camera.state.failed_inits == 1

@@ -9,7 +9,8 @@ import time
 import cv2
 import numpy as np
 
-from tests.firmware.helpers import Board, Observer, base_config
+from tests.firmware.helpers import Board, base_config
+from tests.support.mqtt import Collector
 
 
 def _size(jpeg: bytes) -> tuple[int, int]:
@@ -21,20 +22,20 @@ def _size(jpeg: bytes) -> tuple[int, int]:
 def test_frames_arrive_at_the_configured_rate(mosquitto, hw, tmp_path):
     cfg = base_config(mosquitto, fps=5)
     board = Board(tmp_path / "flash", cfg)
-    obs = Observer(mosquitto, board.topic("#"))
+    obs = Collector(mosquitto, board.topic("#"))
     board.start()
     try:
-        assert obs.wait(board.topic("availability"), lambda p: p == b"online")[3] is False  # live, not a retained copy
-        first = obs.wait(board.topic("frame"), timeout=10)
+        assert obs.wait_first(board.topic("availability"), lambda p: p == b"online").retain is False  # live, not a retained copy
+        first = obs.wait_first(board.topic("frame"), timeout=10)
         time.sleep(3.0)
-        frames = [m for m in obs.on(board.topic("frame")) if m[0] >= first[0]]
-        rate = (len(frames) - 1) / (frames[-1][0] - frames[0][0])
-        print(f"frames: {len(frames)} in {frames[-1][0] - frames[0][0]:.2f} s = {rate:.2f} fps (configured 5)")
+        frames = [m for m in obs.on(board.topic("frame")) if m.at >= first.at]
+        rate = (len(frames) - 1) / (frames[-1].at - frames[0].at)
+        print(f"frames: {len(frames)} in {frames[-1].at - frames[0].at:.2f} s = {rate:.2f} fps (configured 5)")
         # Never faster than configured; not much slower on a loaded 2-core CI machine either.
         assert 4.0 <= rate <= 5.15, rate
-        sizes = {_size(m[2]) for m in frames}
+        sizes = {_size(m.payload) for m in frames}
         assert sizes == {(640, 480)}
-        assert not any(m[3] for m in frames), "frames must not be retained"
+        assert not any(m.retain for m in frames), "frames must not be retained"
         announce = obs.wait_json(board.topic("announce"))
         assert announce == {
             "id": board.cam, "name": "Test camera", "mode": "dumb", "resolution": [640, 480], "fps": 5.0,
@@ -50,7 +51,7 @@ def test_announce_discovery_and_diagnostics(mosquitto, hw, tmp_path):
     cfg = base_config(mosquitto, fps=2, diagnostics_interval=5)
     board = Board(tmp_path / "flash", cfg)
     node = f"bobby_{board.cam}"
-    obs = Observer(mosquitto, board.topic("#"), f"homeassistant/+/{node}/+/config")
+    obs = Collector(mosquitto, [board.topic("#"), f"homeassistant/+/{node}/+/config"])
     board.start()
     try:
         first_diag = obs.wait_json(board.topic("device"))
@@ -58,14 +59,14 @@ def test_announce_discovery_and_diagnostics(mosquitto, hw, tmp_path):
         configs = {}
         for component, object_id in (("sensor", "wifi_rssi"), ("sensor", "free_memory"), ("switch", "streaming")):
             topic = f"homeassistant/{component}/{node}/{object_id}/config"
-            obs.wait(topic)
-            _, _, payload, _ = obs.on(topic)[0]
+            obs.wait_first(topic)
+            payload = obs.on(topic)[0].payload
             configs[object_id] = json.loads(payload)
         # Retained, so that Home Assistant finds them when it starts after the camera.
-        retained = Observer(mosquitto, f"homeassistant/+/{node}/+/config", board.topic("announce"),
-                            board.topic("availability"), board.topic("stream/state"), board.topic("config/state"))
+        retained = Collector(mosquitto, [f"homeassistant/+/{node}/+/config", board.topic("announce"),
+                                         board.topic("availability"), board.topic("stream/state"), board.topic("config/state")])
         time.sleep(0.5)
-        assert {m[1] for m in retained.messages if m[3]} == set(
+        assert {m.topic for m in retained.messages if m.retain} == set(
             [f"homeassistant/sensor/{node}/wifi_rssi/config", f"homeassistant/sensor/{node}/free_memory/config",
              f"homeassistant/switch/{node}/streaming/config"]
             + [board.topic(t) for t in ("announce", "availability", "stream/state", "config/state")]
@@ -100,11 +101,11 @@ def test_announce_discovery_and_diagnostics(mosquitto, hw, tmp_path):
 
 def test_a_stop_says_offline(mosquitto, hw, tmp_path):
     board = Board(tmp_path / "flash", base_config(mosquitto))
-    obs = Observer(mosquitto, board.topic("availability"))
+    obs = Collector(mosquitto, board.topic("availability"))
     board.start()
     try:
-        obs.wait(board.topic("availability"), lambda p: p == b"online")
+        obs.wait_first(board.topic("availability"), lambda p: p == b"online")
     finally:
         board.stop()
-    obs.wait(board.topic("availability"), lambda p: p == b"offline", timeout=5)
+    obs.wait_first(board.topic("availability"), lambda p: p == b"offline", timeout=5)
     obs.close()

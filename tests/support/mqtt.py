@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -24,7 +25,8 @@ class Received:
 class Collector:
     """Subscribes to `topics` (again after a reconnect) and keeps what arrives, in order."""
 
-    def __init__(self, broker, topics: list[str] | str = "#", protocol: int = mqtt.MQTTv5) -> None:
+    def __init__(self, broker, topics: list[str] | str = "#", protocol: int = mqtt.MQTTv5,
+                 username: str | None = None, password: str | None = None) -> None:
         self.messages: list[Received] = []
         self.cond = threading.Condition()
         self.topics = [topics] if isinstance(topics, str) else list(topics)
@@ -34,6 +36,8 @@ class Collector:
         self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(0.2, 1)
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
         assert self.subscribed.wait(5), "test client could not connect and subscribe"
@@ -78,6 +82,29 @@ class Collector:
             timeout, f"a message on {topic}",
         )
 
+    def wait_first(self, topic: str, matches: Callable[[bytes], object] = lambda payload: True,
+                   timeout: float = 10.0, after: float = 0.0) -> Received:
+        """The oldest message on `topic` that arrived at or after `after` and whose payload `matches`."""
+        return self.wait_for(
+            lambda: next((m for m in self.messages if m.topic == topic and m.at >= after and matches(m.payload)), None),
+            timeout, f"a matching message on {topic}",
+        )
+
+    def wait_json(self, topic: str, predicate: Callable[[object], object] = lambda obj: True,
+                  timeout: float = 10.0, after: float = 0.0):
+        """The payload, decoded, of the oldest JSON message on `topic` (arrived at or after `after`) that passes."""
+        def ok(payload: bytes) -> bool:
+            try:
+                return predicate(json.loads(payload))
+            except ValueError:
+                return False
+
+        return json.loads(self.wait_first(topic, ok, timeout, after).payload)
+
+    def count(self, topic: str, after: float = 0.0) -> int:
+        """How many messages on `topic` arrived at or after `after`."""
+        return sum(1 for m in self.on(topic) if m.at >= after)
+
     def wait_payload(self, topic: str, payload: bytes | None = None, timeout: float = 20.0) -> bytes:
         def check():
             for p in reversed(self.payloads(topic)):
@@ -88,6 +115,9 @@ class Collector:
         return self.wait_for(check, timeout, f"{payload!r} on {topic}")
 
     def publish(self, topic: str, payload, qos: int = 1, retain: bool = False, properties=None) -> None:
+        """Publish and wait until it is out; a dict goes as JSON."""
+        if isinstance(payload, dict):
+            payload = json.dumps(payload)
         self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties).wait_for_publish(5)
 
     def clear(self, topic: str | None = None) -> None:
