@@ -382,6 +382,7 @@ class ListenFrame:
     def _on_result(self, frame: Frame, result: Result) -> None:
         cam = self.camera(frame.cam)
         if result.error:
+            cam.active = True
             self._count_error(cam, result.error)
             self.bad.warning(f"decode:{frame.cam}", "%s: dropped a frame: %s", frame.cam, result.detail)
             return
@@ -399,6 +400,7 @@ class ListenFrame:
             self.mqtt.publish(self.topics.snapshot(frame.cam), result.snapshot, qos=1, retain=True)
         self.counters["analysed"] += 1
         cam.counters["analysed"] += 1
+        cam.active = True  # a frame that arrived before the last stats message may finish after it
         cam.window.add(result.inference_ms, (time.time() - frame.received_at) * 1000.0)
 
     def _publish_person_changes(self, cam: CameraState, changes: dict[str | None, bool]) -> None:

@@ -187,13 +187,16 @@ def test_bad_frames_are_counted_and_survived(service, client, media_dir):
     client.wait_payload(f"{base}/broken/detections")
     # Every bad frame is accounted for: refused by a worker, or (on a loaded machine) replaced by
     # the next one while waiting; none is lost and none reached the model.
-    stats = client.wait_for(
-        lambda: [
-            s for s in map(json.loads, client.payloads(f"{base}/broken/stats"))
-            if s["errors"].get("oversize") and s["errors"].get("decode", 0) + s["dropped"] >= 3 and s["analysed"]
-        ],
-        what="error counters in stats",
-    )[-1]
+    try:
+        stats = client.wait_for(
+            lambda: [
+                s for s in map(json.loads, client.payloads(f"{base}/broken/stats"))
+                if s["errors"].get("oversize") and s["errors"].get("decode", 0) + s["dropped"] >= 3 and s["analysed"]
+            ],
+            what="error counters in stats",
+        )[-1]
+    except AssertionError as err:
+        raise AssertionError(f"{err}\nlast stats: {client.last(f'{base}/broken/stats')!r}") from None
     assert stats["errors"]["oversize"] == 1 and stats["errors"]["decode"] >= 1
     assert stats["errors"]["decode"] + stats["dropped"] == 3 and stats["analysed"] == 1
     service_stats = client.wait_for(
