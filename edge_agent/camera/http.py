@@ -282,9 +282,9 @@ class LiveServer:
         asyncio.set_event_loop(loop)
         self.hub.bind(loop)
         try:
-            self.runner = web.AppRunner(self.app(), access_log=None)
+            self.runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
             loop.run_until_complete(self.runner.setup())
-            site = web.TCPSite(self.runner, self.s.bind, self.s.port, shutdown_timeout=1.0)
+            site = web.TCPSite(self.runner, self.s.bind, self.s.port)
             loop.run_until_complete(site.start())
             sockets = site._server.sockets if site._server else []
             if sockets:
