@@ -49,6 +49,11 @@ def parse_switch(payload: bytes) -> tuple[bool, str | None]:
     return state == ON, rid
 
 
+def older_set_error(version: int, active: int) -> str:
+    """Why a set older than the one in force is refused (a late retained copy must not undo it)."""
+    return f"version {version} is older than the version in force ({active})"
+
+
 def detections_json(cam: str, service: str, captured_at: float, received_at: float, analysed_at: float,
                     inference_ms: float, size, rois_version: int, objects) -> str:
     """The `detections` payload of one analysed frame (docs/mqtt.md, detections); compact JSON."""

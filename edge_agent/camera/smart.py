@@ -35,7 +35,13 @@ from edge_agent.procinfo import rss_mb
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
 from edge_agent.service_common import (
-    CommandError, DiscoveryPublisher, claimed_version, detections_json, parse_switch, rois_ack,
+    CommandError,
+    DiscoveryPublisher,
+    claimed_version,
+    detections_json,
+    older_set_error,
+    parse_switch,
+    rois_ack,
 )
 from edge_agent.topics import OFF, OFFLINE, ON, ONLINE, Topics
 
@@ -256,7 +262,9 @@ class SmartCamera:
             self._ack_rois(claimed_version(payload), ok=False, error=str(err))
             return
         if new.version < self.roi_set.version:
-            log.info("ignoring ROI set version %d, older than %d", new.version, self.roi_set.version)
+            error = older_set_error(new.version, self.roi_set.version)
+            log.info("refused the ROI set: %s", error)
+            self._ack_rois(new.version, ok=False, error=error)
             return
         sent_at = time.time()
         self._save_rois(new)

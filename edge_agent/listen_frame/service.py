@@ -26,7 +26,13 @@ from edge_agent.person_state import PersonTracker
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
 from edge_agent.service_common import (
-    CommandError, DiscoveryPublisher, claimed_version, detections_json, parse_switch, rois_ack,
+    CommandError,
+    DiscoveryPublisher,
+    claimed_version,
+    detections_json,
+    older_set_error,
+    parse_switch,
+    rois_ack,
 )
 from edge_agent.topics import OFF, OFFLINE, ON, ONLINE, Topics, valid_camera_id
 
@@ -262,7 +268,10 @@ class ListenFrame:
             self._ack_rois(cam, claimed_version(payload), ok=False, error=str(err))
             return
         if new.version < cam.roi_set.version:
-            log.info("%s: ignoring ROI set version %d, older than %d", cam_id, new.version, cam.roi_set.version)
+            # Said, not just ignored: HA then shows why its set is not in force.
+            error = older_set_error(new.version, cam.roi_set.version)
+            log.info("%s: refused the ROI set: %s", cam_id, error)
+            self._ack_rois(cam, new.version, ok=False, error=error)
             return
         with self.lock:
             cam.roi_set = new

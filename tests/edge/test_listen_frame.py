@@ -165,6 +165,13 @@ def test_invalid_roi_set_is_refused_and_old_one_stays(service, client, media_dir
     assert ack["version"] == 4 and ack["active_version"] == 3 and "self-intersecting" in ack["error"]
     client.publish(f"{base}/{cam}/rois", b"{not json", retain=True)
     client.wait_for(lambda: len([a for a in map(json.loads, client.payloads(f"{base}/{cam}/rois/applied")) if not a["ok"]]) >= 2)
+    older = {"version": 2, "rois": []}  # a late copy of an older set must not undo the newer one
+    client.publish(f"{base}/{cam}/rois", json.dumps(older), retain=True)
+    ack = client.wait_for(
+        lambda: [a for a in map(json.loads, client.payloads(f"{base}/{cam}/rois/applied")) if a["version"] == 2],
+        what="the older set refused",
+    )[-1]
+    assert ack["ok"] is False and ack["active_version"] == 3 and "older than the version in force" in ack["error"]
     client.publish(f"{base}/{cam}/frame", video_jpegs(media_dir / "opencv_vtest.avi", 1)[0], qos=0)
     result = json.loads(client.wait_payload(f"{base}/{cam}/detections"))
     assert result["rois_version"] == 3 and all(o["rois"] == ["all"] for o in result["objects"])
