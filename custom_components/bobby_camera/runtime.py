@@ -236,19 +236,12 @@ class BobbyRuntimeData:
                 "%s refused ROI set version %s of camera %s: %s",
                 ack.get("service"), version, self.camera_id, ack.get("error"),
             )
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._raise_issue(
                 issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_ROIS_REFUSED,
-                translation_placeholders={
-                    "camera": self.name,
-                    "service": str(ack.get("service")),
-                    "version": str(version),
-                    "error": str(ack.get("error")),
-                },
+                ISSUE_ROIS_REFUSED,
+                service=str(ack.get("service")),
+                version=str(version),
+                error=str(ack.get("error")),
             )
         elif ack.get("ok") is True:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
@@ -385,6 +378,19 @@ class BobbyRuntimeData:
         self._evaluate()
 
     @callback
+    def _raise_issue(self, issue_id: str, translation_key: str, **placeholders: str) -> None:
+        """A repair issue of this camera (a warning the user cannot fix from the issue itself)."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=translation_key,
+            translation_placeholders={"camera": self.name, **placeholders},
+        )
+
+    @callback
     def _evaluate(self) -> None:
         """Recompute the problem; raise, update or clear the repair issue; tell the entities."""
         problem = self._find_problem(_now())
@@ -397,21 +403,14 @@ class BobbyRuntimeData:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         elif changed:
             LOGGER.warning("Detection service of camera %s: %s", self.camera_id, problem)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._raise_issue(
                 issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=problem,
-                translation_placeholders={
-                    "camera": self.name,
-                    "base_topic": self.base_topic,
-                    "camera_id": self.camera_id,
-                    "service": self.service_name or "listen_frame",
-                    "timeout": str(int(ACK_TIMEOUT)),
-                    "stats_timeout": str(int(self.stats_timeout)),
-                },
+                problem,
+                base_topic=self.base_topic,
+                camera_id=self.camera_id,
+                service=self.service_name or "listen_frame",
+                timeout=str(int(ACK_TIMEOUT)),
+                stats_timeout=str(int(self.stats_timeout)),
             )
         if (self.problem, self.healthy) != self._shown:
             self._shown = (self.problem, self.healthy)
