@@ -16,16 +16,16 @@ from edge_agent import __version__
 
 # Modules that add sub-commands, in the order `--help` lists them.
 COMMAND_MODULES = (
-    "edge_agent.detect_cli",
-    "edge_agent.model",
+    "edge_agent.detect.cli",
+    "edge_agent.detect.model",
     "edge_agent.camera.cli",
     "edge_agent.listen_frame.cli",
-    "edge_agent.watch",
-    "edge_agent.bench",
-    "edge_agent.demo",
-    "edge_agent.addon",
-    "edge_agent.config_cli",
-    "edge_agent.service",
+    "edge_agent.tools.watch",
+    "edge_agent.tools.bench",
+    "edge_agent.tools.demo",
+    "edge_agent.deploy.addon",
+    "edge_agent.deploy.config_check",
+    "edge_agent.deploy.systemd",
 )
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"

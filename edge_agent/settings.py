@@ -15,8 +15,8 @@ from typing import Any
 import voluptuous as vol
 import yaml
 
-from edge_agent.broker import BROKER_ENV, BrokerSettings, BrokerURLError
-from edge_agent.topics import DEFAULT_BASE
+from edge_agent.mqtt.client import BROKER_ENV, BrokerSettings, BrokerURLError
+from edge_agent.mqtt.topics import DEFAULT_BASE
 
 
 class SettingsError(ValueError):
@@ -62,7 +62,9 @@ def humanize(err: vol.Invalid, source: str) -> str:
     return "\n".join(lines)
 
 
-def resolve(args: argparse.Namespace, schema: vol.Schema, env: dict[str, str] | None = None) -> dict[str, Any]:
+def resolve(
+    args: argparse.Namespace, schema: vol.Schema, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Merge config file, environment and flags, then validate against `schema`."""
     env = dict(os.environ if env is None else env)
     data: dict[str, Any] = {}

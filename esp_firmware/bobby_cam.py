@@ -8,13 +8,12 @@ import gc
 import json
 import sys
 
-import machine
-import utime
-from umqtt.simple import MQTTClient, MQTTException
-
 import cam_driver
+import machine
 import settings
+import utime
 import wifi
+from umqtt.simple import MQTTClient, MQTTException
 
 SW_VERSION = "0.1.0"
 PLATFORM = "esp32-micropython"
@@ -75,9 +74,9 @@ def parse_switch(msg):
     try:
         req = json.loads(msg)
     except ValueError:
-        raise ValueError("payload must be ON, OFF or JSON {\"state\": \"ON\"}")
+        raise ValueError('payload must be ON, OFF or JSON {"state": "ON"}')
     if not isinstance(req, dict):
-        raise ValueError("payload must be ON, OFF or JSON {\"state\": \"ON\"}")
+        raise ValueError('payload must be ON, OFF or JSON {"state": "ON"}')
     rid = parse_request_id(req)
     state = req.get("state")
     if state != "ON" and state != "OFF":
@@ -167,8 +166,11 @@ class App:
         s = state.get("streaming")
         if isinstance(s, bool):
             self.streaming = s
-        for key, check in (("framesize", settings.check_framesize), ("quality", settings.check_quality),
-                           ("fps", settings.check_fps)):
+        for key, check in (
+            ("framesize", settings.check_framesize),
+            ("quality", settings.check_quality),
+            ("fps", settings.check_fps),
+        ):
             if key in state:
                 try:
                     setattr(self, key, check(state[key]))
@@ -180,8 +182,14 @@ class App:
         return before != (self.streaming, self.framesize, self.quality, self.fps)
 
     def _save(self):
-        state = {"streaming": self.streaming, "framesize": self.framesize, "quality": self.quality,
-                 "fps": self.fps, "stream_rid": self.stream_rid, "config_rid": self.config_rid}
+        state = {
+            "streaming": self.streaming,
+            "framesize": self.framesize,
+            "quality": self.quality,
+            "fps": self.fps,
+            "stream_rid": self.stream_rid,
+            "config_rid": self.config_rid,
+        }
         try:
             settings.save_state(state, self.state_path)
         except OSError as e:  # a full or read-only flash: the retained states still hold it
@@ -268,7 +276,10 @@ class App:
                 self.errors += 1
                 self._close()
                 b = self.cfg["broker"]
-                self.log("mqtt: cannot connect to %s:%d: %r; next try in %d s" % (b["host"], b["port"], e, backoff // 1000))
+                self.log(
+                    "mqtt: cannot connect to %s:%d: %r; next try in %d s"
+                    % (b["host"], b["port"], e, backoff // 1000)
+                )
                 self._wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_MS)
 
@@ -279,6 +290,7 @@ class App:
             return
         try:
             import ntptime
+
             ntptime.host = host
             ntptime.settime()
         except Exception as e:  # ntptime raises what its socket raises, or OverflowError
@@ -329,7 +341,11 @@ class App:
                     continue
                 if topic == self.t.stream_state:
                     s = state.get("state")
-                    state = {"streaming": s == "ON", "stream_rid": state.get("request_id")} if s in ("ON", "OFF") else {}
+                    state = (
+                        {"streaming": s == "ON", "stream_rid": state.get("request_id")}
+                        if s in ("ON", "OFF")
+                        else {}
+                    )
                 else:
                     state["config_rid"] = state.get("request_id")
                 old_size = self.framesize
@@ -341,8 +357,10 @@ class App:
                 keep.append((topic, msg))
         self.inbox = keep
         if changed:
-            self.log("state: adopted the retained state: streaming %s, %s quality %d at %s fps" % (
-                self.streaming, self.framesize, self.quality, self.fps))
+            self.log(
+                "state: adopted the retained state: streaming %s, %s quality %d at %s fps"
+                % (self.streaming, self.framesize, self.quality, self.fps)
+            )
             self._save()
 
     def _close(self):
@@ -371,39 +389,93 @@ class App:
 
     def _publish_announce(self):
         w, h = cam_driver.FRAMESIZES[self.framesize]
-        self._publish_json(self.t.announce, {
-            "id": self.cam, "name": self.cfg["name"], "mode": "dumb", "resolution": [w, h],
-            "fps": self.fps, "sw_version": SW_VERSION, "platform": PLATFORM,
-            "stream_url": None, "snapshot_url": None,
-        })
+        self._publish_json(
+            self.t.announce,
+            {
+                "id": self.cam,
+                "name": self.cfg["name"],
+                "mode": "dumb",
+                "resolution": [w, h],
+                "fps": self.fps,
+                "sw_version": SW_VERSION,
+                "platform": PLATFORM,
+                "stream_url": None,
+                "snapshot_url": None,
+            },
+        )
 
     def discovery_configs(self):
         """(topic, config) of each Home Assistant entity the camera knows of itself."""
         t = self.t
-        device = {"identifiers": [t.node], "name": self.cfg["name"], "manufacturer": "Bobby Camera",
-                  "model": MODEL, "sw_version": SW_VERSION}
+        device = {
+            "identifiers": [t.node],
+            "name": self.cfg["name"],
+            "manufacturer": "Bobby Camera",
+            "model": MODEL,
+            "sw_version": SW_VERSION,
+        }
         availability = [{"topic": t.availability.decode()}]
         device_topic = t.device.decode()
 
         def entity(object_id, name, extra):
-            c = {"name": name, "unique_id": t.node + "_" + object_id, "device": device,
-                 "availability": availability}
+            c = {
+                "name": name,
+                "unique_id": t.node + "_" + object_id,
+                "device": device,
+                "availability": availability,
+            }
             c.update(extra)
             return c
 
         return [
-            (t.discovery("sensor", "wifi_rssi"), entity("wifi_rssi", "Wi-Fi signal", {
-                "state_topic": device_topic, "value_template": "{{ value_json.rssi }}",
-                "device_class": "signal_strength", "unit_of_measurement": "dBm",
-                "state_class": "measurement", "entity_category": "diagnostic"})),
-            (t.discovery("sensor", "free_memory"), entity("free_memory", "Free memory", {
-                "state_topic": device_topic, "value_template": "{{ value_json.free_mem }}",
-                "device_class": "data_size", "unit_of_measurement": "B",
-                "state_class": "measurement", "entity_category": "diagnostic"})),
-            (t.discovery("switch", "streaming"), entity("streaming", "Streaming", {
-                "command_topic": t.stream_set.decode(), "state_topic": t.stream_state.decode(),
-                "value_template": "{{ value_json.state }}", "payload_on": "ON", "payload_off": "OFF",
-                "state_on": "ON", "state_off": "OFF", "qos": 1, "icon": "mdi:cctv"})),
+            (
+                t.discovery("sensor", "wifi_rssi"),
+                entity(
+                    "wifi_rssi",
+                    "Wi-Fi signal",
+                    {
+                        "state_topic": device_topic,
+                        "value_template": "{{ value_json.rssi }}",
+                        "device_class": "signal_strength",
+                        "unit_of_measurement": "dBm",
+                        "state_class": "measurement",
+                        "entity_category": "diagnostic",
+                    },
+                ),
+            ),
+            (
+                t.discovery("sensor", "free_memory"),
+                entity(
+                    "free_memory",
+                    "Free memory",
+                    {
+                        "state_topic": device_topic,
+                        "value_template": "{{ value_json.free_mem }}",
+                        "device_class": "data_size",
+                        "unit_of_measurement": "B",
+                        "state_class": "measurement",
+                        "entity_category": "diagnostic",
+                    },
+                ),
+            ),
+            (
+                t.discovery("switch", "streaming"),
+                entity(
+                    "streaming",
+                    "Streaming",
+                    {
+                        "command_topic": t.stream_set.decode(),
+                        "state_topic": t.stream_state.decode(),
+                        "value_template": "{{ value_json.state }}",
+                        "payload_on": "ON",
+                        "payload_off": "OFF",
+                        "state_on": "ON",
+                        "state_off": "OFF",
+                        "qos": 1,
+                        "icon": "mdi:cctv",
+                    },
+                ),
+            ),
         ]
 
     def _publish_discovery(self):
@@ -411,25 +483,41 @@ class App:
             self._publish_json(topic, config)
 
     def _publish_stream_state(self, request_id=None, error=None):
-        msg = {"state": "ON" if self.streaming else "OFF",
-               "request_id": request_id if error else self.stream_rid, "at": unix_time()}
+        msg = {
+            "state": "ON" if self.streaming else "OFF",
+            "request_id": request_id if error else self.stream_rid,
+            "at": unix_time(),
+        }
         if error:
             msg["error"] = error
         self._publish_json(self.t.stream_state, msg)
 
     def _publish_config_state(self, request_id=None, error=None):
         w, h = cam_driver.FRAMESIZES[self.framesize]
-        msg = {"framesize": self.framesize, "quality": self.quality, "fps": self.fps, "resolution": [w, h],
-               "request_id": request_id if error else self.config_rid, "at": unix_time()}
+        msg = {
+            "framesize": self.framesize,
+            "quality": self.quality,
+            "fps": self.fps,
+            "resolution": [w, h],
+            "request_id": request_id if error else self.config_rid,
+            "at": unix_time(),
+        }
         if error:
             msg["error"] = error
         self._publish_json(self.t.config_state, msg)
 
     def diagnostics(self):
         gc.collect()  # free memory means something only right after a collection
-        return {"rssi": self.wifi.rssi(), "free_mem": gc.mem_free(), "uptime": self.uptime_s,
-                "frames": self.frames, "errors": self.errors, "reconnects": self.reconnects,
-                "camera_reinits": self.camera_reinits, "streaming": self.streaming}
+        return {
+            "rssi": self.wifi.rssi(),
+            "free_mem": gc.mem_free(),
+            "uptime": self.uptime_s,
+            "frames": self.frames,
+            "errors": self.errors,
+            "reconnects": self.reconnects,
+            "camera_reinits": self.camera_reinits,
+            "streaming": self.streaming,
+        }
 
     def _publish_diag(self):
         self.next_diag = utime.ticks_add(self._now(), self.cfg["diagnostics_interval"] * 1000)
@@ -482,8 +570,11 @@ class App:
                 raise ValueError("payload must be a JSON object")
             rid = parse_request_id(req)
             new = {}
-            for key, check in (("framesize", settings.check_framesize), ("quality", settings.check_quality),
-                               ("fps", settings.check_fps)):
+            for key, check in (
+                ("framesize", settings.check_framesize),
+                ("quality", settings.check_quality),
+                ("fps", settings.check_fps),
+            ):
                 if key in req:
                     try:
                         new[key] = check(req[key])
@@ -512,7 +603,9 @@ class App:
         self.config_rid = rid
         self.next_frame = now
         self._save()
-        self.log("config: %s quality %d at %s fps (request %s)" % (self.framesize, self.quality, self.fps, rid))
+        self.log(
+            "config: %s quality %d at %s fps (request %s)" % (self.framesize, self.quality, self.fps, rid)
+        )
         self._publish_config_state()
         self._publish_announce()
 
@@ -529,7 +622,9 @@ class App:
         (its host lost power) leaves the socket open for minutes, so no answer means reconnect."""
         c = self.client
         c.ping()
-        deadline = utime.ticks_add(utime.ticks_ms(), min(PING_TIMEOUT_MS, self.cfg["broker"]["keepalive"] * 1000))
+        deadline = utime.ticks_add(
+            utime.ticks_ms(), min(PING_TIMEOUT_MS, self.cfg["broker"]["keepalive"] * 1000)
+        )
         while True:
             left = utime.ticks_diff(deadline, utime.ticks_ms())
             if left <= 0:
@@ -591,8 +686,10 @@ class App:
 
     def run(self):
         self.running = True
-        self.log("camera %s: %s quality %d at %s fps, streaming %s" % (
-            self.cam, self.framesize, self.quality, self.fps, "on" if self.streaming else "off"))
+        self.log(
+            "camera %s: %s quality %d at %s fps, streaming %s"
+            % (self.cam, self.framesize, self.quality, self.fps, "on" if self.streaming else "off")
+        )
         self._start_camera(self._now())
         try:
             while self.running:
@@ -623,7 +720,10 @@ def main(config_path="config.json", state_path="state.json"):
     try:
         app.run()
     except KeyboardInterrupt:
-        print("bobby_cam: stopped by Ctrl-C; the watchdog resets the board within %d s" % (WDT_TIMEOUT_MS // 1000))
+        print(
+            "bobby_cam: stopped by Ctrl-C; the watchdog resets the board within %d s"
+            % (WDT_TIMEOUT_MS // 1000)
+        )
     except Exception as e:  # a bug, not a network problem: say what it was and start again clean
         print("bobby_cam: unexpected error, resetting in 5 s")
         if hasattr(sys, "print_exception"):

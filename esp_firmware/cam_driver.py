@@ -32,10 +32,28 @@ FRAMESIZES = {
 QUALITY_MIN = 10
 QUALITY_MAX = 63
 # Keyword arguments of camera.init() that set pins (for boards other than the AI-Thinker one).
-PIN_KEYS = ("d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "vsync", "href", "pclk",
-            "pwdn", "reset", "xclk", "siod", "sioc")
-MISSING_MODULE = ("this MicroPython build has no 'camera' module: flash the ESP32_CAM firmware "
-                  "of lemariva/micropython-camera-driver (see esp_firmware/README.md)")
+PIN_KEYS = (
+    "d0",
+    "d1",
+    "d2",
+    "d3",
+    "d4",
+    "d5",
+    "d6",
+    "d7",
+    "vsync",
+    "href",
+    "pclk",
+    "pwdn",
+    "reset",
+    "xclk",
+    "siod",
+    "sioc",
+)
+MISSING_MODULE = (
+    "this MicroPython build has no 'camera' module: flash the ESP32_CAM firmware "
+    "of lemariva/micropython-camera-driver (see esp_firmware/README.md)"
+)
 
 
 class CameraError(Exception):

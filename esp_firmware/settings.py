@@ -56,8 +56,14 @@ def check_framesize(v):
 
 
 def check_quality(v):
-    if isinstance(v, bool) or not isinstance(v, int) or not cam_driver.QUALITY_MIN <= v <= cam_driver.QUALITY_MAX:
-        raise ValueError("must be a whole number from %d (best) to %d" % (cam_driver.QUALITY_MIN, cam_driver.QUALITY_MAX))
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, int)
+        or not cam_driver.QUALITY_MIN <= v <= cam_driver.QUALITY_MAX
+    ):
+        raise ValueError(
+            "must be a whole number from %d (best) to %d" % (cam_driver.QUALITY_MIN, cam_driver.QUALITY_MAX)
+        )
     return v
 
 
@@ -66,6 +72,7 @@ def _int(lo, hi):
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise ValueError("must be a whole number from %d to %d" % (lo, hi))
         return v
+
     return check
 
 
@@ -74,12 +81,14 @@ def _text(max_len, empty=False):
         if not isinstance(v, str) or len(v) > max_len or (not empty and not v):
             raise ValueError("must be text of %d to %d characters" % (0 if empty else 1, max_len))
         return v
+
     return check
 
 
 def _optional(check):
     def opt(v):
         return None if v is None else check(v)
+
     return opt
 
 
@@ -103,7 +112,7 @@ def _prefix(v):
 
 def _pins(v):
     if not isinstance(v, dict):
-        raise ValueError("must be an object of pin numbers, e.g. {\"d0\": 5}")
+        raise ValueError('must be an object of pin numbers, e.g. {"d0": 5}')
     for k in v:
         if k not in cam_driver.PIN_KEYS:
             raise ValueError("unknown pin %r (known: %s)" % (k, ", ".join(cam_driver.PIN_KEYS)))
@@ -148,7 +157,9 @@ def _section(raw, name, where):
     schema = SCHEMA[name]
     for key in raw:
         if key not in schema:
-            raise ConfigError("%sunknown key %r (known: %s)" % (where and where[:-1] + ": ", key, ", ".join(sorted(schema))))
+            raise ConfigError(
+                "%sunknown key %r (known: %s)" % (where and where[:-1] + ": ", key, ", ".join(sorted(schema)))
+            )
     for key in schema:
         check, default = schema[key]
         if key not in raw:

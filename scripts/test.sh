@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 mkdir -p artifacts
 rm -f artifacts/junit-*.xml
 status=0
+echo "=== lint (ruff check, ruff format --check) ==="
+if ! { .venv/bin/ruff check . && .venv/bin/ruff format --check .; }; then
+  echo "lint: ruff found problems (fix them, or run: .venv/bin/ruff format .)"; status=1
+fi
 run() {  # run NAME VENV ARGS...
   local name=$1 venv=$2; shift 2
   echo "=== $name ($("$venv/bin/python" --version)) ==="

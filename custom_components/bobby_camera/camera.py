@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 from aiohttp import ClientError, ClientTimeout, web
-
 from homeassistant.components import mqtt
 from homeassistant.components.camera import Camera
 from homeassistant.core import HomeAssistant, callback
@@ -177,7 +176,9 @@ class BobbyCamera(BobbyEntity, Camera):
                 if response.status != 200:
                     LOGGER.warning(
                         "Snapshot of camera %s: HTTP %s from %s",
-                        self.runtime.camera_id, response.status, response.url.with_query(None),
+                        self.runtime.camera_id,
+                        response.status,
+                        response.url.with_query(None),
                     )
                     return None
                 return await response.read()
@@ -187,9 +188,7 @@ class BobbyCamera(BobbyEntity, Camera):
 
     # ---- both kinds ---------------------------------------------------------------------------
 
-    async def async_camera_image(
-        self, width: int | None = None, height: int | None = None
-    ) -> bytes | None:
+    async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
         """The latest frame (dumb camera) or the agent's snapshot (smart camera)."""
         if self.runtime.mode != MODE_DUMB:
             return await self._smart_snapshot()
@@ -201,9 +200,7 @@ class BobbyCamera(BobbyEntity, Camera):
         finally:
             self.feed.release()
 
-    async def handle_async_mjpeg_stream(
-        self, request: web.Request
-    ) -> web.StreamResponse | None:
+    async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:
         """MJPEG for the dashboard: MQTT frames re-sent as they come, or the agent's stream."""
         if self.runtime.mode != MODE_DUMB:
             if (url := self._url("stream_url")) is None:

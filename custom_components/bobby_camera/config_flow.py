@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import voluptuous as vol
-
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
     ConfigEntryState,
@@ -65,9 +64,7 @@ SHAPE_RECTANGLE = "rectangle"
 SHAPE_POLYGON = "polygon"
 
 
-def _parse_announce(
-    topic: str, payload: str | bytes | bytearray
-) -> tuple[str, str, dict[str, Any]] | None:
+def _parse_announce(topic: str, payload: str | bytes | bytearray) -> tuple[str, str, dict[str, Any]] | None:
     """(base topic, camera id, announce) from a message on `<base>/<cam>/announce`."""
     parts = topic.split("/")
     if len(parts) < 3 or parts[-1] != "announce" or not payload:
@@ -148,14 +145,10 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
         await self.async_set_unique_id(self._camera_id)
         # A camera that moved to this base topic: follow it (quality rule discovery-update-info).
         self._abort_if_unique_id_configured(updates={CONF_BASE_TOPIC: self._base})
-        self.context["title_placeholders"] = {
-            "name": _display_name(self._camera_id, self._announce)
-        }
+        self.context["title_placeholders"] = {"name": _display_name(self._camera_id, self._announce)}
         return await self.async_step_confirm()
 
-    async def async_step_confirm(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Confirm a discovered camera."""
         if user_input is not None:
             return self._create()
@@ -177,9 +170,7 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="mqtt_not_connected")
         return None
 
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Base topic and, optionally, a camera id; without one, list the announced cameras."""
         if (abort := await self._mqtt_abort()) is not None:
             return abort
@@ -218,9 +209,7 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def async_step_pick(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_pick(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose one of the cameras announced on the broker."""
         if user_input is not None:
             self._camera_id = user_input[CONF_CAMERA_ID]
@@ -247,9 +236,7 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"base_topic": self._base},
         )
 
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Change the base topic (and the smart camera's HTTP token)."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
@@ -291,9 +278,7 @@ def _percent(minimum: float, maximum: float, step: float = 0.5) -> NumberSelecto
 
 
 def _count(maximum: int) -> NumberSelector:
-    return NumberSelector(
-        NumberSelectorConfig(min=1, max=maximum, step=1, mode=NumberSelectorMode.BOX)
-    )
+    return NumberSelector(NumberSelectorConfig(min=1, max=maximum, step=1, mode=NumberSelectorMode.BOX))
 
 
 class BobbyOptionsFlow(OptionsFlow):
@@ -319,17 +304,11 @@ class BobbyOptionsFlow(OptionsFlow):
         lines = []
         for roi in self._rois:
             rect = as_rectangle(roi["points"])
-            shape = (
-                "{:g}, {:g} → {:g}, {:g} %".format(*rect)
-                if rect
-                else f"{len(roi['points'])} points"
-            )
+            shape = "{:g}, {:g} → {:g}, {:g} %".format(*rect) if rect else f"{len(roi['points'])} points"
             lines.append(f"- {roi['name']}: {shape}; {', '.join(roi['labels'])}")
         return "\n".join(lines)
 
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The menu."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
@@ -348,16 +327,12 @@ class BobbyOptionsFlow(OptionsFlow):
             description_placeholders={"regions": self._summary()},
         )
 
-    async def async_step_add_region(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_add_region(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A new region."""
         self._editing = None
         return await self.async_step_region()
 
-    async def async_step_edit_region(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_edit_region(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the region to edit."""
         if user_input is not None:
             self._editing = user_input["region"]
@@ -369,9 +344,7 @@ class BobbyOptionsFlow(OptionsFlow):
             ),
         )
 
-    async def async_step_remove_region(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_remove_region(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Remove regions."""
         if user_input is not None:
             gone = set(user_input["regions"])
@@ -388,9 +361,7 @@ class BobbyOptionsFlow(OptionsFlow):
             ),
         )
 
-    async def async_step_region(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_region(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Name, shape, labels and minimum score of the region being added or edited."""
         errors: dict[str, str] = {}
         current = self._region(self._editing)
@@ -455,9 +426,7 @@ class BobbyOptionsFlow(OptionsFlow):
             self._rois = [roi if r["id"] == self._editing else r for r in self._rois]
         self._editing = None
 
-    async def async_step_rectangle(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_rectangle(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A rectangle in percent of the picture."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -486,9 +455,7 @@ class BobbyOptionsFlow(OptionsFlow):
             description_placeholders={"name": self._draft["name"]},
         )
 
-    async def async_step_polygon(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_polygon(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A polygon: `x,y` points in percent of the picture."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -500,9 +467,7 @@ class BobbyOptionsFlow(OptionsFlow):
                 return await self.async_step_init()
         current = self._region(self._editing)
         suggested = user_input or ({"points": format_points(current["points"])} if current else {})
-        schema = vol.Schema(
-            {vol.Required("points"): TextSelector(TextSelectorConfig(multiline=True))}
-        )
+        schema = vol.Schema({vol.Required("points"): TextSelector(TextSelectorConfig(multiline=True))})
         return self.async_show_form(
             step_id="polygon",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
@@ -510,9 +475,7 @@ class BobbyOptionsFlow(OptionsFlow):
             description_placeholders={"name": self._draft["name"]},
         )
 
-    async def async_step_detection(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_detection(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Detection settings of the camera."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -549,7 +512,11 @@ class BobbyOptionsFlow(OptionsFlow):
                 vol.Required("frames_window"): _count(MAX_FRAMES_WINDOW),
                 vol.Required("clear_after"): NumberSelector(
                     NumberSelectorConfig(
-                        min=0, max=MAX_CLEAR_AFTER, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
+                        min=0,
+                        max=MAX_CLEAR_AFTER,
+                        step=0.5,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="s",
                     )
                 ),
             }
@@ -560,9 +527,7 @@ class BobbyOptionsFlow(OptionsFlow):
             errors=errors,
         )
 
-    async def async_step_save(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_save(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Publish the whole set (retained, version + 1) and store it in the entry."""
         runtime = self.config_entry.runtime_data
         try:

@@ -41,9 +41,7 @@ def _redact(data: Any) -> Any:
     return redact_url(data)
 
 
-async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: BobbyConfigEntry
-) -> dict[str, Any]:
+async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BobbyConfigEntry) -> dict[str, Any]:
     """Everything needed to see why a camera or its ROI set does not behave."""
     runtime = entry.runtime_data
     redacted: dict[str, Any] = _redact(

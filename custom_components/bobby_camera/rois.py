@@ -6,9 +6,9 @@ listen_frame makes, so that a bad set is refused here, with a translated error, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from homeassistant.util import slugify
@@ -51,7 +51,7 @@ def roi_id(name: str) -> str:
     """The ROI id for a region name: a slug of 1 to 32 characters of `a-z 0-9 _ -`."""
     slug = slugify(name.strip(), separator="_")[:32].strip("_")
     # HA's slugify turns a name without letters or digits into "unknown": not a name's id.
-    if slug == "unknown" and name.strip().lower() != "unknown" or not ROI_ID_RE.match(slug):
+    if (slug == "unknown" and name.strip().lower() != "unknown") or not ROI_ID_RE.match(slug):
         raise RoiError("invalid_name", region=name)
     return slug
 
@@ -125,9 +125,7 @@ def _on_segment(p: Sequence[float], q: Sequence[float], r: Sequence[float]) -> b
     )
 
 
-def _segments_touch(
-    a: Sequence[float], b: Sequence[float], c: Sequence[float], d: Sequence[float]
-) -> bool:
+def _segments_touch(a: Sequence[float], b: Sequence[float], c: Sequence[float], d: Sequence[float]) -> bool:
     d1, d2 = _cross(c, d, a), _cross(c, d, b)
     d3, d4 = _cross(a, b, c), _cross(a, b, d)
     if ((d1 > _EPS and d2 < -_EPS) or (d1 < -_EPS and d2 > _EPS)) and (
@@ -149,9 +147,7 @@ def check_polygon(points: Sequence[Sequence[float]], region: str) -> RoiError | 
     if len(points) > MAX_POINTS:
         return RoiError("too_many_points", region=region)
     for point in points:
-        if len(point) != 2 or not all(
-            isinstance(v, (int, float)) and math.isfinite(v) for v in point
-        ):
+        if len(point) != 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in point):
             return RoiError("invalid_points", region=region)
         if not (0 <= point[0] <= 1 and 0 <= point[1] <= 1):
             return RoiError("point_out_of_range", region=region)
@@ -172,8 +168,7 @@ def check_polygon(points: Sequence[Sequence[float]], region: str) -> RoiError | 
                 # Neighbours share a corner; they cross only by folding back over each other.
                 shared, p, q = (b, a, d) if j == i + 1 else (a, b, c)
                 if abs(_cross(shared, p, q)) <= _EPS and (
-                    (p[0] - shared[0]) * (q[0] - shared[0]) + (p[1] - shared[1]) * (q[1] - shared[1])
-                    > 0
+                    (p[0] - shared[0]) * (q[0] - shared[0]) + (p[1] - shared[1]) * (q[1] - shared[1]) > 0
                 ):
                     return RoiError("self_intersecting", region=region)
                 continue

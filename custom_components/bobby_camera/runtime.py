@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-import json
 from typing import Any
 
 from homeassistant.components import mqtt
@@ -111,9 +111,7 @@ class BobbyRuntimeData:
             self._unsubs.append(await mqtt.async_subscribe(self.hass, topic, handler, qos))
         # Retained copies come only once HA's client is connected and has subscribed: the check
         # runs RETAINED_WAIT after the (re)connection, not merely after start-up.
-        self._unsubs.append(
-            mqtt.async_subscribe_connection_status(self.hass, self._on_connection)
-        )
+        self._unsubs.append(mqtt.async_subscribe_connection_status(self.hass, self._on_connection))
         if mqtt.is_connected(self.hass):
             self._schedule_retained_check()
         self._unsubs.append(
@@ -234,7 +232,10 @@ class BobbyRuntimeData:
         if ack.get("ok") is False:
             LOGGER.warning(
                 "%s refused ROI set version %s of camera %s: %s",
-                ack.get("service"), version, self.camera_id, ack.get("error"),
+                ack.get("service"),
+                version,
+                self.camera_id,
+                ack.get("error"),
             )
             self._raise_issue(
                 issue_id,
@@ -272,9 +273,7 @@ class BobbyRuntimeData:
                     seen.append(value)
         return max(seen) + 1
 
-    def prepare_set(
-        self, rois: list[dict[str, Any]], detection: dict[str, Any] | None
-    ) -> dict[str, Any]:
+    def prepare_set(self, rois: list[dict[str, Any]], detection: dict[str, Any] | None) -> dict[str, Any]:
         """Validated options for a new whole ROI set (raises RoiError)."""
         return {
             OPT_VERSION: self.next_version,
@@ -292,9 +291,7 @@ class BobbyRuntimeData:
         self.pending_ack = (version, _now() + ACK_TIMEOUT)
         LOGGER.debug("Published ROI set version %s for camera %s", version, self.camera_id)
 
-    async def async_save_set(
-        self, rois: list[dict[str, Any]], detection: dict[str, Any] | None
-    ) -> int:
+    async def async_save_set(self, rois: list[dict[str, Any]], detection: dict[str, Any] | None) -> int:
         """Validate, store in the entry, publish (the service's path); returns the version."""
         options = self.prepare_set(rois, detection)
         self.hass.config_entries.async_update_entry(self.entry, options=options)
@@ -314,12 +311,16 @@ class BobbyRuntimeData:
                 LOGGER.info(
                     "The broker holds ROI set version %s for camera %s, newer than the stored %s;"
                     " the next save will go above it",
-                    retained, self.camera_id, stored_version,
+                    retained,
+                    self.camera_id,
+                    stored_version,
                 )
             return
         LOGGER.info(
             "Republishing ROI set version %s for camera %s (retained copy: %s)",
-            stored_version, self.camera_id, retained,
+            stored_version,
+            self.camera_id,
+            retained,
         )
         await self.async_publish_set(dict(self.entry.options))
 

@@ -20,15 +20,24 @@ def register(subparsers) -> None:
         description="Run a Bobby camera. Flags override the config file (see docs/camera.md).",
     )
     add_common_args(p)
-    p.add_argument("--mode", choices=("dumb", "smart"), help="dumb: JPEG frames to listen_frame (default); smart: detect here")
-    p.add_argument("--source", help="picamera2[:N], a V4L2 device (0 or /dev/video0), a video file, or an rtsp:// / http:// URL")
+    p.add_argument(
+        "--mode",
+        choices=("dumb", "smart"),
+        help="dumb: JPEG frames to listen_frame (default); smart: detect here",
+    )
+    p.add_argument(
+        "--source",
+        help="picamera2[:N], a V4L2 device (0 or /dev/video0), a video file, or an rtsp:// / http:// URL",
+    )
     p.add_argument("--camera-id", help="camera id: 1-64 characters of a-z A-Z 0-9 _ -")
     p.add_argument("--name", help="display name in Home Assistant (default: the camera id)")
     p.add_argument("--fps", type=float, help="frames per second to capture and publish (default 2)")
     p.add_argument("--width", type=int, help="frame width (default 640)")
     p.add_argument("--height", type=int, help="frame height (default 480)")
     p.add_argument("--quality", type=int, help="JPEG quality 1-100 (default 80)")
-    p.add_argument("--no-loop", dest="loop", action="store_const", const=False, help="stop at the end of a video file")
+    p.add_argument(
+        "--no-loop", dest="loop", action="store_const", const=False, help="stop at the end of a video file"
+    )
     p.add_argument("--stats-interval", type=float, help="seconds between stats (default 10)")
     p.add_argument("--state-wait", type=float, help=argparse.SUPPRESS)
     camcfg.add_smart_args(p)
@@ -47,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     install_stop_handlers(stop)
     if cfg["mode"] == "smart":
         from edge_agent.camera.smart import SmartCamera
-        from edge_agent.model import ModelError
+        from edge_agent.detect.model import ModelError
 
         try:
             camera = SmartCamera(cfg, broker, stop)
@@ -64,4 +73,3 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", err)
         return 1
     return DumbCamera(cfg, source, broker, stop).run()
-

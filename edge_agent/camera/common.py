@@ -1,4 +1,4 @@
-"""Pieces both camera modes share: switch states and signals (commands: `edge_agent.service_common`)."""
+"""Pieces both camera modes share: switch states and signals (commands: `edge_agent.mqtt.channel`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from edge_agent.topics import OFF, ON
+from edge_agent.mqtt.topics import OFF, ON
 
 
 @dataclass

@@ -13,9 +13,9 @@ from typing import Any
 
 import voluptuous as vol
 
-from edge_agent.broker import BrokerSettings
+from edge_agent.mqtt.client import BrokerSettings
+from edge_agent.mqtt.topics import CAMERA_ID_RE, DEFAULT_BASE
 from edge_agent.settings import SettingsError, broker_url
-from edge_agent.topics import CAMERA_ID_RE, DEFAULT_BASE
 
 
 def camera_id(value: Any) -> str:
@@ -43,8 +43,10 @@ def positive_number(value: Any) -> float:
 
 
 def int_range(lo: int, hi: int):
-    return vol.All(vol.Coerce(int, msg=f"expected an integer from {lo} to {hi}"),
-                   vol.Range(min=lo, max=hi, msg=f"expected an integer from {lo} to {hi}"))
+    return vol.All(
+        vol.Coerce(int, msg=f"expected an integer from {lo} to {hi}"),
+        vol.Range(min=lo, max=hi, msg=f"expected an integer from {lo} to {hi}"),
+    )
 
 
 def readable_file(value: Any) -> str:
@@ -76,14 +78,16 @@ def boolean(value: Any) -> bool:
 
 COMMON = {
     vol.Required("mode", default="dumb"): vol.In(("dumb", "smart"), msg="expected 'dumb' or 'smart'"),
-    vol.Required("source", msg="required: picamera2[:N], a V4L2 device (0, /dev/video0), a video file or a URL"): vol.All(
-        str, vol.Length(min=1, msg="expected a non-empty source")
-    ),
+    vol.Required(
+        "source", msg="required: picamera2[:N], a V4L2 device (0, /dev/video0), a video file or a URL"
+    ): vol.All(str, vol.Length(min=1, msg="expected a non-empty source")),
     vol.Required("camera_id", msg="required: the camera id (a-z A-Z 0-9 _ -)"): camera_id,
     vol.Optional("name"): vol.Any(None, str),
     vol.Optional("broker"): broker_url,
     vol.Required("base_topic", default=DEFAULT_BASE): base_topic,
-    vol.Required("fps", default=2.0): vol.All(positive_number, vol.Range(max=60, msg="expected at most 60 fps")),
+    vol.Required("fps", default=2.0): vol.All(
+        positive_number, vol.Range(max=60, msg="expected at most 60 fps")
+    ),
     vol.Required("width", default=640): int_range(16, 4096),
     vol.Required("height", default=480): int_range(16, 4096),
     vol.Required("quality", default=80): int_range(1, 100),
@@ -100,20 +104,26 @@ COMMON = {
     # Smart mode: detection.
     vol.Optional("model"): vol.Any(None, str),
     vol.Required("threads", default=1): int_range(1, 16),
-    vol.Required("threshold", default=0.5): vol.All(vol.Coerce(float, msg="expected a number from 0 to 1"),
-                                                    vol.Range(min=0, max=1, msg="expected a number from 0 to 1")),
+    vol.Required("threshold", default=0.5): vol.All(
+        vol.Coerce(float, msg="expected a number from 0 to 1"),
+        vol.Range(min=0, max=1, msg="expected a number from 0 to 1"),
+    ),
     vol.Required("discovery", default=True): boolean,
     vol.Required("discovery_prefix", default="homeassistant"): base_topic,
     # Motion gate.
     vol.Required("motion_gate", default=False): boolean,
     vol.Required("motion_pixel_threshold", default=25): int_range(1, 255),
-    vol.Required("motion_area", default=0.002): vol.All(vol.Coerce(float, msg="expected a fraction from 0 to 1"),
-                                                        vol.Range(min=0, max=1, msg="expected a fraction from 0 to 1")),
+    vol.Required("motion_area", default=0.002): vol.All(
+        vol.Coerce(float, msg="expected a fraction from 0 to 1"),
+        vol.Range(min=0, max=1, msg="expected a fraction from 0 to 1"),
+    ),
     vol.Required("motion_max_skip", default=5.0): positive_number,
     # Live view.
     vol.Optional("http_port"): optional(int_range(0, 65535)),
     vol.Required("http_bind", default="127.0.0.1"): vol.All(str, vol.Length(min=1)),
-    vol.Optional("http_token"): optional(vol.All(str, vol.Length(min=8, msg="expected at least 8 characters"))),
+    vol.Optional("http_token"): optional(
+        vol.All(str, vol.Length(min=8, msg="expected at least 8 characters"))
+    ),
     vol.Optional("http_token_file"): optional(readable_file),
     vol.Optional("http_username"): vol.Any(None, str),
     vol.Optional("http_password"): vol.Any(None, str),
@@ -122,13 +132,28 @@ COMMON = {
     # Recording.
     vol.Required("record", default=False): boolean,
     vol.Optional("record_dir"): vol.Any(None, str),
-    vol.Required("chunk_seconds", default=60.0): vol.All(positive_number, vol.Range(min=1, msg="expected at least 1 second")),
-    vol.Required("retention_days", default=7.0): optional(vol.All(vol.Coerce(float, msg="expected a number of days"), vol.Range(min=0, msg="expected 0 or more days"))),
-    vol.Optional("retention_max_mb"): optional(vol.All(vol.Coerce(float, msg="expected a number of MB"), vol.Range(min=1, msg="expected at least 1 MB"))),
+    vol.Required("chunk_seconds", default=60.0): vol.All(
+        positive_number, vol.Range(min=1, msg="expected at least 1 second")
+    ),
+    vol.Required("retention_days", default=7.0): optional(
+        vol.All(
+            vol.Coerce(float, msg="expected a number of days"),
+            vol.Range(min=0, msg="expected 0 or more days"),
+        )
+    ),
+    vol.Optional("retention_max_mb"): optional(
+        vol.All(
+            vol.Coerce(float, msg="expected a number of MB"), vol.Range(min=1, msg="expected at least 1 MB")
+        )
+    ),
     vol.Required("continuous", default=True): boolean,
     vol.Required("event_clips", default=True): boolean,
-    vol.Required("pre_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=60, msg="expected 0 to 60 seconds")),
-    vol.Required("post_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=600, msg="expected 0 to 600 seconds")),
+    vol.Required("pre_roll", default=5.0): vol.All(
+        vol.Coerce(float), vol.Range(min=0, max=60, msg="expected 0 to 60 seconds")
+    ),
+    vol.Required("post_roll", default=5.0): vol.All(
+        vol.Coerce(float), vol.Range(min=0, max=600, msg="expected 0 to 600 seconds")
+    ),
     vol.Required("state_wait", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=30)),
     # Smart mode: where the last good ROI set is kept across restarts (default: default_state_dir()).
     vol.Optional("state_dir"): vol.Any(None, str),
@@ -151,21 +176,42 @@ def add_smart_args(parser) -> None:
     g.add_argument("--model", help="the .tflite model (default $BOBBY_MODEL or the downloaded one)")
     g.add_argument("--threads", type=int, help="inference threads (default 1)")
     g.add_argument("--threshold", type=float, help="minimum score until HA sends an ROI set (default 0.5)")
-    g.add_argument("--motion-gate", dest="motion_gate", action="store_const", const=True,
-                   help="skip inference on frames without motion")
+    g.add_argument(
+        "--motion-gate",
+        dest="motion_gate",
+        action="store_const",
+        const=True,
+        help="skip inference on frames without motion",
+    )
     g.add_argument("--motion-area", type=float, help="fraction of pixels that must change (default 0.002)")
-    g.add_argument("--http-port", type=int, help="serve the live view and status page on this port (0: any free port)")
-    g.add_argument("--http-bind", help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0: the network)")
-    g.add_argument("--http-token-file", help="file holding the token viewers must give (also $BOBBY_HTTP_TOKEN)")
-    g.add_argument("--record", dest="record", action="store_const", const=True, help="record chunks and event clips")
+    g.add_argument(
+        "--http-port", type=int, help="serve the live view and status page on this port (0: any free port)"
+    )
+    g.add_argument(
+        "--http-bind", help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0: the network)"
+    )
+    g.add_argument(
+        "--http-token-file", help="file holding the token viewers must give (also $BOBBY_HTTP_TOKEN)"
+    )
+    g.add_argument(
+        "--record", dest="record", action="store_const", const=True, help="record chunks and event clips"
+    )
     g.add_argument("--record-dir", help="where recordings go")
     g.add_argument("--chunk-seconds", type=float, help="length of a continuous-recording chunk (default 60)")
     g.add_argument("--retention-days", type=float, help="delete recordings older than this (default 7)")
-    g.add_argument("--retention-max-mb", type=float, help="keep this camera's recordings under this total size")
-    g.add_argument("--pre-roll", type=float, help="seconds before a person appears in an event clip (default 5)")
+    g.add_argument(
+        "--retention-max-mb", type=float, help="keep this camera's recordings under this total size"
+    )
+    g.add_argument(
+        "--pre-roll", type=float, help="seconds before a person appears in an event clip (default 5)"
+    )
     g.add_argument("--post-roll", type=float, help="seconds after the person left (default 5)")
-    g.add_argument("--no-discovery", dest="discovery", action="store_const", const=False, help="publish no HA discovery")
-    g.add_argument("--state-dir", help="where the last good ROI set is kept (default $XDG_STATE_HOME/bobby-edge)")
+    g.add_argument(
+        "--no-discovery", dest="discovery", action="store_const", const=False, help="publish no HA discovery"
+    )
+    g.add_argument(
+        "--state-dir", help="where the last good ROI set is kept (default $XDG_STATE_HOME/bobby-edge)"
+    )
 
 
 def _secret(cfg: dict, key: str, env: dict) -> str | None:
@@ -184,7 +230,9 @@ def finish(cfg: dict, env: dict | None = None) -> dict:
     for key in SECRET_ENV:
         cfg[key] = _secret(cfg, key, env)
     if cfg.get("http_username") and not cfg.get("http_password"):
-        raise SettingsError("settings: http_password: required with http_username (or http_password_file, $BOBBY_HTTP_PASSWORD)")
+        raise SettingsError(
+            "settings: http_password: required with http_username (or http_password_file, $BOBBY_HTTP_PASSWORD)"
+        )
     if cfg["record"] and not cfg.get("record_dir"):
         raise SettingsError("settings: record_dir: required when record is on")
     if cfg["record"] and cfg["mode"] != "smart":
@@ -211,7 +259,7 @@ def broker_settings(cfg: dict) -> BrokerSettings:
 
 
 def motion_settings(cfg: dict):
-    from edge_agent.camera.motion import MotionSettings
+    from edge_agent.detect.motion import MotionSettings
 
     if not cfg["motion_gate"]:
         return None
@@ -245,7 +293,13 @@ def http_settings(cfg: dict):
 
     if cfg.get("http_port") is None:
         return None
-    return HttpSettings(cfg["http_port"], cfg["http_bind"], cfg.get("http_token"), cfg.get("http_username"), cfg.get("http_password"))
+    return HttpSettings(
+        cfg["http_port"],
+        cfg["http_bind"],
+        cfg.get("http_token"),
+        cfg.get("http_username"),
+        cfg.get("http_password"),
+    )
 
 
 def default_state_dir(env: dict | None = None) -> Path:

@@ -21,13 +21,13 @@ import time
 import paho.mqtt.client as mqtt
 
 from edge_agent import __version__
-from edge_agent import imaging
-from edge_agent.broker import BrokerSettings, ManagedClient, user_properties
 from edge_agent.camera.common import SwitchState
 from edge_agent.camera.sources import EndOfStream, FrameSource, SourceError, to_size
+from edge_agent.detect import imaging
+from edge_agent.mqtt.channel import CommandError, parse_switch
+from edge_agent.mqtt.client import BrokerSettings, ManagedClient, user_properties
+from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
-from edge_agent.service_common import CommandError, parse_switch
-from edge_agent.topics import OFFLINE, ONLINE, Topics
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,9 @@ def connect(client: ManagedClient) -> None:
 
 
 class DumbCamera:
-    def __init__(self, cfg: dict, source: FrameSource, broker: BrokerSettings, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self, cfg: dict, source: FrameSource, broker: BrokerSettings, stop: threading.Event | None = None
+    ) -> None:
         self.cfg = cfg
         self.cam = cfg["camera_id"]
         self.topics = Topics(cfg["base_topic"])
@@ -117,8 +119,14 @@ class DumbCamera:
         if settings is None:
             return
         self.hub = FrameHub()
-        self.http = LiveServer(settings, self.hub, self.cam, self.cfg.get("name") or self.cam, self.status,
-                               streaming=lambda: self.stream_on.is_set())
+        self.http = LiveServer(
+            settings,
+            self.hub,
+            self.cam,
+            self.cfg.get("name") or self.cam,
+            self.status,
+            streaming=lambda: self.stream_on.is_set(),
+        )
         self.http.start()
 
     def _on_connected(self, mc: ManagedClient) -> None:
@@ -214,7 +222,11 @@ class DumbCamera:
                 if not self.client.connected.is_set():
                     self.counters["dropped_disconnected"] += 1
                     publish = False
-                elif last_info is not None and not last_info.is_published() and time.monotonic() - last_sent < 5.0:
+                elif (
+                    last_info is not None
+                    and not last_info.is_published()
+                    and time.monotonic() - last_sent < 5.0
+                ):
                     # The socket has not taken the last frame yet. (After 5 s it was lost with a
                     # dropped connection, and is no reason to wait.)
                     self.counters["dropped_busy"] += 1

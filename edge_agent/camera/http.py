@@ -79,7 +79,7 @@ class FrameHub:
             return self.seq
         try:
             await asyncio.wait_for(self._event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         return self.seq
 
@@ -209,9 +209,7 @@ class LiveServer:
     async def index(self, request: web.Request) -> web.Response:
         token = request.query.get("token")
         query = f"?token={token}" if token else ""
-        page = PAGE.format(
-            cam=self.camera_id, name=self.name, query=query, query_json=json.dumps(query)
-        )
+        page = PAGE.format(cam=self.camera_id, name=self.name, query=query, query_json=json.dumps(query))
         return web.Response(text=page, content_type="text/html")
 
     async def status_json(self, request: web.Request) -> web.Response:
@@ -221,7 +219,9 @@ class LiveServer:
     async def snapshot(self, request: web.Request) -> web.Response:
         if self.hub.jpeg is None:
             raise web.HTTPServiceUnavailable(text="no frame yet\n")
-        return web.Response(body=self.hub.jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        return web.Response(
+            body=self.hub.jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"}
+        )
 
     async def video(self, request: web.Request) -> web.StreamResponse:
         if not self.streaming():
@@ -293,8 +293,12 @@ class LiveServer:
             self.error = err
             self.started.set()
             return
-        log.info("live view on http://%s:%d/ (%s)", self.s.bind, self.port,
-                 "token" if self.s.token else "basic auth" if self.s.username else "no authentication")
+        log.info(
+            "live view on http://%s:%d/ (%s)",
+            self.s.bind,
+            self.port,
+            "token" if self.s.token else "basic auth" if self.s.username else "no authentication",
+        )
         self.started.set()
         try:
             loop.run_forever()

@@ -29,10 +29,10 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-from edge_agent.camera.motion import MotionGate, MotionSettings
 from edge_agent.camera.recording import RecordSettings
-from edge_agent.detection import DetectedObject
-from edge_agent.rois import RoiSet
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.detect.motion import MotionGate, MotionSettings
+from edge_agent.detect.rois import RoiSet
 
 HEARTBEAT_EVERY = 1.0
 IDLE_VIEW_EVERY = 1.0  # with no viewer, still refresh /snapshot.jpg this often
@@ -92,7 +92,14 @@ class Pipeline:
         self.seq = 0
         self.last_objects: list[DetectedObject] = []
         self.last_objects_at = 0.0
-        self.totals = {"captured": 0, "analysed": 0, "dropped": 0, "motion_skipped": 0, "view_frames": 0, "record_dropped": 0}
+        self.totals = {
+            "captured": 0,
+            "analysed": 0,
+            "dropped": 0,
+            "motion_skipped": 0,
+            "view_frames": 0,
+            "record_dropped": 0,
+        }
         self.window = _Window()
         self.gate = MotionGate(cfg.motion) if cfg.motion else None
         self.recorder = None
@@ -174,13 +181,16 @@ class Pipeline:
                 return
 
     def view_loop(self) -> None:
-        from edge_agent import imaging
+        from edge_agent.detect import imaging
 
         last_seq = 0
         last_sent = 0.0
         while not self.stop.is_set():
             with self.cond:
-                self.cond.wait_for(lambda: self.stop.is_set() or (self.latest is not None and self.latest[2] != last_seq), 1.0)
+                self.cond.wait_for(
+                    lambda: self.stop.is_set() or (self.latest is not None and self.latest[2] != last_seq),
+                    1.0,
+                )
                 if self.stop.is_set() or self.latest is None or self.latest[2] == last_seq:
                     continue
                 rgb, captured_at, last_seq = self.latest
@@ -188,7 +198,9 @@ class Pipeline:
             if self.viewers <= 0 and now - last_sent < IDLE_VIEW_EVERY:
                 continue
             last_sent = now
-            objects = self.last_objects if self.detection_on and time.time() - self.last_objects_at < 2.0 else []
+            objects = (
+                self.last_objects if self.detection_on and time.time() - self.last_objects_at < 2.0 else []
+            )
             polygons = [list(r.points) for r in self.roi_set.rois]
             picture = imaging.draw_detections(rgb, objects, polygons) if (objects or polygons) else rgb
             try:
@@ -219,8 +231,8 @@ class Pipeline:
     # --- detection (main thread) -----------------------------------------------------------
 
     def detect_loop(self) -> None:
-        from edge_agent import imaging
-        from edge_agent.rois import apply_filters
+        from edge_agent.detect import imaging
+        from edge_agent.detect.rois import apply_filters
 
         last_seq = 0
         last_snapshot = 0.0
@@ -235,7 +247,10 @@ class Pipeline:
                 next_stats += self.cfg.stats_interval
                 self.send("stats", self.stats())
             with self.cond:
-                self.cond.wait_for(lambda: self.stop.is_set() or (self.latest is not None and self.latest[2] != last_seq), 0.5)
+                self.cond.wait_for(
+                    lambda: self.stop.is_set() or (self.latest is not None and self.latest[2] != last_seq),
+                    0.5,
+                )
                 if self.stop.is_set() or self.latest is None or self.latest[2] == last_seq:
                     continue
                 rgb, captured_at, seq = self.latest
@@ -260,7 +275,9 @@ class Pipeline:
             self.window.analysed += 1
             self.window.inference_ms += inference_ms
             h, w = rgb.shape[:2]
-            self.send("result", Result(captured_at, time.time(), inference_ms, (w, h), roi_set.version, objects))
+            self.send(
+                "result", Result(captured_at, time.time(), inference_ms, (w, h), roi_set.version, objects)
+            )
             if person and time.monotonic() - last_snapshot >= self.cfg.snapshot_interval:
                 last_snapshot = time.monotonic()
                 drawn = imaging.draw_detections(rgb, objects, [list(r.points) for r in roi_set.rois])
@@ -295,13 +312,16 @@ class Pipeline:
                 self.log.info("recording with picamera2's hardware H.264 encoder")
                 return recorder
             except Exception as err:  # a Pi 5 has no H.264 block; an old picamera2 lacks the API
-                self.log.warning("picamera2 hardware H.264 encoder unavailable (%s: %s); encoding in software",
-                                 type(err).__name__, err)
+                self.log.warning(
+                    "picamera2 hardware H.264 encoder unavailable (%s: %s); encoding in software",
+                    type(err).__name__,
+                    err,
+                )
         return Recorder(settings, on_clip=on_clip)
 
     def run(self) -> None:
         from edge_agent.camera.sources import SourceError, open_source
-        from edge_agent.detector import Detector
+        from edge_agent.detect.detector import Detector
 
         cfg = self.cfg
         try:
@@ -326,8 +346,15 @@ class Pipeline:
             threads.append(record_thread)
         for t in threads:
             t.start()
-        self.send("ready", {"pid": os.getpid(), "platform": self.source.platform, "backend": self.detector.backend,
-                            "input_size": self.detector.input_size})
+        self.send(
+            "ready",
+            {
+                "pid": os.getpid(),
+                "platform": self.source.platform,
+                "backend": self.detector.backend,
+                "input_size": self.detector.input_size,
+            },
+        )
         try:
             self.detect_loop()
         finally:

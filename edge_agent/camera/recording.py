@@ -76,7 +76,12 @@ def recorded_files(directory: Path, cam: str) -> list[Path]:
 
 
 def enforce_retention(
-    directory: Path, cam: str, max_age: float | None, max_bytes: int | None, keep: set[Path], now: float | None = None
+    directory: Path,
+    cam: str,
+    max_age: float | None,
+    max_bytes: int | None,
+    keep: set[Path],
+    now: float | None = None,
 ) -> list[Path]:
     """Delete this camera's oldest files beyond `max_age` seconds or `max_bytes` in total.
 
@@ -132,7 +137,9 @@ class _Mp4Writer:
         import av
 
         self.path = path
-        self.container = av.open(str(path), "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
+        self.container = av.open(
+            str(path), "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+        )
         self.stream = self.container.add_stream("h264", rate=max(1, round(fps)))
         self.stream.width, self.stream.height = size
         self.stream.pix_fmt = "yuv420p"
@@ -211,7 +218,9 @@ class PacketRecorder:
         self.error = f"{what}: {err}"
         self.counters["write_errors"] += 1
         self.retry_at = now + RETRY_AFTER
-        self.bad.warning("record", "recording: %s (detection goes on; retrying in %.0f s)", self.error, RETRY_AFTER)
+        self.bad.warning(
+            "record", "recording: %s (detection goes on; retrying in %.0f s)", self.error, RETRY_AFTER
+        )
 
     def _open_writer(self, t: float, suffix: str) -> _Mp4Writer | None:
         if time.monotonic() < self.retry_at:
@@ -369,7 +378,12 @@ class Recorder(PacketRecorder):
         ctx.framerate = fractions.Fraction(max(1, round(self.s.fps)), 1)
         ctx.gop_size = keyframe_interval(self.s.fps)
         # repeat-headers: every keyframe carries SPS/PPS, so any keyframe can start a file.
-        ctx.options = {"preset": "veryfast", "tune": "zerolatency", "crf": str(self.s.crf), "x264-params": "repeat-headers=1"}
+        ctx.options = {
+            "preset": "veryfast",
+            "tune": "zerolatency",
+            "crf": str(self.s.crf),
+            "x264-params": "repeat-headers=1",
+        }
         ctx.open()
         self.encoder = ctx
 
@@ -379,8 +393,10 @@ class Recorder(PacketRecorder):
         if self.encoder is None:
             self._open_encoder()
             self.t0 = t
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
-        frame.pts = int(round((t - self.t0) * 1000))
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+            format="yuv420p"
+        )
+        frame.pts = round((t - self.t0) * 1000)
         frame.time_base = TIME_BASE
         return [EncodedPacket(bytes(p), int(p.pts), bool(p.is_keyframe)) for p in self.encoder.encode(frame)]
 
@@ -399,7 +415,9 @@ class Recorder(PacketRecorder):
         if self.encoder is not None:
             try:
                 for p in self.encoder.encode(None):
-                    self._route(EncodedPacket(bytes(p), int(p.pts), bool(p.is_keyframe)), self.t0 + p.pts / 1000.0)
+                    self._route(
+                        EncodedPacket(bytes(p), int(p.pts), bool(p.is_keyframe)), self.t0 + p.pts / 1000.0
+                    )
             except Exception as err:
                 self.bad.warning("encode", "recording: flushing the encoder failed: %s", err)
             self.encoder = None
@@ -423,7 +441,9 @@ class PicameraRecorder(PacketRecorder):
 
     encoder_name = "picamera2 H264Encoder"
 
-    def __init__(self, settings: RecordSettings, picam2, on_clip=None, on_chunk=None, bitrate: int | None = None) -> None:
+    def __init__(
+        self, settings: RecordSettings, picam2, on_clip=None, on_chunk=None, bitrate: int | None = None
+    ) -> None:
         super().__init__(settings, on_clip=on_clip, on_chunk=on_chunk)
         self.picam2 = picam2
         self.bitrate = bitrate  # None: picamera2 picks one for the size and rate

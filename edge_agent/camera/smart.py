@@ -25,16 +25,14 @@ from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 
-from edge_agent import __version__, discovery
-from edge_agent.broker import BrokerSettings, ManagedClient
+from edge_agent import __version__
 from edge_agent.camera.common import SwitchState
 from edge_agent.camera.dumb import connect
 from edge_agent.camera.pipeline import PipelineConfig, Result, run_pipeline
-from edge_agent.person_state import PersonTracker
-from edge_agent.procinfo import rss_mb
-from edge_agent.ratelimit import RateLimitedLog
-from edge_agent.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
-from edge_agent.service_common import (
+from edge_agent.detect.person_state import PersonTracker
+from edge_agent.detect.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
+from edge_agent.mqtt import discovery
+from edge_agent.mqtt.channel import (
     CommandError,
     DiscoveryPublisher,
     claimed_version,
@@ -43,7 +41,10 @@ from edge_agent.service_common import (
     parse_switch,
     rois_ack,
 )
-from edge_agent.topics import OFF, OFFLINE, ON, ONLINE, Topics
+from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.topics import OFF, OFFLINE, ON, ONLINE, Topics
+from edge_agent.procinfo import rss_mb
+from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,9 @@ class Child:
         ctx = multiprocessing.get_context("spawn")  # no fork: paho and aiohttp threads live here
         self.ctrl, child_ctrl = ctx.Pipe()
         self.out, child_out = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=run_pipeline, args=(cfg, child_ctrl, child_out), name="bobby-pipeline", daemon=True)
+        self.process = ctx.Process(
+            target=run_pipeline, args=(cfg, child_ctrl, child_out), name="bobby-pipeline", daemon=True
+        )
         self.process.start()
         child_ctrl.close()
         child_out.close()
@@ -103,7 +106,7 @@ class Child:
 class SmartCamera:
     def __init__(self, cfg: dict, broker: BrokerSettings, stop: threading.Event | None = None) -> None:
         from edge_agent.camera.config import http_settings, motion_settings, record_settings, state_dir
-        from edge_agent.model import resolve_model
+        from edge_agent.detect.model import resolve_model
 
         self.cfg = cfg
         self.cam = cfg["camera_id"]
@@ -121,7 +124,9 @@ class SmartCamera:
         # The last good ROI set, kept on disk: a malformed retained set after a restart is refused
         # and must not leave the camera with no regions.
         self.rois_file = state_dir(cfg) / f"{self.cam}.rois.json"
-        self.roi_set = self._load_rois() or RoiSet(detection=replace(DetectionSettings(), threshold=cfg["threshold"]))
+        self.roi_set = self._load_rois() or RoiSet(
+            detection=replace(DetectionSettings(), threshold=cfg["threshold"])
+        )
         self.tracker = PersonTracker(self.roi_set.detection, [r.id for r in self.roi_set.rois])
         self.detection = SwitchState(on=True)
         self.stream = SwitchState(on=True)
@@ -246,7 +251,11 @@ class SmartCamera:
     def _publish_switch(self, which: str) -> None:
         with self.lock:
             state: SwitchState = getattr(self, which)
-        topic = self.topics.detection_state(self.cam) if which == "detection" else self.topics.stream_state(self.cam)
+        topic = (
+            self.topics.detection_state(self.cam)
+            if which == "detection"
+            else self.topics.stream_state(self.cam)
+        )
         extra = {"service": self.service_id} if which == "detection" else {}
         self.mqtt.publish(topic, state.payload(**extra), qos=1, retain=True)
 
@@ -258,7 +267,9 @@ class SmartCamera:
             new = parse_roi_set(payload)
         except RoiError as err:
             self.counters["bad_rois"] += 1
-            self.bad.warning("rois", "refused the ROI set: %s (keeping version %d)", err, self.roi_set.version)
+            self.bad.warning(
+                "rois", "refused the ROI set: %s (keeping version %d)", err, self.roi_set.version
+            )
             self._ack_rois(claimed_version(payload), ok=False, error=str(err))
             return
         if new.version < self.roi_set.version:
@@ -277,7 +288,9 @@ class SmartCamera:
             if live:
                 self.pending_rois[new.version] = sent_at
         if live and child.send("rois", new, sent_at):
-            log.info("ROI set version %d (%d region(s)) sent to the running detector", new.version, len(new.rois))
+            log.info(
+                "ROI set version %d (%d region(s)) sent to the running detector", new.version, len(new.rois)
+            )
         else:
             # No detector running right now: the next one starts with this set.
             self.pending_rois.pop(new.version, None)
@@ -299,7 +312,12 @@ class SmartCamera:
         except RoiError as err:  # written by us, so only a damaged file: start without it
             log.warning("ignoring the stored ROI set %s: %s", self.rois_file, err)
             return None
-        log.info("starting with ROI set version %d (%d region(s)) from %s", roi_set.version, len(roi_set.rois), self.rois_file)
+        log.info(
+            "starting with ROI set version %d (%d region(s)) from %s",
+            roi_set.version,
+            len(roi_set.rois),
+            self.rois_file,
+        )
         return roi_set
 
     def _save_rois(self, roi_set: RoiSet) -> None:
@@ -310,8 +328,13 @@ class SmartCamera:
             tmp.write_text(json.dumps(roi_set.to_json()))
             os.replace(tmp, self.rois_file)
         except OSError as err:
-            self.bad.warning("rois_file", "cannot keep the ROI set in %s: %s (it will not survive a restart "
-                             "with a malformed retained set)", self.rois_file, err)
+            self.bad.warning(
+                "rois_file",
+                "cannot keep the ROI set in %s: %s (it will not survive a restart "
+                "with a malformed retained set)",
+                self.rois_file,
+                err,
+            )
 
     def _ack_rois(self, version, ok: bool, error: str | None = None) -> None:
         payload = rois_ack(version, ok, error, self.roi_set.version, self.service_id)
@@ -326,8 +349,15 @@ class SmartCamera:
         with self.lock:
             roi_set = self.roi_set
         configs = discovery.camera_discovery(
-            self.topics, self.cam, self.name, roi_set, [self.topics.availability(self.cam)],
-            prefix=prefix, model="smart camera", sw_version=__version__, extra_sensors=discovery.SMART_CAMERA_SENSORS,
+            self.topics,
+            self.cam,
+            self.name,
+            roi_set,
+            [self.topics.availability(self.cam)],
+            prefix=prefix,
+            model="smart camera",
+            sw_version=__version__,
+            extra_sensors=discovery.SMART_CAMERA_SENSORS,
         )
         self.discovery.publish(self.mqtt, configs)
 
@@ -388,12 +418,16 @@ class SmartCamera:
         elif kind == "heartbeat":
             pass
         elif kind == "rois_applied":
-            _, version, sent_at, applied_at = msg
+            _, version, sent_at, _applied_at = msg
             with self.lock:
                 known = self.pending_rois.pop(version, None)
             if known is not None:
                 self.last_apply_ms = round((time.time() - sent_at) * 1000.0, 2)
-                log.info("ROI set version %d applied to the running detector in %.1f ms", version, self.last_apply_ms)
+                log.info(
+                    "ROI set version %d applied to the running detector in %.1f ms",
+                    version,
+                    self.last_apply_ms,
+                )
                 self._ack_rois(version, ok=True)
         elif kind == "snapshot":
             self.mqtt.publish(self.topics.snapshot(self.cam), msg[1], qos=1, retain=True)
@@ -403,7 +437,13 @@ class SmartCamera:
         elif kind == "clip":
             _, path, start, end = msg
             self.counters["clips"] += 1
-            self.mqtt.publish(self.topics.event(self.cam), json.dumps({"clip": path, "start": round(start, 3), "end": round(end, 3), "camera": self.cam}), qos=1)
+            self.mqtt.publish(
+                self.topics.event(self.cam),
+                json.dumps(
+                    {"clip": path, "start": round(start, 3), "end": round(end, 3), "camera": self.cam}
+                ),
+                qos=1,
+            )
         elif kind == "ready":
             child.info = msg[1]
             self.platform = msg[1].get("platform", self.platform)
@@ -415,7 +455,9 @@ class SmartCamera:
             for version, _ in pending:  # started with the newest set: nothing left to apply
                 self._ack_rois(version, ok=True)
             if self.mqtt.connected.is_set():
-                self.mqtt.publish(self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
+                self.mqtt.publish(
+                    self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True
+                )
         elif kind == "fatal":
             log.error("detector process: %s", msg[1])
 
@@ -429,8 +471,17 @@ class SmartCamera:
             self.window["e2e_ms"] += (now - result.captured_at) * 1000.0
         self._publish_person_changes(changes)
         # A smart camera receives its own frame: received_at is captured_at.
-        payload = detections_json(self.cam, self.service_id, result.captured_at, result.captured_at, result.analysed_at,
-                                  result.inference_ms, result.size, result.rois_version, result.objects)
+        payload = detections_json(
+            self.cam,
+            self.service_id,
+            result.captured_at,
+            result.captured_at,
+            result.analysed_at,
+            result.inference_ms,
+            result.size,
+            result.rois_version,
+            result.objects,
+        )
         self.mqtt.publish(self.topics.detections(self.cam), payload)
 
     def _publish_person_changes(self, changes: dict) -> None:
@@ -450,7 +501,13 @@ class SmartCamera:
             cs = dict(self.child_stats)
             w, self.window = self.window, {"analysed": 0, "e2e_ms": 0.0}
             recording = cs.get("recording")
-        rec_state = "off" if recording is None else recording["state"] if recording["state"] == "ok" else f"error: {recording['error']}"
+        rec_state = (
+            "off"
+            if recording is None
+            else recording["state"]
+            if recording["state"] == "ok"
+            else f"error: {recording['error']}"
+        )
         return {
             "camera": self.cam,
             "service": self.service_id,
@@ -474,7 +531,9 @@ class SmartCamera:
             "viewers": self.http.viewers if self.http else 0,
             "cpu_temp": cpu_temperature(),
             "rss_mb": rss_mb(),
-            "child_rss_mb": rss_mb(self.child.process.pid) if self.child and self.child.process.is_alive() else None,
+            "child_rss_mb": rss_mb(self.child.process.pid)
+            if self.child and self.child.process.is_alive()
+            else None,
             "recording_state": rec_state,
             "recording": recording,
             "clips": self.counters["clips"],
@@ -494,7 +553,8 @@ class SmartCamera:
             "detection": self.detection.state,
             "stream": self.stream.state,
             "rois": roi_set.to_json(),
-            "stats": {k: v for k, v in cs.items() if not isinstance(v, dict)} | {"child_restarts": self.child_restarts},
+            "stats": {k: v for k, v in cs.items() if not isinstance(v, dict)}
+            | {"child_restarts": self.child_restarts},
         }
 
     # ---- main loop -------------------------------------------------------------------------
@@ -509,8 +569,15 @@ class SmartCamera:
             if child is not None:
                 child.send("viewers", n)
 
-        self.http = LiveServer(self.http_settings, self.hub, self.cam, self.name, self.status,
-                               streaming=lambda: self.stream.on, on_viewers=on_viewers)
+        self.http = LiveServer(
+            self.http_settings,
+            self.hub,
+            self.cam,
+            self.name,
+            self.status,
+            streaming=lambda: self.stream.on,
+            on_viewers=on_viewers,
+        )
         self.http.start()
 
     def run(self) -> int:
@@ -537,7 +604,9 @@ class SmartCamera:
                 self._publish_person_changes(changes)
                 if now >= next_stats:
                     next_stats += self.cfg["stats_interval"]
-                    self.mqtt.publish(self.topics.stats(self.cam), json.dumps(self.stats(self.cfg["stats_interval"])))
+                    self.mqtt.publish(
+                        self.topics.stats(self.cam), json.dumps(self.stats(self.cfg["stats_interval"]))
+                    )
                 if restart_at is not None:
                     if now >= restart_at:
                         restart_at = None
@@ -547,7 +616,11 @@ class SmartCamera:
                 dead = not child.process.is_alive()
                 hung = now - child.last_beat > HEARTBEAT_TIMEOUT
                 if dead or hung:
-                    reason = f"exited with code {child.process.exitcode}" if dead else f"silent for {HEARTBEAT_TIMEOUT:.0f} s"
+                    reason = (
+                        f"exited with code {child.process.exitcode}"
+                        if dead
+                        else f"silent for {HEARTBEAT_TIMEOUT:.0f} s"
+                    )
                     # A child that ran a while gets restarted at once; one that keeps dying waits longer.
                     backoff = 1.0 if now - child.started > 60 else min(backoff * 2, MAX_RESTART_BACKOFF)
                     log.error("detector process %s; restarting in %.0f s", reason, backoff)

@@ -118,7 +118,12 @@ class FrameSource(ABC):
         return self._closed.is_set()
 
     def stats(self) -> dict[str, int]:
-        return {"frames": self.frames, "skipped": self.skipped, "failures": self.failures, "reconnects": self.reconnects}
+        return {
+            "frames": self.frames,
+            "skipped": self.skipped,
+            "failures": self.failures,
+            "reconnects": self.reconnects,
+        }
 
     def __enter__(self) -> FrameSource:
         return self.open()
@@ -151,11 +156,15 @@ class Picamera2Source(FrameSource):
             controls = {"FrameRate": float(self.fps)} if self.fps else {}
             # "RGB888" is libcamera's name for 24-bit pixels laid out [B, G, R] in memory; it is
             # the format every Pi supports for the main stream. We swap to RGB in read().
-            config = cam.create_video_configuration(main={"size": self.size, "format": "RGB888"}, controls=controls)
+            config = cam.create_video_configuration(
+                main={"size": self.size, "format": "RGB888"}, controls=controls
+            )
             cam.configure(config)
             cam.start()
         except (RuntimeError, IndexError, OSError) as err:
-            raise SourceError(f"source 'picamera2:{self.camera_num}': cannot start the camera: {err}") from None
+            raise SourceError(
+                f"source 'picamera2:{self.camera_num}': cannot start the camera: {err}"
+            ) from None
         self.cam = cam
 
     def _read_frame(self) -> np.ndarray | None:
@@ -268,7 +277,9 @@ class CaptureSource(FrameSource):
     READ_TIMEOUT = 2.0  # a reader waits this long for a frame before getting None
     STREAM_TIMEOUT_MS = 5000  # FFmpeg gives up opening or reading a dead stream after this
 
-    def __init__(self, target: int | str, size: tuple[int, int], fps: float | None, api: int, name: str) -> None:
+    def __init__(
+        self, target: int | str, size: tuple[int, int], fps: float | None, api: int, name: str
+    ) -> None:
         super().__init__(size, fps)
         self.target = target
         self.api = api
@@ -283,7 +294,12 @@ class CaptureSource(FrameSource):
         params = []
         if self.api == cv2.CAP_FFMPEG:
             # Without these a stalled network stream blocks grab() for minutes.
-            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, self.STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, self.STREAM_TIMEOUT_MS]
+            params = [
+                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+                self.STREAM_TIMEOUT_MS,
+                cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+                self.STREAM_TIMEOUT_MS,
+            ]
         cap = cv2.VideoCapture(self.target, self.api, params)
         if not cap.isOpened():
             cap.release()
@@ -340,7 +356,9 @@ class CaptureSource(FrameSource):
         with self._cond:
             self._frame = None
             self._wanted = True
-            self._cond.wait_for(lambda: self._frame is not None or self._closed.is_set(), timeout=self.READ_TIMEOUT)
+            self._cond.wait_for(
+                lambda: self._frame is not None or self._closed.is_set(), timeout=self.READ_TIMEOUT
+            )
             bgr, self._frame, self._wanted = self._frame, None, False
         if bgr is None:
             return None

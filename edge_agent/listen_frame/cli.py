@@ -8,7 +8,7 @@ import signal
 
 import voluptuous as vol
 
-from edge_agent.broker import BrokerSettings
+from edge_agent.mqtt.client import BrokerSettings
 from edge_agent.settings import SettingsError, add_common_args, broker_url, resolve
 
 log = logging.getLogger("edge_agent.listen_frame")
@@ -16,8 +16,12 @@ log = logging.getLogger("edge_agent.listen_frame")
 SCHEMA = vol.Schema(
     {
         vol.Optional("broker", default="mqtt://localhost:1883"): broker_url,
-        vol.Optional("base_topic", default="bobby"): vol.All(str, vol.Match(r"^[^#+]+$", msg="no MQTT wildcards")),
-        vol.Optional("instance"): vol.All(str, vol.Match(r"^[A-Za-z0-9_-]{1,64}$", msg="letters, digits, _ and -")),
+        vol.Optional("base_topic", default="bobby"): vol.All(
+            str, vol.Match(r"^[^#+]+$", msg="no MQTT wildcards")
+        ),
+        vol.Optional("instance"): vol.All(
+            str, vol.Match(r"^[A-Za-z0-9_-]{1,64}$", msg="letters, digits, _ and -")
+        ),
         vol.Optional("share_group"): vol.Any(None, vol.All(str, vol.Match(r"^[A-Za-z0-9_-]{1,64}$"))),
         vol.Optional("workers", default=0): vol.All(vol.Coerce(int), vol.Range(min=0, max=64)),
         vol.Optional("threads", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=16)),
@@ -27,8 +31,12 @@ SCHEMA = vol.Schema(
         vol.Optional("max_payload", default=2 * 1024 * 1024): vol.All(vol.Coerce(int), vol.Range(min=1024)),
         vol.Optional("discovery", default=True): bool,
         vol.Optional("discovery_prefix", default="homeassistant"): str,
-        vol.Optional("stats_interval", default=10.0): vol.All(vol.Coerce(float), vol.Range(min=0.5, max=3600)),
-        vol.Optional("snapshot_interval", default=2.0): vol.All(vol.Coerce(float), vol.Range(min=0.0, max=3600)),
+        vol.Optional("stats_interval", default=10.0): vol.All(
+            vol.Coerce(float), vol.Range(min=0.5, max=3600)
+        ),
+        vol.Optional("snapshot_interval", default=2.0): vol.All(
+            vol.Coerce(float), vol.Range(min=0.0, max=3600)
+        ),
     }
 )
 
@@ -42,23 +50,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_common_args(p)
     p.add_argument("--instance", help="this instance's name in topics (default: the host name)")
-    p.add_argument("--share-group", help="MQTT v5 shared-subscription group: instances in one group share frames")
+    p.add_argument(
+        "--share-group", help="MQTT v5 shared-subscription group: instances in one group share frames"
+    )
     p.add_argument("--workers", type=int, help="detector processes (default 0: one per core)")
     p.add_argument("--threads", type=int, help="TFLite threads per worker (default 1)")
     p.add_argument("--model", help="TFLite SSD model (default $BOBBY_MODEL or the downloaded one)")
     p.add_argument("--labels", help="label file (default: beside the model or inside it)")
-    p.add_argument("--threshold", type=float, help="default minimum score until a camera's ROI set says (0.5)")
+    p.add_argument(
+        "--threshold", type=float, help="default minimum score until a camera's ROI set says (0.5)"
+    )
     p.add_argument("--max-payload", type=int, help="largest frame accepted, in bytes (default 2 MiB)")
     p.add_argument("--discovery-prefix", help="Home Assistant discovery prefix (default homeassistant)")
-    p.add_argument("--no-discovery", dest="discovery", action="store_const", const=False, help="publish no HA discovery")
+    p.add_argument(
+        "--no-discovery", dest="discovery", action="store_const", const=False, help="publish no HA discovery"
+    )
     p.add_argument("--stats-interval", type=float, help="seconds between stats messages (default 10)")
     p.add_argument("--snapshot-interval", type=float, help="at most one snapshot per camera this often (2 s)")
     p.set_defaults(func=run)
 
 
 def config_from_args(args: argparse.Namespace):
+    from edge_agent.detect.model import resolve_model
     from edge_agent.listen_frame.service import ListenFrameConfig
-    from edge_agent.model import resolve_model
 
     s = resolve(args, SCHEMA)
     extra = {k: s[k] for k in ("instance",) if s.get(k)}
@@ -81,7 +95,7 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_agent.detector import ModelError
+    from edge_agent.detect.detector import ModelError
     from edge_agent.listen_frame.pool import WorkerStartError
     from edge_agent.listen_frame.service import ListenFrame
 

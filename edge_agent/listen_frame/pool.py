@@ -17,8 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from edge_agent.detect.rois import RoiSet
 from edge_agent.listen_frame.worker import Job, Result, WorkerConfig, run_worker
-from edge_agent.rois import RoiSet
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,10 @@ class Dispatcher:
 
     def _replace(self, w: Worker) -> None:
         log.error(
-            "worker %d (pid %s) died with exit code %s; starting a new one", w.index, w.process.pid, w.process.exitcode
+            "worker %d (pid %s) died with exit code %s; starting a new one",
+            w.index,
+            w.process.pid,
+            w.process.exitcode,
         )
         if w.job is not None:
             self.on_lost(w.job[1], "worker_died")

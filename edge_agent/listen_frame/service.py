@@ -18,14 +18,12 @@ from dataclasses import dataclass, field, replace
 
 import paho.mqtt.client as mqtt
 
-from edge_agent import discovery
-from edge_agent.broker import BrokerSettings, ManagedClient
+from edge_agent.detect.person_state import PersonTracker
+from edge_agent.detect.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
 from edge_agent.listen_frame.pool import Dispatcher, Frame
 from edge_agent.listen_frame.worker import Result, WorkerConfig
-from edge_agent.person_state import PersonTracker
-from edge_agent.ratelimit import RateLimitedLog
-from edge_agent.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
-from edge_agent.service_common import (
+from edge_agent.mqtt import discovery
+from edge_agent.mqtt.channel import (
     CommandError,
     DiscoveryPublisher,
     claimed_version,
@@ -34,7 +32,9 @@ from edge_agent.service_common import (
     parse_switch,
     rois_ack,
 )
-from edge_agent.topics import OFF, OFFLINE, ON, ONLINE, Topics, valid_camera_id
+from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.topics import OFF, OFFLINE, ON, ONLINE, Topics, valid_camera_id
+from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger("edge_agent.listen_frame")
 KIND = "listen_frame"
@@ -163,7 +163,12 @@ class ListenFrame:
     def _on_connected(self, client: ManagedClient) -> None:
         t = self.topics
         client.subscribe(self._frame_subscription(), 0)
-        for topic in (t.all("rois"), t.all("detection", "set"), t.all("detection", "state"), t.all("announce")):
+        for topic in (
+            t.all("rois"),
+            t.all("detection", "set"),
+            t.all("detection", "state"),
+            t.all("announce"),
+        ):
             client.subscribe(topic, 1)
         if self.config.discovery:
             client.subscribe(f"{self.config.discovery_prefix}/status", 1)
@@ -213,7 +218,9 @@ class ListenFrame:
         with self.lock:
             cam = self.cameras.get(cam_id)
             if cam is None:
-                cam = self.cameras[cam_id] = CameraState(cam_id, self.default_roi_set, self.config.discovery_prefix)
+                cam = self.cameras[cam_id] = CameraState(
+                    cam_id, self.default_roi_set, self.config.discovery_prefix
+                )
             return cam
 
     def _on_frame(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
@@ -292,7 +299,9 @@ class ListenFrame:
             on, request_id = parse_switch(payload)
         except CommandError as err:
             self.counters["bad_command"] += 1
-            self.bad.warning(f"cmd:{cam_id}", "%s: ignoring detection command %r: %s", cam_id, payload[:80], err)
+            self.bad.warning(
+                f"cmd:{cam_id}", "%s: ignoring detection command %r: %s", cam_id, payload[:80], err
+            )
             return
         cam = self.camera(cam_id)
         cam.detection_commanded = True
@@ -313,7 +322,9 @@ class ListenFrame:
             log.info("%s: detection %s (retained state)", cam_id, ON if on else OFF)
             self._set_detection(cam, on, request_id, publish=False)
 
-    def _set_detection(self, cam: CameraState, on: bool, request_id: str | None, publish: bool = True) -> None:
+    def _set_detection(
+        self, cam: CameraState, on: bool, request_id: str | None, publish: bool = True
+    ) -> None:
         with self.lock:
             cam.detection_on = on
             cam.detection_request_id = request_id
@@ -321,7 +332,9 @@ class ListenFrame:
             if not on:  # nobody is watching any more: every person sensor goes off now
                 changes = {key: False for key, state in cam.tracker.states().items() if state}
                 cam.tracker = PersonTracker(cam.roi_set.detection, [r.id for r in cam.roi_set.rois])
-        log.info("%s: detection %s%s", cam.cam, ON if on else OFF, f" (request {request_id})" if request_id else "")
+        log.info(
+            "%s: detection %s%s", cam.cam, ON if on else OFF, f" (request {request_id})" if request_id else ""
+        )
         if publish:
             self._publish_detection_state(cam)
         self._publish_person_changes(cam, changes)
@@ -346,7 +359,11 @@ class ListenFrame:
             self.bad.warning(f"announce:{cam_id}", "%s: unreadable announce: %s", cam_id, err)
             return
         cam = self.camera(cam_id)
-        changed = (cam.name, cam.mode, cam.sw_version) != (data.get("name"), data.get("mode"), data.get("sw_version"))
+        changed = (cam.name, cam.mode, cam.sw_version) != (
+            data.get("name"),
+            data.get("mode"),
+            data.get("sw_version"),
+        )
         cam.name, cam.mode, cam.sw_version = data.get("name"), data.get("mode"), data.get("sw_version")
         if cam.served and self.config.discovery and (changed or not cam.discovery.topics):
             self._publish_discovery(cam, force=changed)
@@ -374,7 +391,7 @@ class ListenFrame:
         if not dev.startswith("bobby_"):
             return
         with self.lock:
-            cam = self.cameras.get(dev[len("bobby_"):])
+            cam = self.cameras.get(dev[len("bobby_") :])
         if cam is not None:
             cam.discovery.on_config(self.mqtt, msg.topic, msg.payload, [r.id for r in cam.roi_set.rois])
 
@@ -401,8 +418,17 @@ class ListenFrame:
         with self.lock:
             changes = cam.tracker.update(result.objects, now)
         self._publish_person_changes(cam, changes)
-        payload = detections_json(frame.cam, self.service_id, frame.captured_at, frame.received_at, now,
-                                  result.inference_ms, result.size, frame.roi_set.version, result.objects)
+        payload = detections_json(
+            frame.cam,
+            self.service_id,
+            frame.captured_at,
+            frame.received_at,
+            now,
+            result.inference_ms,
+            result.size,
+            frame.roi_set.version,
+            result.objects,
+        )
         self.mqtt.publish(self.topics.detections(frame.cam), payload)
         if result.snapshot is not None:
             cam.last_snapshot = now
@@ -444,7 +470,7 @@ class ListenFrame:
             "analysed": c["analysed"],
             "dropped": c["dropped"],
             "skipped": c["skipped"],
-            "errors": {k[len("error_"):]: v for k, v in c.items() if k.startswith("error_")},
+            "errors": {k[len("error_") :]: v for k, v in c.items() if k.startswith("error_")},
             "analysed_fps": round(w.analysed / interval, 2),
             "inference_ms": round(w.inference_ms / w.analysed, 2) if w.analysed else None,
             "e2e_ms": round(w.e2e_ms / w.analysed, 2) if w.analysed else None,
@@ -480,4 +506,6 @@ class ListenFrame:
                 cam.active = False
         for cam, stats in snapshots:
             self.mqtt.publish(self.topics.stats(cam.cam), json.dumps(stats))
-        self.mqtt.publish(self.topics.service_stats(KIND, self.config.instance), json.dumps(self.service_stats()))
+        self.mqtt.publish(
+            self.topics.service_stats(KIND, self.config.instance), json.dumps(self.service_stats())
+        )

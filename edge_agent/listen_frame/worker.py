@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
-from edge_agent.detection import DetectedObject
-from edge_agent.rois import RoiSet
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.detect.rois import RoiSet
 
 
 @dataclass(slots=True)
@@ -49,7 +49,7 @@ class WorkerConfig:
 
 
 def snapshot_jpeg(jpeg: bytes, objects: list[DetectedObject], roi_set: RoiSet, quality: int) -> bytes:
-    from edge_agent import imaging
+    from edge_agent.detect import imaging
 
     rgb, _ = imaging.decode_jpeg(jpeg)
     drawn = imaging.draw_detections(rgb, objects, [list(r.points) for r in roi_set.rois])
@@ -62,9 +62,9 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     log = logging.getLogger(f"edge_agent.listen_frame.worker{index}")
     try:
-        from edge_agent import imaging
-        from edge_agent.detector import Detector
-        from edge_agent.rois import apply_filters
+        from edge_agent.detect import imaging
+        from edge_agent.detect.detector import Detector
+        from edge_agent.detect.rois import apply_filters
 
         detector = Detector(config.model_path, labels=config.labels_path, threads=config.threads)
     except Exception as err:  # reported to the parent, which stops with a clear message

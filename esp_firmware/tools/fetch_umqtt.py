@@ -95,7 +95,9 @@ def fetch(dest: Path = DEFAULT_DEST) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dest", type=Path, default=DEFAULT_DEST, help=f"directory to extract into (default {DEFAULT_DEST})")
+    ap.add_argument(
+        "--dest", type=Path, default=DEFAULT_DEST, help=f"directory to extract into (default {DEFAULT_DEST})"
+    )
     args = ap.parse_args(argv)
     print(fetch(args.dest))
     return 0

@@ -1,4 +1,4 @@
-"""The Home Assistant add-on (addon/) and its entry point `bobby-edge addon` (edge_agent/addon.py).
+"""The Home Assistant add-on (addon/) and its entry point `bobby-edge addon` (edge_agent/deploy/addon.py).
 
 There is no Docker engine here: the add-on's files are checked for what the Supervisor and the
 build need, the option mapping is checked through real options.json files and a real HTTP fake
@@ -26,9 +26,10 @@ import voluptuous as vol
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge_agent import __version__, addon, cli
-from edge_agent.addon import AddonError, AddonOptions, MqttService
-from edge_agent.broker import BrokerSettings
+from edge_agent import __version__, cli
+from edge_agent.deploy import addon
+from edge_agent.deploy.addon import AddonError, AddonOptions, MqttService
+from edge_agent.mqtt.client import BrokerSettings
 from tests.support.mosquitto import Mosquitto, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,7 +144,9 @@ def test_every_option_set(tmp_path):
             },
         )
     )
-    assert options == AddonOptions(3, 0.65, "home/cams", "/share/bobby/custom.tflite", "debug", "bobby_lf", 512, 30)
+    assert options == AddonOptions(
+        3, 0.65, "home/cams", "/share/bobby/custom.tflite", "debug", "bobby_lf", 512, 30
+    )
     service = MqttService(host="192.168.1.5", port=8883, ssl=True, username="bob", password="p@ss w:rd/%")
     assert addon.build_command(options, service, model=BUNDLED) == [
         "--log-level", "debug",
@@ -237,7 +240,10 @@ def test_an_option_left_from_an_older_version_is_ignored_with_a_warning(tmp_path
     [
         (MqttService("core-mosquitto", 1883), "mqtt://core-mosquitto:1883"),
         (MqttService("core-mosquitto", 1883, username="user"), "mqtt://user@core-mosquitto:1883"),
-        (MqttService("broker.lan", 8883, ssl=True, username="u", password="pw"), "mqtts://u:pw@broker.lan:8883"),
+        (
+            MqttService("broker.lan", 8883, ssl=True, username="u", password="pw"),
+            "mqtts://u:pw@broker.lan:8883",
+        ),
         (MqttService("fd00::5", 1883), "mqtt://[fd00::5]:1883"),
         (
             MqttService("core-mosquitto", 1883, username="a:b@c", password="p@ss/w:rd%20 #?"),
@@ -272,7 +278,13 @@ def test_redaction_hides_the_password_and_nothing_else():
 
 def test_fetch_mqtt_service_sends_the_token_and_reads_the_answer():
     answer = mqtt_ok(
-        host="core-mosquitto", port=1883, ssl=False, username="addons", password="pw", protocol="3.1.1", addon="core_mosquitto"
+        host="core-mosquitto",
+        port=1883,
+        ssl=False,
+        username="addons",
+        password="pw",
+        protocol="3.1.1",
+        addon="core_mosquitto",
     )
     with FakeSupervisor(body=answer) as sup:
         service = addon.fetch_mqtt_service(sup.url + "/", TOKEN, timeout=5)
@@ -290,9 +302,21 @@ def test_fetch_mqtt_service_defaults_for_keys_the_supervisor_leaves_out():
     ("status", "body", "expected"),
     [
         # What the Supervisor answers when no add-on provides MQTT.
-        (400, {"result": "error", "message": "Service not enabled"}, r"no MQTT service \(Service not enabled\): install and start the Mosquitto broker add-on"),
-        (404, {"result": "error", "message": "Service does not exist"}, r"no MQTT service .*Mosquitto broker add-on"),
-        (403, {"result": "error", "message": "No access to mqtt service!"}, r"refused access .*HTTP 403.*services: \[mqtt:need\]"),
+        (
+            400,
+            {"result": "error", "message": "Service not enabled"},
+            r"no MQTT service \(Service not enabled\): install and start the Mosquitto broker add-on",
+        ),
+        (
+            404,
+            {"result": "error", "message": "Service does not exist"},
+            r"no MQTT service .*Mosquitto broker add-on",
+        ),
+        (
+            403,
+            {"result": "error", "message": "No access to mqtt service!"},
+            r"refused access .*HTTP 403.*services: \[mqtt:need\]",
+        ),
         (500, b"boom", r"answered HTTP 500 for .*/services/mqtt \(boom\)"),
         (200, {"result": "ok", "data": {}}, r"empty MQTT service: install and start the Mosquitto"),
         (200, {"result": "error", "message": "nope"}, r"did not give the MQTT service \(nope\)"),
@@ -307,13 +331,18 @@ def test_fetch_mqtt_service_errors_say_what_to_do(status, body, expected):
 
 
 def test_a_wrong_token_is_refused():
-    with FakeSupervisor(body=mqtt_ok(host="h", port=1883)) as sup, pytest.raises(AddonError, match="HTTP 401"):
+    with (
+        FakeSupervisor(body=mqtt_ok(host="h", port=1883)) as sup,
+        pytest.raises(AddonError, match="HTTP 401"),
+    ):
         addon.fetch_mqtt_service(sup.url, "wrong", timeout=5)
 
 
 def test_supervisor_unreachable_or_too_slow():
     port = free_port()  # nothing listens there: connection refused
-    with pytest.raises(AddonError, match=rf"cannot reach the Supervisor at http://127.0.0.1:{port}/services/mqtt"):
+    with pytest.raises(
+        AddonError, match=rf"cannot reach the Supervisor at http://127.0.0.1:{port}/services/mqtt"
+    ):
         addon.fetch_mqtt_service(f"http://127.0.0.1:{port}", TOKEN, timeout=2)
     with FakeSupervisor(body=mqtt_ok(host="h", port=1883), delay=2.0) as sup:
         started = time.monotonic()
@@ -336,9 +365,22 @@ def run_addon_command(capsys, argv, env_token: str | None, monkeypatch) -> tuple
 
 
 def test_dry_run_in_a_real_process_prints_the_redacted_command_and_config(tmp_path):
-    options = {"workers": 2, "threshold": 0.7, "base_topic": "house", "share_group": "g1", "stats_interval": 5}
+    options = {
+        "workers": 2,
+        "threshold": 0.7,
+        "base_topic": "house",
+        "share_group": "g1",
+        "stats_interval": 5,
+    }
     path = write_options(tmp_path, options)
-    service = {"host": "core-mosquitto", "port": 1883, "ssl": False, "username": "addons", "password": "Sup3r:s3cret@", "protocol": "3.1.1"}
+    service = {
+        "host": "core-mosquitto",
+        "port": 1883,
+        "ssl": False,
+        "username": "addons",
+        "password": "Sup3r:s3cret@",
+        "protocol": "3.1.1",
+    }
     env = {**os.environ, "SUPERVISOR_TOKEN": TOKEN, "BOBBY_MODEL": BUNDLED}
     with FakeSupervisor(body=mqtt_ok(**service)) as sup:
         proc = subprocess.run(
@@ -391,7 +433,9 @@ def test_the_command_fails_clearly_without_the_mosquitto_addon(tmp_path, capsys,
     assert "install and start the Mosquitto broker add-on" in caplog.text
 
 
-def test_a_custom_model_that_is_not_there_stops_the_addon_before_listen_frame(tmp_path, capsys, caplog, monkeypatch):
+def test_a_custom_model_that_is_not_there_stops_the_addon_before_listen_frame(
+    tmp_path, capsys, caplog, monkeypatch
+):
     path = write_options(tmp_path, {"model": "/share/bobby/nowhere.tflite"})
     started = []
     monkeypatch.setattr(cli, "main", lambda argv: started.append(argv) or 0)
@@ -419,8 +463,17 @@ def test_without_dry_run_the_command_runs_listen_frame_in_process_with_the_optio
         # The option's level reaches the logging the cli set up before.
         assert logging.getLogger().level == logging.WARNING
     assert rc == 7  # listen_frame's exit code is the add-on's
-    assert started == [addon.build_command(AddonOptions(log_level="warning"), MqttService("127.0.0.1", 1883, username="u", password="hidden-pw"), model=str(model_path))]
-    assert "starting: bobby-edge --log-level warning listen-frame --broker mqtt://u:%2A%2A%2A@127.0.0.1:1883" in caplog.text
+    assert started == [
+        addon.build_command(
+            AddonOptions(log_level="warning"),
+            MqttService("127.0.0.1", 1883, username="u", password="hidden-pw"),
+            model=str(model_path),
+        )
+    ]
+    assert (
+        "starting: bobby-edge --log-level warning listen-frame --broker mqtt://u:%2A%2A%2A@127.0.0.1:1883"
+        in caplog.text
+    )
     assert "hidden-pw" not in caplog.text
 
 
@@ -491,7 +544,12 @@ def test_config_yaml_options_match_the_python_schema_and_the_translations():
             step = 1 if m["kind"] == "int" else 0.01
             low, high = float(m["min"]), float(m["max"])
             cast = int if m["kind"] == "int" else float
-            for value, ok in ((cast(low), True), (cast(high), True), (cast(low - step), False), (cast(high + step), False)):
+            for value, ok in (
+                (cast(low), True),
+                (cast(high), True),
+                (cast(low - step), False),
+                (cast(high + step), False),
+            ):
                 sup_ok = _accepts(lambda v: supervisor_validate(typ, v), value)
                 py_ok = _accepts(addon.OPTIONS_SCHEMA, {key: value})
                 assert sup_ok == py_ok == ok, (key, value)
@@ -577,15 +635,27 @@ def test_docs_changelog_and_repository_file():
 
 def test_build_context_script_assembles_a_self_contained_addon(tmp_path):
     dest = tmp_path / "bobby_listen_frame"
-    proc = subprocess.run([str(ADDON / "build-context.sh"), str(dest)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(ADDON / "build-context.sh"), str(dest)], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
-    for name in ("config.yaml", "build.yaml", "Dockerfile", "run.sh", "apparmor.txt", "DOCS.md", "translations/en.yaml"):
+    for name in (
+        "config.yaml",
+        "build.yaml",
+        "Dockerfile",
+        "run.sh",
+        "apparmor.txt",
+        "DOCS.md",
+        "translations/en.yaml",
+    ):
         assert (dest / name).read_bytes() == (ADDON / name).read_bytes(), name
     assert os.access(dest / "run.sh", os.X_OK)
     package = dest / "bobby-edge"
     assert (package / "pyproject.toml").read_bytes() == (ROOT / "pyproject.toml").read_bytes()
     assert (package / "README.md").is_file()  # pyproject.toml's readme
-    assert (package / "edge_agent" / "addon.py").read_bytes() == (ROOT / "edge_agent" / "addon.py").read_bytes()
+    assert (package / "edge_agent" / "deploy" / "addon.py").read_bytes() == (
+        ROOT / "edge_agent" / "deploy" / "addon.py"
+    ).read_bytes()
     assert not list(package.rglob("__pycache__"))
     # Every COPY source of the Dockerfile is in the assembled context.
     for word, rest in dockerfile_instructions():
@@ -594,7 +664,9 @@ def test_build_context_script_assembles_a_self_contained_addon(tmp_path):
     # Assembling again replaces the package copy rather than nesting it.
     subprocess.run([str(ADDON / "build-context.sh"), str(dest)], check=True, capture_output=True, timeout=60)
     assert not (package / "bobby-edge").exists()
-    inside = subprocess.run([str(ADDON / "build-context.sh"), str(ADDON / "ctx")], capture_output=True, text=True)
+    inside = subprocess.run(
+        [str(ADDON / "build-context.sh"), str(ADDON / "ctx")], capture_output=True, text=True
+    )
     assert inside.returncode == 2 and "outside" in inside.stderr
     assert not (ADDON / "ctx").exists()
 
@@ -603,7 +675,8 @@ def test_build_context_script_assembles_a_self_contained_addon(tmp_path):
 
 
 def test_the_command_line_resolves_to_the_listen_frame_config_the_options_asked_for(model_path):
-    from edge_agent.listen_frame.cli import config_from_args, run as listen_frame_run
+    from edge_agent.listen_frame.cli import config_from_args
+    from edge_agent.listen_frame.cli import run as listen_frame_run
 
     options = AddonOptions(3, 0.65, "home/cams", "", "debug", "bobby_lf", 512, 30)
     service = MqttService(host="core-mosquitto", port=8883, ssl=True, username="bob", password="p@ss w:rd/%")
@@ -614,9 +687,18 @@ def test_the_command_line_resolves_to_the_listen_frame_config_the_options_asked_
     assert (broker.host, broker.port, broker.tls, broker.username, broker.password) == (
         "core-mosquitto", 8883, True, "bob", "p@ss w:rd/%",
     )  # fmt: skip
-    assert (config.base_topic, config.share_group, config.workers, config.threshold) == ("home/cams", "bobby_lf", 3, 0.65)
+    assert (config.base_topic, config.share_group, config.workers, config.threshold) == (
+        "home/cams",
+        "bobby_lf",
+        3,
+        0.65,
+    )
     assert (config.max_payload, config.stats_interval, config.instance) == (512 * 1024, 30.0, "ha-addon")
-    assert (config.discovery, config.discovery_prefix, config.model_path) == (True, "homeassistant", str(model_path))
+    assert (config.discovery, config.discovery_prefix, config.model_path) == (
+        True,
+        "homeassistant",
+        str(model_path),
+    )
 
 
 class Watcher:
@@ -647,7 +729,9 @@ class Watcher:
         self.client.disconnect()
 
 
-def start_addon(tmp_path: Path, options: dict, supervisor: FakeSupervisor, model_path: Path) -> subprocess.Popen:
+def start_addon(
+    tmp_path: Path, options: dict, supervisor: FakeSupervisor, model_path: Path
+) -> subprocess.Popen:
     env = {**os.environ, "SUPERVISOR_TOKEN": TOKEN, "BOBBY_MODEL": str(model_path)}
     env.pop("BOBBY_BROKER", None)
     return subprocess.Popen(
@@ -676,12 +760,18 @@ def test_the_addon_entry_point_runs_listen_frame_against_a_real_broker(tmp_path,
     try:
         service = mqtt_ok(host=mosquitto.host, port=mosquitto.port, ssl=False, protocol="3.1.1")
         with FakeSupervisor(body=service) as sup:
-            proc = start_addon(tmp_path, {"base_topic": base, "workers": 1, "stats_interval": 1}, sup, model_path)
-            assert watcher.wait_for("online", 60), f"no 'online' on {availability}: {stop_addon(proc)[1][-3000:]}"
+            proc = start_addon(
+                tmp_path, {"base_topic": base, "workers": 1, "stats_interval": 1}, sup, model_path
+            )
+            assert watcher.wait_for("online", 60), (
+                f"no 'online' on {availability}: {stop_addon(proc)[1][-3000:]}"
+            )
             assert sup.requests == [("/services/mqtt", f"Bearer {TOKEN}")]
             assert proc.poll() is None
             proc.send_signal(signal.SIGTERM)
-            assert watcher.wait_for("offline", 30), f"no 'offline' after SIGTERM: {stop_addon(proc)[1][-3000:]}"
+            assert watcher.wait_for("offline", 30), (
+                f"no 'offline' after SIGTERM: {stop_addon(proc)[1][-3000:]}"
+            )
             rc, err = stop_addon(proc)
         assert rc == 0, err[-3000:]
         assert f"starting: bobby-edge --log-level info listen-frame --broker {mosquitto.url}" in err
@@ -725,7 +815,9 @@ def test_the_broker_credentials_from_the_supervisor_get_through(tmp_path, model_
         service = mqtt_ok(host=broker.host, port=broker.port, username=user, password=password)
         with FakeSupervisor(body=service) as sup:
             proc = start_addon(tmp_path, {"base_topic": base, "workers": 1}, sup, model_path)
-            assert watcher.wait_for("online", 60), f"no 'online' with credentials: {stop_addon(proc)[1][-3000:]}"
+            assert watcher.wait_for("online", 60), (
+                f"no 'online' with credentials: {stop_addon(proc)[1][-3000:]}"
+            )
             rc, err = stop_addon(proc)
         assert rc == 0, err[-3000:]
         assert watcher.wait_for("offline", 10)

@@ -11,13 +11,28 @@ from tests.support.procs import Command
 def test_bench_prints_every_figure(model_path, media_dir, tmp_path):
     out = tmp_path / "bench.json"
     cmd = Command(
-        "bench", "--model", str(model_path), "--video", str(media_dir / "opencv_vtest.avi"),
-        "--frames", "8", "--seconds", "1.5", "--workers", "1", "--json", str(out),
+        "bench",
+        "--model",
+        str(model_path),
+        "--video",
+        str(media_dir / "opencv_vtest.avi"),
+        "--frames",
+        "8",
+        "--seconds",
+        "1.5",
+        "--workers",
+        "1",
+        "--json",
+        str(out),
     )
     assert cmd.wait(180) == 0, cmd.output()[-3000:]
     text = cmd.output()
-    for line in ("raw interpreter, 1 thread", "JPEG decode", "listen_frame, 1 worker(s), through Mosquitto",
-                 "latency at half load"):
+    for line in (
+        "raw interpreter, 1 thread",
+        "JPEG decode",
+        "listen_frame, 1 worker(s), through Mosquitto",
+        "latency at half load",
+    ):
         assert line in text, text
     figures = json.loads(out.read_text())
     assert figures["raw_fps"] > 0 and figures["listen_frame"]["1"]["fps"] > 0

@@ -9,15 +9,20 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge_agent.broker import BrokerSettings, ManagedClient
+from edge_agent.mqtt.client import BrokerSettings, ManagedClient
 from tests.support.mosquitto import Mosquitto, free_port
 
 
 def test_broker_down_at_boot_is_connected_when_it_appears():
     port = free_port()
     hooks = []
-    client = ManagedClient(BrokerSettings("127.0.0.1", port), "test-late", on_connected=lambda mc: hooks.append(mc.is_v5),
-                           min_backoff=0.2, max_backoff=1.0)
+    client = ManagedClient(
+        BrokerSettings("127.0.0.1", port),
+        "test-late",
+        on_connected=lambda mc: hooks.append(mc.is_v5),
+        min_backoff=0.2,
+        max_backoff=1.0,
+    )
     client.start(timeout=None)  # nothing listens yet: must not raise, keeps trying
     broker = None
     try:
@@ -40,9 +45,13 @@ def test_a_broker_refusing_v5_gets_311_also_when_it_appears_late(own_mosquitto):
     # handler exactly that, as paho's network thread would, on a client started before the broker
     # was reachable (timeout=None), and check it then connects to the real broker with 3.1.1.
     connected_as = []
-    client = ManagedClient(BrokerSettings(own_mosquitto.host, own_mosquitto.port), "test-fallback",
-                           on_connected=lambda mc: connected_as.append(mc.protocol),
-                           min_backoff=0.2, max_backoff=1.0)
+    client = ManagedClient(
+        BrokerSettings(own_mosquitto.host, own_mosquitto.port),
+        "test-fallback",
+        on_connected=lambda mc: connected_as.append(mc.protocol),
+        min_backoff=0.2,
+        max_backoff=1.0,
+    )
     try:
         client.start(timeout=None)
         assert client.connected.wait(10)

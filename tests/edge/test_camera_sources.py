@@ -119,7 +119,12 @@ def test_picamera2_source_through_the_fake_driver(fake_picamera2, media_dir):
     assert all(f.shape == (240, 320, 3) for f in frames)
     assert 0.45 <= elapsed < 1.0, elapsed
     # The driver gives [B, G, R] for "RGB888"; the source must hand out true RGB.
-    assert np.abs(frames[0].astype(int) - first_frame_rgb(media_dir / "opencv_vtest.avi", (320, 240)).astype(int)).mean() < 2.0
+    assert (
+        np.abs(
+            frames[0].astype(int) - first_frame_rgb(media_dir / "opencv_vtest.avi", (320, 240)).astype(int)
+        ).mean()
+        < 2.0
+    )
 
 
 def test_picamera2_missing_camera_number(fake_picamera2):

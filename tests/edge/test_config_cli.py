@@ -20,7 +20,9 @@ def write(tmp_path, text):
 def test_valid_file(tmp_path, capsys):
     token = tmp_path / "token"
     token.write_text("s3cret-token-value\n")
-    path = write(tmp_path, f"""
+    path = write(
+        tmp_path,
+        f"""
 mode: smart
 source: picamera2
 camera_id: garden
@@ -33,7 +35,8 @@ http_token_file: {token}
 record: true
 record_dir: /var/lib/bobby/rec
 retention_max_mb: 2000
-""")
+""",
+    )
     assert cli.main(["config", "check", str(path)]) == 0
     out = capsys.readouterr().out
     assert "valid (smart camera 'garden'" in out
@@ -53,7 +56,10 @@ retention_max_mb: 2000
         ("source: x\ncamera_id: a\ncolour: red\n", "colour: extra keys not allowed"),
         ("camera_id: a\n", "source: required"),
         ("source: x\ncamera_id: a\nmode: smart\nrecord: true\n", "record_dir: required when record is on"),
-        ("source: x\ncamera_id: a\nhttp_token_file: /nonexistent/token\n", "http_token_file: expected a readable file"),
+        (
+            "source: x\ncamera_id: a\nhttp_token_file: /nonexistent/token\n",
+            "http_token_file: expected a readable file",
+        ),
         ("source: x\ncamera_id: a\nbroker: ftp://x\n", "broker: broker URL 'ftp://x': scheme must be"),
         ("- just\n- a list\n", "expected a mapping"),
     ],
@@ -69,4 +75,6 @@ def test_flags_override_file_and_secrets_from_environment(tmp_path):
     cfg = camcfg.finish(resolve(args, camcfg.CAMERA_SCHEMA), env={"BOBBY_MQTT_PASSWORD": "from-env"})
     assert cfg["fps"] == 1.5 and cfg["mqtt_password"] == "from-env"
     with pytest.raises(SettingsError, match="http_password: required with http_username"):
-        camcfg.finish(resolve(argparse.Namespace(config=path, http_username="me"), camcfg.CAMERA_SCHEMA), env={})
+        camcfg.finish(
+            resolve(argparse.Namespace(config=path, http_username="me"), camcfg.CAMERA_SCHEMA), env={}
+        )

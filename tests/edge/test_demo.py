@@ -9,8 +9,17 @@ from tests.support.procs import Command
 
 def test_demo_streams_a_video_and_prints_detections(media_dir, model_path):
     cmd = Command(
-        "demo", "--source", str(media_dir / "opencv_vtest.avi"), "--model", str(model_path),
-        "--fps", "4", "--workers", "1", "--duration", "12",
+        "demo",
+        "--source",
+        str(media_dir / "opencv_vtest.avi"),
+        "--model",
+        str(model_path),
+        "--fps",
+        "4",
+        "--workers",
+        "1",
+        "--duration",
+        "12",
     )
     assert cmd.wait(90) == 0, cmd.output()[-3000:]
     out = cmd.output()

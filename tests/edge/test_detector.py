@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_agent.detector import Detector, ModelError, _find_outputs, load_interpreter, prepare_input
-from edge_agent.imaging import encode_jpeg, load_image
+from edge_agent.detect.detector import Detector, ModelError, _find_outputs, load_interpreter, prepare_input
+from edge_agent.detect.imaging import encode_jpeg, load_image
 from tests.conftest import NO_PERSON_STILLS, PERSON_STILLS
 
 
@@ -78,16 +78,20 @@ def test_no_person_stills(detector, media_dir, name):
 
 def test_known_box_on_the_camera_man(detector, media_dir):
     # skimage's "camera": the photographer stands in the left half, reaching the bottom.
-    best = max(persons(detector.detect_image(load_image(media_dir / "skimage_camera.png"))), key=lambda o: o.score)
+    best = max(
+        persons(detector.detect_image(load_image(media_dir / "skimage_camera.png"))), key=lambda o: o.score
+    )
     xmin, ymin, xmax, ymax = best.box
     assert xmin < 0.2 and 0.4 < xmax < 0.75 and ymax > 0.9 and ymin < 0.3
 
 
 def test_detect_same_as_jpeg_path(detector, vtest_jpegs):
-    from edge_agent.imaging import decode_jpeg
+    from edge_agent.detect.imaging import decode_jpeg
 
     rgb, _ = decode_jpeg(vtest_jpegs[0], detector.input_size)
-    assert [o.label for o in detector.detect(rgb)] == [o.label for o in detector.detect_jpeg(vtest_jpegs[0])[0]]
+    assert [o.label for o in detector.detect(rgb)] == [
+        o.label for o in detector.detect_jpeg(vtest_jpegs[0])[0]
+    ]
 
 
 def test_wrong_shape_is_refused(detector):
@@ -136,9 +140,19 @@ def test_outputs_found_by_descriptive_names_and_by_shape():
         out("detection_boxes", [1, 25, 4], 5),
         out("detection_classes", [1, 25], 6),
     ]
-    assert {k: v["index"] for k, v in _find_outputs(named).items()} == {"boxes": 5, "classes": 6, "scores": 7, "count": 8}
+    assert {k: v["index"] for k, v in _find_outputs(named).items()} == {
+        "boxes": 5,
+        "classes": 6,
+        "scores": 7,
+        "count": 8,
+    }
     anonymous = [out("a", [1, 25, 4], 0), out("b", [1, 25], 1), out("c", [1, 25], 2), out("d", [1], 3)]
-    assert {k: v["index"] for k, v in _find_outputs(anonymous).items()} == {"boxes": 0, "classes": 1, "scores": 2, "count": 3}
+    assert {k: v["index"] for k, v in _find_outputs(anonymous).items()} == {
+        "boxes": 0,
+        "classes": 1,
+        "scores": 2,
+        "count": 3,
+    }
 
 
 def test_classifier_outputs_give_model_error():

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from edge_agent import cli
-from tests.support.mqtt import Collector
 from tests.support.mosquitto import free_port
+from tests.support.mqtt import Collector
 from tests.support.procs import CameraProcess, camera_env
 
 
@@ -24,8 +24,19 @@ def unique_base() -> str:
 
 def start_camera(broker, tmp_path, base, cam="garden", source=None, extra=(), env=None, name="camera"):
     args = [
-        "--mode", "dumb", "--source", source, "--camera-id", cam, "--broker", broker.url,
-        "--base-topic", base, "--state-wait", "0.5", *extra,
+        "--mode",
+        "dumb",
+        "--source",
+        source,
+        "--camera-id",
+        cam,
+        "--broker",
+        broker.url,
+        "--base-topic",
+        base,
+        "--state-wait",
+        "0.5",
+        *extra,
     ]
     return CameraProcess(args, tmp_path / f"{name}.log", env=env)
 
@@ -38,7 +49,10 @@ def test_frames_at_rate_and_size_with_announce_and_availability(mosquitto, tmp_p
     base = unique_base()
     rec = Collector(mosquitto, [f"{base}/garden/#"])
     camera = start_camera(
-        mosquitto, tmp_path, base, source=str(media_dir / "opencv_vtest.avi"),
+        mosquitto,
+        tmp_path,
+        base,
+        source=str(media_dir / "opencv_vtest.avi"),
         extra=["--fps", "4", "--width", "320", "--height", "240", "--quality", "70", "--name", "Garden"],
     )
     try:
@@ -54,7 +68,10 @@ def test_frames_at_rate_and_size_with_announce_and_availability(mosquitto, tmp_p
         assert abs(captured - time.time()) < 5
 
         # A late subscriber gets the retained announce, availability and stream state.
-        late = Collector(mosquitto, [f"{base}/garden/announce", f"{base}/garden/availability", f"{base}/garden/stream/state"])
+        late = Collector(
+            mosquitto,
+            [f"{base}/garden/announce", f"{base}/garden/availability", f"{base}/garden/stream/state"],
+        )
         try:
             announce = late.wait_topic(f"{base}/garden/announce")
             online = late.wait_topic(f"{base}/garden/availability")
@@ -86,7 +103,9 @@ def test_last_will_when_killed(mosquitto, tmp_path, media_dir):
         killed = time.monotonic()
         camera.proc.kill()  # SIGKILL: no chance to say goodbye, the broker sends the will
         camera.proc.wait(5)
-        rec.wait_topic(f"{base}/porch/availability", where=lambda m: m.payload == b"offline", after=killed, timeout=10)
+        rec.wait_topic(
+            f"{base}/porch/availability", where=lambda m: m.payload == b"offline", after=killed, timeout=10
+        )
     finally:
         camera.kill()
         rec.close()
@@ -106,7 +125,9 @@ def test_stream_off_on_acknowledged_and_remembered_across_restart(mosquitto, tmp
         rec.publish(f"{t}/stream/set", json.dumps({"state": "PAUSE", "request_id": "x"}))
 
         rec.publish(f"{t}/stream/set", json.dumps({"state": "OFF", "request_id": "req-off-1"}))
-        ack = rec.wait_topic(f"{t}/stream/state", where=lambda m: json.loads(m.payload)["request_id"] == "req-off-1")
+        ack = rec.wait_topic(
+            f"{t}/stream/state", where=lambda m: json.loads(m.payload)["request_id"] == "req-off-1"
+        )
         body = json.loads(ack.payload)
         assert body["state"] == "OFF" and isinstance(body["at"], float)
         time.sleep(0.5)  # a frame already encoded may still be on its way
@@ -115,19 +136,31 @@ def test_stream_off_on_acknowledged_and_remembered_across_restart(mosquitto, tmp
         assert frames_between(rec, f"{t}/frame", quiet_from, time.monotonic()) == []
 
         rec.publish(f"{t}/stream/set", b"ON")
-        on_ack = rec.wait_topic(f"{t}/stream/state", where=lambda m: json.loads(m.payload)["state"] == "ON", after=quiet_from)
+        on_ack = rec.wait_topic(
+            f"{t}/stream/state", where=lambda m: json.loads(m.payload)["state"] == "ON", after=quiet_from
+        )
         assert json.loads(on_ack.payload)["request_id"] is None
         rec.wait_topic(f"{t}/frame", after=on_ack.at, timeout=5)
         assert "refused a command" in camera.log
 
         # OFF again, then restart the camera: it adopts its retained OFF and sends nothing.
         rec.publish(f"{t}/stream/set", json.dumps({"state": "OFF", "request_id": "req-off-2"}))
-        rec.wait_topic(f"{t}/stream/state", where=lambda m: json.loads(m.payload)["request_id"] == "req-off-2")
+        rec.wait_topic(
+            f"{t}/stream/state", where=lambda m: json.loads(m.payload)["request_id"] == "req-off-2"
+        )
         assert camera.terminate() == 0
-        camera = start_camera(mosquitto, tmp_path, base, cam="door", source=source, extra=["--fps", "5"], name="camera2")
-        restarted = rec.wait_topic(f"{t}/availability", where=lambda m: m.payload == b"online", after=on_ack.at + 0.01, timeout=20)
+        camera = start_camera(
+            mosquitto, tmp_path, base, cam="door", source=source, extra=["--fps", "5"], name="camera2"
+        )
+        restarted = rec.wait_topic(
+            f"{t}/availability", where=lambda m: m.payload == b"online", after=on_ack.at + 0.01, timeout=20
+        )
         state = rec.wait_topic(f"{t}/stream/state", after=restarted.at)
-        assert json.loads(state.payload) == {**json.loads(state.payload), "state": "OFF", "request_id": "req-off-2"}
+        assert json.loads(state.payload) == {
+            **json.loads(state.payload),
+            "state": "OFF",
+            "request_id": "req-off-2",
+        }
         time.sleep(1.5)
         assert frames_between(rec, f"{t}/frame", restarted.at, time.monotonic()) == []
         assert "streaming OFF (retained state from an earlier run)" in camera.log
@@ -140,7 +173,14 @@ def test_reconnects_after_broker_restart_and_republishes_retained_state(own_mosq
     base = unique_base()
     t = f"{base}/yard"
     rec = Collector(own_mosquitto, [f"{t}/frame"])
-    camera = start_camera(own_mosquitto, tmp_path, base, cam="yard", source=str(media_dir / "opencv_tree.avi"), extra=["--fps", "5"])
+    camera = start_camera(
+        own_mosquitto,
+        tmp_path,
+        base,
+        cam="yard",
+        source=str(media_dir / "opencv_tree.avi"),
+        extra=["--fps", "5"],
+    )
     try:
         rec.wait_topic(f"{t}/frame", timeout=20)
         own_mosquitto.restart(down_for=1)  # no persistence: every retained message is gone
@@ -164,8 +204,13 @@ def test_picamera2_source_in_the_real_command(mosquitto, tmp_path):
     base = unique_base()
     rec = Collector(mosquitto, [f"{base}/pi/#"])
     camera = start_camera(
-        mosquitto, tmp_path, base, cam="pi", source="picamera2",
-        extra=["--fps", "5", "--width", "320", "--height", "240"], env=camera_env(fake_picamera2=True),
+        mosquitto,
+        tmp_path,
+        base,
+        cam="pi",
+        source="picamera2",
+        extra=["--fps", "5", "--width", "320", "--height", "240"],
+        env=camera_env(fake_picamera2=True),
     )
     try:
         frame = rec.wait_topic(f"{base}/pi/frame", timeout=20)
@@ -182,8 +227,14 @@ def test_live_view_serves_the_published_jpegs(mosquitto, tmp_path, media_dir):
     t = f"{base}/hall"
     port = free_port()
     rec = Collector(mosquitto, [f"{t}/#"])
-    camera = start_camera(mosquitto, tmp_path, base, cam="hall", source=str(media_dir / "opencv_vtest.avi"),
-                          extra=["--fps", "5", "--width", "320", "--height", "240", "--http-port", str(port)])
+    camera = start_camera(
+        mosquitto,
+        tmp_path,
+        base,
+        cam="hall",
+        source=str(media_dir / "opencv_vtest.avi"),
+        extra=["--fps", "5", "--width", "320", "--height", "240", "--http-port", str(port)],
+    )
     try:
         announce = json.loads(rec.wait_topic(f"{t}/announce", timeout=20).payload)
         assert announce["mode"] == "dumb"
@@ -202,7 +253,11 @@ def test_live_view_serves_the_published_jpegs(mosquitto, tmp_path, media_dir):
                     r.readline()
                     served.append(r.read(int(line.split(b":")[1])))
         # The JPEGs served are the ones published, byte for byte (the last may still be on its way).
-        rec.wait_for(lambda: set(served) <= {m.payload for m in rec.on(f"{t}/frame")}, timeout=5, what="served frames published")
+        rec.wait_for(
+            lambda: set(served) <= {m.payload for m in rec.on(f"{t}/frame")},
+            timeout=5,
+            what="served frames published",
+        )
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/status.json", timeout=5) as r:
             status = json.loads(r.read())
         assert status["mode"] == "dumb" and "rois" not in status and "person" not in status
@@ -237,5 +292,18 @@ def test_bad_settings_name_the_key(args, message, caplog, media_dir):
 
 
 def test_missing_source_is_a_clear_error(caplog):
-    assert cli.main(["camera", "--source", "/nonexistent/clip.mp4", "--camera-id", "x", "--broker", "mqtt://127.0.0.1:1"]) == 1
+    assert (
+        cli.main(
+            [
+                "camera",
+                "--source",
+                "/nonexistent/clip.mp4",
+                "--camera-id",
+                "x",
+                "--broker",
+                "mqtt://127.0.0.1:1",
+            ]
+        )
+        == 1
+    )
     assert "no such file" in caplog.text

@@ -21,7 +21,14 @@ def serve():
 
     def start(**auth) -> str:
         hub = FrameHub()
-        server = LiveServer(HttpSettings(free_port(), **auth), hub, "garden", "Garden", status=lambda: {}, streaming=lambda: True)
+        server = LiveServer(
+            HttpSettings(free_port(), **auth),
+            hub,
+            "garden",
+            "Garden",
+            status=lambda: {},
+            streaming=lambda: True,
+        )
         server.start()
         servers.append(server)
         hub.put(JPEG, 0.0)
@@ -49,7 +56,12 @@ def test_token_as_bearer_header_as_home_assistant_sends_it(serve):
     # custom_components/bobby_camera/camera.py proxies the stream with this header.
     assert get(url, {"Authorization": "Bearer s3cret-token"})[:2] == (200, JPEG)
     assert get(url + "?token=s3cret-token")[:2] == (200, JPEG)
-    for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "s3cret-token"}, basic("x", "s3cret-token")):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": "s3cret-token"},
+        basic("x", "s3cret-token"),
+    ):
         status, _, h = get(url, headers)
         assert status == 401 and "WWW-Authenticate" not in h, headers
     assert get(url + "?token=wrong")[0] == 401
@@ -58,7 +70,12 @@ def test_token_as_bearer_header_as_home_assistant_sends_it(serve):
 def test_basic_auth(serve):
     url = serve(username="viewer", password="pä55:word") + "/snapshot.jpg"
     assert get(url, basic("viewer", "pä55:word"))[:2] == (200, JPEG)  # a colon in the password is kept
-    for headers in ({}, basic("viewer", "wrong"), basic("other", "pä55:word"), {"Authorization": "Basic !!notbase64"}):
+    for headers in (
+        {},
+        basic("viewer", "wrong"),
+        basic("other", "pä55:word"),
+        {"Authorization": "Basic !!notbase64"},
+    ):
         status, _, h = get(url, headers)
         assert status == 401 and h["WWW-Authenticate"] == 'Basic realm="bobby"', headers
     assert get(url + "?token=" + urllib.parse.quote("pä55:word"))[0] == 401  # a password is no token

@@ -7,15 +7,14 @@ import json
 import re
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
 
+from tests.support.mosquitto import free_port
 from tests.support.mqtt import Collector
 from tests.support.procs import ROOT, CameraProcess, camera_env
-from tests.support.mosquitto import free_port
 
 ROI = {"id": "door", "name": "Door", "points": [[0.1, 0.2], [0.5, 0.2], [0.5, 0.9], [0.1, 0.9]]}
 
@@ -28,9 +27,20 @@ def chromium() -> str:
 
 def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / f"profile-{uuid.uuid4().hex[:6]}"
-    cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={profile}", "--window-size=900,800", *args]
+    cmd = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=900,800",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
 
 
@@ -41,14 +51,40 @@ def test_status_page_in_chromium(mosquitto, tmp_path, model_path, media_dir):
     rec.publish(f"{base}/lobby/rois", json.dumps({"version": 2, "rois": [ROI]}), retain=True)
     token = "viewer-token-123"
     camera = CameraProcess(
-        ["--mode", "smart", "--source", str(media_dir / "opencv_vtest.avi"), "--camera-id", "lobby", "--name", "Lobby",
-         "--broker", mosquitto.url, "--base-topic", base, "--model", str(model_path), "--fps", "5",
-         "--state-wait", "0.5", "--stats-interval", "2", "--http-port", str(port), "--no-discovery",
-         "--state-dir", str(tmp_path / "state")],
-        tmp_path / "camera.log", env=camera_env(BOBBY_HTTP_TOKEN=token),
+        [
+            "--mode",
+            "smart",
+            "--source",
+            str(media_dir / "opencv_vtest.avi"),
+            "--camera-id",
+            "lobby",
+            "--name",
+            "Lobby",
+            "--broker",
+            mosquitto.url,
+            "--base-topic",
+            base,
+            "--model",
+            str(model_path),
+            "--fps",
+            "5",
+            "--state-wait",
+            "0.5",
+            "--stats-interval",
+            "2",
+            "--http-port",
+            str(port),
+            "--no-discovery",
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        tmp_path / "camera.log",
+        env=camera_env(BOBBY_HTTP_TOKEN=token),
     )
     try:
-        rec.wait_topic(f"{base}/lobby/rois/applied", where=lambda m: json.loads(m.payload)["version"] == 2, timeout=30)
+        rec.wait_topic(
+            f"{base}/lobby/rois/applied", where=lambda m: json.loads(m.payload)["version"] == 2, timeout=30
+        )
         rec.wait_topic(f"{base}/lobby/stats", timeout=15)
         url = f"http://127.0.0.1:{port}/"
         # Without the token: refused.
@@ -61,7 +97,9 @@ def test_status_page_in_chromium(mosquitto, tmp_path, model_path, media_dir):
         dom = run_chromium(tmp_path, "--virtual-time-budget=6000", "--dump-dom", f"{url}?token={token}")
         html = dom.stdout
         assert "<h1>Lobby</h1>" in html, dom.stderr[-2000:]
-        assert re.search(r'data-stream-loaded="(\d+)"', html) and 'data-stream-loaded="0"' not in html, html[:3000]
+        assert re.search(r'data-stream-loaded="(\d+)"', html) and 'data-stream-loaded="0"' not in html, html[
+            :3000
+        ]
         assert 'data-roi-count="1"' in html and 'data-roi="door"' in html
         assert 'data-status-loaded="1"' in html
         assert re.search(r'<span id="rois-version">2</span>', html)

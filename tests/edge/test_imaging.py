@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_agent.detection import DetectedObject
-from edge_agent.imaging import (
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.detect.imaging import (
     ImageDecodeError,
     _reduced_flag,
     decode_jpeg,

@@ -19,12 +19,18 @@ from tests.support.procs import Command, children, kill
 def listen_frame(broker, model_path, base, instance, *extra: str) -> Command:
     return Command(
         "listen-frame",
-        "--broker", broker.url,
-        "--base-topic", base,
-        "--instance", instance,
-        "--model", str(model_path),
-        "--stats-interval", "1",
-        "--snapshot-interval", "0.5",
+        "--broker",
+        broker.url,
+        "--base-topic",
+        base,
+        "--instance",
+        instance,
+        "--model",
+        str(model_path),
+        "--stats-interval",
+        "1",
+        "--snapshot-interval",
+        "0.5",
         *extra,
     )
 
@@ -137,7 +143,9 @@ def test_roi_set_applies_on_next_frame_and_is_acknowledged(service, client, medi
         "detection": {"frames_needed": 1, "frames_window": 1},
     }
     client.publish(f"{base}/{cam}/rois", json.dumps(ground), retain=True)
-    client.wait_for(lambda: any(json.loads(p)["version"] == 2 for p in client.payloads(f"{base}/{cam}/rois/applied")))
+    client.wait_for(
+        lambda: any(json.loads(p)["version"] == 2 for p in client.payloads(f"{base}/{cam}/rois/applied"))
+    )
     send(client, f"{base}/{cam}/frame", frames[3:4])
     first = json.loads(client.wait_payload(f"{base}/{cam}/detections"))
     assert first["rois_version"] == 2 and first["persons"] >= 1
@@ -164,14 +172,25 @@ def test_invalid_roi_set_is_refused_and_old_one_stays(service, client, media_dir
     )[-1]
     assert ack["version"] == 4 and ack["active_version"] == 3 and "self-intersecting" in ack["error"]
     client.publish(f"{base}/{cam}/rois", b"{not json", retain=True)
-    client.wait_for(lambda: len([a for a in map(json.loads, client.payloads(f"{base}/{cam}/rois/applied")) if not a["ok"]]) >= 2)
+    client.wait_for(
+        lambda: (
+            len([a for a in map(json.loads, client.payloads(f"{base}/{cam}/rois/applied")) if not a["ok"]])
+            >= 2
+        )
+    )
     older = {"version": 2, "rois": []}  # a late copy of an older set must not undo the newer one
     client.publish(f"{base}/{cam}/rois", json.dumps(older), retain=True)
     ack = client.wait_for(
-        lambda: [a for a in map(json.loads, client.payloads(f"{base}/{cam}/rois/applied")) if a["version"] == 2],
+        lambda: [
+            a for a in map(json.loads, client.payloads(f"{base}/{cam}/rois/applied")) if a["version"] == 2
+        ],
         what="the older set refused",
     )[-1]
-    assert ack["ok"] is False and ack["active_version"] == 3 and "older than the version in force" in ack["error"]
+    assert (
+        ack["ok"] is False
+        and ack["active_version"] == 3
+        and "older than the version in force" in ack["error"]
+    )
     client.publish(f"{base}/{cam}/frame", video_jpegs(media_dir / "opencv_vtest.avi", 1)[0], qos=0)
     result = json.loads(client.wait_payload(f"{base}/{cam}/detections"))
     assert result["rois_version"] == 3 and all(o["rois"] == ["all"] for o in result["objects"])
@@ -197,8 +216,11 @@ def test_bad_frames_are_counted_and_survived(service, client, media_dir):
     try:
         stats = client.wait_for(
             lambda: [
-                s for s in map(json.loads, client.payloads(f"{base}/broken/stats"))
-                if s["errors"].get("oversize") and s["errors"].get("decode", 0) + s["dropped"] >= 3 and s["analysed"]
+                s
+                for s in map(json.loads, client.payloads(f"{base}/broken/stats"))
+                if s["errors"].get("oversize")
+                and s["errors"].get("decode", 0) + s["dropped"] >= 3
+                and s["analysed"]
             ],
             what="error counters in stats",
         )[-1]
@@ -207,7 +229,11 @@ def test_bad_frames_are_counted_and_survived(service, client, media_dir):
     assert stats["errors"]["oversize"] == 1 and stats["errors"]["decode"] >= 1
     assert stats["errors"]["decode"] + stats["dropped"] == 3 and stats["analysed"] == 1
     service_stats = client.wait_for(
-        lambda: [s for s in map(json.loads, client.payloads(f"{base}/listen_frame/main/stats")) if s["errors"]["unknown_camera"]],
+        lambda: [
+            s
+            for s in map(json.loads, client.payloads(f"{base}/listen_frame/main/stats"))
+            if s["errors"]["unknown_camera"]
+        ],
         what="unknown_camera in service stats",
     )[-1]
     assert service_stats["errors"]["unknown_camera"] >= 1
@@ -239,8 +265,11 @@ def test_latest_frame_wins_and_drops_are_counted(service, client, media_dir):
     for jpeg in frames:  # far faster than two workers can follow
         client.publish(f"{base}/{cam}/frame", jpeg, qos=0)
     stats = client.wait_for(
-        lambda: [s for s in map(json.loads, client.payloads(f"{base}/{cam}/stats")) if s["frames_in"] == 40
-                 and s["analysed"] + s["dropped"] == 40],
+        lambda: [
+            s
+            for s in map(json.loads, client.payloads(f"{base}/{cam}/stats"))
+            if s["frames_in"] == 40 and s["analysed"] + s["dropped"] == 40
+        ],
         what="all 40 frames analysed or dropped",
     )[-1]
     assert stats["dropped"] > 0, stats
@@ -273,10 +302,17 @@ def test_killed_worker_is_replaced(mosquitto, model_path, media_dir):
         kill(worker)
         c.wait_for(lambda: worker_pids(cmd.pid) and worker_pids(cmd.pid) != [worker], what="a new worker")
         c.clear(f"{base}/cam/detections")
-        c.wait_for(lambda: (c.publish(f"{base}/cam/frame", frames[1], qos=0) or c.payloads(f"{base}/cam/detections")),
-                   timeout=30, what="detections from the new worker")
+        c.wait_for(
+            lambda: c.publish(f"{base}/cam/frame", frames[1], qos=0) or c.payloads(f"{base}/cam/detections"),
+            timeout=30,
+            what="detections from the new worker",
+        )
         stats = c.wait_for(
-            lambda: [s for s in map(json.loads, c.payloads(f"{base}/listen_frame/k/stats")) if s["worker_restarts"] == 1],
+            lambda: [
+                s
+                for s in map(json.loads, c.payloads(f"{base}/listen_frame/k/stats"))
+                if s["worker_restarts"] == 1
+            ],
             what="worker_restarts in stats",
         )
         assert stats[-1]["workers"] == 1

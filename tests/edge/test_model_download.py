@@ -10,12 +10,13 @@ import socket
 import subprocess
 import sys
 import threading
+import typing
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from edge_agent.model import (
+from edge_agent.detect.model import (
     MODEL_FILE,
     MODEL_SHA256,
     ModelError,
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class CountingHandler(http.server.SimpleHTTPRequestHandler):
-    requests: list[str] = []
+    requests: typing.ClassVar[list[str]] = []
 
     def do_GET(self):
         CountingHandler.requests.append(self.path)
@@ -67,7 +68,9 @@ def test_download_verify_and_reuse(server, tmp_path, model_path):
     make_archive(root / "model.zip", model_path.read_bytes())
     dest = tmp_path / "cache"
     seen = []
-    path = download_model(dest, url=f"{base}/model.zip", progress=lambda done, total: seen.append((done, total)))
+    path = download_model(
+        dest, url=f"{base}/model.zip", progress=lambda done, total: seen.append((done, total))
+    )
     assert path == dest / MODEL_FILE
     assert hashlib.sha256(path.read_bytes()).hexdigest() == MODEL_SHA256
     assert seen and seen[-1][0] == seen[-1][1] == (root / "model.zip").stat().st_size
@@ -128,7 +131,9 @@ def test_unreachable_and_missing(server, tmp_path):
     with socket.socket() as s:  # a port with nobody listening
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with pytest.raises(ModelError, match=f"cannot download the model from http://127.0.0.1:{port}/m.zip: .*refused"):
+    with pytest.raises(
+        ModelError, match=f"cannot download the model from http://127.0.0.1:{port}/m.zip: .*refused"
+    ):
         download_model(tmp_path / "c", url=f"http://127.0.0.1:{port}/m.zip")
     assert list((tmp_path / "c").iterdir()) == []
 
@@ -170,7 +175,12 @@ def test_labels_files(tmp_path, model_path):
 def run_cli(*args, env=None):
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "edge_agent", *args], capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=120
+        [sys.executable, "-m", "edge_agent", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=120,
     )
 
 

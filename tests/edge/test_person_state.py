@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edge_agent.detection import DetectedObject
-from edge_agent.person_state import Debouncer, PersonTracker
-from edge_agent.rois import DetectionSettings
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.detect.person_state import Debouncer, PersonTracker
+from edge_agent.detect.rois import DetectionSettings
 
 
 def obj(label="person", rois=()) -> DetectedObject:

@@ -10,7 +10,13 @@ import av
 import cv2
 import pytest
 
-from edge_agent.camera.recording import PicameraRecorder, RecordSettings, Recorder, enforce_retention, recorded_files
+from edge_agent.camera.recording import (
+    PicameraRecorder,
+    Recorder,
+    RecordSettings,
+    enforce_retention,
+    recorded_files,
+)
 from tests.support.procs import FAKES
 
 FPS = 10
@@ -46,13 +52,21 @@ def feed(rec, frames, seconds, start=1_763_730_000.0, events=()):
 
 
 def settings(tmp_path, **kw):
-    base = dict(directory=str(tmp_path / "rec"), camera_id="garden", fps=FPS, size=(320, 240), max_age=None)
+    base = {
+        "directory": str(tmp_path / "rec"),
+        "camera_id": "garden",
+        "fps": FPS,
+        "size": (320, 240),
+        "max_age": None,
+    }
     return RecordSettings(**{**base, **kw})
 
 
 def test_chunks_have_the_configured_length(tmp_path, frames):
     chunks = []
-    rec = Recorder(settings(tmp_path, chunk_seconds=2.0, clips=False), on_chunk=lambda p, s, e: chunks.append((p, s, e)))
+    rec = Recorder(
+        settings(tmp_path, chunk_seconds=2.0, clips=False), on_chunk=lambda p, s, e: chunks.append((p, s, e))
+    )
     end = feed(rec, frames, 7.0)
     rec.close(end)
     files = recorded_files(tmp_path / "rec", "garden")
@@ -121,7 +135,9 @@ def test_event_clip_has_pre_roll_and_post_roll(tmp_path, frames):
 def test_unwritable_directory_is_reported_and_frames_keep_flowing(tmp_path, frames):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    rec = Recorder(RecordSettings(directory=str(blocker / "rec"), camera_id="garden", fps=FPS, size=(320, 240)))
+    rec = Recorder(
+        RecordSettings(directory=str(blocker / "rec"), camera_id="garden", fps=FPS, size=(320, 240))
+    )
     feed(rec, frames, 2.0)  # must not raise
     status = rec.status()
     assert status["state"] == "error" and "cannot open a file" in status["error"]
@@ -141,7 +157,11 @@ def picam(monkeypatch):
     from picamera2 import Picamera2
 
     cam = Picamera2()
-    cam.configure(cam.create_video_configuration(main={"size": (320, 240), "format": "RGB888"}, controls={"FrameRate": FPS}))
+    cam.configure(
+        cam.create_video_configuration(
+            main={"size": (320, 240), "format": "RGB888"}, controls={"FrameRate": FPS}
+        )
+    )
     cam.start()
     yield cam
     cam.close()
@@ -151,7 +171,12 @@ def picam(monkeypatch):
 
 def hw_recorder(tmp_path, cam, **kw):
     chunks, clips = [], []
-    rec = PicameraRecorder(settings(tmp_path, **kw), cam, on_clip=lambda *a: clips.append(a), on_chunk=lambda *a: chunks.append(a))
+    rec = PicameraRecorder(
+        settings(tmp_path, **kw),
+        cam,
+        on_clip=lambda *a: clips.append(a),
+        on_chunk=lambda *a: chunks.append(a),
+    )
     rec.start()
     assert type(rec.encoder).__module__ == "picamera2.encoders"
     return rec, chunks, clips
@@ -196,17 +221,23 @@ def test_hardware_encoder_event_clip_has_pre_roll_and_post_roll(tmp_path, picam)
     assert 1.0 - 0.1 <= on - start <= 2.0 + 0.1, on - start
     assert end - off == pytest.approx(1.0, abs=0.2)
     count, seconds = probe(path)
-    assert seconds == pytest.approx(end - start, abs=0.25) and count == pytest.approx((end - start) * FPS, abs=3)
+    assert seconds == pytest.approx(end - start, abs=0.25) and count == pytest.approx(
+        (end - start) * FPS, abs=3
+    )
 
 
 def test_hardware_encoder_unwritable_directory_is_reported(tmp_path, picam):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    rec = PicameraRecorder(RecordSettings(directory=str(blocker / "rec"), camera_id="garden", fps=FPS, size=(320, 240)), picam)
+    rec = PicameraRecorder(
+        RecordSettings(directory=str(blocker / "rec"), camera_id="garden", fps=FPS, size=(320, 240)), picam
+    )
     rec.start()
     time.sleep(1.2)
     status = rec.status()
-    assert status["state"] == "error" and "cannot open a file" in status["error"] and status["write_errors"] >= 1
+    assert (
+        status["state"] == "error" and "cannot open a file" in status["error"] and status["write_errors"] >= 1
+    )
     frames = status["frames"]
     time.sleep(0.5)
     assert rec.status()["frames"] > frames  # the encoder goes on; files are retried later
@@ -219,7 +250,7 @@ def test_without_a_hardware_encoder_the_pipeline_records_in_software(tmp_path, p
 
     from edge_agent.camera.pipeline import Pipeline, PipelineConfig
     from edge_agent.camera.sources import open_source
-    from edge_agent.rois import RoiSet
+    from edge_agent.detect.rois import RoiSet
 
     picam.close()  # the fixture's camera: the source opens its own
     monkeypatch.setenv("BOBBY_FAKE_PICAMERA2_NO_ENCODER", "1")

@@ -6,8 +6,16 @@ import json
 
 import pytest
 
-from edge_agent.detection import DetectedObject
-from edge_agent.rois import DetectionSettings, Roi, RoiError, RoiSet, apply_filters, parse_roi_set, rect
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.detect.rois import (
+    DetectionSettings,
+    Roi,
+    RoiError,
+    RoiSet,
+    apply_filters,
+    parse_roi_set,
+    rect,
+)
 
 SQUARE = [[0.1, 0.1], [0.5, 0.1], [0.5, 0.5], [0.1, 0.5]]
 
@@ -78,31 +86,55 @@ def test_unknown_top_level_keys_are_ignored():
         (one({"id": "Door", "points": SQUARE}), r"rois\[0\]: id must be 1 to 32 characters"),
         (one({"id": "a" * 33, "points": SQUARE}), r"rois\[0\]: id must be"),
         (one({"points": SQUARE}), r"rois\[0\]: id must be"),
-        ({"rois": [{"id": "door", "points": SQUARE}, {"id": "door", "points": SQUARE}]}, "roi 'door': duplicate id"),
+        (
+            {"rois": [{"id": "door", "points": SQUARE}, {"id": "door", "points": SQUARE}]},
+            "roi 'door': duplicate id",
+        ),
         (one({"id": "door", "points": SQUARE[:2]}), "roi 'door': needs 3 to 64 points, got 2"),
-        (one({"id": "door", "points": [[i / 100, (i % 2) / 2] for i in range(65)]}), "needs 3 to 64 points, got 65"),
+        (
+            one({"id": "door", "points": [[i / 100, (i % 2) / 2] for i in range(65)]}),
+            "needs 3 to 64 points, got 65",
+        ),
         (one({"id": "door", "points": "0,0 1,1"}), "roi 'door': points must be a list"),
-        (one({"id": "door", "points": [[0, 0], [1, 0], [1.2, 1]]}), r"roi 'door': point 2 \[1.2, 1\] is out of range"),
+        (
+            one({"id": "door", "points": [[0, 0], [1, 0], [1.2, 1]]}),
+            r"roi 'door': point 2 \[1.2, 1\] is out of range",
+        ),
         (one({"id": "door", "points": [[0, 0], [1, 0], [0.5, -0.1]]}), "roi 'door': point 2 .* out of range"),
         (one({"id": "door", "points": [[0, 0], [1, 0], ["a", 1]]}), "roi 'door': point 2 must be"),
         (one({"id": "door", "points": [[0, 0], [1, 0], [1]]}), "roi 'door': point 2 must be"),
         (one({"id": "door", "points": [[0, 0], [1, 0], [True, 1]]}), "roi 'door': point 2 must be"),
         (one({"id": "door", "points": [[0, 0], [0.5, 0.5], [1, 1]]}), "roi 'door': polygon has no area"),
-        (one({"id": "door", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}), "roi 'door': polygon is self-intersecting"),
+        (
+            one({"id": "door", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}),
+            "roi 'door': polygon is self-intersecting",
+        ),
         (
             one({"id": "door", "points": [[0, 0], [1, 0], [1, 1], [0.5, 0], [0, 1]]}),
             "roi 'door': polygon is self-intersecting",
         ),
-        (one({"id": "door", "points": [[0, 0], [1, 0], [1, 0], [0, 1]]}), "roi 'door': point 2 repeats point 1"),
+        (
+            one({"id": "door", "points": [[0, 0], [1, 0], [1, 0], [0, 1]]}),
+            "roi 'door': point 2 repeats point 1",
+        ),
         (one({"id": "door", "points": SQUARE, "labels": []}), "roi 'door': labels: must be a non-empty list"),
-        (one({"id": "door", "points": SQUARE, "labels": "person"}), "roi 'door': labels: must be a non-empty list"),
-        (one({"id": "door", "points": SQUARE, "min_score": 1.5}), "roi 'door': min_score: must be a number from 0 to 1"),
+        (
+            one({"id": "door", "points": SQUARE, "labels": "person"}),
+            "roi 'door': labels: must be a non-empty list",
+        ),
+        (
+            one({"id": "door", "points": SQUARE, "min_score": 1.5}),
+            "roi 'door': min_score: must be a number from 0 to 1",
+        ),
         (one({"id": "door", "points": SQUARE, "colour": "red"}), "roi 'door': unknown key"),
         (one({"id": "door", "points": SQUARE, "name": ""}), "roi 'door': name must be"),
         ({"detection": {"threshold": 2}}, "detection.threshold: must be a number from 0 to 1, got 2"),
         ({"detection": {"treshold": 0.4}}, "detection: unknown key.*treshold"),
         ({"detection": {"labels": []}}, "detection.labels: must be a non-empty list"),
-        ({"detection": {"min_area": 0.5, "max_area": 0.2}}, r"min_area \(0.5\) is larger than max_area \(0.2\)"),
+        (
+            {"detection": {"min_area": 0.5, "max_area": 0.2}},
+            r"min_area \(0.5\) is larger than max_area \(0.2\)",
+        ),
         ({"detection": {"max_area": 1.5}}, "detection.max_area: must be a number"),
         ({"detection": {"frames_needed": 4}}, r"frames_needed \(4\) is larger than frames_window \(3\)"),
         ({"detection": {"frames_window": 31}}, "detection.frames_window: must be an integer from 1 to 30"),
@@ -159,7 +191,9 @@ def test_roi_set_that_excludes_everyone_gives_no_person():
 
 
 def test_global_filters_labels_threshold_area():
-    s = RoiSet(detection=DetectionSettings(labels=("person", "car"), threshold=0.5, min_area=0.01, max_area=0.5))
+    s = RoiSet(
+        detection=DetectionSettings(labels=("person", "car"), threshold=0.5, min_area=0.01, max_area=0.5)
+    )
     ok = person(0.1, 0.1, 0.3, 0.5)  # area 0.08
     low = person(0.1, 0.1, 0.3, 0.5, score=0.49)
     dog = person(0.1, 0.1, 0.3, 0.5, label="dog")
@@ -174,7 +208,9 @@ def test_global_filters_labels_threshold_area():
 def test_per_roi_labels_and_min_score():
     strict = rect("strict", 0.0, 0.0, 1.0, 1.0, min_score=0.8)
     cars = rect("cars", 0.0, 0.0, 1.0, 1.0, labels=("car",))
-    s = RoiSet(version=2, rois=(strict, cars), detection=DetectionSettings(labels=("person", "car"), threshold=0.5))
+    s = RoiSet(
+        version=2, rois=(strict, cars), detection=DetectionSettings(labels=("person", "car"), threshold=0.5)
+    )
     p_hi = person(0.1, 0.1, 0.3, 0.5, score=0.9)
     p_mid = person(0.1, 0.1, 0.3, 0.5, score=0.6)
     car = person(0.1, 0.1, 0.3, 0.5, score=0.6, label="car")
@@ -192,7 +228,12 @@ def test_object_in_several_rois_lists_each():
 
 def test_detected_object_json_and_geometry():
     o = DetectedObject("person", 0.87654, (0.123456, 0.2, 0.523456, 0.7), ("door",))
-    assert o.to_json() == {"label": "person", "score": 0.877, "box": [0.1235, 0.2, 0.5235, 0.7], "rois": ["door"]}
+    assert o.to_json() == {
+        "label": "person",
+        "score": 0.877,
+        "box": [0.1235, 0.2, 0.5235, 0.7],
+        "rois": ["door"],
+    }
     assert o.area == pytest.approx(0.4 * 0.5)
     assert o.bottom_centre == pytest.approx((0.323456, 0.7))
     assert o.with_rois(["x"]).rois == ("x",) and o.rois == ("door",)

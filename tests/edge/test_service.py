@@ -14,7 +14,12 @@ def test_install_writes_a_valid_unit_and_uninstall_removes_it(tmp_path, capsys):
     config.parent.mkdir()
     config.write_text("mode: dumb\nsource: picamera2\ncamera_id: garden\nbroker: mqtt://broker.lan\n")
     units = tmp_path / "units"
-    assert cli.main(["service", "install", "--config", str(config), "--unit-dir", str(units), "--run-as", "root"]) == 0
+    assert (
+        cli.main(
+            ["service", "install", "--config", str(config), "--unit-dir", str(units), "--run-as", "root"]
+        )
+        == 0
+    )
     unit = units / "bobby-camera.service"
     text = unit.read_text()
     assert "After=network-online.target" in text and "Wants=network-online.target" in text
@@ -28,7 +33,9 @@ def test_install_writes_a_valid_unit_and_uninstall_removes_it(tmp_path, capsys):
     analyze = shutil.which("systemd-analyze")
     assert analyze, "systemd-analyze is part of the test environment (Debian's systemd package)"
     result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
-    problems = [line for line in (result.stdout + result.stderr).splitlines() if "bobby-camera.service" in line]
+    problems = [
+        line for line in (result.stdout + result.stderr).splitlines() if "bobby-camera.service" in line
+    ]
     assert result.returncode == 0 and not problems, result.stdout + result.stderr
 
     assert cli.main(["service", "uninstall", "--unit-dir", str(units)]) == 0

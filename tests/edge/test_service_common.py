@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from edge_agent.service_common import CommandError, DiscoveryPublisher, claimed_version, parse_switch, rois_ack
+from edge_agent.mqtt.channel import CommandError, DiscoveryPublisher, claimed_version, parse_switch, rois_ack
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,12 @@ def test_bad_switch_commands_say_why(payload, message):
 
 def test_rois_ack_and_claimed_version():
     ack = json.loads(rois_ack(8, False, "roi 'door': polygon is self-intersecting", 7, "camera/garden"))
-    assert ack["version"] == 8 and ack["ok"] is False and ack["active_version"] == 7 and ack["service"] == "camera/garden"
+    assert (
+        ack["version"] == 8
+        and ack["ok"] is False
+        and ack["active_version"] == 7
+        and ack["service"] == "camera/garden"
+    )
     assert claimed_version(b'{"version": 8, "rois": 3}') == 8
     assert claimed_version(b'{"version": true}') is None and claimed_version(b"not json") is None
 

@@ -11,20 +11,35 @@ import time
 import urllib.request
 import uuid
 
-import pytest
-
+from tests.support.mosquitto import free_port
 from tests.support.mqtt import Collector
 from tests.support.procs import CameraProcess, camera_env
-from tests.support.mosquitto import free_port
 
 DRIVEWAY = {"id": "driveway", "name": "Driveway", "points": [[0.0, 0.3], [1.0, 0.3], [1.0, 1.0], [0.0, 1.0]]}
 
 
 def smart(broker, tmp_path, base, cam, source, model_path, extra=(), name="smart", fake_pi=False):
     args = [
-        "--mode", "smart", "--source", source, "--camera-id", cam, "--broker", broker.url, "--base-topic", base,
-        "--model", str(model_path), "--state-wait", "0.5", "--stats-interval", "2", "--no-discovery",
-        "--state-dir", str(tmp_path / "state"), *extra,
+        "--mode",
+        "smart",
+        "--source",
+        source,
+        "--camera-id",
+        cam,
+        "--broker",
+        broker.url,
+        "--base-topic",
+        base,
+        "--model",
+        str(model_path),
+        "--state-wait",
+        "0.5",
+        "--stats-interval",
+        "2",
+        "--no-discovery",
+        "--state-dir",
+        str(tmp_path / "state"),
+        *extra,
     ]
     return CameraProcess(args, tmp_path / f"{name}.log", env=camera_env(fake_picamera2=fake_pi))
 
@@ -41,12 +56,21 @@ def test_smart_camera_detects_applies_rois_live_and_switches(mosquitto, tmp_path
     base = f"s{uuid.uuid4().hex[:8]}"
     t = f"{base}/street"
     rec = Collector(mosquitto, [f"{t}/#"])
-    camera = smart(mosquitto, tmp_path, base, "street", str(media_dir / "opencv_vtest.avi"), model_path,
-                   extra=["--fps", "4", "--width", "384", "--height", "288"])
+    camera = smart(
+        mosquitto,
+        tmp_path,
+        base,
+        "street",
+        str(media_dir / "opencv_vtest.avi"),
+        model_path,
+        extra=["--fps", "4", "--width", "384", "--height", "288"],
+    )
     try:
         # People in opencv_vtest.avi: detections, then the debounced person state.
         rec.wait_topic(f"{t}/detections", where=lambda m: js(m)["persons"] > 0, timeout=30)
-        rec.wait_topic(f"{t}/person", where=lambda m: m.payload == b"ON" and m.retain is False or m.payload == b"ON")
+        rec.wait_topic(
+            f"{t}/person", where=lambda m: (m.payload == b"ON" and m.retain is False) or m.payload == b"ON"
+        )
         det = js(rec.on(f"{t}/detections")[-1])
         assert det["service"] == "camera/street" and det["size"] == [384, 288] and det["rois_version"] == 0
         announce = js(rec.wait_topic(f"{t}/announce"))
@@ -66,7 +90,10 @@ def test_smart_camera_detects_applies_rois_live_and_switches(mosquitto, tmp_path
 
         # A malformed set is refused with the reason; version 3 stays.
         sent = time.monotonic()
-        bad = {"version": 4, "rois": [{"id": "bow", "name": "Bow", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}]}
+        bad = {
+            "version": 4,
+            "rois": [{"id": "bow", "name": "Bow", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}],
+        }
         rec.publish(f"{t}/rois", json.dumps(bad), retain=True)
         nack = js(rec.wait_topic(f"{t}/rois/applied", where=lambda m: js(m)["version"] == 4, after=sent))
         assert nack["ok"] is False and "self-intersecting" in nack["error"] and nack["active_version"] == 3
@@ -103,8 +130,16 @@ def test_smart_camera_detects_applies_rois_live_and_switches(mosquitto, tmp_path
         rec.publish(f"{t}/detection/set", json.dumps({"state": "OFF", "request_id": "d-2"}))
         rec.wait_topic(f"{t}/detection/state", where=lambda m: js(m)["request_id"] == "d-2")
         assert camera.terminate() == 0
-        camera = smart(mosquitto, tmp_path, base, "street", str(media_dir / "opencv_vtest.avi"), model_path,
-                       extra=["--fps", "4"], name="smart2")
+        camera = smart(
+            mosquitto,
+            tmp_path,
+            base,
+            "street",
+            str(media_dir / "opencv_vtest.avi"),
+            model_path,
+            extra=["--fps", "4"],
+            name="smart2",
+        )
         restarted = time.monotonic()
         state = js(rec.wait_topic(f"{t}/detection/state", after=restarted, timeout=20))
         assert state["state"] == "OFF" and state["request_id"] == "d-2"
@@ -122,8 +157,15 @@ def test_no_person_media_gives_no_person_and_motion_gate_counts(mosquitto, tmp_p
     base = f"s{uuid.uuid4().hex[:8]}"
     t = f"{base}/tree"
     rec = Collector(mosquitto, [f"{t}/#"])
-    camera = smart(mosquitto, tmp_path, base, "tree", str(media_dir / "opencv_tree.avi"), model_path,
-                   extra=["--fps", "8", "--motion-gate", "--motion-area", "0.05"])
+    camera = smart(
+        mosquitto,
+        tmp_path,
+        base,
+        "tree",
+        str(media_dir / "opencv_tree.avi"),
+        model_path,
+        extra=["--fps", "8", "--motion-gate", "--motion-area", "0.05"],
+    )
     try:
         stats = js(rec.wait_topic(f"{t}/stats", where=lambda m: js(m)["frames_in"] >= 30, timeout=30))
         assert stats["motion_checked"] > 0
@@ -154,15 +196,41 @@ def test_mjpeg_viewers_do_not_slow_capture_and_recording_runs(mosquitto, tmp_pat
     t = f"{base}/pi"
     port = free_port()
     rec = Collector(mosquitto, [f"{t}/#"])
-    camera = smart(mosquitto, tmp_path, base, "pi", "picamera2", model_path, fake_pi=True,
-                   extra=["--fps", "8", "--width", "1024", "--height", "768", "--http-port", str(port),
-                          "--record", "--record-dir", str(tmp_path / "rec"), "--chunk-seconds", "2"])
+    camera = smart(
+        mosquitto,
+        tmp_path,
+        base,
+        "pi",
+        "picamera2",
+        model_path,
+        fake_pi=True,
+        extra=[
+            "--fps",
+            "8",
+            "--width",
+            "1024",
+            "--height",
+            "768",
+            "--http-port",
+            str(port),
+            "--record",
+            "--record-dir",
+            str(tmp_path / "rec"),
+            "--chunk-seconds",
+            "2",
+        ],
+    )
     try:
-        announce = js(rec.wait_topic(f"{t}/announce", where=lambda m: js(m)["platform"] == "picamera2", timeout=30))
+        announce = js(
+            rec.wait_topic(f"{t}/announce", where=lambda m: js(m)["platform"] == "picamera2", timeout=30)
+        )
         assert announce["stream_url"] == f"http://127.0.0.1:{port}/video"
         before = js(rec.wait_topic(f"{t}/stats", where=lambda m: (js(m)["capture_fps"] or 0) > 0, timeout=30))
         counts = [0] * 5
-        threads = [threading.Thread(target=read_mjpeg, args=(announce["stream_url"], 4.5, counts, i)) for i in range(5)]
+        threads = [
+            threading.Thread(target=read_mjpeg, args=(announce["stream_url"], 4.5, counts, i))
+            for i in range(5)
+        ]
         started = time.monotonic()
         for th in threads:
             th.start()
@@ -188,12 +256,20 @@ def test_last_good_roi_set_survives_a_restart_with_a_malformed_retained_set(tmp_
     # The MQTT side is not needed: a SmartCamera is built and fed ROI sets as its handler gets them.
     from edge_agent.camera import config as camcfg
     from edge_agent.camera.smart import SmartCamera
-    from edge_agent.broker import BrokerSettings
+    from edge_agent.mqtt.client import BrokerSettings
 
-    cfg = camcfg.finish(camcfg.CAMERA_SCHEMA({
-        "mode": "smart", "source": "picamera2", "camera_id": "yard", "model": str(model_path),
-        "state_dir": str(tmp_path / "state"),
-    }), env={})
+    cfg = camcfg.finish(
+        camcfg.CAMERA_SCHEMA(
+            {
+                "mode": "smart",
+                "source": "picamera2",
+                "camera_id": "yard",
+                "model": str(model_path),
+                "state_dir": str(tmp_path / "state"),
+            }
+        ),
+        env={},
+    )
     broker = BrokerSettings("127.0.0.1", 1)  # nothing listens: publishes go nowhere
     first = SmartCamera(cfg, broker)
     assert first.roi_set.version == 0 and first.roi_set.rois == ()

@@ -69,7 +69,7 @@ class Board:
     def _run(self) -> None:
         try:
             self.app.run()
-        except BaseException as e:  # noqa: BLE001 - reported by stop()
+        except BaseException as e:
             self.error = e
 
     def stop(self) -> None:
@@ -81,4 +81,3 @@ class Board:
         self.thread = None
         if self.error:
             raise self.error
-

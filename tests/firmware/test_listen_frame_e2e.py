@@ -17,13 +17,36 @@ def test_listen_frame_finds_people_in_the_firmware_frames(mosquitto, hw, tmp_pat
     cfg = base_config(mosquitto, fps=2)
     board = Board(tmp_path / "flash", cfg)
     base = board.base
-    obs = Collector(mosquitto, [board.topic("frame"), board.topic("detections"), board.topic("person"),
-                                f"{base}/listen_frame/+/availability"])
+    obs = Collector(
+        mosquitto,
+        [
+            board.topic("frame"),
+            board.topic("detections"),
+            board.topic("person"),
+            f"{base}/listen_frame/+/availability",
+        ],
+    )
     log = (tmp_path / "listen_frame.log").open("wb")
     lf = subprocess.Popen(
-        [sys.executable, "-m", "edge_agent", "listen-frame", "--broker", f"mqtt://{mosquitto.host}:{mosquitto.port}",
-         "--base-topic", base, "--workers", "1", "--model", str(model_path), "--instance", "fwtest"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "edge_agent",
+            "listen-frame",
+            "--broker",
+            f"mqtt://{mosquitto.host}:{mosquitto.port}",
+            "--base-topic",
+            base,
+            "--workers",
+            "1",
+            "--model",
+            str(model_path),
+            "--instance",
+            "fwtest",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         obs.wait_first(f"{base}/listen_frame/fwtest/availability", lambda p: p == b"online", timeout=90)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.firmware.helpers import Board, base_config
-from tests.support.mqtt import Collector
 from tests.support.mosquitto import Mosquitto
+from tests.support.mqtt import Collector
 
 PASSWORD = "pässwörd-€"  # not ASCII: umqtt.simple must be given bytes
 

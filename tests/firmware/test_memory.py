@@ -37,8 +37,11 @@ def test_memory_per_loop_does_not_grow(mosquitto, hw, tmp_path, umqtt_dir):
 
     cfg = base_config(mosquitto, fps=20, diagnostics_interval=5)
     (tmp_path / "config.json").write_text(json.dumps(cfg))
-    app = bobby_cam.App(settings.load_config(str(tmp_path / "config.json")), str(tmp_path / "state.json"),
-                        wdt=machine.WDT(timeout=bobby_cam.WDT_TIMEOUT_MS))
+    app = bobby_cam.App(
+        settings.load_config(str(tmp_path / "config.json")),
+        str(tmp_path / "state.json"),
+        wdt=machine.WDT(timeout=bobby_cam.WDT_TIMEOUT_MS),
+    )
     app.running = True
     app._start_camera(utime.ticks_ms())
     try:
@@ -59,8 +62,10 @@ def test_memory_per_loop_does_not_grow(mosquitto, hw, tmp_path, umqtt_dir):
     growth = bytes_after - bytes_before
     # Tracing starts after the warm-up: what is traced at the end is what the loops allocated and
     # still hold.
-    print(f"{steps} loops, 100 frames: still held from their allocations {growth} B; "
-          f"objects {objects_before} -> {objects_after} ({objects_after - objects_before:+d})")
+    print(
+        f"{steps} loops, 100 frames: still held from their allocations {growth} B; "
+        f"objects {objects_before} -> {objects_after} ({objects_after - objects_before:+d})"
+    )
     assert app.frames >= 130 and app.errors == 0
     assert growth <= 1024, f"memory grew by {growth} B over {steps} loops"
     assert objects_after - objects_before <= 20, "objects pile up across loops"

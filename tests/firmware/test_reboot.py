@@ -22,8 +22,12 @@ class Process:
     def __init__(self, flash: Path, umqtt_dir: Path, camera_source: Path) -> None:
         self.log = (flash / "serial.log").open("ab")
         env = dict(os.environ, BOBBY_FAKE_CAMERA_SOURCE=str(camera_source), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, str(RUN_BOARD), str(flash), str(umqtt_dir)],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(RUN_BOARD), str(flash), str(umqtt_dir)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
 
     def power_cut(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -31,7 +35,9 @@ class Process:
         self.log.close()
 
 
-def test_power_cut_fires_the_will_and_the_reboot_comes_back_as_it_was(own_mosquitto, tmp_path, umqtt_dir, camera_source):
+def test_power_cut_fires_the_will_and_the_reboot_comes_back_as_it_was(
+    own_mosquitto, tmp_path, umqtt_dir, camera_source
+):
     flash = tmp_path / "flash"
     flash.mkdir()
     cfg = base_config(own_mosquitto, fps=5)
@@ -62,7 +68,9 @@ def test_power_cut_fires_the_will_and_the_reboot_comes_back_as_it_was(own_mosqui
         obs.wait_json(topic("config/state"), lambda s: s["request_id"] == "small")
         t_cut = time.monotonic()
         board.power_cut()
-        obs.wait_first(topic("availability"), lambda p: p == b"offline", after=t_cut, timeout=5)  # the Last Will
+        obs.wait_first(
+            topic("availability"), lambda p: p == b"offline", after=t_cut, timeout=5
+        )  # the Last Will
         assert json.loads((flash / "state.json").read_text())["streaming"] is False
 
         # 1. Reboot: the retained states and state.json agree.

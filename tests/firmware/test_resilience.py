@@ -58,8 +58,15 @@ def test_reconnect_after_a_broker_restart(own_mosquitto, hw, tmp_path):
         frame = obs.wait_first(board.topic("frame"), timeout=5)
         print(f"frames again {frame.at - t_up:.1f} s after the broker came back")
         # The camera put its retained messages back, with the state it had before.
-        late = Collector(own_mosquitto, [board.topic("announce"), board.topic("config/state"), board.topic("stream/state"),
-                                         f"homeassistant/switch/bobby_{board.cam}/streaming/config"])
+        late = Collector(
+            own_mosquitto,
+            [
+                board.topic("announce"),
+                board.topic("config/state"),
+                board.topic("stream/state"),
+                f"homeassistant/switch/bobby_{board.cam}/streaming/config",
+            ],
+        )
         time.sleep(0.5)
         retained = {m.topic: m.payload for m in late.messages if m.retain}
         late.close()

@@ -25,12 +25,16 @@ def test_frames_arrive_at_the_configured_rate(mosquitto, hw, tmp_path):
     obs = Collector(mosquitto, board.topic("#"))
     board.start()
     try:
-        assert obs.wait_first(board.topic("availability"), lambda p: p == b"online").retain is False  # live, not a retained copy
+        assert (
+            obs.wait_first(board.topic("availability"), lambda p: p == b"online").retain is False
+        )  # live, not a retained copy
         first = obs.wait_first(board.topic("frame"), timeout=10)
         time.sleep(3.0)
         frames = [m for m in obs.on(board.topic("frame")) if m.at >= first.at]
         rate = (len(frames) - 1) / (frames[-1].at - frames[0].at)
-        print(f"frames: {len(frames)} in {frames[-1].at - frames[0].at:.2f} s = {rate:.2f} fps (configured 5)")
+        print(
+            f"frames: {len(frames)} in {frames[-1].at - frames[0].at:.2f} s = {rate:.2f} fps (configured 5)"
+        )
         # Never faster than configured; not much slower on a loaded 2-core CI machine either.
         assert 4.0 <= rate <= 5.15, rate
         sizes = {_size(m.payload) for m in frames}
@@ -38,8 +42,15 @@ def test_frames_arrive_at_the_configured_rate(mosquitto, hw, tmp_path):
         assert not any(m.retain for m in frames), "frames must not be retained"
         announce = obs.wait_json(board.topic("announce"))
         assert announce == {
-            "id": board.cam, "name": "Test camera", "mode": "dumb", "resolution": [640, 480], "fps": 5.0,
-            "sw_version": "0.1.0", "platform": "esp32-micropython", "stream_url": None, "snapshot_url": None,
+            "id": board.cam,
+            "name": "Test camera",
+            "mode": "dumb",
+            "resolution": [640, 480],
+            "fps": 5.0,
+            "sw_version": "0.1.0",
+            "platform": "esp32-micropython",
+            "stream_url": None,
+            "snapshot_url": None,
         }
     finally:
         board.stop()
@@ -57,18 +68,33 @@ def test_announce_discovery_and_diagnostics(mosquitto, hw, tmp_path):
         first_diag = obs.wait_json(board.topic("device"))
         second_diag = obs.wait_json(board.topic("device"), lambda d: d["uptime"] >= 4, timeout=10)
         configs = {}
-        for component, object_id in (("sensor", "wifi_rssi"), ("sensor", "free_memory"), ("switch", "streaming")):
+        for component, object_id in (
+            ("sensor", "wifi_rssi"),
+            ("sensor", "free_memory"),
+            ("switch", "streaming"),
+        ):
             topic = f"homeassistant/{component}/{node}/{object_id}/config"
             obs.wait_first(topic)
             payload = obs.on(topic)[0].payload
             configs[object_id] = json.loads(payload)
         # Retained, so that Home Assistant finds them when it starts after the camera.
-        retained = Collector(mosquitto, [f"homeassistant/+/{node}/+/config", board.topic("announce"),
-                                         board.topic("availability"), board.topic("stream/state"), board.topic("config/state")])
+        retained = Collector(
+            mosquitto,
+            [
+                f"homeassistant/+/{node}/+/config",
+                board.topic("announce"),
+                board.topic("availability"),
+                board.topic("stream/state"),
+                board.topic("config/state"),
+            ],
+        )
         time.sleep(0.5)
         assert {m.topic for m in retained.messages if m.retain} == set(
-            [f"homeassistant/sensor/{node}/wifi_rssi/config", f"homeassistant/sensor/{node}/free_memory/config",
-             f"homeassistant/switch/{node}/streaming/config"]
+            [
+                f"homeassistant/sensor/{node}/wifi_rssi/config",
+                f"homeassistant/sensor/{node}/free_memory/config",
+                f"homeassistant/switch/{node}/streaming/config",
+            ]
             + [board.topic(t) for t in ("announce", "availability", "stream/state", "config/state")]
         )
         retained.close()
@@ -82,17 +108,33 @@ def test_announce_discovery_and_diagnostics(mosquitto, hw, tmp_path):
     assert second_diag["frames"] > first_diag["frames"]
     assert second_diag["errors"] == 0
 
-    device = {"identifiers": [node], "name": "Test camera", "manufacturer": "Bobby Camera",
-              "model": "ESP32-CAM (MicroPython)", "sw_version": "0.1.0"}
+    device = {
+        "identifiers": [node],
+        "name": "Test camera",
+        "manufacturer": "Bobby Camera",
+        "model": "ESP32-CAM (MicroPython)",
+        "sw_version": "0.1.0",
+    }
     availability = [{"topic": board.topic("availability")}]
     for object_id, c in configs.items():
         assert c["unique_id"] == f"{node}_{object_id}"
         assert c["device"] == device and c["availability"] == availability
     rssi, mem, switch = configs["wifi_rssi"], configs["free_memory"], configs["streaming"]
     assert rssi["state_topic"] == mem["state_topic"] == board.topic("device")
-    assert (rssi["device_class"], rssi["unit_of_measurement"], rssi["entity_category"]) == ("signal_strength", "dBm", "diagnostic")
-    assert (mem["device_class"], mem["unit_of_measurement"], mem["entity_category"]) == ("data_size", "B", "diagnostic")
-    assert rssi["value_template"] == "{{ value_json.rssi }}" and mem["value_template"] == "{{ value_json.free_mem }}"
+    assert (rssi["device_class"], rssi["unit_of_measurement"], rssi["entity_category"]) == (
+        "signal_strength",
+        "dBm",
+        "diagnostic",
+    )
+    assert (mem["device_class"], mem["unit_of_measurement"], mem["entity_category"]) == (
+        "data_size",
+        "B",
+        "diagnostic",
+    )
+    assert (
+        rssi["value_template"] == "{{ value_json.rssi }}"
+        and mem["value_template"] == "{{ value_json.free_mem }}"
+    )
     assert switch["command_topic"] == board.topic("stream/set")
     assert switch["state_topic"] == board.topic("stream/state")
     assert switch["value_template"] == "{{ value_json.state }}"

@@ -3,18 +3,18 @@ test, a real) MQTT client, a camera entry, and helpers that speak the MQTT contr
 
 from __future__ import annotations
 
-from collections.abc import Generator
 import json
+from collections.abc import Generator
 from typing import Any
 
 import pytest
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_mqtt_message,
 )
 
 from custom_components.bobby_camera.const import CONF_BASE_TOPIC, CONF_CAMERA_ID, DOMAIN
-from homeassistant.core import HomeAssistant
 from tests.support.mosquitto import Mosquitto
 
 CAM = "garden"
@@ -63,9 +63,7 @@ def config_entry() -> MockConfigEntry:
 
 
 @pytest.fixture
-async def loaded_entry(
-    hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry
-) -> MockConfigEntry:
+async def loaded_entry(hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry) -> MockConfigEntry:
     """The camera entry, set up with HA's mocked MQTT client."""
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)

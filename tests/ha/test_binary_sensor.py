@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from freezegun.api import FrozenDateTimeFactory
 import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
 from custom_components.bobby_camera.const import DOMAIN
-from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
 
 from .conftest import ENTRY_ID, announce_payload, fire
 
@@ -22,8 +23,14 @@ SENSOR = "binary_sensor.garden_detection_service"
 ISSUE = f"service_problem_{ENTRY_ID}"
 SERVICE = "bobby/listen_frame/pi4/availability"
 STATS = {
-    "camera": "garden", "service": "listen_frame/pi4", "interval": 10.0,
-    "frames_in": 10, "analysed": 10, "dropped": 0, "detection": "ON", "rois_version": 0,
+    "camera": "garden",
+    "service": "listen_frame/pi4",
+    "interval": 10.0,
+    "frames_in": 10,
+    "analysed": 10,
+    "dropped": 0,
+    "detection": "ON",
+    "rois_version": 0,
 }
 
 
@@ -144,8 +151,14 @@ async def test_rois_not_acknowledged_then_acknowledged(
     fire(
         hass,
         "bobby/garden/rois/applied",
-        {"version": version, "ok": True, "error": None, "active_version": version,
-         "service": "listen_frame/pi4", "at": 1.0},
+        {
+            "version": version,
+            "ok": True,
+            "error": None,
+            "active_version": version,
+            "service": "listen_frame/pi4",
+            "at": 1.0,
+        },
     )
     await hass.async_block_till_done()
     assert hass.states.get(SENSOR).state == STATE_ON
@@ -160,8 +173,13 @@ async def test_refused_set_raises_its_own_issue(
     fire(
         hass,
         "bobby/garden/rois/applied",
-        {"version": 8, "ok": False, "error": "roi 'door': polygon is self-intersecting",
-         "active_version": 7, "service": "listen_frame/pi4"},
+        {
+            "version": 8,
+            "ok": False,
+            "error": "roi 'door': polygon is self-intersecting",
+            "active_version": 7,
+            "service": "listen_frame/pi4",
+        },
     )
     await hass.async_block_till_done()
     assert hass.states.get(SENSOR).state == STATE_ON
@@ -190,7 +208,11 @@ async def test_command_not_answered(
     await _advance(hass, freezer, 11)
     assert hass.states.get(SENSOR).state == STATE_OFF
     assert _issue(issue_registry).translation_key == "command_not_acknowledged"
-    fire(hass, "bobby/garden/detection/state", {"state": "OFF", "request_id": None, "service": "listen_frame/pi4"})
+    fire(
+        hass,
+        "bobby/garden/detection/state",
+        {"state": "OFF", "request_id": None, "service": "listen_frame/pi4"},
+    )
     await hass.async_block_till_done()
     assert hass.states.get(SENSOR).state == STATE_ON
     assert _issue(issue_registry) is None

@@ -6,16 +6,16 @@ import asyncio
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp import ClientError
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
-
-from custom_components.bobby_camera.const import CONF_TOKEN
+from aiohttp import ClientError
 from homeassistant.components.camera import async_get_image
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from custom_components.bobby_camera.const import CONF_TOKEN
 
 from .conftest import JPEG_1, JPEG_2, announce_payload, fire, real_mqtt_client
 
@@ -93,9 +93,7 @@ async def _read_parts(response: Any, count: int) -> list[bytes]:
     return parts
 
 
-async def test_dumb_mjpeg_stream(
-    hass: HomeAssistant, dumb: MockConfigEntry, hass_client: Any
-) -> None:
+async def test_dumb_mjpeg_stream(hass: HomeAssistant, dumb: MockConfigEntry, hass_client: Any) -> None:
     """The dashboard's MJPEG: frames as they come, subscribed while someone watches."""
     fire(hass, FRAME_TOPIC, b"")  # not subscribed: ignored anyway
     client = await hass_client()
@@ -251,9 +249,7 @@ async def test_smart_without_stream_url_streams_snapshots(
     await hass.async_block_till_done()
 
 
-async def test_smart_without_http_is_unavailable(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
+async def test_smart_without_http_is_unavailable(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     """A smart camera with its HTTP server off has no live view to offer."""
     fire(hass, "bobby/garden/announce", announce_payload(mode="smart", stream_url="rtsp://x"))
     fire(hass, "bobby/garden/availability", "online")
@@ -284,9 +280,7 @@ async def test_viewer_gone_mid_write(hass: HomeAssistant, dumb: MockConfigEntry)
     assert entity.is_streaming is False
 
 
-async def test_smart_still_without_snapshot_url(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
+async def test_smart_still_without_snapshot_url(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     """A smart camera that serves only a stream has no still to give."""
     fire(hass, "bobby/garden/announce", announce_payload(mode="smart", stream_url=STREAM_URL))
     fire(hass, "bobby/garden/availability", "online")

@@ -9,6 +9,10 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from homeassistant.config_entries import SOURCE_MQTT, SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bobby_camera.config_flow import async_scan_cameras
@@ -18,10 +22,6 @@ from custom_components.bobby_camera.const import (
     CONF_TOKEN,
     DOMAIN,
 )
-from homeassistant.config_entries import SOURCE_MQTT, SOURCE_USER
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 
 from .conftest import BASE, CAM, announce_payload, fire
 
@@ -95,13 +95,9 @@ async def test_discovery_invalid(hass: HomeAssistant, mqtt_mock: Any, topic: str
     assert result["reason"] == "invalid_discovery_info"
 
 
-async def test_discovery_already_configured_updates_base(
-    hass: HomeAssistant, mqtt_mock: Any
-) -> None:
+async def test_discovery_already_configured_updates_base(hass: HomeAssistant, mqtt_mock: Any) -> None:
     """A configured camera is not offered again; a camera that moved base topic is followed."""
-    entry = MockConfigEntry(
-        domain=DOMAIN, unique_id=CAM, data={CONF_CAMERA_ID: CAM, CONF_BASE_TOPIC: "old"}
-    )
+    entry = MockConfigEntry(domain=DOMAIN, unique_id=CAM, data={CONF_CAMERA_ID: CAM, CONF_BASE_TOPIC: "old"})
     entry.add_to_hass(hass)
     with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_init(
@@ -124,12 +120,8 @@ async def test_user_no_mqtt(hass: HomeAssistant) -> None:
 async def test_user_mqtt_not_connected(hass: HomeAssistant) -> None:
     """MQTT configured but its client does not come up: a clear abort too."""
     MockConfigEntry(domain="mqtt", data={"broker": "mock-broker"}).add_to_hass(hass)
-    with patch(
-        "homeassistant.components.mqtt.async_wait_for_mqtt_client", return_value=False
-    ):
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": SOURCE_USER}
-        )
+    with patch("homeassistant.components.mqtt.async_wait_for_mqtt_client", return_value=False):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "mqtt_not_connected"
 
@@ -218,9 +210,7 @@ async def test_user_scan_lists_cameras(
     assert options == [{"value": "porch", "label": "Porch (porch, smart)"}]
 
     with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_CAMERA_ID: "porch"}
-        )
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_CAMERA_ID: "porch"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Porch"
     assert result["data"] == {CONF_CAMERA_ID: "porch", CONF_BASE_TOPIC: "home"}
@@ -279,9 +269,7 @@ async def test_reconfigure(hass: HomeAssistant, loaded_entry: MockConfigEntry) -
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_BASE_TOPIC: "bad/#"}
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_BASE_TOPIC: "bad/#"})
     assert result["errors"] == {CONF_BASE_TOPIC: "invalid_base_topic"}
 
     result = await hass.config_entries.flow.async_configure(

@@ -8,10 +8,20 @@ import pytest
 
 from custom_components.bobby_camera import const
 from custom_components.bobby_camera.rois import RoiError, normalise_detection, normalise_rois
-from edge_agent import topics as edge_topics
-from edge_agent.rois import DetectionSettings, RoiError as EdgeRoiError, parse_roi_set
+from edge_agent.detect.rois import DetectionSettings, parse_roi_set
+from edge_agent.detect.rois import RoiError as EdgeRoiError
+from edge_agent.mqtt import topics as edge_topics
 
-TOPICS = ["availability", "announce", "frame", "rois", "rois_applied", "detection_set", "detection_state", "stats"]
+TOPICS = [
+    "availability",
+    "announce",
+    "frame",
+    "rois",
+    "rois_applied",
+    "detection_set",
+    "detection_state",
+    "stats",
+]
 
 
 @pytest.mark.parametrize("name", TOPICS)
@@ -31,7 +41,7 @@ def test_ids_and_defaults_agree() -> None:
     assert const.CAMERA_ID_RE.pattern == edge_topics.CAMERA_ID_RE.pattern
     assert const.ROI_ID_RE.pattern == edge_topics.ROI_ID_RE.pattern
     assert const.DEFAULT_BASE_TOPIC == edge_topics.DEFAULT_BASE
-    assert const.DETECTION_DEFAULTS == DetectionSettings().to_json()
+    assert DetectionSettings().to_json() == const.DETECTION_DEFAULTS
 
 
 @pytest.mark.parametrize(

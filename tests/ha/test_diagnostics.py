@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -12,7 +13,6 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.bobby_camera.const import DOMAIN, OPT_DETECTION, OPT_ROIS, OPT_VERSION
 from custom_components.bobby_camera.diagnostics import redact_url
-from homeassistant.core import HomeAssistant
 
 from .conftest import CAM, ENTRY_ID, announce_payload, fire
 
@@ -50,9 +50,15 @@ async def test_diagnostics(
     )
     fire(hass, "bobby/garden/availability", "online")
     fire(hass, "bobby/listen_frame/pi4/availability", "online")
-    fire(hass, "bobby/garden/stats", {"camera": CAM, "service": "camera/garden", "interval": 10, "analysed": 5})
+    fire(
+        hass, "bobby/garden/stats", {"camera": CAM, "service": "camera/garden", "interval": 10, "analysed": 5}
+    )
     fire(hass, "bobby/garden/rois", {"version": 7, "rois": []})
-    fire(hass, "bobby/garden/rois/applied", {"version": 7, "ok": True, "active_version": 7, "service": "camera/garden"})
+    fire(
+        hass,
+        "bobby/garden/rois/applied",
+        {"version": 7, "ok": True, "active_version": 7, "service": "camera/garden"},
+    )
     fire(hass, "bobby/garden/detection/state", {"state": "ON", "request_id": None})
     await hass.async_block_till_done()
 

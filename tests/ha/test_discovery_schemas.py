@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 import voluptuous as vol
-from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
-
-from edge_agent.discovery import SMART_CAMERA_SENSORS, camera_discovery, stale_roi_config
-from edge_agent.rois import RoiSet, parse_roi_set
-from edge_agent.topics import Topics
 from homeassistant.components.mqtt.schemas import MQTT_ORIGIN_INFO_SCHEMA
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
+
+from edge_agent.detect.rois import RoiSet, parse_roi_set
+from edge_agent.mqtt.discovery import SMART_CAMERA_SENSORS, camera_discovery, stale_roi_config
+from edge_agent.mqtt.topics import Topics
 
 CAM = "garden"
 ROIS = parse_roi_set(
@@ -48,12 +49,20 @@ def smart_payloads(roi_set: RoiSet = ROIS) -> dict[str, dict[str, Any]]:
     """What a smart camera publishes for itself (as edge_agent/camera/smart.py calls it)."""
     topics = Topics("bobby")
     return camera_discovery(
-        topics, CAM, "Garden", roi_set, [topics.availability(CAM)], model="smart camera", sw_version="0.1.0",
+        topics,
+        CAM,
+        "Garden",
+        roi_set,
+        [topics.availability(CAM)],
+        model="smart camera",
+        sw_version="0.1.0",
         extra_sensors=SMART_CAMERA_SENSORS,
     )
 
 
-ALL_PAYLOADS = {("listen_frame", t): p for t, p in payloads().items()} | {("smart", t): p for t, p in smart_payloads().items()}
+ALL_PAYLOADS = {("listen_frame", t): p for t, p in payloads().items()} | {
+    ("smart", t): p for t, p in smart_payloads().items()
+}
 
 
 def component(topic: str) -> str:
@@ -94,8 +103,12 @@ def test_one_entity_set_per_roi_and_stale_regions_recognised() -> None:
     for topic in topics - fewer:
         assert stale_roi_config(topic, "homeassistant", CAM, [])
         assert not stale_roi_config(topic, "homeassistant", CAM, ["driveway", "door"])
-    assert not stale_roi_config("homeassistant/binary_sensor/bobby_garden/person/config", "homeassistant", CAM, [])
-    assert not stale_roi_config("homeassistant/sensor/bobby_garden/person_count/config", "homeassistant", CAM, [])
+    assert not stale_roi_config(
+        "homeassistant/binary_sensor/bobby_garden/person/config", "homeassistant", CAM, []
+    )
+    assert not stale_roi_config(
+        "homeassistant/sensor/bobby_garden/person_count/config", "homeassistant", CAM, []
+    )
 
 
 async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistant, mqtt_mock) -> None:
@@ -126,9 +139,13 @@ async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistan
     async_fire_mqtt_message(hass, "bobby/garden/availability", "online", retain=True)
     async_fire_mqtt_message(hass, "bobby/listen_frame/pi4/availability", "online", retain=True)
     async_fire_mqtt_message(hass, "bobby/garden/person", "ON", retain=True)
-    async_fire_mqtt_message(hass, "bobby/garden/detection/state", json.dumps({"state": "OFF", "request_id": None}))
+    async_fire_mqtt_message(
+        hass, "bobby/garden/detection/state", json.dumps({"state": "OFF", "request_id": None})
+    )
     async_fire_mqtt_message(hass, "bobby/garden/detections", json.dumps({"persons": 3, "objects": []}))
-    async_fire_mqtt_message(hass, "bobby/garden/stats", json.dumps({"analysed_fps": 4.5, "inference_ms": 14.2, "dropped": 7}))
+    async_fire_mqtt_message(
+        hass, "bobby/garden/stats", json.dumps({"analysed_fps": 4.5, "inference_ms": 14.2, "dropped": 7})
+    )
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.garden_person").state == "on"
     assert hass.states.get("switch.garden_detection").state == "off"
@@ -142,7 +159,9 @@ async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistan
     # the device triggers exist for the camera and each region
     from homeassistant.components.device_automation import DeviceAutomationType, async_get_device_automations
 
-    triggers = (await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, [device.id]))[device.id]
+    triggers = (await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, [device.id]))[
+        device.id
+    ]
     assert sorted(t["subtype"] for t in triggers if t["type"] == "person_detected") == [
         "Driveway",
         "Front door",
@@ -160,20 +179,29 @@ async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistan
         )
 
 
-async def test_home_assistant_discovers_a_smart_camera_with_its_own_sensors(hass: HomeAssistant, mqtt_mock) -> None:
+async def test_home_assistant_discovers_a_smart_camera_with_its_own_sensors(
+    hass: HomeAssistant, mqtt_mock
+) -> None:
     for topic, payload in smart_payloads().items():
         async_fire_mqtt_message(hass, topic, json.dumps(payload), retain=True)
     await hass.async_block_till_done()
     device = dr.async_get(hass).async_get_device(identifiers={("mqtt", "bobby_garden")})
     assert device is not None and device.model == "smart camera"
     unique_ids = {e.unique_id for e in er.async_entries_for_device(er.async_get(hass), device.id)}
-    assert {"bobby_garden_person", "bobby_garden_detection", "bobby_garden_capture_fps", "bobby_garden_recording"} <= unique_ids
+    assert {
+        "bobby_garden_person",
+        "bobby_garden_detection",
+        "bobby_garden_capture_fps",
+        "bobby_garden_recording",
+    } <= unique_ids
     assert set(smart_payloads()) - set(payloads()) == {
         "homeassistant/sensor/bobby_garden/capture_fps/config",
         "homeassistant/sensor/bobby_garden/recording/config",
     }
     async_fire_mqtt_message(hass, "bobby/garden/availability", "online", retain=True)
-    async_fire_mqtt_message(hass, "bobby/garden/stats", json.dumps({"capture_fps": 7.9, "recording_state": "error: disk full"}))
+    async_fire_mqtt_message(
+        hass, "bobby/garden/stats", json.dumps({"capture_fps": 7.9, "recording_state": "error: disk full"})
+    )
     await hass.async_block_till_done()
     assert hass.states.get("sensor.garden_capture_fps").state == "7.9"
     assert hass.states.get("sensor.garden_recording").state == "error: disk full"

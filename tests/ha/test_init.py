@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import json
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -20,9 +24,6 @@ from custom_components.bobby_camera.const import (
     OPT_VERSION,
     RETAINED_WAIT,
 )
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .conftest import CAM, announce_payload, fire, published, real_mqtt_client
 
@@ -82,9 +83,7 @@ async def test_setup_without_mqtt_client_is_retried(
 ) -> None:
     """MQTT not available yet: the entry waits (ConfigEntryNotReady) instead of failing."""
     config_entry.add_to_hass(hass)
-    with patch(
-        "homeassistant.components.mqtt.async_wait_for_mqtt_client", return_value=False
-    ):
+    with patch("homeassistant.components.mqtt.async_wait_for_mqtt_client", return_value=False):
         await hass.config_entries.async_setup(config_entry.entry_id)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
 

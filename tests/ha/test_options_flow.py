@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bobby_camera.const import OPT_DETECTION, OPT_ROIS, OPT_VERSION
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 
 from .conftest import fire, published
 
@@ -66,9 +66,7 @@ async def test_add_regions_and_save_publishes_whole_set(
     result = await _step(hass, result, {"left": 5, "top": 40, "right": 60, "bottom": 100})
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["add_region", "edit_region", "remove_region", "detection", "save"]
-    assert result["description_placeholders"] == {
-        "regions": "- Driveway: 5, 40 → 60, 100 %; person"
-    }
+    assert result["description_placeholders"] == {"regions": "- Driveway: 5, 40 → 60, 100 %; person"}
 
     result = await _step(hass, result, {"next_step_id": "add_region"})
     result = await _step(
@@ -125,9 +123,7 @@ async def test_add_regions_and_save_publishes_whole_set(
 
 
 @pytest.fixture
-async def stored_entry(
-    hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry
-) -> MockConfigEntry:
+async def stored_entry(hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry) -> MockConfigEntry:
     """A loaded entry that already holds a set (version 4) with a rectangle and a polygon."""
     entry = MockConfigEntry(
         domain=config_entry.domain,
@@ -274,7 +270,14 @@ async def test_invalid_detection(
     """Inconsistent detection settings are refused with a translated error."""
     result = await _menu(hass, loaded_entry)
     result = await _step(hass, result, {"next_step_id": "detection"})
-    good = {"threshold": 50, "min_area": 0, "max_area": 100, "frames_needed": 2, "frames_window": 3, "clear_after": 10}
+    good = {
+        "threshold": 50,
+        "min_area": 0,
+        "max_area": 100,
+        "frames_needed": 2,
+        "frames_window": 3,
+        "clear_after": 10,
+    }
     result = await _step(hass, result, {**good, **changes})
     assert result["errors"] == {"base": error}
     result = await _step(hass, result, good)
@@ -289,9 +292,7 @@ async def test_not_loaded(hass: HomeAssistant, mqtt_mock: Any, config_entry: Moc
     assert result["reason"] == "not_loaded"
 
 
-async def test_publish_failure(
-    hass: HomeAssistant, mqtt_mock: Any, stored_entry: MockConfigEntry
-) -> None:
+async def test_publish_failure(hass: HomeAssistant, mqtt_mock: Any, stored_entry: MockConfigEntry) -> None:
     """When MQTT refuses the publish, the flow says so and the entry is unchanged."""
     from unittest.mock import patch
 

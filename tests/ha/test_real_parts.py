@@ -9,24 +9,25 @@ binary sensors from MQTT discovery turn on in HA on the same device as the integ
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
 import logging
-from pathlib import Path
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.bobby_camera.const import DOMAIN
 from homeassistant.components.camera import async_get_image
 from homeassistant.config_entries import SOURCE_MQTT, ConfigEntryState
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.bobby_camera.const import DOMAIN
 from tests.support.mosquitto import Mosquitto
 
 _LOGGER = logging.getLogger(__name__)
@@ -43,14 +44,42 @@ def edge_processes(
     url = f"mqtt://{real_broker.host}:{real_broker.port}"
     commands = {
         "listen_frame": [
-            sys.executable, "-m", "edge_agent", "listen-frame", "--broker", url,
-            "--base-topic", BASE, "--workers", "1", "--model", str(model_path),
-            "--stats-interval", "2", "--instance", "e2e",
+            sys.executable,
+            "-m",
+            "edge_agent",
+            "listen-frame",
+            "--broker",
+            url,
+            "--base-topic",
+            BASE,
+            "--workers",
+            "1",
+            "--model",
+            str(model_path),
+            "--stats-interval",
+            "2",
+            "--instance",
+            "e2e",
         ],
         "camera": [
-            sys.executable, "-m", "edge_agent", "camera", "--mode", "dumb",
-            "--source", str(media_dir / "opencv_vtest.avi"), "--camera-id", CAM, "--name", "Vtest",
-            "--broker", url, "--base-topic", BASE, "--fps", "5",
+            sys.executable,
+            "-m",
+            "edge_agent",
+            "camera",
+            "--mode",
+            "dumb",
+            "--source",
+            str(media_dir / "opencv_vtest.avi"),
+            "--camera-id",
+            CAM,
+            "--name",
+            "Vtest",
+            "--broker",
+            url,
+            "--base-topic",
+            BASE,
+            "--fps",
+            "5",
         ],
     }
     procs: dict[str, tuple[subprocess.Popen, Path]] = {}
@@ -143,7 +172,9 @@ async def test_real_parts(
 
     # Draw a region in the ROI editor (the lower 70 % of the picture, where people walk).
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "add_region"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "add_region"}
+    )
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"name": "Plaza", "shape": "rectangle", "labels": ["person"]}
     )

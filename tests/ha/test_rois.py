@@ -22,7 +22,13 @@ SQUARE = [[0.1, 0.1], [0.5, 0.1], [0.5, 0.5], [0.1, 0.5]]
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("Driveway", "driveway"), ("Front Door", "front_door"), ("Café-2", "cafe_2"), ("x" * 40, "x" * 32), ("unknown", "unknown")],
+    [
+        ("Driveway", "driveway"),
+        ("Front Door", "front_door"),
+        ("Café-2", "cafe_2"),
+        ("x" * 40, "x" * 32),
+        ("unknown", "unknown"),
+    ],
 )
 def test_roi_id(name: str, expected: str) -> None:
     """Region names become ids of the contract: ^[a-z0-9_-]{1,32}$."""
@@ -89,7 +95,10 @@ def test_check_polygon(points: list, key: str | None) -> None:
 def test_normalise_roi() -> None:
     """Defaults filled in; bad names, ids, labels and scores refused with their keys."""
     assert normalise_roi({"name": " Lawn ", "points": SQUARE}) == {
-        "id": "lawn", "name": "Lawn", "points": SQUARE, "labels": ["person"],
+        "id": "lawn",
+        "name": "Lawn",
+        "points": SQUARE,
+        "labels": ["person"],
     }
     assert normalise_roi({"id": "zone-1", "points": SQUARE})["name"] == "zone-1"
     cases = [

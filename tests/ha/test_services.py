@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.bobby_camera.const import DOMAIN, OPT_DETECTION, OPT_VERSION
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.bobby_camera.const import DOMAIN, OPT_DETECTION, OPT_VERSION
 
 from .conftest import published
 
@@ -72,8 +72,11 @@ async def test_set_rois_publishes_and_stores(
     # Without asking for a response, the action still works and returns nothing.
     assert (
         await hass.services.async_call(
-            DOMAIN, "set_rois", {"rois": []},
-            target={"device_id": _device_id(device_registry)}, blocking=True,
+            DOMAIN,
+            "set_rois",
+            {"rois": []},
+            target={"device_id": _device_id(device_registry)},
+            blocking=True,
         )
         is None
     )

@@ -9,7 +9,9 @@ import cv2
 
 
 @lru_cache(maxsize=8)
-def video_jpegs(path: str, count: int, size: tuple[int, int] = (640, 480), quality: int = 80, step: int = 1) -> tuple[bytes, ...]:
+def video_jpegs(
+    path: str, count: int, size: tuple[int, int] = (640, 480), quality: int = 80, step: int = 1
+) -> tuple[bytes, ...]:
     """`count` frames of a video as JPEGs at `size`, every `step`-th decodable frame."""
     cap = cv2.VideoCapture(str(path))
     out: list[bytes] = []

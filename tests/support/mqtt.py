@@ -25,12 +25,20 @@ class Received:
 class Collector:
     """Subscribes to `topics` (again after a reconnect) and keeps what arrives, in order."""
 
-    def __init__(self, broker, topics: list[str] | str = "#", protocol: int = mqtt.MQTTv5,
-                 username: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        broker,
+        topics: list[str] | str = "#",
+        protocol: int = mqtt.MQTTv5,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         self.messages: list[Received] = []
         self.cond = threading.Condition()
         self.topics = [topics] if isinstance(topics, str) else list(topics)
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}", protocol=protocol)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}", protocol=protocol
+        )
         self.subscribed = threading.Event()
         self.client.on_connect = lambda client, *a: client.subscribe([(t, 1) for t in self.topics])
         self.client.on_subscribe = lambda *a: self.subscribed.set()
@@ -72,27 +80,48 @@ class Collector:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     seen = sorted({m.topic for m in self.messages})
-                    raise AssertionError(f"timed out after {timeout} s waiting for {what}; topics seen: {seen}")
+                    raise AssertionError(
+                        f"timed out after {timeout} s waiting for {what}; topics seen: {seen}"
+                    )
                 self.cond.wait(min(remaining, 0.2))
 
-    def wait_topic(self, topic: str, where=lambda m: True, timeout: float = 10.0, after: float = 0.0) -> Received:
+    def wait_topic(
+        self, topic: str, where=lambda m: True, timeout: float = 10.0, after: float = 0.0
+    ) -> Received:
         """The newest message on `topic` that arrived at or after `after` and satisfies `where`."""
         return self.wait_for(
-            lambda: next((m for m in reversed(self.messages) if m.topic == topic and m.at >= after and where(m)), None),
-            timeout, f"a message on {topic}",
+            lambda: next(
+                (m for m in reversed(self.messages) if m.topic == topic and m.at >= after and where(m)), None
+            ),
+            timeout,
+            f"a message on {topic}",
         )
 
-    def wait_first(self, topic: str, matches: Callable[[bytes], object] = lambda payload: True,
-                   timeout: float = 10.0, after: float = 0.0) -> Received:
+    def wait_first(
+        self,
+        topic: str,
+        matches: Callable[[bytes], object] = lambda payload: True,
+        timeout: float = 10.0,
+        after: float = 0.0,
+    ) -> Received:
         """The oldest message on `topic` that arrived at or after `after` and whose payload `matches`."""
         return self.wait_for(
-            lambda: next((m for m in self.messages if m.topic == topic and m.at >= after and matches(m.payload)), None),
-            timeout, f"a matching message on {topic}",
+            lambda: next(
+                (m for m in self.messages if m.topic == topic and m.at >= after and matches(m.payload)), None
+            ),
+            timeout,
+            f"a matching message on {topic}",
         )
 
-    def wait_json(self, topic: str, predicate: Callable[[object], object] = lambda obj: True,
-                  timeout: float = 10.0, after: float = 0.0):
+    def wait_json(
+        self,
+        topic: str,
+        predicate: Callable[[object], object] = lambda obj: True,
+        timeout: float = 10.0,
+        after: float = 0.0,
+    ):
         """The payload, decoded, of the oldest JSON message on `topic` (arrived at or after `after`) that passes."""
+
         def ok(payload: bytes) -> bool:
             try:
                 return predicate(json.loads(payload))

@@ -41,7 +41,9 @@ class Command:
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise AssertionError(f"{self.args[3]} did not stop within {timeout} s:\n{self.output()[-3000:]}") from None
+            raise AssertionError(
+                f"{self.args[3]} did not stop within {timeout} s:\n{self.output()[-3000:]}"
+            ) from None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -72,7 +74,7 @@ def camera_env(fake_picamera2: bool = False, **extra: str) -> dict[str, str]:
     paths = [str(ROOT)]
     if fake_picamera2:
         paths.insert(0, str(FAKES))
-    env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env.pop("BOBBY_BROKER", None)
     env.update(extra)
     return env

@@ -17,7 +17,14 @@ import cv2
 
 
 class MjpegCamera:
-    def __init__(self, media: Path, size=(192, 144), fps: float = 10.0, frames: int = 30, frames_per_connection: int = 10):
+    def __init__(
+        self,
+        media: Path,
+        size=(192, 144),
+        fps: float = 10.0,
+        frames: int = 30,
+        frames_per_connection: int = 10,
+    ):
         cap = cv2.VideoCapture(str(media))
         self.jpegs = []
         while len(self.jpegs) < frames:
@@ -42,7 +49,9 @@ class MjpegCamera:
                     for i in range(outer.per_connection):
                         jpeg = outer.jpegs[(start + i) % len(outer.jpegs)]
                         self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg) + jpeg + b"\r\n"
+                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg)
+                            + jpeg
+                            + b"\r\n"
                         )
                         self.wfile.flush()
                         time.sleep(outer.period)

@@ -21,18 +21,50 @@ XCLK_10MHz = 10000000
 XCLK_20MHz = 20000000
 
 _SIZES = [
-    ("96X96", 96, 96), ("QQVGA", 160, 120), ("QCIF", 176, 144), ("HQVGA", 240, 176),
-    ("240X240", 240, 240), ("QVGA", 320, 240), ("CIF", 400, 296), ("HVGA", 480, 320),
-    ("VGA", 640, 480), ("SVGA", 800, 600), ("XGA", 1024, 768), ("HD", 1280, 720),
-    ("SXGA", 1280, 1024), ("UXGA", 1600, 1200),
+    ("96X96", 96, 96),
+    ("QQVGA", 160, 120),
+    ("QCIF", 176, 144),
+    ("HQVGA", 240, 176),
+    ("240X240", 240, 240),
+    ("QVGA", 320, 240),
+    ("CIF", 400, 296),
+    ("HVGA", 480, 320),
+    ("VGA", 640, 480),
+    ("SVGA", 800, 600),
+    ("XGA", 1024, 768),
+    ("HD", 1280, 720),
+    ("SXGA", 1280, 1024),
+    ("UXGA", 1600, 1200),
 ]
 RESOLUTIONS = {}
 for _i, (_name, _w, _h) in enumerate(_SIZES):
     globals()["FRAME_" + _name] = _i
     RESOLUTIONS[_i] = (_w, _h)
 
-_INIT_KEYS = {"format", "framesize", "quality", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "vsync",
-              "href", "pclk", "pwdn", "reset", "xclk", "siod", "sioc", "xclk_freq", "fb_size", "fb_location"}
+_INIT_KEYS = {
+    "format",
+    "framesize",
+    "quality",
+    "d0",
+    "d1",
+    "d2",
+    "d3",
+    "d4",
+    "d5",
+    "d6",
+    "d7",
+    "vsync",
+    "href",
+    "pclk",
+    "pwdn",
+    "reset",
+    "xclk",
+    "siod",
+    "sioc",
+    "xclk_freq",
+    "fb_size",
+    "fb_location",
+}
 
 
 class _State:
@@ -75,8 +107,11 @@ class _State:
             w, h = RESOLUTIONS[self.framesize]
             # The OV2640's quality runs 10 (best) .. 63; OpenCV's 100 (best) .. 0.
             q = max(5, min(95, int(100 - (self.quality - 4) * 90 / 59)))
-            ok, buf = cv2.imencode(".jpg", cv2.resize(frames[i], (w, h), interpolation=cv2.INTER_AREA),
-                                   [cv2.IMWRITE_JPEG_QUALITY, q])
+            _ok, buf = cv2.imencode(
+                ".jpg",
+                cv2.resize(frames[i], (w, h), interpolation=cv2.INTER_AREA),
+                [cv2.IMWRITE_JPEG_QUALITY, q],
+            )
             self._cache[key] = buf.tobytes()
         # A new bytes object per frame, as the driver copies its frame buffer each time.
         return bytes(bytearray(self._cache[key]))

@@ -1,3 +1,3 @@
 """MicroPython's `ubinascii` is CPython's `binascii` (umqtt.simple imports it by that name)."""
 
-from binascii import *  # noqa: F401,F403
+from binascii import *  # noqa: F403

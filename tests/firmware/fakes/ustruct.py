@@ -1,3 +1,3 @@
 """MicroPython's `ustruct` is CPython's `struct` (umqtt.simple imports it by that name)."""
 
-from struct import *  # noqa: F401,F403
+from struct import *  # noqa: F403

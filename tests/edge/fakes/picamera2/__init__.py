@@ -29,7 +29,7 @@ def _media_file() -> Path:
 
 
 class Picamera2:
-    _FORMATS = {"RGB888", "BGR888", "XRGB8888", "XBGR8888"}
+    _FORMATS = frozenset({"RGB888", "BGR888", "XRGB8888", "XBGR8888"})
 
     def __init__(self, camera_num: int = 0, tuning=None) -> None:
         cameras = self.global_camera_info()
@@ -55,9 +55,13 @@ class Picamera2:
     @staticmethod
     def global_camera_info() -> list[dict]:
         count = int(os.environ.get("BOBBY_FAKE_PICAMERA2_CAMERAS", "1"))
-        return [{"Model": "fake_imx219", "Location": 2, "Num": i, "Id": f"/fake/imx219@{i}"} for i in range(count)]
+        return [
+            {"Model": "fake_imx219", "Location": 2, "Num": i, "Id": f"/fake/imx219@{i}"} for i in range(count)
+        ]
 
-    def _configuration(self, use_case: str, main: dict | None, controls: dict | None, buffer_count: int) -> dict:
+    def _configuration(
+        self, use_case: str, main: dict | None, controls: dict | None, buffer_count: int
+    ) -> dict:
         main = {"format": "XBGR8888", "size": (640, 480), **(main or {})}
         if main["format"] not in self._FORMATS:
             raise RuntimeError(f"Format {main['format']} not supported by the fake")
@@ -70,20 +74,30 @@ class Picamera2:
             "buffer_count": buffer_count,
         }
 
-    def create_video_configuration(self, main=None, lores=None, raw=None, controls=None, buffer_count=6, **_kw) -> dict:
+    def create_video_configuration(
+        self, main=None, lores=None, raw=None, controls=None, buffer_count=6, **_kw
+    ) -> dict:
         return self._configuration("video", main, controls, buffer_count)
 
-    def create_still_configuration(self, main=None, lores=None, raw=None, controls=None, buffer_count=1, **_kw) -> dict:
+    def create_still_configuration(
+        self, main=None, lores=None, raw=None, controls=None, buffer_count=1, **_kw
+    ) -> dict:
         return self._configuration("still", main, controls, buffer_count)
 
-    def create_preview_configuration(self, main=None, lores=None, raw=None, controls=None, buffer_count=4, **_kw) -> dict:
+    def create_preview_configuration(
+        self, main=None, lores=None, raw=None, controls=None, buffer_count=4, **_kw
+    ) -> dict:
         return self._configuration("preview", main, controls, buffer_count)
 
     def configure(self, camera_config) -> None:
         if self.started:
             raise RuntimeError("Camera must be stopped before configuring")
         if isinstance(camera_config, str):
-            camera_config = self.create_video_configuration() if camera_config == "video" else self.create_still_configuration()
+            camera_config = (
+                self.create_video_configuration()
+                if camera_config == "video"
+                else self.create_still_configuration()
+            )
         self.camera_config = camera_config
         rate = camera_config["controls"].get("FrameRate") or 30.0
         self._period = 1.0 / float(rate)
@@ -141,7 +155,10 @@ class Picamera2:
         if name != "main":
             raise RuntimeError(f"Stream {name!r} is not configured")
         with self._cond:  # the next frame the sensor completes
-            if not self._cond.wait_for(lambda: self._seq > self._taken or not self.started, timeout=5.0) or not self.started:
+            if (
+                not self._cond.wait_for(lambda: self._seq > self._taken or not self.started, timeout=5.0)
+                or not self.started
+            ):
                 raise RuntimeError("Camera frontend has timed out!")
             bgr, self._taken = self._frame, self._seq
         fmt = self.camera_config["main"]["format"]
@@ -149,7 +166,7 @@ class Picamera2:
             return bgr
         if fmt == "BGR888":
             return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        alpha = np.full(bgr.shape[:2] + (1,), 255, np.uint8)
+        alpha = np.full((*bgr.shape[:2], 1), 255, np.uint8)
         px = bgr if fmt == "XRGB8888" else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         return np.concatenate([px, alpha], axis=2)
 
@@ -166,7 +183,11 @@ class Picamera2:
         self._encoders.add(encoder)
 
     def stop_encoder(self, encoders=None) -> None:
-        chosen = set(self._encoders) if encoders is None else ({encoders} if not isinstance(encoders, (list, set, tuple)) else set(encoders))
+        chosen = (
+            set(self._encoders)
+            if encoders is None
+            else ({encoders} if not isinstance(encoders, (list, set, tuple)) else set(encoders))
+        )
         with self._encoding:  # the frame in flight is encoded first, as on the real camera
             for encoder in chosen:
                 self._encoders.discard(encoder)

@@ -90,7 +90,16 @@ class Encoder:
 
 
 class H264Encoder(Encoder):
-    def __init__(self, bitrate=None, repeat=True, iperiod=None, framerate=None, enable_sps_framerate=False, qp=None, profile=None):
+    def __init__(
+        self,
+        bitrate=None,
+        repeat=True,
+        iperiod=None,
+        framerate=None,
+        enable_sps_framerate=False,
+        qp=None,
+        profile=None,
+    ):
         super().__init__()
         self.bitrate = bitrate
         self.repeat = repeat
@@ -102,7 +111,9 @@ class H264Encoder(Encoder):
 
     def _setup(self, quality) -> None:
         if quality is not None or (self.bitrate is None and self.qp is None):
-            self.bitrate = int(6_000_000 * self.width * self.height * (self.framerate or 30) / (1920 * 1080 * 30))
+            self.bitrate = int(
+                6_000_000 * self.width * self.height * (self.framerate or 30) / (1920 * 1080 * 30)
+            )
 
     def _start(self) -> None:
         import av
@@ -128,7 +139,9 @@ class H264Encoder(Encoder):
 
         if not self._running or self._ctx is None:
             return
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr), format="bgr24").reformat(format="yuv420p")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr), format="bgr24").reformat(
+            format="yuv420p"
+        )
         frame.pts = self._timestamp(sensor_us)
         frame.time_base = self._ctx.time_base
         for p in self._ctx.encode(frame):

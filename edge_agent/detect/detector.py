@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from edge_agent.detection import DetectedObject
-from edge_agent.imaging import decode_jpeg, resize
-from edge_agent.model import ModelError, resolve_labels
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.detect.imaging import decode_jpeg, resize
+from edge_agent.detect.model import ModelError, resolve_labels
 
 __all__ = ["Detector", "ModelError", "load_interpreter", "prepare_input"]
 
@@ -100,7 +100,9 @@ def _find_outputs(details: list[dict]) -> dict[str, dict]:
     post = [d for d in details if d["name"].startswith("TFLite_Detection_PostProcess")]
     if len(post) == 4:
         for key, suffix in suffixes.items():
-            match = [d for d in post if (d["name"] == suffix if key == "boxes" else d["name"].endswith(suffix))]
+            match = [
+                d for d in post if (d["name"] == suffix if key == "boxes" else d["name"].endswith(suffix))
+            ]
             if len(match) == 1:
                 found[key] = match[0]
     if len(found) < 4:
@@ -163,7 +165,14 @@ class Detector:
         self.labels: list[str] = resolve_labels(self.model_path, labels)
         self._lock = threading.Lock()
         self.last_inference_ms = 0.0
-        log.debug("model %s: input %dx%d %s, backend %s", self.model_path, w, h, np.dtype(self._input_dtype), self.backend)
+        log.debug(
+            "model %s: input %dx%d %s, backend %s",
+            self.model_path,
+            w,
+            h,
+            np.dtype(self._input_dtype),
+            self.backend,
+        )
 
     def _label(self, class_id: int) -> str:
         if 0 <= class_id < len(self.labels):
@@ -176,7 +185,10 @@ class Detector:
         if count == 0:
             return
         if not np.allclose(c, np.round(c)) or (np.allclose(s, np.round(s)) and s.max() > 1):
-            self._outputs["classes"], self._outputs["scores"] = self._outputs["scores"], self._outputs["classes"]
+            self._outputs["classes"], self._outputs["scores"] = (
+                self._outputs["scores"],
+                self._outputs["classes"],
+            )
         self._order_checked = True
 
     def detect(self, rgb: np.ndarray) -> list[DetectedObject]:

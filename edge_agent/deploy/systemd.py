@@ -29,9 +29,13 @@ def unit_dir(user: bool) -> Path:
     return Path("/etc/systemd/system")
 
 
-def render_unit(config: Path, workdir: Path, python: str, user: bool, run_as: str | None, description: str) -> str:
+def render_unit(
+    config: Path, workdir: Path, python: str, user: bool, run_as: str | None, description: str
+) -> str:
     """The unit file's text."""
-    exec_start = " ".join(shlex.quote(a) for a in (python, "-m", "edge_agent", "camera", "--config", str(config)))
+    exec_start = " ".join(
+        shlex.quote(a) for a in (python, "-m", "edge_agent", "camera", "--config", str(config))
+    )
     lines = [
         "[Unit]",
         f"Description={description}",
@@ -74,12 +78,20 @@ def systemctl(user: bool, *args: str, dry_run: bool = False) -> int:
 def register(subparsers) -> None:
     p = subparsers.add_parser("service", help="install or remove the camera agent as a systemd service")
     sub = p.add_subparsers(dest="service_command", metavar="ACTION", required=True)
-    inst = sub.add_parser("install", help="write and enable a systemd unit for `bobby-edge camera --config FILE`")
-    inst.add_argument("--config", type=Path, required=True, help="the agent's YAML config file (checked first)")
-    inst.add_argument("--user", action="store_true", help="a user unit (~/.config/systemd/user) instead of a system one")
+    inst = sub.add_parser(
+        "install", help="write and enable a systemd unit for `bobby-edge camera --config FILE`"
+    )
+    inst.add_argument(
+        "--config", type=Path, required=True, help="the agent's YAML config file (checked first)"
+    )
+    inst.add_argument(
+        "--user", action="store_true", help="a user unit (~/.config/systemd/user) instead of a system one"
+    )
     inst.add_argument("--name", default=DEFAULT_NAME, help=f"unit name (default {DEFAULT_NAME})")
     inst.add_argument("--workdir", type=Path, help="working directory (default: the config file's directory)")
-    inst.add_argument("--run-as", help="system units: the user to run as (default: the one running sudo, else root)")
+    inst.add_argument(
+        "--run-as", help="system units: the user to run as (default: the one running sudo, else root)"
+    )
     inst.add_argument("--unit-dir", type=Path, help=argparse.SUPPRESS)
     inst.add_argument("--no-enable", action="store_true", help="write the unit but do not enable or start it")
     inst.set_defaults(func=run_install)
@@ -92,7 +104,7 @@ def register(subparsers) -> None:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from edge_agent.config_cli import check_file
+    from edge_agent.deploy.config_check import check_file
     from edge_agent.settings import SettingsError
 
     config = args.config.expanduser().resolve()
@@ -103,8 +115,9 @@ def run_install(args: argparse.Namespace) -> int:
         return 1
     workdir = (args.workdir or config.parent).expanduser().resolve()
     run_as = args.run_as or os.environ.get("SUDO_USER") or (None if args.user else getpass.getuser())
-    text = render_unit(config, workdir, sys.executable, args.user, run_as,
-                       f"Bobby camera {cfg['camera_id']} ({cfg['mode']})")
+    text = render_unit(
+        config, workdir, sys.executable, args.user, run_as, f"Bobby camera {cfg['camera_id']} ({cfg['mode']})"
+    )
     directory = args.unit_dir or unit_dir(args.user)
     path = directory / f"{args.name}.service"
     try:

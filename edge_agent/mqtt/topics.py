@@ -87,5 +87,5 @@ class Topics:
         prefix = self.base + "/"
         if not topic.startswith(prefix):
             return None
-        cam, _, rest = topic[len(prefix):].partition("/")
+        cam, _, rest = topic[len(prefix) :].partition("/")
         return cam, rest

@@ -14,8 +14,8 @@ import logging
 import threading
 import time
 
-from edge_agent import discovery
-from edge_agent.topics import OFF, ON
+from edge_agent.mqtt import discovery
+from edge_agent.mqtt.topics import OFF, ON
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def parse_switch(payload: bytes) -> tuple[bool, str | None]:
         raise CommandError("a JSON command must be an object")
     state = str(data.get("state", "")).upper()
     if state not in (ON, OFF):
-        raise CommandError(f"'state' must be \"ON\" or \"OFF\", got {data.get('state')!r}")
+        raise CommandError(f'\'state\' must be "ON" or "OFF", got {data.get("state")!r}')
     rid = data.get("request_id")
     if rid is not None and (not isinstance(rid, str) or len(rid) > 64):
         raise CommandError("'request_id' must be a string of at most 64 characters")
@@ -54,8 +54,17 @@ def older_set_error(version: int, active: int) -> str:
     return f"version {version} is older than the version in force ({active})"
 
 
-def detections_json(cam: str, service: str, captured_at: float, received_at: float, analysed_at: float,
-                    inference_ms: float, size, rois_version: int, objects) -> str:
+def detections_json(
+    cam: str,
+    service: str,
+    captured_at: float,
+    received_at: float,
+    analysed_at: float,
+    inference_ms: float,
+    size,
+    rois_version: int,
+    objects,
+) -> str:
     """The `detections` payload of one analysed frame (docs/mqtt.md, detections); compact JSON."""
     payload = {
         "camera": cam,
@@ -84,8 +93,14 @@ def claimed_version(payload: bytes) -> int | None:
 def rois_ack(version: int | None, ok: bool, error: str | None, active_version: int, service: str) -> str:
     """The `rois/applied` payload (docs/mqtt.md, acknowledgements)."""
     return json.dumps(
-        {"version": version, "ok": ok, "error": error, "active_version": active_version, "service": service,
-         "at": round(time.time(), 3)}
+        {
+            "version": version,
+            "ok": ok,
+            "error": error,
+            "active_version": active_version,
+            "service": service,
+            "at": round(time.time(), 3),
+        }
     )
 
 

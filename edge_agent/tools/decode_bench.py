@@ -1,4 +1,4 @@
-"""Which JPEG decoder to use for the detector: `python -m edge_agent.decode_bench`.
+"""Which JPEG decoder to use for the detector: `python -m edge_agent.tools.decode_bench`.
 
 Times four ways of turning a 640x480 camera JPEG into the model's 300x300 RGB input, and checks
 that each gives the same detections (persons per frame, real model) on the pedestrian video.
@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from edge_agent.imaging import decode_jpeg, encode_jpeg, resize
+from edge_agent.detect.imaging import decode_jpeg, encode_jpeg, resize
 
 FRAME = (640, 480)
 
@@ -62,7 +62,9 @@ DECODERS: dict[str, Callable[[bytes, tuple[int, int]], np.ndarray]] = {
 }
 
 
-def video_jpegs(video: Path, count: int, step: int, size: tuple[int, int] = FRAME, quality: int = 80) -> list[bytes]:
+def video_jpegs(
+    video: Path, count: int, step: int, size: tuple[int, int] = FRAME, quality: int = 80
+) -> list[bytes]:
     cap = cv2.VideoCapture(str(video))
     out: list[bytes] = []
     index = 0
@@ -98,8 +100,14 @@ def time_decoders(jpegs: list[bytes], target: tuple[int, int], repeat: int) -> d
 
 def main(argv: list[str] | None = None) -> int:
     shared = Path(os.environ.get("BOBBY_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-    p = argparse.ArgumentParser(prog="python -m edge_agent.decode_bench", description=__doc__.splitlines()[0])
-    p.add_argument("--video", type=Path, default=Path(os.environ.get("BOBBY_MEDIA", shared / "media")) / "opencv_vtest.avi")
+    p = argparse.ArgumentParser(
+        prog="python -m edge_agent.tools.decode_bench", description=__doc__.splitlines()[0]
+    )
+    p.add_argument(
+        "--video",
+        type=Path,
+        default=Path(os.environ.get("BOBBY_MEDIA", shared / "media")) / "opencv_vtest.avi",
+    )
     p.add_argument("--model", default=None, help="model for the quality check (default: resolve_model)")
     p.add_argument("--frames", type=int, default=50)
     p.add_argument("--step", type=int, default=15, help="take every Nth video frame (spread over the clip)")
@@ -108,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", default="640x480", help="frame size WxH the video is scaled to before encoding")
     args = p.parse_args(argv)
 
-    from edge_agent.detector import Detector
-    from edge_agent.model import resolve_model
+    from edge_agent.detect.detector import Detector
+    from edge_agent.detect.model import resolve_model
 
     if args.model is None and not os.environ.get("BOBBY_MODEL"):
         default = shared / "models" / "coco_ssd_mobilenet_v1_1.0_quant_2018_06_29.tflite"
@@ -118,9 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     target = detector.input_size
     size = tuple(int(v) for v in args.size.lower().split("x"))
     jpegs = video_jpegs(args.video, args.frames, args.step, size)
-    print(f"{len(jpegs)} JPEG frames {size[0]}x{size[1]} quality 80 from {args.video.name}, "
-          f"mean {sum(map(len, jpegs)) // len(jpegs)} bytes; target {target[0]}x{target[1]}; "
-          f"OpenCV {cv2.__version__}, Pillow {Image.__version__}")
+    print(
+        f"{len(jpegs)} JPEG frames {size[0]}x{size[1]} quality 80 from {args.video.name}, "
+        f"mean {sum(map(len, jpegs)) // len(jpegs)} bytes; target {target[0]}x{target[1]}; "
+        f"OpenCV {cv2.__version__}, Pillow {Image.__version__}"
+    )
     for fn in DECODERS.values():  # warm up caches and lazy imports before timing
         fn(jpegs[0], target)
 
@@ -137,11 +147,15 @@ def main(argv: list[str] | None = None) -> int:
             scores.append(sorted((o.score for o in objs), reverse=True))
         if reference is None:
             reference, ref_scores = counts, scores
-        differing = sum(1 for a, b in zip(counts, reference) if a != b)
-        diffs = [abs(a - b) for s, r in zip(scores, ref_scores) for a, b in zip(s, r)]
+        differing = sum(1 for a, b in zip(counts, reference, strict=False) if a != b)
+        diffs = [
+            abs(a - b) for s, r in zip(scores, ref_scores, strict=False) for a, b in zip(s, r, strict=False)
+        ]
         mean_diff = statistics.fmean(diffs) if diffs else 0.0
         print(f"{name:24} {ms:9.2f} {sum(counts):8d} {differing:11d} of {len(jpegs):<3d} {mean_diff:18.3f}")
-    print("(persons: total over all frames at score >= %.2f; differences are against the first row)" % args.threshold)
+    print(
+        f"(persons: total over all frames at score >= {args.threshold:.2f}; differences are against the first row)"
+    )
     return 0
 
 

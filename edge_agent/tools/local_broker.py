@@ -29,7 +29,9 @@ def find_mosquitto() -> str:
     for candidate in (shutil.which("mosquitto"), "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    raise BrokerNotInstalled("mosquitto is not installed: run `make setup` or `sudo apt-get install -y mosquitto`")
+    raise BrokerNotInstalled(
+        "mosquitto is not installed: run `make setup` or `sudo apt-get install -y mosquitto`"
+    )
 
 
 class Mosquitto:

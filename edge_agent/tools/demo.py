@@ -15,10 +15,10 @@ import sys
 import threading
 import time
 
-from edge_agent.broker import BrokerSettings, ManagedClient
-from edge_agent.topics import Topics
+from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.topics import Topics
 
-log = logging.getLogger("edge_agent.demo")
+log = logging.getLogger("edge_agent.tools.demo")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Everything on this machine: a Mosquitto on a free loopback port, listen_frame, "
         "a dumb camera streaming SOURCE, and the detections as they arrive.",
     )
-    p.add_argument("--source", required=True, help="a video file, a camera index / /dev/videoN, an rtsp:// URL or picamera2")
+    p.add_argument(
+        "--source",
+        required=True,
+        help="a video file, a camera index / /dev/videoN, an rtsp:// URL or picamera2",
+    )
     p.add_argument("--camera-id", default="demo", help="camera id (default demo)")
     p.add_argument("--fps", type=float, default=5.0, help="frames per second the camera sends (default 5)")
     p.add_argument("--workers", type=int, default=0, help="listen_frame workers (default: one per core)")
@@ -57,19 +61,25 @@ class Child:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_agent.detector import ModelError
-    from edge_agent.local_broker import BrokerNotInstalled, Mosquitto
-    from edge_agent.model import resolve_model
-    from edge_agent.watch import Watcher
+    from edge_agent.detect.detector import ModelError
+    from edge_agent.detect.model import resolve_model
+    from edge_agent.tools.local_broker import BrokerNotInstalled, Mosquitto
+    from edge_agent.tools.watch import Watcher
 
     try:
         model = resolve_model(args.model)
     except ModelError as err:
         log.error("%s", err)
         return 2
-    if not (args.source.startswith(("rtsp://", "http://", "https://", "picamera2")) or args.source.isdigit()
-            or os.path.exists(args.source)):
-        log.error("source %r: no such file, and not a camera index, /dev/video device, URL or picamera2", args.source)
+    if not (
+        args.source.startswith(("rtsp://", "http://", "https://", "picamera2"))
+        or args.source.isdigit()
+        or os.path.exists(args.source)
+    ):
+        log.error(
+            "source %r: no such file, and not a camera index, /dev/video device, URL or picamera2",
+            args.source,
+        )
         return 2
     broker = None
     url = args.broker
@@ -99,15 +109,37 @@ def run(args: argparse.Namespace) -> int:
         children.append(
             Child(
                 "listen_frame",
-                [*me, "listen-frame", *common, "--model", str(model), "--workers", str(args.workers),
-                 "--instance", "demo", "--stats-interval", "5"],
+                [
+                    *me,
+                    "listen-frame",
+                    *common,
+                    "--model",
+                    str(model),
+                    "--workers",
+                    str(args.workers),
+                    "--instance",
+                    "demo",
+                    "--stats-interval",
+                    "5",
+                ],
             )
         )
         children.append(
             Child(
                 "camera",
-                [*me, "camera", "--mode", "dumb", *common, "--source", args.source,
-                 "--camera-id", args.camera_id, "--fps", str(args.fps)],
+                [
+                    *me,
+                    "camera",
+                    "--mode",
+                    "dumb",
+                    *common,
+                    "--source",
+                    args.source,
+                    "--camera-id",
+                    args.camera_id,
+                    "--fps",
+                    str(args.fps),
+                ],
             )
         )
         log.info("streaming %s as camera %r; detections follow (Ctrl-C to stop)", args.source, args.camera_id)

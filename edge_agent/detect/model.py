@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import re
-import shutil
 import sys
 import tempfile
 import urllib.error
@@ -107,7 +106,9 @@ def _labels_inside(model_path: Path) -> list[str] | None:
         return None
 
 
-def resolve_labels(model_path: str | Path, labels: str | Path | list[str] | tuple[str, ...] | None = None) -> list[str]:
+def resolve_labels(
+    model_path: str | Path, labels: str | Path | list[str] | tuple[str, ...] | None = None
+) -> list[str]:
     """Explicit file or list; else a file beside the model; else the one packed in the model."""
     if isinstance(labels, (list, tuple)):
         return [str(x) for x in labels]
@@ -250,13 +251,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("model", help="download the detection model or show where it is")
     msub = parser.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     dl = msub.add_parser("download", help="download and verify the COCO SSD MobileNet model")
-    dl.add_argument("--dest", type=Path, help=f"directory (default ${CACHE_ENV}, $XDG_CACHE_HOME/bobby or ~/.cache/bobby)")
-    dl.add_argument("--url", default=None, help=f"archive or .tflite URL (default ${MODEL_URL_ENV} or TensorFlow's)")
-    dl.add_argument("--sha256", default=MODEL_SHA256, help="expected sha256 of the .tflite (default: the COCO model's)")
+    dl.add_argument(
+        "--dest", type=Path, help=f"directory (default ${CACHE_ENV}, $XDG_CACHE_HOME/bobby or ~/.cache/bobby)"
+    )
+    dl.add_argument(
+        "--url", default=None, help=f"archive or .tflite URL (default ${MODEL_URL_ENV} or TensorFlow's)"
+    )
+    dl.add_argument(
+        "--sha256", default=MODEL_SHA256, help="expected sha256 of the .tflite (default: the COCO model's)"
+    )
     dl.add_argument("--force", action="store_true", help="download even when a verified copy is there")
     dl.set_defaults(func=run_download)
     path = msub.add_parser("path", help="print the path of the model that commands would use")
-    path.add_argument("--model", default=None, help=f"a model path to check (default ${MODEL_ENV}, then the cache)")
+    path.add_argument(
+        "--model", default=None, help=f"a model path to check (default ${MODEL_ENV}, then the cache)"
+    )
     path.set_defaults(func=run_path)
 
 

@@ -11,9 +11,9 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from edge_agent.broker import BrokerSettings, ManagedClient
+from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.topics import DEFAULT_BASE, Topics
 from edge_agent.settings import add_common_args
-from edge_agent.topics import DEFAULT_BASE, Topics
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +33,8 @@ def format_detection(cam: str, data: dict) -> str:
     if data.get("analysed_at") and data.get("received_at"):
         latency = f", {1000 * (data['analysed_at'] - data['received_at']):.0f} ms after arrival"
     what = ", ".join(
-        f"{o['label']} {o['score']:.2f}" + (f" in {'/'.join(o['rois'])}" if o.get("rois") else "") for o in objects
+        f"{o['label']} {o['score']:.2f}" + (f" in {'/'.join(o['rois'])}" if o.get("rois") else "")
+        for o in objects
     )
     return f"{at} {cam}: {persons} person(s){': ' + what if what else ''} (inference {data.get('inference_ms', 0):.1f} ms{latency})"
 
@@ -49,7 +50,12 @@ class Watcher:
 
     def subscriptions(self) -> list[str]:
         t, cam = self.topics, self.camera
-        return [t.cam(cam, "detections"), t.cam(cam, "person"), t.cam(cam, "person", "+"), t.cam(cam, "rois", "applied")]
+        return [
+            t.cam(cam, "detections"),
+            t.cam(cam, "person"),
+            t.cam(cam, "person", "+"),
+            t.cam(cam, "rois", "applied"),
+        ]
 
     def on_connected(self, client: ManagedClient) -> None:
         for topic in self.subscriptions():
@@ -77,11 +83,15 @@ class Watcher:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_agent.settings import SettingsError, broker_url, resolve
     import voluptuous as vol
 
+    from edge_agent.settings import SettingsError, broker_url, resolve
+
     schema = vol.Schema(
-        {vol.Optional("broker", default="mqtt://localhost:1883"): broker_url, vol.Optional("base_topic", default=DEFAULT_BASE): str}
+        {
+            vol.Optional("broker", default="mqtt://localhost:1883"): broker_url,
+            vol.Optional("base_topic", default=DEFAULT_BASE): str,
+        }
     )
     try:
         s = resolve(args, schema)

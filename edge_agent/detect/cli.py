@@ -15,11 +15,17 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("detect", help="detect persons (or other objects) in image files")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="JPEG, PNG or any image OpenCV reads")
-    p.add_argument("--model", default=None, help="TFLite SSD model (default $BOBBY_MODEL, then the downloaded one)")
+    p.add_argument(
+        "--model", default=None, help="TFLite SSD model (default $BOBBY_MODEL, then the downloaded one)"
+    )
     p.add_argument("--labels", default=None, help="label file (default: beside the model, or packed in it)")
     p.add_argument("--threshold", type=float, default=0.5, help="minimum score (default 0.5)")
     p.add_argument(
-        "--label", action="append", dest="labels_wanted", metavar="LABEL", help="label to report (repeatable; default person)"
+        "--label",
+        action="append",
+        dest="labels_wanted",
+        metavar="LABEL",
+        help="label to report (repeatable; default person)",
     )
     p.add_argument("--all-labels", action="store_true", help="report every label the model knows")
     p.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
@@ -39,16 +45,18 @@ def _human(path: str, persons: int, objects: list) -> str:
 
 def run(args: argparse.Namespace) -> int:
     # Heavy imports here, not at module level: `bobby-edge --help` must not load OpenCV.
-    from edge_agent.detector import Detector
-    from edge_agent.imaging import ImageDecodeError, load_image
-    from edge_agent.model import ModelError, resolve_model
-    from edge_agent.rois import DetectionSettings, RoiSet, apply_filters
+    from edge_agent.detect.detector import Detector
+    from edge_agent.detect.imaging import ImageDecodeError, load_image
+    from edge_agent.detect.model import ModelError, resolve_model
+    from edge_agent.detect.rois import DetectionSettings, RoiSet, apply_filters
 
     if not 0.0 <= args.threshold <= 1.0:
         print(f"bobby-edge detect: --threshold must be within 0..1, got {args.threshold}", file=sys.stderr)
         return 2
     try:
-        detector = Detector(resolve_model(args.model), labels=args.labels, threads=args.threads, min_score=args.threshold)
+        detector = Detector(
+            resolve_model(args.model), labels=args.labels, threads=args.threads, min_score=args.threshold
+        )
     except ModelError as err:
         print(f"bobby-edge detect: {err}", file=sys.stderr)
         return 1

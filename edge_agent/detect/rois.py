@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge_agent.detection import DetectedObject
-from edge_agent.topics import ROI_ID_RE
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.mqtt.topics import ROI_ID_RE
 
 
 class RoiError(ValueError):
@@ -133,7 +133,9 @@ def _on_segment(px: float, py: float, x1: float, y1: float, x2: float, y2: float
     return min(x1, x2) - 1e-9 <= px <= max(x1, x2) + 1e-9 and min(y1, y2) - 1e-9 <= py <= max(y1, y2) + 1e-9
 
 
-def _segments_intersect(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float], d: tuple[float, float]) -> bool:
+def _segments_intersect(
+    a: tuple[float, float], b: tuple[float, float], c: tuple[float, float], d: tuple[float, float]
+) -> bool:
     """Closed segments ab and cd share at least one point (touching and collinear overlap count)."""
     d1 = _cross(*c, *d, *a)
     d2 = _cross(*c, *d, *b)
@@ -144,7 +146,10 @@ def _segments_intersect(a: tuple[float, float], b: tuple[float, float], c: tuple
     ):
         return True
     return (
-        _on_segment(*a, *c, *d) or _on_segment(*b, *c, *d) or _on_segment(*c, *a, *b) or _on_segment(*d, *a, *b)
+        _on_segment(*a, *c, *d)
+        or _on_segment(*b, *c, *d)
+        or _on_segment(*c, *a, *b)
+        or _on_segment(*d, *a, *b)
     )
 
 
@@ -179,7 +184,10 @@ def _self_intersection(points: Sequence[tuple[float, float]]) -> str | None:
         c, d = edges[(i + 1) % n]
         # Adjacent edges share b == c; they may only meet there, so folding back onto the
         # previous edge (a spike) is an intersection too.
-        if abs(_cross(*a, *b, *d)) <= 1e-12 and (b[0] - a[0]) * (d[0] - c[0]) + (b[1] - a[1]) * (d[1] - c[1]) < 0:
+        if (
+            abs(_cross(*a, *b, *d)) <= 1e-12
+            and (b[0] - a[0]) * (d[0] - c[0]) + (b[1] - a[1]) * (d[1] - c[1]) < 0
+        ):
             return f"polygon is self-intersecting (edges {i} and {(i + 1) % n} fold back on each other)"
     for i in range(n):
         for j in range(i + 2, n):
@@ -221,7 +229,9 @@ def _parse_roi(raw: Any, index: int) -> Roi:
     where = f"roi {rid!r}"
     unknown = sorted(set(raw) - _ROI_KEYS)
     if unknown:
-        raise RoiError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_ROI_KEYS))})")
+        raise RoiError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_ROI_KEYS))})"
+        )
     name = raw.get("name", rid)
     if name is None:
         name = rid
@@ -263,7 +273,9 @@ def _parse_detection(raw: Any) -> DetectionSettings:
         raise RoiError(f"detection: must be an object, got {type(raw).__name__}")
     unknown = sorted(set(raw) - _DETECTION_KEYS)
     if unknown:
-        raise RoiError(f"detection: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_DETECTION_KEYS))})")
+        raise RoiError(
+            f"detection: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_DETECTION_KEYS))})"
+        )
     d = DetectionSettings()
     kw: dict[str, Any] = {}
     if "labels" in raw:
@@ -340,7 +352,11 @@ def apply_filters(objects: Sequence[DetectedObject], roi_set: RoiSet) -> list[De
     labels = set(det.labels)
     kept: list[DetectedObject] = []
     for obj in objects:
-        if obj.label not in labels or obj.score < det.threshold or not det.min_area <= obj.area <= det.max_area:
+        if (
+            obj.label not in labels
+            or obj.score < det.threshold
+            or not det.min_area <= obj.area <= det.max_area
+        ):
             continue
         if not roi_set.rois:
             kept.append(obj if not obj.rois else obj.with_rois(()))

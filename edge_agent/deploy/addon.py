@@ -24,9 +24,9 @@ from urllib.parse import quote
 
 import voluptuous as vol
 
-from edge_agent.model import MODEL_ENV, MODEL_FILE
+from edge_agent.detect.model import MODEL_ENV, MODEL_FILE
+from edge_agent.mqtt.topics import DEFAULT_BASE, DEFAULT_DISCOVERY_PREFIX
 from edge_agent.settings import humanize
-from edge_agent.topics import DEFAULT_BASE, DEFAULT_DISCOVERY_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,9 @@ def fetch_mqtt_service(url: str, token: str, timeout: float = 10.0) -> MqttServi
         raise AddonError(f"the Supervisor's answer from {endpoint} is not JSON") from None
     if not isinstance(answer, dict) or answer.get("result") != "ok":
         message = answer.get("message") if isinstance(answer, dict) else None
-        raise AddonError(f"the Supervisor did not give the MQTT service ({message or 'no message'}): {NO_MQTT_HINT}")
+        raise AddonError(
+            f"the Supervisor did not give the MQTT service ({message or 'no message'}): {NO_MQTT_HINT}"
+        )
     data = answer.get("data")
     if not isinstance(data, dict) or not data:
         raise AddonError(f"the Supervisor gave an empty MQTT service: {NO_MQTT_HINT}")
@@ -332,14 +334,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run listen_frame as the Home Assistant add-on (reads /data/options.json and the Supervisor's MQTT service)",
     )
     parser.add_argument(
-        "--options", type=Path, default=DEFAULT_OPTIONS_PATH, help=f"add-on options (default {DEFAULT_OPTIONS_PATH})"
+        "--options",
+        type=Path,
+        default=DEFAULT_OPTIONS_PATH,
+        help=f"add-on options (default {DEFAULT_OPTIONS_PATH})",
     )
     parser.add_argument(
-        "--supervisor-url", default=DEFAULT_SUPERVISOR_URL, help=f"Supervisor API (default {DEFAULT_SUPERVISOR_URL})"
+        "--supervisor-url",
+        default=DEFAULT_SUPERVISOR_URL,
+        help=f"Supervisor API (default {DEFAULT_SUPERVISOR_URL})",
     )
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the Supervisor (default 10)")
     parser.add_argument(
-        "--dry-run", action="store_true", help="print the listen-frame command (password hidden) and the config, then exit"
+        "--timeout", type=float, default=10.0, help="seconds to wait for the Supervisor (default 10)"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the listen-frame command (password hidden) and the config, then exit",
     )
     parser.set_defaults(func=run)
 
@@ -362,7 +373,9 @@ def run(args: argparse.Namespace) -> int:
         model = argv[argv.index("--model") + 1]
         if not args.dry_run and not Path(model).is_file():
             if options.model:
-                raise AddonError(f"model {model} does not exist: put the .tflite file there or empty the option")
+                raise AddonError(
+                    f"model {model} does not exist: put the .tflite file there or empty the option"
+                )
             raise AddonError(f"the bundled model {model} is missing from the image: rebuild the add-on")
     except AddonError as err:
         log.error("%s", err)

@@ -18,8 +18,8 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,12 @@ class ManagedClient:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            if self.is_v5 and reason_code == UNSUPPORTED_PROTOCOL and client is self.client and not self.stopping:
+            if (
+                self.is_v5
+                and reason_code == UNSUPPORTED_PROTOCOL
+                and client is self.client
+                and not self.stopping
+            ):
                 # A 3.1.1 broker answers a v5 CONNECT this way (paho maps its return code 1 to it).
                 # Whenever that happens (at start, or when a broker that was down at boot appears),
                 # switch to 3.1.1; not here, in paho's network thread, which cannot stop itself.

@@ -2,7 +2,7 @@
 
 Frames arrive as JPEG (from a dumb camera over MQTT, or from a smart camera's encoder), and the
 model wants a small RGB array (300x300 for SSD MobileNet). The fastest path that keeps detection
-quality was measured with `python -m edge_agent.decode_bench` (see docs/detection.md, "Decoder"):
+quality was measured with `python -m edge_agent.tools.decode_bench` (see docs/detection.md, "Decoder"):
 OpenCV's libjpeg-turbo decode, asking libjpeg to scale by 1/2 or 1/4 during the IDCT only when
 the scaled frame is still at least the model input in both dimensions (scaling a 640x480 frame to
 320x240 for a 300x300 model lost 4 % of the persons), then one bilinear `cv2.resize`.
@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge_agent.detection import DetectedObject
+from edge_agent.detect.detection import DetectedObject
 
 
 class ImageDecodeError(ValueError):
@@ -54,14 +54,14 @@ def _scan_header(data: bytes) -> tuple[tuple[int, int], int]:
             break
         if i + 2 > n:
             break
-        length = int.from_bytes(data[i:i + 2], "big")
+        length = int.from_bytes(data[i : i + 2], "big")
         if length < 2:
             raise ImageDecodeError(f"corrupt JPEG: bad segment length at byte {i}")
         if marker in _SOF_MARKERS:
             if i + 7 > n:
                 break
-            h = int.from_bytes(data[i + 3:i + 5], "big")
-            w = int.from_bytes(data[i + 5:i + 7], "big")
+            h = int.from_bytes(data[i + 3 : i + 5], "big")
+            w = int.from_bytes(data[i + 5 : i + 7], "big")
             if w == 0 or h == 0:
                 raise ImageDecodeError(f"corrupt JPEG: frame size {w}x{h}")
             size = (w, h)
@@ -122,7 +122,9 @@ def decode_jpeg(data: bytes, target: tuple[int, int] | None = None) -> tuple[np.
     flag = _reduced_flag(size, target)
     img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flag)
     if img is None:
-        raise ImageDecodeError(f"corrupt JPEG: OpenCV could not decode {len(data)} bytes ({size[0]}x{size[1]})")
+        raise ImageDecodeError(
+            f"corrupt JPEG: OpenCV could not decode {len(data)} bytes ({size[0]}x{size[1]})"
+        )
     if target is not None:
         img = _resize_bgr_or_rgb(img, target)
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), size
@@ -148,7 +150,9 @@ def resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 80) -> bytes:
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
     if not ok:
         raise ValueError(f"JPEG encoding failed for an array of shape {rgb.shape}")
     return buf.tobytes()
@@ -184,5 +188,7 @@ def draw_detections(
         (tw, th), base = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
         ty = p1[1] - 3 if p1[1] - th - base - 3 >= 0 else min(h - 1, p1[1] + th + 3)
         cv2.rectangle(out, (p1[0], ty - th - 2), (p1[0] + tw + 2, ty + base), colour, cv2.FILLED)
-        cv2.putText(out, caption, (p1[0] + 1, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(
+            out, caption, (p1[0] + 1, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1, cv2.LINE_AA
+        )
     return out

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from edge_agent.detection import DetectedObject
-from edge_agent.rois import DetectionSettings
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.detect.rois import DetectionSettings
 
 PERSON = "person"
 
@@ -27,7 +27,9 @@ class Debouncer:
     def configure(self, frames_needed: int, frames_window: int, clear_after: float) -> None:
         """New parameters; the current state and the most recent frames are kept."""
         if not 1 <= frames_needed <= frames_window:
-            raise ValueError(f"need 1 <= frames_needed <= frames_window, got {frames_needed} and {frames_window}")
+            raise ValueError(
+                f"need 1 <= frames_needed <= frames_window, got {frames_needed} and {frames_window}"
+            )
         if clear_after < 0:
             raise ValueError(f"clear_after must be >= 0, got {clear_after}")
         self.frames_needed = frames_needed

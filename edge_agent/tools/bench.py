@@ -27,7 +27,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge_agent.broker import user_properties
+from edge_agent.mqtt.client import user_properties
 from edge_agent.procinfo import child_pids, rss_mb
 
 
@@ -52,7 +52,7 @@ def default_video() -> Path | None:
 def make_frames(video: Path, count: int) -> list[bytes]:
     import cv2
 
-    from edge_agent import imaging
+    from edge_agent.detect import imaging
 
     cap = cv2.VideoCapture(str(video))
     frames: list[bytes] = []
@@ -70,8 +70,8 @@ def make_frames(video: Path, count: int) -> list[bytes]:
 
 def measure_raw(model: Path, frames: list[bytes], seconds: float) -> dict:
     """Inference alone, one thread, as the interpreter does it with nothing around it."""
-    from edge_agent import imaging
-    from edge_agent.detector import Detector, load_interpreter
+    from edge_agent.detect import imaging
+    from edge_agent.detect.detector import Detector, load_interpreter
 
     interpreter, backend = load_interpreter(model, threads=1)
     interpreter.allocate_tensors()
@@ -114,7 +114,7 @@ def measure_raw(model: Path, frames: list[bytes], seconds: float) -> dict:
 
 
 def _raw_loop(model: str, inputs: list, seconds: float, start, results) -> None:
-    from edge_agent.detector import load_interpreter
+    from edge_agent.detect.detector import load_interpreter
 
     interpreter, _ = load_interpreter(model, threads=1)
     interpreter.allocate_tensors()
@@ -136,12 +136,15 @@ def measure_raw_parallel(model: Path, frames: list[bytes], processes: int, secon
     every core infers (shared caches and memory make it less than processes x one)."""
     import multiprocessing as mp
 
-    from edge_agent import imaging
+    from edge_agent.detect import imaging
 
     ctx = mp.get_context("spawn")
     inputs = [imaging.decode_jpeg(f, (300, 300))[0][None, ...] for f in frames[:10]]
     start, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_raw_loop, args=(str(model), inputs, seconds, start, results)) for _ in range(processes)]
+    procs = [
+        ctx.Process(target=_raw_loop, args=(str(model), inputs, seconds, start, results))
+        for _ in range(processes)
+    ]
     for p in procs:
         p.start()
     time.sleep(2.0)  # every interpreter loaded before the clock starts
@@ -156,7 +159,7 @@ class BenchClient:
     """Publishes frames and times the detections that come back."""
 
     def __init__(self, url: str, base: str) -> None:
-        from edge_agent.broker import BrokerSettings
+        from edge_agent.mqtt.client import BrokerSettings
 
         s = BrokerSettings.from_url(url)
         self.base = base
@@ -166,8 +169,9 @@ class BenchClient:
         self.since = 0.0  # frames captured before this (warm-up) are not counted
         self.on_detection = None
         self.pid = 0  # listen_frame's, once started
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bobby-bench-{uuid.uuid4().hex[:6]}",
-                                  protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"bobby-bench-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv5
+        )
         self.client.on_message = self._on_message
         connected = threading.Event()
         self.client.on_connect = lambda *a: connected.set()
@@ -194,8 +198,12 @@ class BenchClient:
             self.on_detection(data["camera"])
 
     def publish(self, cam: str, jpeg: bytes) -> None:
-        self.client.publish(f"{self.base}/{cam}/frame", jpeg, qos=0,
-                            properties=user_properties(captured_at=f"{time.time():.6f}"))
+        self.client.publish(
+            f"{self.base}/{cam}/frame",
+            jpeg,
+            qos=0,
+            properties=user_properties(captured_at=f"{time.time():.6f}"),
+        )
 
     def reset(self, since: float = 0.0) -> None:
         with self.lock:
@@ -216,9 +224,27 @@ def listen_frame_session(url: str, model: Path, workers: int) -> Iterator[BenchC
     base = f"bench{uuid.uuid4().hex[:6]}"
     client = BenchClient(url, base)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "edge_agent", "--log-level", "WARNING", "listen-frame", "--broker", url,
-         "--base-topic", base, "--model", str(model), "--workers", str(workers), "--instance", "bench",
-         "--no-discovery", "--stats-interval", "60"],
+        [
+            sys.executable,
+            "-m",
+            "edge_agent",
+            "--log-level",
+            "WARNING",
+            "listen-frame",
+            "--broker",
+            url,
+            "--base-topic",
+            base,
+            "--model",
+            str(model),
+            "--workers",
+            str(workers),
+            "--instance",
+            "bench",
+            "--no-discovery",
+            "--stats-interval",
+            "60",
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -240,7 +266,7 @@ def measure_throughput(
     workers_count = workers
     with listen_frame_session(url, model, workers) as client:
         cams = [f"cam{i}" for i in range(2 * workers + 2)]
-        counters = {c: 0 for c in cams}
+        counters = dict.fromkeys(cams, 0)
 
         def next_frame(cam: str) -> None:
             counters[cam] += 1
@@ -261,7 +287,9 @@ def measure_throughput(
         return fps, rss_mb(client.pid) or 0.0, sorted(workers, reverse=True)[:workers_count]
 
 
-def measure_latency(url: str, model: Path, frames: list[bytes], workers: int, rate: float, seconds: float) -> dict:
+def measure_latency(
+    url: str, model: Path, frames: list[bytes], workers: int, rate: float, seconds: float
+) -> dict:
     with listen_frame_session(url, model, workers) as client:
         cams = [f"cam{i}" for i in range(4)]
         period = 1.0 / rate
@@ -295,9 +323,9 @@ def measure_latency(url: str, model: Path, frames: list[bytes], workers: int, ra
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_agent.detector import ModelError
-    from edge_agent.local_broker import Mosquitto
-    from edge_agent.model import resolve_model
+    from edge_agent.detect.detector import ModelError
+    from edge_agent.detect.model import resolve_model
+    from edge_agent.tools.local_broker import Mosquitto
 
     try:
         model = resolve_model(args.model)
@@ -311,16 +339,27 @@ def run(args: argparse.Namespace) -> int:
     cores = os.cpu_count() or 1
     worker_counts = [int(w) for w in args.workers.split(",")] if args.workers else list(range(1, cores + 1))
     frames = make_frames(video, args.frames)
-    print(f"bench: {len(frames)} frames 640x480 from {video.name}, model {model.name}, {cores} cores", flush=True)
+    print(
+        f"bench: {len(frames)} frames 640x480 from {video.name}, model {model.name}, {cores} cores",
+        flush=True,
+    )
 
     raw = measure_raw(model, frames, args.seconds)
-    print(f"raw interpreter, 1 thread ({raw['backend']}): {raw['raw_fps']:.1f} fps ({raw['inference_ms']:.2f} ms per inference)")
-    print(f"JPEG decode (640x480 -> 300x300): {raw['decode_ms']:.2f} ms; decode + detect, 1 thread: "
-          f"{raw['decode_and_detect_fps']:.1f} fps ({raw['decode_and_detect_fps'] / raw['raw_fps']:.0%} of raw)", flush=True)
+    print(
+        f"raw interpreter, 1 thread ({raw['backend']}): {raw['raw_fps']:.1f} fps ({raw['inference_ms']:.2f} ms per inference)"
+    )
+    print(
+        f"JPEG decode (640x480 -> 300x300): {raw['decode_ms']:.2f} ms; decode + detect, 1 thread: "
+        f"{raw['decode_and_detect_fps']:.1f} fps ({raw['decode_and_detect_fps'] / raw['raw_fps']:.0%} of raw)",
+        flush=True,
+    )
 
     parallel = measure_raw_parallel(model, frames, cores, args.seconds) if cores > 1 else raw["raw_fps"]
-    print(f"raw interpreter, {cores} processes at once: {parallel:.1f} fps in total "
-          f"({parallel / (cores * raw['raw_fps']):.0%} of {cores} x one: the hardware's own ceiling)", flush=True)
+    print(
+        f"raw interpreter, {cores} processes at once: {parallel:.1f} fps in total "
+        f"({parallel / (cores * raw['raw_fps']):.0%} of {cores} x one: the hardware's own ceiling)",
+        flush=True,
+    )
 
     broker = Mosquitto().start()
     results: dict = {"cores": cores, **raw, "raw_parallel_fps": parallel, "listen_frame": {}}
@@ -330,22 +369,29 @@ def run(args: argparse.Namespace) -> int:
             ratio = fps / (w * raw["raw_fps"])
             results["listen_frame"][w] = {"fps": fps, "ratio": ratio, "rss_mb": [rss_main, *rss_workers]}
             ceiling = f", {fps / parallel:.0%} of {cores} raw at once" if w == cores and cores > 1 else ""
-            print(f"listen_frame, {w} worker(s), through Mosquitto: {fps:.1f} fps = {ratio:.0%} of {w} x raw{ceiling}; "
-                  f"memory {rss_main:.0f} MiB + {' + '.join(f'{r:.0f}' for r in rss_workers)} MiB (workers)", flush=True)
+            print(
+                f"listen_frame, {w} worker(s), through Mosquitto: {fps:.1f} fps = {ratio:.0%} of {w} x raw{ceiling}; "
+                f"memory {rss_main:.0f} MiB + {' + '.join(f'{r:.0f}' for r in rss_workers)} MiB (workers)",
+                flush=True,
+            )
         top = max(worker_counts)
         capacity = results["listen_frame"][top]["fps"]
         lat = measure_latency(broker.url, model, frames, top, capacity / 2, args.seconds)
         results["latency"] = lat
         budget = 2 * raw["inference_ms"] + 10
-        print(f"latency at half load ({lat['rate']:.1f} fps, {top} workers): p50 {lat['p50_ms']:.1f} ms, "
-              f"p95 {lat['p95_ms']:.1f} ms, max {lat['max_ms']:.1f} ms (target p95 < {budget:.1f} ms); "
-              f"{lat['received']}/{lat['sent']} frames answered")
+        print(
+            f"latency at half load ({lat['rate']:.1f} fps, {top} workers): p50 {lat['p50_ms']:.1f} ms, "
+            f"p95 {lat['p95_ms']:.1f} ms, max {lat['max_ms']:.1f} ms (target p95 < {budget:.1f} ms); "
+            f"{lat['received']}/{lat['sent']} frames answered"
+        )
     finally:
         broker.stop()
     if cores in results["listen_frame"]:
         target = 0.8 * cores * raw["raw_fps"]
         fps = results["listen_frame"][cores]["fps"]
-        print(f"target: >= 80% of {cores} cores x raw = {target:.1f} fps: {'met' if fps >= target else 'NOT met'} ({fps:.1f})")
+        print(
+            f"target: >= 80% of {cores} cores x raw = {target:.1f} fps: {'met' if fps >= target else 'NOT met'} ({fps:.1f})"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

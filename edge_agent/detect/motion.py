@@ -53,7 +53,11 @@ class MotionGate:
         """True when this frame must go to the detector; counts the ones it saves."""
         self.checked += 1
         self.last_fraction = self.motion_fraction(rgb)
-        if self.last_fraction > self.s.area_threshold or self.person_seen or now - self.last_analysed >= self.s.max_skip:
+        if (
+            self.last_fraction > self.s.area_threshold
+            or self.person_seen
+            or now - self.last_analysed >= self.s.max_skip
+        ):
             self.last_analysed = now
             return True
         self.skipped += 1

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from edge_agent import __version__
-from edge_agent.rois import RoiSet
-from edge_agent.topics import OFF, ON, Topics
+from edge_agent.detect.rois import RoiSet
+from edge_agent.mqtt.topics import OFF, ON, Topics
 
 ORIGIN = {
     "name": "bobby-edge",
@@ -33,8 +33,12 @@ class StatsSensor:
 
 # What only a smart camera knows: its capture rate and the state of its recording.
 SMART_CAMERA_SENSORS = (
-    StatsSensor("capture_fps", "Capture frames per second", "capture_fps",
-                {"unit_of_measurement": "fps", "state_class": "measurement"}),
+    StatsSensor(
+        "capture_fps",
+        "Capture frames per second",
+        "capture_fps",
+        {"unit_of_measurement": "fps", "state_class": "measurement"},
+    ),
     StatsSensor("recording", "Recording", "recording_state", {"icon": "mdi:record-rec"}),
 )
 
@@ -97,8 +101,15 @@ def camera_discovery(
         """The occupancy sensor and the "person detected" trigger of the camera or one region."""
         suffix = f"_{roi_id}" if roi_id else ""
         state_topic = topics.person(cam, roi_id)
-        entity("binary_sensor", f"person{suffix}", name=name, state_topic=state_topic,
-               payload_on=ON, payload_off=OFF, device_class="occupancy")
+        entity(
+            "binary_sensor",
+            f"person{suffix}",
+            name=name,
+            state_topic=state_topic,
+            payload_on=ON,
+            payload_off=OFF,
+            device_class="occupancy",
+        )
         configs[config_topic(prefix, "device_automation", cam, f"person_detected{suffix}")] = {
             "automation_type": "trigger",
             "topic": state_topic,
@@ -110,24 +121,69 @@ def camera_discovery(
         }
 
     def diagnostic(object_id: str, name: str, field: str, **config) -> None:
-        entity("sensor", object_id, name=name, state_topic=stats, value_template=f"{{{{ value_json.{field} }}}}",
-               entity_category="diagnostic", **config)
+        entity(
+            "sensor",
+            object_id,
+            name=name,
+            state_topic=stats,
+            value_template=f"{{{{ value_json.{field} }}}}",
+            entity_category="diagnostic",
+            **config,
+        )
 
     configs: dict[str, dict] = {}
     person(None, "Person", "camera")
     for roi in roi_set.rois:
         person(roi.id, f"Person in {roi.name}", roi.name)
-    entity("sensor", "person_count", name="Person count", state_topic=topics.detections(cam),
-           value_template="{{ value_json.persons }}", state_class="measurement", icon="mdi:account-group")
-    entity("switch", "detection", name="Detection", command_topic=topics.detection_set(cam),
-           state_topic=topics.detection_state(cam), value_template="{{ value_json.state }}",
-           payload_on=ON, payload_off=OFF, state_on=ON, state_off=OFF, qos=1, icon="mdi:cctv")
-    entity("image", "last_person", name="Last person", image_topic=topics.snapshot(cam), content_type="image/jpeg")
-    diagnostic("analysed_fps", "Analysed frames per second", "analysed_fps", unit_of_measurement="fps",
-               state_class="measurement", icon="mdi:speedometer")
-    diagnostic("inference_ms", "Inference time", "inference_ms", unit_of_measurement="ms",
-               device_class="duration", state_class="measurement")
-    diagnostic("dropped_frames", "Dropped frames", "dropped", state_class="total_increasing", icon="mdi:image-off")
+    entity(
+        "sensor",
+        "person_count",
+        name="Person count",
+        state_topic=topics.detections(cam),
+        value_template="{{ value_json.persons }}",
+        state_class="measurement",
+        icon="mdi:account-group",
+    )
+    entity(
+        "switch",
+        "detection",
+        name="Detection",
+        command_topic=topics.detection_set(cam),
+        state_topic=topics.detection_state(cam),
+        value_template="{{ value_json.state }}",
+        payload_on=ON,
+        payload_off=OFF,
+        state_on=ON,
+        state_off=OFF,
+        qos=1,
+        icon="mdi:cctv",
+    )
+    entity(
+        "image",
+        "last_person",
+        name="Last person",
+        image_topic=topics.snapshot(cam),
+        content_type="image/jpeg",
+    )
+    diagnostic(
+        "analysed_fps",
+        "Analysed frames per second",
+        "analysed_fps",
+        unit_of_measurement="fps",
+        state_class="measurement",
+        icon="mdi:speedometer",
+    )
+    diagnostic(
+        "inference_ms",
+        "Inference time",
+        "inference_ms",
+        unit_of_measurement="ms",
+        device_class="duration",
+        state_class="measurement",
+    )
+    diagnostic(
+        "dropped_frames", "Dropped frames", "dropped", state_class="total_increasing", icon="mdi:image-off"
+    )
     for sensor in extra_sensors:
         diagnostic(sensor.object_id, sensor.name, sensor.field, **sensor.config)
     return configs
@@ -136,14 +192,16 @@ def camera_discovery(
 def stale_roi_config(topic: str, prefix: str, cam: str, roi_ids: Iterable[str]) -> bool:
     """True when `topic` is the discovery config of an ROI entity of `cam` not in `roi_ids`."""
     parts = topic.split("/")
-    if len(parts) != prefix.count("/") + 5 or not topic.startswith(prefix + "/"):  # prefix/comp/dev/obj/config
+    if len(parts) != prefix.count("/") + 5 or not topic.startswith(
+        prefix + "/"
+    ):  # prefix/comp/dev/obj/config
         return False
     component, dev, object_id = parts[-4], parts[-3], parts[-2]
     if dev != device_id(cam):
         return False
     for prefix_of in ("person_detected_", "person_"):
         if object_id.startswith(prefix_of):
-            roi = object_id[len(prefix_of):]
+            roi = object_id[len(prefix_of) :]
             if dict(roi_object_ids(roi)).get(component) == object_id:
                 return roi not in set(roi_ids)
     return False
@@ -151,7 +209,10 @@ def stale_roi_config(topic: str, prefix: str, cam: str, roi_ids: Iterable[str]) 
 
 def roi_config_subscriptions(prefix: str, cam: str) -> list[str]:
     """Where the retained ROI entity configs of `cam` live (to find ones left by an older set)."""
-    return [f"{prefix}/{component}/{device_id(cam)}/+/config" for component in ("binary_sensor", "device_automation")]
+    return [
+        f"{prefix}/{component}/{device_id(cam)}/+/config"
+        for component in ("binary_sensor", "device_automation")
+    ]
 
 
 def encode(payload: dict) -> str:

@@ -1,6 +1,6 @@
 """Smart-camera measurements for docs/performance.md ("Smart camera").
 
-    python -m edge_agent.camera.bench_camera --model MODEL --media DIR [--seconds 12]
+    python -m edge_agent.tools.bench_camera --model MODEL --media DIR [--seconds 12]
 
 Runs the real agent (`python -m edge_agent camera …`) against a Mosquitto of its own and prints
 a Markdown table: ROI apply time, capture fps with 0 and 5 MJPEG viewers at 1024x768, the motion
@@ -27,7 +27,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.procinfo import rss_mb
-from edge_agent.local_broker import Mosquitto, free_port
+from edge_agent.tools.local_broker import Mosquitto, free_port
 
 
 class Watch:
@@ -61,8 +61,11 @@ class Watch:
 
 
 def agent(broker: Mosquitto, args: list[str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "edge_agent", "camera", "--broker", broker.url, *args],
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "edge_agent", "camera", "--broker", broker.url, *args],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -118,32 +121,88 @@ def main(argv: list[str] | None = None) -> int:
         # 1. ROI apply time and capture fps with 0 and 5 viewers, 1024x768 at 10 fps.
         port = free_port()
         w = Watch(broker.port, "bench/big/#")
-        proc = agent(broker, ["--mode", "smart", "--source", vtest, "--camera-id", "big", "--base-topic", "bench",
-                              "--fps", "10", "--width", "1024", "--height", "768", "--http-port", str(port),
-                              "--stats-interval", str(a.seconds / 2), *common], tmp / "big.log")
+        proc = agent(
+            broker,
+            [
+                "--mode",
+                "smart",
+                "--source",
+                vtest,
+                "--camera-id",
+                "big",
+                "--base-topic",
+                "bench",
+                "--fps",
+                "10",
+                "--width",
+                "1024",
+                "--height",
+                "768",
+                "--http-port",
+                str(port),
+                "--stats-interval",
+                str(a.seconds / 2),
+                *common,
+            ],
+            tmp / "big.log",
+        )
         w.wait(lambda m: m[1] == "bench/big/stats", timeout=90)
         external = []
         for v in range(1, 11):
             sent = time.monotonic()
-            roi = {"version": v, "rois": [{"id": "zone", "name": "Zone", "points": [[0, 0.1 * (v % 5)], [1, 0.1], [1, 1], [0, 1]]}]}
+            roi = {
+                "version": v,
+                "rois": [
+                    {"id": "zone", "name": "Zone", "points": [[0, 0.1 * (v % 5)], [1, 0.1], [1, 1], [0, 1]]}
+                ],
+            }
             w.c.publish("bench/big/rois", json.dumps(roi), qos=1, retain=True)
             ack = w.wait(lambda m, v=v: m[1] == "bench/big/rois/applied" and json.loads(m[2])["version"] == v)
             external.append((ack[0] - sent) * 1000)
             time.sleep(0.2)
-        internal = [float(x) for x in re.findall(r"applied to the running detector in ([\d.]+) ms", (tmp / "big.log").read_text())]
-        rows.append(("ROI apply time, command → child applied (median of 10, agent log)", f"{statistics.median(internal):.1f} ms"))
-        rows.append(("ROI apply time, publish → `rois/applied` received (median of 10)", f"{statistics.median(external):.1f} ms"))
+        internal = [
+            float(x)
+            for x in re.findall(
+                r"applied to the running detector in ([\d.]+) ms", (tmp / "big.log").read_text()
+            )
+        ]
+        rows.append(
+            (
+                "ROI apply time, command → child applied (median of 10, agent log)",
+                f"{statistics.median(internal):.1f} ms",
+            )
+        )
+        rows.append(
+            (
+                "ROI apply time, publish → `rois/applied` received (median of 10)",
+                f"{statistics.median(external):.1f} ms",
+            )
+        )
         t0 = time.monotonic()
         time.sleep(a.seconds / 2 + 0.5)
         zero = stats_after(w, "bench/big/stats", t0 + a.seconds / 2)
         t1 = time.monotonic()
         counts = viewers(f"http://127.0.0.1:{port}/video", 5, a.seconds + 1)
         five = stats_after(w, "bench/big/stats", t1 + a.seconds / 2)
-        rows.append(("capture fps, 1024x768 at 10 fps, 0 viewers", f"{zero['capture_fps']} (analysed {zero['analysed_fps']})"))
-        rows.append(("capture fps, 1024x768 at 10 fps, 5 MJPEG viewers", f"{five['capture_fps']} (analysed {five['analysed_fps']}; viewers got {min(counts)}-{max(counts)} frames in {a.seconds + 1:.0f} s)"))
+        rows.append(
+            (
+                "capture fps, 1024x768 at 10 fps, 0 viewers",
+                f"{zero['capture_fps']} (analysed {zero['analysed_fps']})",
+            )
+        )
+        rows.append(
+            (
+                "capture fps, 1024x768 at 10 fps, 5 MJPEG viewers",
+                f"{five['capture_fps']} (analysed {five['analysed_fps']}; viewers got {min(counts)}-{max(counts)} frames in {a.seconds + 1:.0f} s)",
+            )
+        )
         pid = child_pid(tmp / "big.log")
-        rows.append(("RSS, smart mode (agent + detector process), 1024x768 with 5 viewers",
-                     f"{rss_mb(proc.pid)} MB + {rss_mb(pid)} MB"))
+        rows.append(
+            (
+                "RSS, smart mode (agent + detector process), 1024x768 with 5 viewers",
+                f"{rss_mb(proc.pid)} MB + {rss_mb(pid)} MB",
+            )
+        )
         stop(proc)
         w.close()
 
@@ -151,20 +210,61 @@ def main(argv: list[str] | None = None) -> int:
         for name, src in (("opencv_tree.avi (no person)", tree), ("opencv_vtest.avi (pedestrians)", vtest)):
             cam = "mg" + str(len(rows))
             w = Watch(broker.port, f"bench/{cam}/stats")
-            proc = agent(broker, ["--mode", "smart", "--source", src, "--camera-id", cam, "--base-topic", "bench",
-                                  "--fps", "10", "--width", "640", "--height", "480", "--motion-gate",
-                                  "--stats-interval", str(a.seconds), *common], tmp / f"{cam}.log")
+            proc = agent(
+                broker,
+                [
+                    "--mode",
+                    "smart",
+                    "--source",
+                    src,
+                    "--camera-id",
+                    cam,
+                    "--base-topic",
+                    "bench",
+                    "--fps",
+                    "10",
+                    "--width",
+                    "640",
+                    "--height",
+                    "480",
+                    "--motion-gate",
+                    "--stats-interval",
+                    str(a.seconds),
+                    *common,
+                ],
+                tmp / f"{cam}.log",
+            )
             w.wait(lambda m: True, timeout=90)  # the first window includes start-up
             s = stats_after(w, f"bench/{cam}/stats", time.monotonic())
             checked = max(1, s["motion_checked"])
-            rows.append((f"motion gate on {name}: inferences saved",
-                         f"{s['motion_skipped']} of {s['motion_checked']} frames ({100 * s['motion_skipped'] / checked:.0f} %)"))
+            rows.append(
+                (
+                    f"motion gate on {name}: inferences saved",
+                    f"{s['motion_skipped']} of {s['motion_checked']} frames ({100 * s['motion_skipped'] / checked:.0f} %)",
+                )
+            )
             stop(proc)
             w.close()
 
         # 3. RSS of a dumb camera at 640x480, 2 fps.
-        proc = agent(broker, ["--mode", "dumb", "--source", vtest, "--camera-id", "dumb", "--base-topic", "bench",
-                              "--fps", "2", "--state-wait", "0.5"], tmp / "dumb.log")
+        proc = agent(
+            broker,
+            [
+                "--mode",
+                "dumb",
+                "--source",
+                vtest,
+                "--camera-id",
+                "dumb",
+                "--base-topic",
+                "bench",
+                "--fps",
+                "2",
+                "--state-wait",
+                "0.5",
+            ],
+            tmp / "dumb.log",
+        )
         time.sleep(a.seconds / 2)
         rows.append(("RSS, dumb mode, 640x480 at 2 fps", f"{rss_mb(proc.pid)} MB"))
         stop(proc)

@@ -1,0 +1,1 @@
+"""Deployment: the Home Assistant add-on entry, systemd unit and config check."""

@@ -1,0 +1,1 @@
+"""Detection: model, detector, imaging, regions, motion gate and debounced person state."""

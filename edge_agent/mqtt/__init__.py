@@ -1,0 +1,1 @@
+"""MQTT: the managed client, topics, messages, HA discovery and the per-camera channel."""

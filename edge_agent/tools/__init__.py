@@ -1,0 +1,1 @@
+"""Developer tools: demo, watch, benchmarks and a local broker."""
