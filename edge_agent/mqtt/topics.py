@@ -63,6 +63,10 @@ class Topics:
     def person(self, cam: str, roi: str | None = None) -> str:
         return self.cam(cam, "person", roi) if roi else self.cam(cam, "person")
 
+    def arrival(self, cam: str, roi: str | None = None) -> str:
+        """Non-retained: one message per OFF -> ON, what "person detected" triggers listen to."""
+        return self.cam(cam, "arrival", roi) if roi else self.cam(cam, "arrival")
+
     def snapshot(self, cam: str) -> str:
         return self.cam(cam, "snapshot")
 
