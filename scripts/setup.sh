@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a fresh Debian/Raspberry Pi OS machine:
-# Mosquitto (apt), a Python 3.11+ virtual environment for edge_agent (.venv) and a Python 3.13
-# one with Home Assistant and its test harness (.venv-ha). Re-running it is cheap: each step
-# is skipped when its result is already there and up to date.
+# Mosquitto, its clients and libturbojpeg (apt), a Python 3.11+ virtual environment for
+# edge_agent (.venv) and a Python 3.13 one with Home Assistant and its test harness (.venv-ha).
+# Re-running it is cheap: each step is skipped when its result is already there and up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}   # all | edge | ha
@@ -14,6 +14,9 @@ ensure_apt() {
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   if [ "${BOBBY_BROWSER_TESTS:-1}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)  # checks the unit `service install` writes
+  command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)  # the docs' troubleshooting commands
+  # Home Assistant's camera component loads it through PyTurboJPEG (else: "Error loading libturbojpeg").
+  compgen -G '/usr/lib/*/libturbojpeg.so.0*' >/dev/null || missing+=(libturbojpeg0)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     log "missing: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"; exit 1
