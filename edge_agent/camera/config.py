@@ -13,22 +13,23 @@ from typing import Any
 
 import voluptuous as vol
 
+from edge_agent.ids import BASE_TOPIC_RULE, CAMERA_ID_RULE, valid_base_topic, valid_camera_id
 from edge_agent.mqtt.client import BrokerSettings
-from edge_agent.mqtt.topics import CAMERA_ID_RE, DEFAULT_BASE
+from edge_agent.mqtt.topics import DEFAULT_BASE
 from edge_agent.settings import SettingsError, broker_url
 
 
 def camera_id(value: Any) -> str:
     value = str(value)
-    if not CAMERA_ID_RE.match(value):
-        raise vol.Invalid("expected 1 to 64 characters of a-z A-Z 0-9 _ - (it is a topic level)")
+    if not valid_camera_id(value):
+        raise vol.Invalid(f"expected {CAMERA_ID_RULE}")
     return value
 
 
 def base_topic(value: Any) -> str:
     value = str(value)
-    if not value or any(c in value for c in "#+") or value.startswith("/") or value.endswith("/"):
-        raise vol.Invalid("expected a topic prefix without wildcards or leading/trailing '/'")
+    if not valid_base_topic(value):
+        raise vol.Invalid(f"expected {BASE_TOPIC_RULE}")
     return value
 
 

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import posixpath
-import re
 import shlex
 import urllib.error
 import urllib.request
@@ -25,6 +24,7 @@ from urllib.parse import quote
 import voluptuous as vol
 
 from edge_agent.detect.model import MODEL_ENV, MODEL_FILE
+from edge_agent.ids import BASE_TOPIC_RULE, INSTANCE_RULE, valid_base_topic, valid_instance
 from edge_agent.mqtt.topics import DEFAULT_BASE, DEFAULT_DISCOVERY_PREFIX
 from edge_agent.settings import humanize
 
@@ -76,14 +76,8 @@ def _number(low: float, high: float):
 
 
 def _base_topic(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise vol.Invalid(f"expected a non-empty MQTT topic prefix such as 'bobby', got {value!r}")
-    levels = value.split("/")
-    if any(not level for level in levels) or re.search(r"[+#\s\x00]", value) or value.startswith("$"):
-        raise vol.Invalid(
-            f"expected topic levels separated by '/', without '+', '#', spaces, empty levels "
-            f"or a leading '$', got {value!r}"
-        )
+    if not valid_base_topic(value):
+        raise vol.Invalid(f"expected {BASE_TOPIC_RULE}, got {value!r}")
     return value
 
 
@@ -106,8 +100,8 @@ def _model(value: Any) -> str:
 def _share_group(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
-        raise vol.Invalid(f"expected 1 to 64 characters of A-Z a-z 0-9 _ -, got {value!r}")
+    if not valid_instance(value):
+        raise vol.Invalid(f"expected {INSTANCE_RULE}, got {value!r}")
     return value
 
 

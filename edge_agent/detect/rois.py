@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge_agent.detect.detection import DetectedObject
-from edge_agent.mqtt.topics import ROI_ID_RE
+from edge_agent.ids import valid_roi_id
 
 
 class RoiError(ValueError):
@@ -224,7 +224,7 @@ def _parse_roi(raw: Any, index: int) -> Roi:
     if not isinstance(raw, dict):
         raise RoiError(f"rois[{index}]: must be an object, got {type(raw).__name__}")
     rid = raw.get("id")
-    if not isinstance(rid, str) or not ROI_ID_RE.match(rid):
+    if not isinstance(rid, str) or not valid_roi_id(rid):
         raise RoiError(f"rois[{index}]: id must be 1 to 32 characters of a-z 0-9 _ -, got {rid!r}")
     where = f"roi {rid!r}"
     unknown = sorted(set(raw) - _ROI_KEYS)

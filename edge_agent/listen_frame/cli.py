@@ -8,21 +8,26 @@ import signal
 
 import voluptuous as vol
 
+from edge_agent.camera.config import base_topic
+from edge_agent.ids import INSTANCE_RULE, valid_instance
 from edge_agent.mqtt.client import BrokerSettings
 from edge_agent.settings import SettingsError, add_common_args, broker_url, resolve
 
 log = logging.getLogger("edge_agent.listen_frame")
 
+
+def instance_name(value: object) -> str:
+    if not valid_instance(value):
+        raise vol.Invalid(f"expected {INSTANCE_RULE}")
+    return str(value)
+
+
 SCHEMA = vol.Schema(
     {
         vol.Optional("broker", default="mqtt://localhost:1883"): broker_url,
-        vol.Optional("base_topic", default="bobby"): vol.All(
-            str, vol.Match(r"^[^#+]+$", msg="no MQTT wildcards")
-        ),
-        vol.Optional("instance"): vol.All(
-            str, vol.Match(r"^[A-Za-z0-9_-]{1,64}$", msg="letters, digits, _ and -")
-        ),
-        vol.Optional("share_group"): vol.Any(None, vol.All(str, vol.Match(r"^[A-Za-z0-9_-]{1,64}$"))),
+        vol.Optional("base_topic", default="bobby"): base_topic,
+        vol.Optional("instance"): instance_name,
+        vol.Optional("share_group"): vol.Any(None, instance_name),
         vol.Optional("workers", default=0): vol.All(vol.Coerce(int), vol.Range(min=0, max=64)),
         vol.Optional("threads", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=16)),
         vol.Optional("model"): vol.Any(None, str),

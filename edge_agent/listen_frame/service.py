@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 
 from edge_agent.detect.person_state import PersonTracker
 from edge_agent.detect.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
+from edge_agent.ids import valid_camera_id
 from edge_agent.listen_frame.pool import Dispatcher, Frame
 from edge_agent.listen_frame.worker import Result, WorkerConfig
 from edge_agent.mqtt import discovery
@@ -33,7 +34,7 @@ from edge_agent.mqtt.channel import (
     rois_ack,
 )
 from edge_agent.mqtt.client import BrokerSettings, ManagedClient
-from edge_agent.mqtt.topics import OFF, OFFLINE, ON, ONLINE, Topics, valid_camera_id
+from edge_agent.mqtt.topics import OFF, OFFLINE, ON, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger("edge_agent.listen_frame")

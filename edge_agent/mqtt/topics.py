@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 DEFAULT_BASE = "bobby"
 DEFAULT_DISCOVERY_PREFIX = "homeassistant"
 
-CAMERA_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ROI_ID_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
-
 ON = "ON"
 OFF = "OFF"
 ONLINE = "online"
 OFFLINE = "offline"
-
-
-def valid_camera_id(cam: str) -> bool:
-    return bool(CAMERA_ID_RE.match(cam))
 
 
 @dataclass(frozen=True)

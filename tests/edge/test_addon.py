@@ -188,7 +188,7 @@ def test_a_model_in_the_addon_config_folder_and_the_bundled_model_from_the_envir
         ({"threshold": 1.5}, "threshold", "number from 0.05 to 0.99"),
         ({"threshold": 0.01}, "threshold", "number from 0.05 to 0.99"),
         ({"threshold": "high"}, "threshold", "number from 0.05 to 0.99"),
-        ({"base_topic": ""}, "base_topic", "non-empty MQTT topic prefix"),
+        ({"base_topic": ""}, "base_topic", "without '+', '#'"),
         ({"base_topic": "bobby/#"}, "base_topic", "without '+', '#'"),
         ({"base_topic": "a//b"}, "base_topic", "empty levels"),
         ({"base_topic": "bobby/"}, "base_topic", "empty levels"),

@@ -36,7 +36,7 @@ def test_file_then_environment_then_flags(tmp_path, model_path, monkeypatch):
         ("workers: many\n", "workers: expected int"),
         ("threshold: 2\n", "threshold: value must be at most 1.0"),
         ("broker: http://x\n", "broker: broker URL 'http://x': scheme must be mqtt:// or mqtts://"),
-        ("base_topic: 'a/#'\n", "base_topic: no MQTT wildcards"),
+        ("base_topic: 'a/#'\n", "base_topic: expected topic levels separated by '/'"),
         ("wokers: 2\n", "wokers: extra keys not allowed"),
         ("- a list\n", "expected a mapping"),
     ],

@@ -36,7 +36,7 @@ def test_frames_arrive_at_the_configured_rate(mosquitto, hw, tmp_path):
             f"frames: {len(frames)} in {frames[-1].at - frames[0].at:.2f} s = {rate:.2f} fps (configured 5)"
         )
         # Never faster than configured; not much slower on a loaded 2-core CI machine either.
-        assert 4.0 <= rate <= 5.15, rate
+        assert 4.0 <= rate <= 5.3, rate  # the firmware paces to 5; timestamps jitter under load
         sizes = {_size(m.payload) for m in frames}
         assert sizes == {(640, 480)}
         assert not any(m.retain for m in frames), "frames must not be retained"

@@ -8,6 +8,7 @@ import pytest
 
 from custom_components.bobby_camera import const
 from custom_components.bobby_camera.rois import RoiError, normalise_detection, normalise_rois
+from edge_agent import ids as edge_ids
 from edge_agent.detect.rois import DetectionSettings, parse_roi_set
 from edge_agent.detect.rois import RoiError as EdgeRoiError
 from edge_agent.mqtt import topics as edge_topics
@@ -38,8 +39,9 @@ def test_service_availability_matches_every_instance() -> None:
 
 
 def test_ids_and_defaults_agree() -> None:
-    assert const.CAMERA_ID_RE.pattern == edge_topics.CAMERA_ID_RE.pattern
-    assert const.ROI_ID_RE.pattern == edge_topics.ROI_ID_RE.pattern
+    # The integration's patterns may carry ^ and $; the character rules must be the same.
+    assert const.CAMERA_ID_RE.pattern.strip("^$") == edge_ids.CAMERA_ID_RE.pattern
+    assert const.ROI_ID_RE.pattern.strip("^$") == edge_ids.ROI_ID_RE.pattern
     assert const.DEFAULT_BASE_TOPIC == edge_topics.DEFAULT_BASE
     assert DetectionSettings().to_json() == const.DETECTION_DEFAULTS
 
