@@ -1,0 +1,65 @@
+"""Fixtures of the real-Home-Assistant end-to-end suite (run by .venv-ha's pytest, see
+scripts/test.sh): one installation for the session, shared by every test of the suite.
+
+- `stack`: the running installation (tests.e2e.stack.Stack): `stack.hass.url`, `stack.client`
+  (authenticated REST + websocket), `stack.broker.port`, `stack.mqtt` (a collector of the camera's
+  topics), `stack.cam`, `stack.device_id`, `stack.entities`, restart helpers.
+- `browser`: headless Chromium; `await browser.page(stack.client)` is a CdpPage logged in to HA
+  (navigate, evaluate, text, screenshot, click, drag, pointer).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncGenerator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.e2e.harness import Browser
+from tests.e2e.stack import Stack, start_stack, stop_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # One event loop for the session: the stack's websocket and processes outlive single tests.
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def stack(
+    tmp_path_factory: pytest.TempPathFactory, model_path: Path, media_dir: Path, artifacts: Path
+) -> AsyncGenerator[Stack]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    running = await start_stack(tmp, model_path, media_dir, artifacts)
+    try:
+        yield running
+    finally:
+        await stop_stack(running)
+        # The processes' logs, for a failure seen in CI.
+        logs = artifacts / "e2e-logs"
+        logs.mkdir(exist_ok=True)
+        for name in ("ha-config/hass.out", "listen_frame.log", "camera.log", "chromium.log"):
+            if (tmp / name).is_file():
+                shutil.copy(tmp / name, logs / Path(name).name)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser(stack: Stack) -> AsyncGenerator[Browser]:
+    chromium = await Browser(stack.tmp / "chromium-profile", stack.tmp / "chromium.log").start()
+    try:
+        yield chromium
+    finally:
+        await chromium.close()
