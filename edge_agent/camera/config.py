@@ -142,10 +142,22 @@ COMMON = {
             vol.Range(min=0, msg="expected 0 or more days"),
         )
     ),
-    vol.Optional("retention_max_mb"): optional(
+    # null: no size cap (then only retention_days and the free-space floor limit it).
+    vol.Required("retention_max_mb", default=2048.0): optional(
         vol.All(
             vol.Coerce(float, msg="expected a number of MB"), vol.Range(min=1, msg="expected at least 1 MB")
         )
+    ),
+    # Free space kept on the recording file system: the smaller of the two (0 in either: none).
+    vol.Required("min_free_percent", default=10.0): vol.All(
+        vol.Coerce(float, msg="expected a percentage"),
+        vol.Range(min=0, max=90, msg="expected 0 to 90 (%)"),
+    ),
+    vol.Required("min_free_mb", default=1024.0): vol.All(
+        vol.Coerce(float, msg="expected a number of MB"), vol.Range(min=0, msg="expected 0 or more MB")
+    ),
+    vol.Required("retention_check_seconds", default=60.0): vol.All(
+        positive_number, vol.Range(min=1, max=3600, msg="expected 1 to 3600 seconds")
     ),
     vol.Required("continuous", default=True): boolean,
     vol.Required("event_clips", default=True): boolean,
@@ -156,6 +168,10 @@ COMMON = {
         vol.Coerce(float), vol.Range(min=0, max=600, msg="expected 0 to 600 seconds")
     ),
     vol.Required("state_wait", default=1.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=30)),
+    # Smart mode: during a visit, at most one last-person snapshot this often (the first at once).
+    vol.Required("snapshot_interval", default=30.0): vol.All(
+        vol.Coerce(float), vol.Range(min=1, max=3600, msg="expected 1 to 3600 seconds")
+    ),
     # Smart mode: where the last good ROI set is kept across restarts (default: default_state_dir()).
     vol.Optional("state_dir"): vol.Any(None, str),
 }
@@ -283,6 +299,9 @@ def record_settings(cfg: dict):
         chunk_seconds=cfg["chunk_seconds"],
         max_age=days * 86400.0 if days else None,
         max_bytes=int(mb * 1024 * 1024) if mb else None,
+        min_free_fraction=cfg["min_free_percent"] / 100.0,
+        min_free_bytes=int(cfg["min_free_mb"] * 1024 * 1024),
+        retention_interval=cfg["retention_check_seconds"],
         clips=cfg["event_clips"],
         pre_roll=cfg["pre_roll"],
         post_roll=cfg["post_roll"],

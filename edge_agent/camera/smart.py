@@ -26,22 +26,13 @@ from dataclasses import replace
 import paho.mqtt.client as mqtt
 
 from edge_agent import __version__
-from edge_agent.camera.common import SwitchState
 from edge_agent.camera.dumb import connect
 from edge_agent.camera.pipeline import PipelineConfig, Result, run_pipeline
-from edge_agent.detect.person_state import PersonTracker
 from edge_agent.detect.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
 from edge_agent.mqtt import discovery
-from edge_agent.mqtt.channel import (
-    CommandError,
-    DiscoveryPublisher,
-    claimed_version,
-    detections_json,
-    older_set_error,
-    parse_switch,
-    rois_ack,
-)
+from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
 from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.messages import CommandError, SwitchState, detections_json, parse_switch
 from edge_agent.mqtt.topics import OFF, OFFLINE, ON, ONLINE, Topics
 from edge_agent.procinfo import rss_mb
 from edge_agent.ratelimit import RateLimitedLog
@@ -124,24 +115,20 @@ class SmartCamera:
         # The last good ROI set, kept on disk: a malformed retained set after a restart is refused
         # and must not leave the camera with no regions.
         self.rois_file = state_dir(cfg) / f"{self.cam}.rois.json"
-        self.roi_set = self._load_rois() or RoiSet(
+        roi_set = self._load_rois() or RoiSet(
             detection=replace(DetectionSettings(), threshold=cfg["threshold"])
         )
-        self.tracker = PersonTracker(self.roi_set.detection, [r.id for r in self.roi_set.rois])
-        self.detection = SwitchState(on=True)
         self.stream = SwitchState(on=True)
-        self.states_known = threading.Event()
-        self.commanded: set[str] = set()
+        self.stream_commanded = False
         self.pending_rois: dict[int, float] = {}  # version -> sent_at, waiting for the child
         self.last_apply_ms: float | None = None
         self.child: Child | None = None
         self.child_restarts = 0
         self.platform = "unknown"
-        self.counters = {"bad_rois": 0, "bad_command": 0, "clips": 0}
+        self.counters = {"clips": 0}
         self.child_stats: dict = {}
         self.window = {"analysed": 0, "e2e_ms": 0.0}
         self.last_person_at: float | None = None
-        self.discovery = DiscoveryPublisher(cfg["discovery_prefix"], self.cam)
         self.http = None
         self.hub = None
         self.mqtt = ManagedClient(
@@ -152,6 +139,41 @@ class SmartCamera:
             on_message=self._on_message,
         )
         self.broker = broker
+        self.channel = CameraChannel(
+            self.mqtt,
+            self.cam,
+            ChannelSettings(
+                self.topics,
+                self.service_id,
+                discovery_prefix=cfg["discovery_prefix"] if cfg["discovery"] else None,
+                snapshot_interval=cfg["snapshot_interval"],
+                discovery_model="smart camera",
+                discovery_sw_version=__version__,
+                discovery_extra_sensors=discovery.SMART_CAMERA_SENSORS,
+            ),
+            roi_set,
+            ChannelHooks(
+                apply_rois=self._apply_rois,
+                on_detection=self._on_detection,
+                on_person=self._on_person,
+                name=lambda: self.name,
+            ),
+            bad=self.bad,
+        )
+        # Our own camera's topics: the channel's, and the stream switch, which only a camera has.
+        routes = {rest: getattr(self.channel, method) for rest, method in CameraChannel.ROUTES.items()}
+        routes |= {"stream/set": self._on_stream_set, "stream/state": self._on_stream_state}
+        self.router = TopicRouter(
+            self.topics, {rest: self._for_us(handler) for rest, handler in routes.items()}
+        )
+
+    @property
+    def roi_set(self) -> RoiSet:
+        return self.channel.roi_set
+
+    @property
+    def detection(self) -> SwitchState:
+        return self.channel.detection
 
     # ---- MQTT ------------------------------------------------------------------------------
 
@@ -171,6 +193,16 @@ class SmartCamera:
             "snapshot_url": snapshot_url,
         }
 
+    def _state_topics(self) -> tuple[str, ...]:
+        """Our retained state from an earlier run, read before anything is published."""
+        t = self.topics
+        return (
+            t.detection_state(self.cam),
+            t.stream_state(self.cam),
+            t.person(self.cam),
+            t.person(self.cam, "+"),
+        )
+
     def _on_connected(self, mc: ManagedClient) -> None:
         t = self.topics
         for topic in (t.stream_set(self.cam), t.detection_set(self.cam), t.rois(self.cam)):
@@ -179,125 +211,99 @@ class SmartCamera:
             mc.subscribe(f"{self.cfg['discovery_prefix']}/status", qos=1)
         mc.publish(t.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
         mc.publish(t.availability(self.cam), ONLINE, qos=1, retain=True)
-        if self.states_known.is_set():
-            self._publish_switch("detection")
-            self._publish_switch("stream")
-            self.discovery.reconnected()
-            self._publish_discovery()
-            with self.lock:
-                states = self.tracker.states()
-            self._publish_person_changes(states)
+        if self.channel.settled:
+            self._publish_stream()
+            self.channel.reconnected()
         else:
-            mc.subscribe(t.detection_state(self.cam), qos=1)
-            mc.subscribe(t.stream_state(self.cam), qos=1)
+            for topic in self._state_topics():
+                mc.subscribe(topic, qos=1)
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
-        t = self.topics
         topic = msg.topic
         prefix = self.cfg["discovery_prefix"]
         if topic == f"{prefix}/status":
-            if msg.payload.strip().lower() == b"online" and self.states_known.is_set():
+            if msg.payload.strip().lower() == b"online" and self.channel.settled:
                 log.info("Home Assistant is online: republishing discovery")
-                self._publish_discovery()
-            return
-        if topic.startswith(prefix + "/"):
-            self._on_discovery_config(msg)
-        elif topic == t.rois(self.cam):
-            self._on_rois(msg.payload)
-        elif topic in (t.detection_set(self.cam), t.stream_set(self.cam)):
-            which = "detection" if topic == t.detection_set(self.cam) else "stream"
-            try:
-                on, rid = parse_switch(msg.payload)
-            except CommandError as err:
-                self.counters["bad_command"] += 1
-                self.bad.warning(f"cmd:{which}", "refused a %s command: %s", which, err)
-                return
-            self.commanded.add(which)
-            self._set_switch(which, SwitchState(on=on, request_id=rid), publish=True)
-        elif topic in (t.detection_state(self.cam), t.stream_state(self.cam)):
-            which = "detection" if topic == t.detection_state(self.cam) else "stream"
-            if msg.retain and which not in self.commanded and not self.states_known.is_set():
-                state = SwitchState.from_retained(msg.payload)
-                if state is not None:
-                    log.info("%s %s (retained state from an earlier run)", which, state.state)
-                    self._set_switch(which, state, publish=False)
+                self.channel.publish_discovery()
+        elif topic.startswith(prefix + "/"):
+            self.channel.on_discovery_config(msg)
+        else:
+            self.router.dispatch(msg)
+
+    def _for_us(self, handler):
+        def route(cam: str, msg: mqtt.MQTTMessage) -> None:
+            if cam == self.cam:
+                handler(msg)
+
+        return route
 
     def _finish_state_wait(self) -> None:
-        with self.lock:
-            if self.states_known.is_set():
-                return
-            self.states_known.set()
-        for topic in (self.topics.detection_state(self.cam), self.topics.stream_state(self.cam)):
+        if self.channel.settled:
+            return
+        for topic in self._state_topics():
             self.mqtt.client.unsubscribe(topic)
-        self._publish_switch("detection")
-        self._publish_switch("stream")
-        self._publish_discovery()
+        self.channel.settle()
+        self._publish_stream()
 
-    def _set_switch(self, which: str, state: SwitchState, publish: bool) -> None:
-        changes: dict = {}
-        with self.lock:
-            setattr(self, which, state)
-            if which == "detection" and not state.on:
-                # Nobody is watching any more: every person sensor goes off now.
-                changes = {k: False for k, v in self.tracker.states().items() if v}
-                self.tracker = PersonTracker(self.roi_set.detection, [r.id for r in self.roi_set.rois])
-        log.info("%s %s%s", which, state.state, f" (request {state.request_id})" if state.request_id else "")
-        if which == "detection" and self.child is not None:
-            self.child.send("detection", state.on)
-        if publish and self.states_known.is_set():
-            self._publish_switch(which)
-        self._publish_person_changes(changes)
-
-    def _publish_switch(self, which: str) -> None:
-        with self.lock:
-            state: SwitchState = getattr(self, which)
-        topic = (
-            self.topics.detection_state(self.cam)
-            if which == "detection"
-            else self.topics.stream_state(self.cam)
-        )
-        extra = {"service": self.service_id} if which == "detection" else {}
-        self.mqtt.publish(topic, state.payload(**extra), qos=1, retain=True)
-
-    def _on_rois(self, payload: bytes) -> None:
-        if not payload:
-            log.info("the retained ROI set was cleared; keeping version %d", self.roi_set.version)
-            return
+    def _on_stream_set(self, msg: mqtt.MQTTMessage) -> None:
         try:
-            new = parse_roi_set(payload)
-        except RoiError as err:
-            self.counters["bad_rois"] += 1
-            self.bad.warning(
-                "rois", "refused the ROI set: %s (keeping version %d)", err, self.roi_set.version
-            )
-            self._ack_rois(claimed_version(payload), ok=False, error=str(err))
+            on, rid = parse_switch(msg.payload)
+        except CommandError as err:
+            self.channel.counters["bad_command"] += 1
+            self.bad.warning("cmd:stream", "refused a stream command: %s", err)
             return
-        if new.version < self.roi_set.version:
-            error = older_set_error(new.version, self.roi_set.version)
-            log.info("refused the ROI set: %s", error)
-            self._ack_rois(new.version, ok=False, error=error)
+        self.stream_commanded = True
+        self._set_stream(SwitchState(on=on, request_id=rid), publish=True)
+
+    def _on_stream_state(self, msg: mqtt.MQTTMessage) -> None:
+        if msg.retain and not self.stream_commanded and not self.channel.settled:
+            state = SwitchState.from_retained(msg.payload)
+            if state is not None:
+                log.info("stream %s (retained state from an earlier run)", state.state)
+                self._set_stream(state, publish=False)
+
+    def _set_stream(self, state: SwitchState, publish: bool) -> None:
+        with self.lock:
+            self.stream = state
+        log.info("stream %s%s", state.state, f" (request {state.request_id})" if state.request_id else "")
+        if publish and self.channel.settled:
+            self._publish_stream()
+
+    def _publish_stream(self) -> None:
+        with self.lock:
+            state = self.stream
+        self.mqtt.publish(self.topics.stream_state(self.cam), state.payload(), qos=1, retain=True)
+
+    # ---- channel hooks ---------------------------------------------------------------------
+
+    def _on_detection(self, on: bool) -> None:
+        if self.child is not None:
+            self.child.send("detection", on)
+
+    def _on_person(self, roi: str | None, on: bool, at: float) -> None:
+        if roi is not None:
             return
+        if on:
+            self.last_person_at = at
+        child = self.child
+        if child is not None:
+            child.send("person", on, at)  # event clips
+
+    def _apply_rois(self, new: RoiSet) -> bool:
+        """The detector process gets the set; True when no detector runs (the next starts with it)."""
         sent_at = time.time()
         self._save_rois(new)
         with self.lock:
-            self.roi_set = new
-            self.tracker.reconfigure(new.detection, [r.id for r in new.rois])
-            states = self.tracker.states()
             child = self.child
             live = child is not None and child.ready.is_set() and child.process.is_alive()
             if live:
                 self.pending_rois[new.version] = sent_at
         if live and child.send("rois", new, sent_at):
-            log.info(
-                "ROI set version %d (%d region(s)) sent to the running detector", new.version, len(new.rois)
-            )
-        else:
-            # No detector running right now: the next one starts with this set.
-            self.pending_rois.pop(new.version, None)
-            log.info("ROI set version %d stored; the detector starts with it", new.version)
-            self._ack_rois(new.version, ok=True)
-        self._publish_person_changes(states)
-        self._publish_discovery()
+            log.info("ROI set version %d sent to the running detector", new.version)
+            return False
+        self.pending_rois.pop(new.version, None)
+        log.info("ROI set version %d stored; the detector starts with it", new.version)
+        return True
 
     def _load_rois(self) -> RoiSet | None:
         try:
@@ -321,12 +327,20 @@ class SmartCamera:
         return roi_set
 
     def _save_rois(self, roi_set: RoiSet) -> None:
-        """Atomically (a power cut leaves the old file or the new one); a failure is only logged."""
+        """Atomically and durably (a power cut leaves the old file or the new one); failures are logged."""
         tmp = self.rois_file.with_name(self.rois_file.name + ".tmp")
         try:
             self.rois_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(roi_set.to_json()))
+            with open(tmp, "w") as f:
+                f.write(json.dumps(roi_set.to_json()))
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, self.rois_file)
+            dir_fd = os.open(self.rois_file.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)  # the rename itself survives a power cut
+            finally:
+                os.close(dir_fd)
         except OSError as err:
             self.bad.warning(
                 "rois_file",
@@ -335,36 +349,6 @@ class SmartCamera:
                 self.rois_file,
                 err,
             )
-
-    def _ack_rois(self, version, ok: bool, error: str | None = None) -> None:
-        payload = rois_ack(version, ok, error, self.roi_set.version, self.service_id)
-        self.mqtt.publish(self.topics.rois_applied(self.cam), payload, qos=1, retain=True)
-
-    # ---- discovery -------------------------------------------------------------------------
-
-    def _publish_discovery(self) -> None:
-        if not self.cfg["discovery"]:
-            return
-        prefix = self.cfg["discovery_prefix"]
-        with self.lock:
-            roi_set = self.roi_set
-        configs = discovery.camera_discovery(
-            self.topics,
-            self.cam,
-            self.name,
-            roi_set,
-            [self.topics.availability(self.cam)],
-            prefix=prefix,
-            model="smart camera",
-            sw_version=__version__,
-            extra_sensors=discovery.SMART_CAMERA_SENSORS,
-        )
-        self.discovery.publish(self.mqtt, configs)
-
-    def _on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
-        with self.lock:
-            roi_ids = [r.id for r in self.roi_set.rois]
-        self.discovery.on_config(self.mqtt, msg.topic, msg.payload, roi_ids)
 
     # ---- child process ---------------------------------------------------------------------
 
@@ -428,9 +412,9 @@ class SmartCamera:
                     version,
                     self.last_apply_ms,
                 )
-                self._ack_rois(version, ok=True)
+                self.channel.ack_rois(version, ok=True)
         elif kind == "snapshot":
-            self.mqtt.publish(self.topics.snapshot(self.cam), msg[1], qos=1, retain=True)
+            self.channel.offer_snapshot(msg[1], time.time())
         elif kind == "stats":
             with self.lock:
                 self.child_stats = msg[1]
@@ -453,7 +437,7 @@ class SmartCamera:
                 pending = list(self.pending_rois.items())
                 self.pending_rois.clear()
             for version, _ in pending:  # started with the newest set: nothing left to apply
-                self._ack_rois(version, ok=True)
+                self.channel.ack_rois(version, ok=True)
             if self.mqtt.connected.is_set():
                 self.mqtt.publish(
                     self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True
@@ -466,10 +450,9 @@ class SmartCamera:
             return  # switched off while the frame was analysed
         now = time.time()
         with self.lock:
-            changes = self.tracker.update(result.objects, now)
             self.window["analysed"] += 1
             self.window["e2e_ms"] += (now - result.captured_at) * 1000.0
-        self._publish_person_changes(changes)
+        self.channel.update(result.objects, now)
         # A smart camera receives its own frame: received_at is captured_at.
         payload = detections_json(
             self.cam,
@@ -483,16 +466,6 @@ class SmartCamera:
             result.objects,
         )
         self.mqtt.publish(self.topics.detections(self.cam), payload)
-
-    def _publish_person_changes(self, changes: dict) -> None:
-        for roi, on in changes.items():
-            self.mqtt.publish(self.topics.person(self.cam, roi), ON if on else OFF, qos=1, retain=True)
-            if roi is None:
-                if on:
-                    self.last_person_at = time.time()
-                child = self.child
-                if child is not None:
-                    child.send("person", on, time.time())  # event clips
 
     # ---- status and stats ------------------------------------------------------------------
 
@@ -516,7 +489,10 @@ class SmartCamera:
             "frames_in": cs.get("captured", 0),
             "analysed": cs.get("analysed", 0),
             "dropped": cs.get("dropped", 0),
-            "errors": {"bad_rois": self.counters["bad_rois"], "bad_command": self.counters["bad_command"]},
+            "errors": {
+                "bad_rois": self.channel.counters["bad_rois"],
+                "bad_command": self.channel.counters["bad_command"],
+            },
             "capture_fps": cs.get("capture_fps"),
             "analysed_fps": cs.get("analysed_fps"),
             "inference_ms": cs.get("inference_ms"),
@@ -542,7 +518,7 @@ class SmartCamera:
 
     def status(self) -> dict:
         with self.lock:
-            states = self.tracker.states()
+            states = self.channel.tracker.states()
             roi_set = self.roi_set
             cs = dict(self.child_stats)
         return {
@@ -588,7 +564,9 @@ class SmartCamera:
             log.error("%s", err)
             return 1
         connect(self.mqtt)
-        if not self.states_known.wait(self.cfg["state_wait"]) and self.mqtt.connected.is_set():
+        # Our retained state (switches, person states) arrives within state_wait of connecting.
+        self.stop_event.wait(self.cfg["state_wait"])
+        if self.mqtt.connected.is_set():
             self._finish_state_wait()
         child = self._start_child()
         backoff = 1.0
@@ -597,11 +575,9 @@ class SmartCamera:
         try:
             while not self.stop_event.wait(0.25):
                 now = time.monotonic()
-                if not self.states_known.is_set() and self.mqtt.connected.is_set():
+                if not self.channel.settled and self.mqtt.connected.is_set():
                     self._finish_state_wait()
-                with self.lock:
-                    changes = self.tracker.tick(time.time())
-                self._publish_person_changes(changes)
+                self.channel.tick(time.time())
                 if now >= next_stats:
                     next_stats += self.cfg["stats_interval"]
                     self.mqtt.publish(

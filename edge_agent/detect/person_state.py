@@ -119,6 +119,13 @@ class PersonTracker:
                 changes[key] = changed
         return changes
 
+    def seed(self, key: str | None, now: float) -> None:
+        """A state that was ON before a restart: ON until `clear_after` passes without a person."""
+        deb = self._debouncers.get(key)
+        if deb is not None and not deb.state:
+            deb.state = True
+            deb.last_seen = now
+
     def tick(self, now: float) -> dict[str | None, bool]:
         changes: dict[str | None, bool] = {}
         for key, deb in self._debouncers.items():

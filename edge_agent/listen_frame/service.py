@@ -18,23 +18,14 @@ from dataclasses import dataclass, field, replace
 
 import paho.mqtt.client as mqtt
 
-from edge_agent.detect.person_state import PersonTracker
-from edge_agent.detect.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
+from edge_agent.detect.rois import DetectionSettings, RoiSet
 from edge_agent.ids import valid_camera_id
 from edge_agent.listen_frame.pool import Dispatcher, Frame
 from edge_agent.listen_frame.worker import Result, WorkerConfig
-from edge_agent.mqtt import discovery
-from edge_agent.mqtt.channel import (
-    CommandError,
-    DiscoveryPublisher,
-    claimed_version,
-    detections_json,
-    older_set_error,
-    parse_switch,
-    rois_ack,
-)
+from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
 from edge_agent.mqtt.client import BrokerSettings, ManagedClient
-from edge_agent.mqtt.topics import OFF, OFFLINE, ON, ONLINE, Topics
+from edge_agent.mqtt.messages import detections_json
+from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger("edge_agent.listen_frame")
@@ -56,7 +47,7 @@ class ListenFrameConfig:
     discovery: bool = True
     discovery_prefix: str = "homeassistant"
     stats_interval: float = 10.0
-    snapshot_interval: float = 2.0  # at most one snapshot per camera this often
+    snapshot_interval: float = 30.0  # during a visit, at most one last-person snapshot this often
     snapshot_quality: int = 80
 
     @property
@@ -79,20 +70,16 @@ class CameraWindow:
 
 
 class CameraState:
-    def __init__(self, cam: str, roi_set: RoiSet, discovery_prefix: str) -> None:
+    """A camera this instance has heard of: its channel, what it announced, its counters."""
+
+    def __init__(self, cam: str, channel: CameraChannel) -> None:
         self.cam = cam
+        self.channel = channel
         self.name: str | None = None
         self.mode: str | None = None
         self.sw_version: str | None = None
-        self.roi_set = roi_set
-        self.detection_on = True
-        self.detection_request_id: str | None = None
-        self.detection_commanded = False  # a command since start-up beats the retained state
-        self.tracker = PersonTracker(self.roi_set.detection, ())
         self.counters: Counter[str] = Counter()
         self.window = CameraWindow()
-        self.last_snapshot = 0.0
-        self.discovery = DiscoveryPublisher(discovery_prefix, cam)
         self.active = False  # frames seen since the last stats message
 
     @property
@@ -110,6 +97,12 @@ class ListenFrame:
         self.cameras: dict[str, CameraState] = {}
         # Until HA sends a camera's ROI set: the whole frame, with the threshold of the command line.
         self.default_roi_set = RoiSet(detection=replace(DetectionSettings(), threshold=config.threshold))
+        self.channel_settings = ChannelSettings(
+            self.topics,
+            self.service_id,
+            discovery_prefix=config.discovery_prefix if config.discovery else None,
+            snapshot_interval=config.snapshot_interval,
+        )
         self.counters: Counter[str] = Counter()
         self.lock = threading.RLock()
         self.bad = RateLimitedLog(log, interval=10.0)
@@ -126,6 +119,15 @@ class ListenFrame:
             will=(self.availability_topic, OFFLINE),
             on_connected=self._on_connected,
             on_message=self._on_message,
+        )
+        # What arrives under `<base>/<cam>/`: frames and announces are ours, the rest the channel's.
+        self.router = TopicRouter(
+            self.topics,
+            {
+                "frame": self._on_frame,
+                "announce": self._on_announce,
+                **{rest: self._to_channel(rest) for rest in CameraChannel.ROUTES},
+            },
         )
         self._timer = threading.Thread(target=self._timer_loop, name="bobby-timer", daemon=True)
 
@@ -163,66 +165,83 @@ class ListenFrame:
 
     def _on_connected(self, client: ManagedClient) -> None:
         t = self.topics
-        client.subscribe(self._frame_subscription(), 0)
+        # Retained state first: the broker delivers it before any frame of the later subscription,
+        # so a camera's channel knows its earlier state before it is served.
         for topic in (
             t.all("rois"),
             t.all("detection", "set"),
             t.all("detection", "state"),
+            t.all("person"),
+            t.all("person", "+"),
             t.all("announce"),
         ):
             client.subscribe(topic, 1)
         if self.config.discovery:
             client.subscribe(f"{self.config.discovery_prefix}/status", 1)
+        client.subscribe(self._frame_subscription(), 0)
         client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
         with self.lock:
             cameras = list(self.cameras.values())
         for cam in cameras:  # after a reconnect: the broker may have lost our retained state
-            cam.discovery.reconnected()
-            self._publish_discovery(cam)
-            self._publish_detection_state(cam)
+            cam.channel.reconnected()
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         topic = msg.topic
-        if self.config.discovery and topic == f"{self.config.discovery_prefix}/status":
+        prefix = self.config.discovery_prefix
+        if self.config.discovery and topic == f"{prefix}/status":
             if msg.payload.strip().lower() == b"online":
                 log.info("Home Assistant is online: republishing discovery")
                 with self.lock:
                     cameras = list(self.cameras.values())
                 for cam in cameras:
-                    self._publish_discovery(cam, force=True)
+                    cam.channel.publish_discovery()
             return
-        if self.config.discovery and topic.startswith(self.config.discovery_prefix + "/"):
+        if self.config.discovery and topic.startswith(prefix + "/"):
             self._on_discovery_config(msg)
             return
         parts = self.topics.split(topic)
-        if parts is None:
-            return
-        cam_id, rest = parts
-        if cam_id == KIND:
-            return  # another listen_frame's availability or stats
-        if not valid_camera_id(cam_id):
+        if parts is None or parts[0] == KIND:
+            return  # not ours, or another listen_frame's availability or stats
+        if not valid_camera_id(parts[0]):
             self.counters["unknown_camera"] += 1
-            self.bad.warning("unknown_camera", "ignoring %s: %r is not a valid camera id", topic, cam_id)
+            self.bad.warning("unknown_camera", "ignoring %s: %r is not a valid camera id", topic, parts[0])
             return
-        if rest == "frame":
-            self._on_frame(cam_id, msg)
-        elif rest == "rois":
-            self._on_rois(cam_id, msg.payload)
-        elif rest == "detection/set":
-            self._on_detection_set(cam_id, msg.payload)
-        elif rest == "detection/state":
-            self._on_detection_state(cam_id, msg)
-        elif rest == "announce":
-            self._on_announce(cam_id, msg.payload)
+        self.router.dispatch(msg)
+
+    def _to_channel(self, rest: str):
+        route = CameraChannel.ROUTES[rest]
+
+        def handler(cam_id: str, msg: mqtt.MQTTMessage) -> None:
+            getattr(self.camera(cam_id).channel, route)(msg)
+
+        return handler
 
     def camera(self, cam_id: str) -> CameraState:
         with self.lock:
             cam = self.cameras.get(cam_id)
             if cam is None:
-                cam = self.cameras[cam_id] = CameraState(
-                    cam_id, self.default_roi_set, self.config.discovery_prefix
+                cam = self.cameras[cam_id] = CameraState(cam_id, None)  # type: ignore[arg-type]
+                cam.channel = CameraChannel(
+                    self.mqtt,
+                    cam_id,
+                    self.channel_settings,
+                    self.default_roi_set,
+                    ChannelHooks(
+                        availability_topics=lambda: [
+                            self.topics.availability(cam_id),
+                            self.availability_topic,
+                        ],
+                        name=lambda: cam.name,
+                        sw_version=lambda: cam.sw_version,
+                    ),
+                    bad=self.bad,
                 )
             return cam
+
+    def _serve(self, cam: CameraState) -> None:
+        """From the first frame or announce on: the camera's state and discovery are published."""
+        if cam.served and not cam.channel.settled:
+            cam.channel.settle()
 
     def _on_frame(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
         received = time.time()
@@ -243,9 +262,9 @@ class ListenFrame:
             return
         if not cam.served:
             return
-        if not cam.discovery.topics and self.config.discovery:
-            self._publish_discovery(cam)
-        if not cam.detection_on:
+        self._serve(cam)
+        channel = cam.channel
+        if not channel.detection.on:
             cam.counters["skipped"] += 1
             return
         captured = received
@@ -256,134 +275,33 @@ class ListenFrame:
                     captured = float(value)
                 except ValueError:
                     pass
-        want_snapshot = received - cam.last_snapshot >= self.config.snapshot_interval
-        frame = Frame(cam_id, bytes(msg.payload), received, captured, cam.roi_set, want_snapshot)
+        frame = Frame(
+            cam_id, bytes(msg.payload), received, captured, channel.roi_set, channel.want_snapshot(received)
+        )
         if not self.dispatcher.submit(frame):
             cam.counters["dropped"] += 1
             self.counters["dropped"] += 1
 
-    def _on_rois(self, cam_id: str, payload: bytes) -> None:
-        cam = self.camera(cam_id)
-        if not payload:
-            log.info("%s: the retained ROI set was cleared; keeping version %d", cam_id, cam.roi_set.version)
+    def _on_announce(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
+        if not msg.payload:
             return
         try:
-            new = parse_roi_set(payload)
-        except RoiError as err:
-            self.counters["bad_rois"] += 1
-            cam.counters["bad_rois"] += 1
-            self.bad.warning(f"rois:{cam_id}", "%s: refused the ROI set: %s", cam_id, err)
-            self._ack_rois(cam, claimed_version(payload), ok=False, error=str(err))
-            return
-        if new.version < cam.roi_set.version:
-            # Said, not just ignored: HA then shows why its set is not in force.
-            error = older_set_error(new.version, cam.roi_set.version)
-            log.info("%s: refused the ROI set: %s", cam_id, error)
-            self._ack_rois(cam, new.version, ok=False, error=error)
-            return
-        with self.lock:
-            cam.roi_set = new
-            cam.tracker.reconfigure(new.detection, [r.id for r in new.rois])
-            states = cam.tracker.states()
-        log.info("%s: applied ROI set version %d (%d region(s))", cam_id, new.version, len(new.rois))
-        self._ack_rois(cam, new.version, ok=True)
-        self._publish_person_changes(cam, states)  # new regions get a state at once
-        if cam.discovery.topics:
-            self._publish_discovery(cam)
-
-    def _ack_rois(self, cam: CameraState, version, ok: bool, error: str | None = None) -> None:
-        payload = rois_ack(version, ok, error, cam.roi_set.version, self.service_id)
-        self.mqtt.publish(self.topics.rois_applied(cam.cam), payload, qos=1, retain=True)
-
-    def _on_detection_set(self, cam_id: str, payload: bytes) -> None:
-        try:
-            on, request_id = parse_switch(payload)
-        except CommandError as err:
-            self.counters["bad_command"] += 1
-            self.bad.warning(
-                f"cmd:{cam_id}", "%s: ignoring detection command %r: %s", cam_id, payload[:80], err
-            )
-            return
-        cam = self.camera(cam_id)
-        cam.detection_commanded = True
-        self._set_detection(cam, on, request_id)
-
-    def _on_detection_state(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
-        # Only the retained copy at start-up matters: it carries the state across a restart.
-        if not msg.retain:
-            return
-        cam = self.camera(cam_id)
-        if cam.detection_commanded:
-            return
-        try:
-            on, request_id = parse_switch(msg.payload)
-        except CommandError:
-            return
-        if on != cam.detection_on:
-            log.info("%s: detection %s (retained state)", cam_id, ON if on else OFF)
-            self._set_detection(cam, on, request_id, publish=False)
-
-    def _set_detection(
-        self, cam: CameraState, on: bool, request_id: str | None, publish: bool = True
-    ) -> None:
-        with self.lock:
-            cam.detection_on = on
-            cam.detection_request_id = request_id
-            changes = {}
-            if not on:  # nobody is watching any more: every person sensor goes off now
-                changes = {key: False for key, state in cam.tracker.states().items() if state}
-                cam.tracker = PersonTracker(cam.roi_set.detection, [r.id for r in cam.roi_set.rois])
-        log.info(
-            "%s: detection %s%s", cam.cam, ON if on else OFF, f" (request {request_id})" if request_id else ""
-        )
-        if publish:
-            self._publish_detection_state(cam)
-        self._publish_person_changes(cam, changes)
-
-    def _publish_detection_state(self, cam: CameraState) -> None:
-        payload = {
-            "state": ON if cam.detection_on else OFF,
-            "request_id": cam.detection_request_id,
-            "service": self.service_id,
-            "at": round(time.time(), 3),
-        }
-        self.mqtt.publish(self.topics.detection_state(cam.cam), json.dumps(payload), qos=1, retain=True)
-
-    def _on_announce(self, cam_id: str, payload: bytes) -> None:
-        if not payload:
-            return
-        try:
-            data = json.loads(payload)
+            data = json.loads(msg.payload)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
         except ValueError as err:
             self.bad.warning(f"announce:{cam_id}", "%s: unreadable announce: %s", cam_id, err)
             return
         cam = self.camera(cam_id)
-        changed = (cam.name, cam.mode, cam.sw_version) != (
-            data.get("name"),
-            data.get("mode"),
-            data.get("sw_version"),
-        )
-        cam.name, cam.mode, cam.sw_version = data.get("name"), data.get("mode"), data.get("sw_version")
-        if cam.served and self.config.discovery and (changed or not cam.discovery.topics):
-            self._publish_discovery(cam, force=changed)
-
-    # ---- discovery -------------------------------------------------------------------------
-
-    def _publish_discovery(self, cam: CameraState, force: bool = False) -> None:
-        if not self.config.discovery or not cam.served:
+        announced = (data.get("name"), data.get("mode"), data.get("sw_version"))
+        changed = (cam.name, cam.mode, cam.sw_version) != announced
+        cam.name, cam.mode, cam.sw_version = announced
+        if not cam.served:
             return
-        configs = discovery.camera_discovery(
-            self.topics,
-            cam.cam,
-            cam.name,
-            cam.roi_set,
-            [self.topics.availability(cam.cam), self.availability_topic],
-            prefix=self.config.discovery_prefix,
-            sw_version=cam.sw_version,
-        )
-        cam.discovery.publish(self.mqtt, configs)
+        if not cam.channel.settled:
+            self._serve(cam)
+        elif changed:
+            cam.channel.publish_discovery()
 
     def _on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
         if not msg.payload:
@@ -394,7 +312,7 @@ class ListenFrame:
         with self.lock:
             cam = self.cameras.get(dev[len("bobby_") :])
         if cam is not None:
-            cam.discovery.on_config(self.mqtt, msg.topic, msg.payload, [r.id for r in cam.roi_set.rois])
+            cam.channel.on_discovery_config(msg)
 
     # ---- results ---------------------------------------------------------------------------
 
@@ -413,12 +331,11 @@ class ListenFrame:
             self._count_error(cam, result.error)
             self.bad.warning(f"decode:{frame.cam}", "%s: dropped a frame: %s", frame.cam, result.detail)
             return
-        if not cam.detection_on:
+        channel = cam.channel
+        if not channel.detection.on:
             return  # switched off while the frame was in a worker
         now = time.time()
-        with self.lock:
-            changes = cam.tracker.update(result.objects, now)
-        self._publish_person_changes(cam, changes)
+        channel.update(result.objects, now)
         payload = detections_json(
             frame.cam,
             self.service_id,
@@ -432,16 +349,11 @@ class ListenFrame:
         )
         self.mqtt.publish(self.topics.detections(frame.cam), payload)
         if result.snapshot is not None:
-            cam.last_snapshot = now
-            self.mqtt.publish(self.topics.snapshot(frame.cam), result.snapshot, qos=1, retain=True)
+            channel.offer_snapshot(result.snapshot, now)
         self.counters["analysed"] += 1
         cam.counters["analysed"] += 1
         cam.active = True  # a frame that arrived before the last stats message may finish after it
         cam.window.add(result.inference_ms, (time.time() - frame.received_at) * 1000.0)
-
-    def _publish_person_changes(self, cam: CameraState, changes: dict[str | None, bool]) -> None:
-        for roi, on in changes.items():
-            self.mqtt.publish(self.topics.person(cam.cam, roi), ON if on else OFF, qos=1, retain=True)
 
     # ---- timers and stats ------------------------------------------------------------------
 
@@ -452,9 +364,7 @@ class ListenFrame:
             with self.lock:
                 cameras = list(self.cameras.values())
             for cam in cameras:
-                with self.lock:
-                    changes = cam.tracker.tick(now)
-                self._publish_person_changes(cam, changes)
+                cam.channel.tick(now)
             if time.monotonic() >= next_stats:
                 next_stats += self.config.stats_interval
                 self.publish_stats()
@@ -475,12 +385,15 @@ class ListenFrame:
             "analysed_fps": round(w.analysed / interval, 2),
             "inference_ms": round(w.inference_ms / w.analysed, 2) if w.analysed else None,
             "e2e_ms": round(w.e2e_ms / w.analysed, 2) if w.analysed else None,
-            "detection": ON if cam.detection_on else OFF,
-            "rois_version": cam.roi_set.version,
+            "detection": cam.channel.detection.state,
+            "rois_version": cam.channel.roi_set.version,
         }
 
     def service_stats(self) -> dict:
-        c = self.counters
+        c = Counter(self.counters)
+        with self.lock:
+            for cam in self.cameras.values():
+                c.update({k: cam.channel.counters[k] for k in ("bad_rois", "bad_command")})
         return {
             "service": self.service_id,
             "at": round(time.time(), 3),

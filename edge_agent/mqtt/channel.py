@@ -1,152 +1,415 @@
-"""What the two detection services (listen_frame and the smart camera) do the same way.
+"""One camera's MQTT channel: everything a detection service says and hears about a camera.
 
-- switch commands (`…/set`: `ON` / `OFF` or JSON with a request id) and their parsing;
-- the `detections` message of an analysed frame;
-- ROI acknowledgements on `…/rois/applied`;
-- Home Assistant discovery per camera: publish the configs, remove the ones a camera no longer
-  has, and remove retained ROI entities left by an older set (perhaps before a restart).
+listen_frame (one channel per dumb camera it serves) and the smart camera (one channel for
+itself) differ only in where frames come from and how detection runs; what they publish and
+how they answer commands lives here, once:
+
+- the ROI set: parse, refuse (older versions included, with the reason), apply, acknowledge;
+- the detection switch: command with request id, retained state adopted at start and
+  published from the moment the camera is served;
+- debounced person states (retained; never republished unchanged except after a reconnect,
+  when the broker may have lost them) and `arrival` events, one per real OFF -> ON;
+- the last-person snapshot: at the start of a visit, then at most every `snapshot_interval`;
+- Home Assistant discovery (stale region entities removed, republished on HA's birth).
+
+A service routes its topics to these handlers with a `TopicRouter` table.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
-from edge_agent.mqtt import discovery
-from edge_agent.mqtt.topics import OFF, ON
+import paho.mqtt.client as mqtt
+
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.detect.person_state import PersonTracker
+from edge_agent.detect.rois import RoiError, RoiSet, parse_roi_set
+from edge_agent.mqtt.discovery import DiscoveryPublisher, camera_discovery
+from edge_agent.mqtt.messages import (
+    CommandError,
+    SwitchState,
+    arrival_json,
+    claimed_version,
+    older_set_error,
+    parse_switch,
+    rois_ack,
+)
+from edge_agent.mqtt.topics import OFF, ON, Topics
+from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
-
-class CommandError(ValueError):
-    """A `…/set` payload that is not ON, OFF or the JSON form; the message says why."""
-
-
-def parse_switch(payload: bytes) -> tuple[bool, str | None]:
-    """`ON` / `OFF` (any case), or JSON `{"state": "ON", "request_id": "…"}` -> (on, request id)."""
-    try:
-        text = payload.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise CommandError("payload is not UTF-8") from None
-    if text.upper() in (ON, OFF):
-        return text.upper() == ON, None
-    if not text.startswith("{"):
-        raise CommandError(f'expected ON, OFF or JSON {{"state": …}}, got {text[:40]!r}')
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise CommandError(f"invalid JSON: {err}") from None
-    if not isinstance(data, dict):
-        raise CommandError("a JSON command must be an object")
-    state = str(data.get("state", "")).upper()
-    if state not in (ON, OFF):
-        raise CommandError(f'\'state\' must be "ON" or "OFF", got {data.get("state")!r}')
-    rid = data.get("request_id")
-    if rid is not None and (not isinstance(rid, str) or len(rid) > 64):
-        raise CommandError("'request_id' must be a string of at most 64 characters")
-    return state == ON, rid
+# A snapshot taken just before the state went ON still shows the visit's start; an older one not.
+CANDIDATE_MAX_AGE = 10.0
 
 
-def older_set_error(version: int, active: int) -> str:
-    """Why a set older than the one in force is refused (a late retained copy must not undo it)."""
-    return f"version {version} is older than the version in force ({active})"
+@dataclass(frozen=True)
+class ChannelSettings:
+    """What a service decides for all its channels."""
+
+    topics: Topics
+    service_id: str  # "listen_frame/<instance>" or "camera/<cam>": who answers
+    discovery_prefix: str | None = "homeassistant"  # None: no HA discovery
+    snapshot_interval: float = 30.0
+    discovery_model: str = "camera with listen_frame"
+    discovery_sw_version: str | None = None
+    discovery_extra_sensors: tuple = ()
 
 
-def detections_json(
-    cam: str,
-    service: str,
-    captured_at: float,
-    received_at: float,
-    analysed_at: float,
-    inference_ms: float,
-    size,
-    rois_version: int,
-    objects,
-) -> str:
-    """The `detections` payload of one analysed frame (docs/mqtt.md, detections); compact JSON."""
-    payload = {
-        "camera": cam,
-        "service": service,
-        "captured_at": round(captured_at, 3),
-        "received_at": round(received_at, 3),
-        "analysed_at": round(analysed_at, 3),
-        "inference_ms": round(inference_ms, 2),
-        "size": list(size),
-        "rois_version": rois_version,
-        "persons": sum(1 for o in objects if o.label == "person"),
-        "objects": [o.to_json() for o in objects],
-    }
-    return json.dumps(payload, separators=(",", ":"))
+@dataclass
+class ChannelHooks:
+    """What the service does beside the channel's own work (all optional).
 
-
-def claimed_version(payload: bytes) -> int | None:
-    """The `version` a refused ROI set claims, to echo it in the acknowledgement."""
-    try:
-        version = json.loads(payload).get("version")
-    except (ValueError, AttributeError):
-        return None
-    return version if isinstance(version, int) and not isinstance(version, bool) else None
-
-
-def rois_ack(version: int | None, ok: bool, error: str | None, active_version: int, service: str) -> str:
-    """The `rois/applied` payload (docs/mqtt.md, acknowledgements)."""
-    return json.dumps(
-        {
-            "version": version,
-            "ok": ok,
-            "error": error,
-            "active_version": active_version,
-            "service": service,
-            "at": round(time.time(), 3),
-        }
-    )
-
-
-class DiscoveryPublisher:
-    """HA discovery of one camera: which configs are out there, and stale ROI entities removed.
-
-    `publish(client, configs)` publishes every config, empties the ones the last call had and this
-    one has not, and (once per connection) subscribes to the camera's ROI entity configs, whose
-    retained copies come back to `on_config()`, which removes those of regions no longer in force.
-    `client` is anything with `publish(topic, payload, qos, retain)` and `subscribe(topic, qos)`.
+    `apply_rois(roi_set)` returns True when the set is in force now (acknowledged at once), False
+    when the service acknowledges it later with `ack_rois` (the smart camera's detector process).
     """
 
-    def __init__(self, prefix: str, cam: str) -> None:
-        self.prefix = prefix
-        self.cam = cam
-        self.topics: set[str] = set()
-        self.subscribed = False
-        self._lock = threading.Lock()
+    apply_rois: Callable[[RoiSet], bool] | None = None
+    on_detection: Callable[[bool], None] | None = None
+    on_person: Callable[[str | None, bool, float], None] | None = None
+    availability_topics: Callable[[], list[str]] | None = None
+    name: Callable[[], str | None] | None = None
+    sw_version: Callable[[], str | None] | None = None
 
-    @property
-    def published(self) -> bool:
-        return bool(self.topics)
+
+class Publisher:
+    """The part of ManagedClient a channel uses (a test may pass anything with these two)."""
+
+    def publish(self, topic: str, payload, qos: int = 0, retain: bool = False): ...  # pragma: no cover
+
+    def subscribe(self, topic: str, qos: int = 0): ...  # pragma: no cover
+
+
+class CameraChannel:
+    # `<base>/<cam>/<rest>` -> the method that answers it, for the topics every detection
+    # service hears the same way (a service adds its own: frames, the stream switch …).
+    ROUTES: ClassVar[dict[str, str]] = {
+        "rois": "on_rois",
+        "detection/set": "on_detection_set",
+        "detection/state": "on_detection_state",
+        "person": "on_person_state",
+        "person/+": "on_person_state",
+    }
+
+    def __init__(
+        self,
+        client: Publisher,
+        cam: str,
+        settings: ChannelSettings,
+        roi_set: RoiSet,
+        hooks: ChannelHooks | None = None,
+        bad: RateLimitedLog | None = None,
+    ) -> None:
+        self.client = client
+        self.cam = cam
+        self.settings = settings
+        self.topics = settings.topics
+        self.hooks = hooks or ChannelHooks()
+        self.bad = bad or RateLimitedLog(log, interval=10.0)
+        self.lock = threading.RLock()
+        self.roi_set = roi_set
+        self.tracker = PersonTracker(roi_set.detection, [r.id for r in roi_set.rois])
+        self.detection = SwitchState(on=True)
+        self.detection_commanded = False  # a command since start-up beats the retained state
+        self.settled = False  # the retained state was read and ours published
+        self.published: dict[str | None, bool] = {}  # person states as the broker has them
+        self.last_snapshot = 0.0  # when the current visit's last snapshot was published
+        self.visit_snapshot = False  # the current visit has its snapshot
+        self._candidate: tuple[bytes, float] | None = None
+        self.counters: Counter[str] = Counter()
+        self.discovery = (
+            DiscoveryPublisher(settings.discovery_prefix, cam) if settings.discovery_prefix else None
+        )
+
+    # ---- ROI sets --------------------------------------------------------------------------
+
+    def on_rois(self, msg: mqtt.MQTTMessage) -> None:
+        payload = msg.payload
+        if not payload:
+            log.info(
+                "%s: the retained ROI set was cleared; keeping version %d", self.cam, self.roi_set.version
+            )
+            return
+        try:
+            new = parse_roi_set(payload)
+        except RoiError as err:
+            self.counters["bad_rois"] += 1
+            self.bad.warning(
+                f"rois:{self.cam}",
+                "%s: refused the ROI set: %s (keeping version %d)",
+                self.cam,
+                err,
+                self.roi_set.version,
+            )
+            self.ack_rois(claimed_version(payload), ok=False, error=str(err))
+            return
+        if new.version < self.roi_set.version:
+            # Said, not just ignored: HA then shows why its set is not in force.
+            error = older_set_error(new.version, self.roi_set.version)
+            log.info("%s: refused the ROI set: %s", self.cam, error)
+            self.ack_rois(new.version, ok=False, error=error)
+            return
+        unchanged = new.to_json() == self.roi_set.to_json()
+        with self.lock:
+            self.roi_set = new
+            self.tracker.reconfigure(new.detection, [r.id for r in new.rois])
+            states = self.tracker.states()
+        in_force = self.hooks.apply_rois(new) if self.hooks.apply_rois else True
+        if not unchanged:
+            log.info("%s: ROI set version %d (%d region(s))", self.cam, new.version, len(new.rois))
+        if in_force:
+            self.ack_rois(new.version, ok=True)
+        # Regions that are new get a state at once; unchanged ones are not republished.
+        self._publish_states({k: v for k, v in states.items() if k not in self.published}, arrivals=False)
+        with self.lock:  # regions that are gone are forgotten
+            for key in [k for k in self.published if k is not None and k not in states]:
+                del self.published[key]
+        if self.settled:
+            self.publish_discovery()
+
+    def ack_rois(self, version: int | None, ok: bool, error: str | None = None) -> None:
+        payload = rois_ack(version, ok, error, self.roi_set.version, self.settings.service_id)
+        self.client.publish(self.topics.rois_applied(self.cam), payload, qos=1, retain=True)
+
+    # ---- the detection switch --------------------------------------------------------------
+
+    def on_detection_set(self, msg: mqtt.MQTTMessage) -> None:
+        try:
+            on, request_id = parse_switch(msg.payload)
+        except CommandError as err:
+            self.counters["bad_command"] += 1
+            self.bad.warning(
+                f"cmd:{self.cam}", "%s: ignoring detection command %r: %s", self.cam, msg.payload[:80], err
+            )
+            return
+        self.detection_commanded = True
+        self.set_detection(SwitchState(on=on, request_id=request_id), publish=False)
+        self.publish_detection_state()  # a command is answered even before the camera is served
+
+    def on_detection_state(self, msg: mqtt.MQTTMessage) -> None:
+        # Only the retained copy at start-up matters: it carries the state across a restart.
+        if not msg.retain or self.detection_commanded or self.settled:
+            return
+        state = SwitchState.from_retained(msg.payload)
+        if state is not None and state.on != self.detection.on:
+            log.info("%s: detection %s (retained state from an earlier run)", self.cam, state.state)
+            self.set_detection(state, publish=False)
+
+    def on_person_state(self, msg: mqtt.MQTTMessage) -> None:
+        """Our retained person state from before a restart (read before we publish any).
+
+        A person still in view after a restart keeps the state ON (no second arrival); one who
+        left is cleared `clear_after` later, as if the service had never stopped.
+        """
+        if not msg.retain or self.settled:
+            return
+        rest = self.topics.split(msg.topic)
+        if rest is None:
+            return
+        roi = rest[1].partition("/")[2] or None
+        state = msg.payload.strip().upper()
+        if state not in (ON.encode(), OFF.encode()):
+            return
+        with self.lock:
+            if roi is not None and roi not in self.tracker.roi_ids:
+                return
+            on = state == ON.encode()
+            self.published[roi] = on
+            if on:
+                self.tracker.seed(roi, time.time())
+
+    def set_detection(self, state: SwitchState, publish: bool = True) -> None:
+        changes: dict[str | None, bool] = {}
+        with self.lock:
+            self.detection = state
+            if not state.on:  # nobody is watching any more: every person sensor goes off now
+                changes = {k: False for k, v in self.tracker.states().items() if v}
+                self.tracker = PersonTracker(self.roi_set.detection, [r.id for r in self.roi_set.rois])
+        log.info(
+            "%s: detection %s%s",
+            self.cam,
+            state.state,
+            f" (request {state.request_id})" if state.request_id else "",
+        )
+        if self.hooks.on_detection:
+            self.hooks.on_detection(state.on)
+        if publish and self.settled:
+            self.publish_detection_state()
+        self._publish_states(changes)
+
+    def publish_detection_state(self) -> None:
+        payload = self.detection.payload(service=self.settings.service_id)
+        self.client.publish(self.topics.detection_state(self.cam), payload, qos=1, retain=True)
+
+    # ---- life cycle ------------------------------------------------------------------------
+
+    def settle(self) -> None:
+        """The retained state has been read: from now on, the camera's state is ours to publish."""
+        with self.lock:
+            if self.settled:
+                return
+            self.settled = True
+            states = self.tracker.states()
+        self.publish_detection_state()
+        self._publish_states({k: v for k, v in states.items() if k not in self.published}, arrivals=False)
+        self.publish_discovery()
 
     def reconnected(self) -> None:
-        """The broker may have lost our subscriptions: subscribe again at the next publish."""
-        self.subscribed = False
+        """A new connection: the broker may have lost our retained state, so all of it again."""
+        if not self.settled:
+            return
+        with self.lock:
+            states = self.tracker.states()
+            self.published.clear()
+        if self.discovery is not None:
+            self.discovery.reconnected()
+        self.publish_detection_state()
+        self._publish_states(states, arrivals=False)
+        self.publish_discovery()
 
-    def publish(self, client, configs: dict[str, dict]) -> None:
-        with self._lock:
-            removed = self.topics - set(configs)
-            self.topics = set(configs)
-            subscribe, self.subscribed = not self.subscribed, True
-        for topic, payload in configs.items():
-            client.publish(topic, discovery.encode(payload), qos=1, retain=True)
-        for topic in removed:
-            client.publish(topic, b"", qos=1, retain=True)
-        if subscribe:
-            for topic in discovery.roi_config_subscriptions(self.prefix, self.cam):
-                client.subscribe(topic, 1)
+    # ---- detections and person states ------------------------------------------------------
 
-    def on_config(self, client, topic: str, payload: bytes, roi_ids) -> bool:
-        """A retained config of ours came back: empty it if its region is gone. True when removed."""
-        if not payload or topic in self.topics:
+    def update(self, objects: Sequence[DetectedObject], now: float) -> None:
+        """One analysed frame's filtered objects."""
+        if not self.detection.on:
+            return  # switched off while the frame was analysed
+        with self.lock:
+            changes = self.tracker.update(objects, now)
+        if changes:
+            persons = sum(1 for o in objects if o.label == "person")
+            self._publish_states(changes, persons=persons, now=now)
+
+    def tick(self, now: float) -> None:
+        """Time passing: states whose person left `clear_after` ago go off."""
+        with self.lock:
+            changes = self.tracker.tick(now)
+        self._publish_states(changes, now=now)
+
+    def person_on(self, roi: str | None = None) -> bool:
+        with self.lock:
+            return bool(self.tracker.states().get(roi))
+
+    def _publish_states(
+        self,
+        changes: dict[str | None, bool],
+        arrivals: bool = True,
+        persons: int = 0,
+        now: float | None = None,
+    ) -> None:
+        now = time.time() if now is None else now
+        for roi, on in changes.items():
+            with self.lock:
+                if self.published.get(roi) == on:
+                    continue  # unchanged: a retained copy is there already
+                self.published[roi] = on
+            self.client.publish(self.topics.person(self.cam, roi), ON if on else OFF, qos=1, retain=True)
+            if arrivals and on:  # OFF (or never published) -> ON: a real arrival
+                self.client.publish(
+                    self.topics.arrival(self.cam, roi),
+                    arrival_json(self.cam, roi, persons, self.settings.service_id, now),
+                    qos=1,
+                )
+                self.counters["arrivals"] += 1
+            if roi is None:
+                self._visit_changed(on, now)
+            if self.hooks.on_person:
+                self.hooks.on_person(roi, on, now)
+
+    # ---- snapshots -------------------------------------------------------------------------
+
+    def want_snapshot(self, now: float) -> bool:
+        """Whether a frame analysed now should come back with a drawn snapshot."""
+        with self.lock:
+            if not self.tracker.states().get(None):
+                return True  # a visit may be starting: its first picture is the one to keep
+            return not self.visit_snapshot or now - self.last_snapshot >= self.settings.snapshot_interval
+
+    def offer_snapshot(self, jpeg: bytes, now: float) -> None:
+        """A drawn frame with a person: published at a visit's start and every snapshot_interval."""
+        with self.lock:
+            on = bool(self.tracker.states().get(None))
+            if not on:
+                self._candidate = (jpeg, now)
+                return
+            due = not self.visit_snapshot or now - self.last_snapshot >= self.settings.snapshot_interval
+            if due:
+                self.visit_snapshot, self.last_snapshot = True, now
+        if due:
+            self._publish_snapshot(jpeg)
+
+    def _visit_changed(self, on: bool, now: float) -> None:
+        with self.lock:
+            candidate, self._candidate = self._candidate, None
+            self.visit_snapshot = False
+            if not on or candidate is None or now - candidate[1] > CANDIDATE_MAX_AGE:
+                return
+            self.visit_snapshot, self.last_snapshot = True, now
+        self._publish_snapshot(candidate[0])
+
+    def _publish_snapshot(self, jpeg: bytes) -> None:
+        self.counters["snapshots"] += 1
+        self.client.publish(self.topics.snapshot(self.cam), jpeg, qos=1, retain=True)
+
+    # ---- discovery -------------------------------------------------------------------------
+
+    def publish_discovery(self) -> None:
+        if self.discovery is None or not self.settled:
+            return
+        s = self.settings
+        with self.lock:
+            roi_set = self.roi_set
+        availability = (
+            self.hooks.availability_topics()
+            if self.hooks.availability_topics
+            else [self.topics.availability(self.cam)]
+        )
+        configs = camera_discovery(
+            self.topics,
+            self.cam,
+            self.hooks.name() if self.hooks.name else None,
+            roi_set,
+            availability,
+            prefix=s.discovery_prefix or "homeassistant",
+            model=s.discovery_model,
+            sw_version=self.hooks.sw_version() if self.hooks.sw_version else s.discovery_sw_version,
+            extra_sensors=s.discovery_extra_sensors,
+        )
+        self.discovery.publish(self.client, configs)
+
+    def on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
+        """A retained discovery config of this camera came back: remove it if its region is gone."""
+        if self.discovery is None:
+            return
+        with self.lock:
+            roi_ids = [r.id for r in self.roi_set.rois]
+        self.discovery.on_config(self.client, msg.topic, msg.payload, roi_ids)
+
+
+Handler = Callable[[str, mqtt.MQTTMessage], None]
+
+
+class TopicRouter:
+    """`<base>/<cam>/<rest>` -> the handler registered for `<rest>`, called with (cam, msg)."""
+
+    def __init__(self, topics: Topics, table: dict[str, Handler]) -> None:
+        self.topics = topics
+        self.table = table
+
+    def dispatch(self, msg: mqtt.MQTTMessage) -> bool:
+        parts = self.topics.split(msg.topic)
+        if parts is None:
             return False
-        if not discovery.stale_roi_config(topic, self.prefix, self.cam, roi_ids):
+        cam, rest = parts
+        handler = self.table.get(rest)
+        if handler is None and "/" in rest:  # `person/+`: one more level, any name
+            handler = self.table.get(rest.rpartition("/")[0] + "/+")
+        if handler is None:
             return False
-        log.info("%s: removing the discovery of a region that no longer exists: %s", self.cam, topic)
-        client.publish(topic, b"", qos=1, retain=True)
+        handler(cam, msg)
         return True

@@ -4,16 +4,37 @@ reconnects by itself.
 paho-mqtt 2.x does the protocol work; this module only adds what every Bobby service needs the
 same way: the URL form, the Last Will, MQTT v5 with a fallback to 3.1.1, automatic reconnection with
 backoff and a hook to re-subscribe and republish retained state after each (re)connection.
+
+Reliability rules it enforces for every service (docs/reliability.md, "Broker restart"):
+
+- While the broker is away nothing piles up in paho. QoS 0 messages are dropped (counted); QoS 1
+  messages wait in a bounded store of ours where a retained topic keeps only its newest payload
+  (a state or snapshot superseded meanwhile is counted, never replayed) and a non-retained one is
+  kept at most `STALE_AFTER` seconds.
+- On every (re)connection the service's hook (availability first, then its retained state) goes
+  out before anything left over from the outage: paho would otherwise re-send its whole backlog
+  ahead of the hook's messages through its 20-message in-flight window.
+- Reconnection attempts are at most `RECONNECT_MAX` seconds apart while the broker cannot be
+  reached, so a restarted broker is used within that time; a broker that answers but refuses us
+  is retried with the longer `max_backoff`.
+- Client ids are stable per role and name (`client_id()`), so a service restarted quickly takes
+  its half-open old session over instead of that session's Last Will overwriting `online` later.
+- MQTT v5 Maximum Packet Size on CONNECT (`max_packet_size`): the broker drops a message we would
+  not accept instead of sending it (and paho buffering it).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import os
+import re
 import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -24,7 +45,79 @@ from paho.mqtt.properties import Properties
 log = logging.getLogger(__name__)
 
 BROKER_ENV = "BOBBY_BROKER"
+PASSWORD_ENV = "BOBBY_BROKER_PASSWORD"
 DEFAULT_BROKER = "mqtt://localhost:1883"
+
+# Reconnection: at most this long between attempts while the broker cannot be reached (a refused
+# TCP connect costs nothing); a broker that answers and refuses us waits up to `max_backoff`.
+RECONNECT_MAX = 2.0
+# While disconnected: at most this many QoS 1 messages / bytes wait for the broker (see module doc).
+PENDING_MAX_MESSAGES = 1000
+PENDING_MAX_BYTES = 16 * 1024 * 1024
+# A non-retained QoS 1 message (an event) older than this is not sent after a reconnection: an
+# automation would fire late for something long over.
+STALE_AFTER = 10.0
+# While connected: paho holds at most this many unacknowledged QoS 1 messages; beyond, a publish
+# is refused (counted as `dropped_queue_full`) instead of growing memory behind a stalled broker.
+PAHO_MAX_QUEUED = 2000
+# Added to a service's largest accepted payload for the v5 Maximum Packet Size (topic, properties).
+PACKET_HEADROOM = 16 * 1024
+
+_CLIENT_ID_MAX = 64  # Mosquitto takes up to 65535; 64 keeps ids readable and within every broker we know
+_UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def client_id(role: str, name: str) -> str:
+    """A stable MQTT client id for one service: `bobby-<role>-<name>`.
+
+    The same after a restart (no PID, no random part), so a service that comes back before the
+    broker noticed its old connection died takes that session over (the broker closes it and
+    publishes its Will first, then ours comes). Only `A-Z a-z 0-9 _ -`; at most 64 characters:
+    a longer one is cut and ends with 8 hex digits of a hash of the whole, so two long names
+    still differ.
+    """
+    raw = f"bobby-{role}-{name}"
+    safe = _UNSAFE_ID_CHARS.sub("-", raw).strip("-") or "bobby"
+    if len(safe) <= _CLIENT_ID_MAX:
+        return safe
+    digest = hashlib.sha1(raw.encode()).hexdigest()[:8]
+    return f"{safe[: _CLIENT_ID_MAX - 9]}-{digest}"
+
+
+def redact_url(text: str) -> str:
+    """`scheme://user:secret@host` -> `scheme://user:***@host`, wherever it appears in `text`."""
+    return re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", str(text))
+
+
+def password_on_command_line(url: str | None) -> bool:
+    """Whether a broker URL carries a password (visible in `ps` when it came from a flag)."""
+    if not url:
+        return False
+    try:
+        return bool(urlsplit(url if "://" in url else f"mqtt://{url}").password)
+    except ValueError:
+        return False
+
+
+def warn_password_on_command_line(url: str | None, logger: logging.Logger | None = None) -> None:
+    if password_on_command_line(url):
+        (logger or log).warning(
+            "the broker password is on the command line (--broker), where every user of this machine "
+            "sees it in the process list; use --broker-password-file FILE or $%s instead",
+            PASSWORD_ENV,
+        )
+
+
+def read_password_file(path: str | os.PathLike) -> str:
+    """The first line of a password file (a trailing newline is not part of the password)."""
+    try:
+        text = Path(path).read_text()
+    except OSError as err:
+        raise BrokerURLError(f"broker password file {str(path)!r}: {err.strerror or err}") from None
+    password = text.splitlines()[0] if text else ""
+    if not password:
+        raise BrokerURLError(f"broker password file {str(path)!r} is empty")
+    return password
 
 
 # What paho reports when a broker refuses the protocol version (v5 reason code 132).
@@ -32,7 +125,7 @@ UNSUPPORTED_PROTOCOL = 132
 
 
 class BrokerURLError(ValueError):
-    pass
+    """A broker URL or password source that is not usable; the message never holds the password."""
 
 
 @dataclass(frozen=True)
@@ -48,18 +141,23 @@ class BrokerSettings:
     @classmethod
     def from_url(cls, url: str) -> BrokerSettings:
         """Parse `mqtt[s]://[user[:password]@]host[:port]`."""
-        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+        shown = redact_url(url)  # error messages end up in logs: never the password
+        try:
+            parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+            hostname = parts.hostname
+        except ValueError as err:
+            raise BrokerURLError(f"broker URL {shown!r}: {redact_url(str(err))}") from None
         if parts.scheme not in ("mqtt", "mqtts"):
-            raise BrokerURLError(f"broker URL {url!r}: scheme must be mqtt:// or mqtts://")
-        if not parts.hostname:
-            raise BrokerURLError(f"broker URL {url!r}: no host")
+            raise BrokerURLError(f"broker URL {shown!r}: scheme must be mqtt:// or mqtts://")
+        if not hostname:
+            raise BrokerURLError(f"broker URL {shown!r}: no host")
         tls = parts.scheme == "mqtts"
         try:
             port = parts.port or (8883 if tls else 1883)
-        except ValueError as err:
-            raise BrokerURLError(f"broker URL {url!r}: {err}") from None
+        except ValueError:
+            raise BrokerURLError(f"broker URL {shown!r}: the port must be a number from 0 to 65535") from None
         return cls(
-            host=parts.hostname,
+            host=hostname,
             port=port,
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
@@ -67,9 +165,26 @@ class BrokerSettings:
         )
 
     @classmethod
-    def resolve(cls, url: str | None) -> BrokerSettings:
-        """The URL given, else $BOBBY_BROKER, else localhost."""
-        return cls.from_url(url or os.environ.get(BROKER_ENV) or DEFAULT_BROKER)
+    def resolve(
+        cls, url: str | None, password_file: str | None = None, env: dict[str, str] | None = None
+    ) -> BrokerSettings:
+        """The URL given, else $BOBBY_BROKER, else localhost; the password from the first of
+        `password_file`, the URL, $BOBBY_BROKER_PASSWORD (the last two need a user name)."""
+        env = os.environ if env is None else env
+        settings = cls.from_url(url or env.get(BROKER_ENV) or DEFAULT_BROKER)
+        return settings.with_password(password_file, env)
+
+    def with_password(
+        self, password_file: str | None = None, env: dict[str, str] | None = None
+    ) -> BrokerSettings:
+        """These settings with the password from `password_file`, else as they are, else the
+        environment's $BOBBY_BROKER_PASSWORD. Sources that keep it out of the process list."""
+        env = os.environ if env is None else env
+        if password_file:
+            return dataclasses.replace(self, password=read_password_file(password_file))
+        if self.password is None and env.get(PASSWORD_ENV):
+            return dataclasses.replace(self, password=env[PASSWORD_ENV])
+        return self
 
     def redacted(self) -> str:
         user = f"{self.username}:***@" if self.username else ""

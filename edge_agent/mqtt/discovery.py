@@ -7,12 +7,16 @@ One HA device per camera (`bobby_<cam>`); the same entities whoever does the det
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from edge_agent import __version__
 from edge_agent.detect.rois import RoiSet
 from edge_agent.mqtt.topics import OFF, ON, Topics
+
+log = logging.getLogger(__name__)
 
 ORIGIN = {
     "name": "bobby-edge",
@@ -97,25 +101,26 @@ def camera_discovery(
             **config,
         }
 
-    def person(roi_id: str | None, name: str, subtype: str) -> None:
+    def person(roi_id: str | None, name: str, trigger: str) -> None:
         """The occupancy sensor and the "person detected" trigger of the camera or one region."""
         suffix = f"_{roi_id}" if roi_id else ""
-        state_topic = topics.person(cam, roi_id)
         entity(
             "binary_sensor",
             f"person{suffix}",
             name=name,
-            state_topic=state_topic,
+            state_topic=topics.person(cam, roi_id),
             payload_on=ON,
             payload_off=OFF,
             device_class="occupancy",
         )
+        # The trigger listens to the non-retained arrival topic: one message per real OFF -> ON,
+        # so it never fires on a retained copy (a new subscription, an HA or broker restart).
+        # HA's editor shows `type` as it is when `subtype` is empty: "Person detected in Driveway".
         configs[config_topic(prefix, "device_automation", cam, f"person_detected{suffix}")] = {
             "automation_type": "trigger",
-            "topic": state_topic,
-            "payload": ON,
-            "type": "person_detected",
-            "subtype": subtype,
+            "topic": topics.arrival(cam, roi_id),
+            "type": trigger,
+            "subtype": "",
             "device": device,
             "origin": ORIGIN,
         }
@@ -132,9 +137,9 @@ def camera_discovery(
         )
 
     configs: dict[str, dict] = {}
-    person(None, "Person", "camera")
+    person(None, "Person", "Person detected")
     for roi in roi_set.rois:
-        person(roi.id, f"Person in {roi.name}", roi.name)
+        person(roi.id, f"Person in {roi.name}", f"Person detected in {roi.name}")
     entity(
         "sensor",
         "person_count",
@@ -217,3 +222,51 @@ def roi_config_subscriptions(prefix: str, cam: str) -> list[str]:
 
 def encode(payload: dict) -> str:
     return json.dumps(payload, separators=(",", ":"))
+
+
+class DiscoveryPublisher:
+    """HA discovery of one camera: which configs are out there, and stale ROI entities removed.
+
+    `publish(client, configs)` publishes every config, empties the ones the last call had and this
+    one has not, and (once per connection) subscribes to the camera's ROI entity configs, whose
+    retained copies come back to `on_config()`, which removes those of regions no longer in force.
+    `client` is anything with `publish(topic, payload, qos, retain)` and `subscribe(topic, qos)`.
+    """
+
+    def __init__(self, prefix: str, cam: str) -> None:
+        self.prefix = prefix
+        self.cam = cam
+        self.topics: set[str] = set()
+        self.subscribed = False
+        self._lock = threading.Lock()
+
+    @property
+    def published(self) -> bool:
+        return bool(self.topics)
+
+    def reconnected(self) -> None:
+        """The broker may have lost our subscriptions: subscribe again at the next publish."""
+        self.subscribed = False
+
+    def publish(self, client, configs: dict[str, dict]) -> None:
+        with self._lock:
+            removed = self.topics - set(configs)
+            self.topics = set(configs)
+            subscribe, self.subscribed = not self.subscribed, True
+        for topic, payload in configs.items():
+            client.publish(topic, encode(payload), qos=1, retain=True)
+        for topic in removed:
+            client.publish(topic, b"", qos=1, retain=True)
+        if subscribe:
+            for topic in roi_config_subscriptions(self.prefix, self.cam):
+                client.subscribe(topic, 1)
+
+    def on_config(self, client, topic: str, payload: bytes, roi_ids) -> bool:
+        """A retained config of ours came back: empty it if its region is gone. True when removed."""
+        if not payload or topic in self.topics:
+            return False
+        if not stale_roi_config(topic, self.prefix, self.cam, roi_ids):
+            return False
+        log.info("%s: removing the discovery of a region that no longer exists: %s", self.cam, topic)
+        client.publish(topic, b"", qos=1, retain=True)
+        return True

@@ -252,6 +252,15 @@ def test_mjpeg_viewers_do_not_slow_capture_and_recording_runs(mosquitto, tmp_pat
         rec.close()
 
 
+def _msg(payload: bytes, topic: str = "bobby/yard/rois", retain: bool = True):
+    """A message as paho hands it to a handler."""
+    import paho.mqtt.client as mqtt
+
+    msg = mqtt.MQTTMessage(topic=topic.encode())
+    msg.payload, msg.retain = payload, retain
+    return msg
+
+
 def test_last_good_roi_set_survives_a_restart_with_a_malformed_retained_set(tmp_path, model_path, caplog):
     # The MQTT side is not needed: a SmartCamera is built and fed ROI sets as its handler gets them.
     from edge_agent.camera import config as camcfg
@@ -273,17 +282,17 @@ def test_last_good_roi_set_survives_a_restart_with_a_malformed_retained_set(tmp_
     broker = BrokerSettings("127.0.0.1", 1)  # nothing listens: publishes go nowhere
     first = SmartCamera(cfg, broker)
     assert first.roi_set.version == 0 and first.roi_set.rois == ()
-    first._on_rois(json.dumps({"version": 3, "rois": [DRIVEWAY]}).encode())
+    first.channel.on_rois(_msg(json.dumps({"version": 3, "rois": [DRIVEWAY]}).encode()))
     assert first.roi_set.version == 3
     assert json.loads((tmp_path / "state" / "yard.rois.json").read_text())["version"] == 3
 
     # Restart: the retained set is now malformed; the stored one is in force and stays.
     second = SmartCamera(cfg, broker)
     assert second.roi_set.version == 3 and [r.id for r in second.roi_set.rois] == ["driveway"]
-    assert set(second.tracker.states()) == {None, "driveway"}
+    assert set(second.channel.tracker.states()) == {None, "driveway"}
     bad = {"version": 4, "rois": [{"id": "bow", "name": "Bow", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}]}
-    second._on_rois(json.dumps(bad).encode())
-    assert second.roi_set.version == 3 and second.counters["bad_rois"] == 1
+    second.channel.on_rois(_msg(json.dumps(bad).encode()))
+    assert second.roi_set.version == 3 and second.channel.counters["bad_rois"] == 1
     assert "starting with ROI set version 3" in caplog.text and "refused the ROI set" in caplog.text
 
     # A damaged file is ignored with a log line, not a crash.

@@ -111,6 +111,8 @@ def test_one_entity_set_per_roi_and_stale_regions_recognised() -> None:
     )
 
 
+# The automation's MQTT trigger unsubscribes at teardown, which starts MQTT's subscription debouncer.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
 async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistant, mqtt_mock) -> None:
     for topic, payload in payloads().items():
         async_fire_mqtt_message(hass, topic, json.dumps(payload), retain=True)
@@ -162,11 +164,37 @@ async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistan
     triggers = (await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, [device.id]))[
         device.id
     ]
-    assert sorted(t["subtype"] for t in triggers if t["type"] == "person_detected") == [
-        "Driveway",
-        "Front door",
-        "camera",
+    # HA's editor shows `type` itself when `subtype` is empty: the names users read
+    assert sorted(t["type"] for t in triggers if t["domain"] == "mqtt" and t["subtype"] == "") == [
+        "Person detected",
+        "Person detected in Driveway",
+        "Person detected in Front door",
     ]
+
+    # "Person detected" fires on an arrival, not on the retained person state (HA delivers
+    # retained copies to every new subscription: that made automations run when nobody came)
+    from homeassistant.setup import async_setup_component
+
+    camera_trigger = next(t for t in triggers if t["domain"] == "mqtt" and t["type"] == "Person detected")
+    runs: list[str] = []
+    hass.bus.async_listen("bobby_test_run", lambda event: runs.append(event.data["n"]))
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "triggers": [camera_trigger],
+                "actions": [{"event": "bobby_test_run", "event_data": {"n": "1"}}],
+            }
+        },
+    )
+    async_fire_mqtt_message(hass, "bobby/garden/person", "ON", retain=True)
+    async_fire_mqtt_message(hass, "bobby/garden/person", "OFF")
+    await hass.async_block_till_done()
+    assert runs == []
+    async_fire_mqtt_message(hass, "bobby/garden/arrival", json.dumps({"camera": "garden", "roi": None}))
+    await hass.async_block_till_done()
+    assert runs == ["1"]
 
     # a removed region's entity goes away when its config is emptied
     assert hass.states.get("binary_sensor.garden_person_door") is not None

@@ -1,0 +1,139 @@
+"""The payloads of docs/mqtt.md that the services build or parse (no I/O here).
+
+- switch commands (`…/set`: `ON` / `OFF` or JSON with a request id) and switch states;
+- the `detections` message of an analysed frame and the `arrival` event;
+- ROI acknowledgements on `…/rois/applied`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from edge_agent.mqtt.topics import OFF, ON
+
+
+class CommandError(ValueError):
+    """A `…/set` payload that is not ON, OFF or the JSON form; the message says why."""
+
+
+def parse_switch(payload: bytes) -> tuple[bool, str | None]:
+    """`ON` / `OFF` (any case), or JSON `{"state": "ON", "request_id": "…"}` -> (on, request id)."""
+    try:
+        text = payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise CommandError("payload is not UTF-8") from None
+    if text.upper() in (ON, OFF):
+        return text.upper() == ON, None
+    if not text.startswith("{"):
+        raise CommandError(f'expected ON, OFF or JSON {{"state": …}}, got {text[:40]!r}')
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise CommandError(f"invalid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise CommandError("a JSON command must be an object")
+    state = str(data.get("state", "")).upper()
+    if state not in (ON, OFF):
+        raise CommandError(f'\'state\' must be "ON" or "OFF", got {data.get("state")!r}')
+    rid = data.get("request_id")
+    if rid is not None and (not isinstance(rid, str) or len(rid) > 64):
+        raise CommandError("'request_id' must be a string of at most 64 characters")
+    return state == ON, rid
+
+
+def older_set_error(version: int, active: int) -> str:
+    """Why a set older than the one in force is refused (a late retained copy must not undo it)."""
+    return f"version {version} is older than the version in force ({active})"
+
+
+def detections_json(
+    cam: str,
+    service: str,
+    captured_at: float,
+    received_at: float,
+    analysed_at: float,
+    inference_ms: float,
+    size,
+    rois_version: int,
+    objects,
+) -> str:
+    """The `detections` payload of one analysed frame (docs/mqtt.md, detections); compact JSON."""
+    payload = {
+        "camera": cam,
+        "service": service,
+        "captured_at": round(captured_at, 3),
+        "received_at": round(received_at, 3),
+        "analysed_at": round(analysed_at, 3),
+        "inference_ms": round(inference_ms, 2),
+        "size": list(size),
+        "rois_version": rois_version,
+        "persons": sum(1 for o in objects if o.label == "person"),
+        "objects": [o.to_json() for o in objects],
+    }
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def claimed_version(payload: bytes) -> int | None:
+    """The `version` a refused ROI set claims, to echo it in the acknowledgement."""
+    try:
+        version = json.loads(payload).get("version")
+    except (ValueError, AttributeError):
+        return None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def rois_ack(version: int | None, ok: bool, error: str | None, active_version: int, service: str) -> str:
+    """The `rois/applied` payload (docs/mqtt.md, acknowledgements)."""
+    return json.dumps(
+        {
+            "version": version,
+            "ok": ok,
+            "error": error,
+            "active_version": active_version,
+            "service": service,
+            "at": round(time.time(), 3),
+        }
+    )
+
+
+@dataclass
+class SwitchState:
+    """The state of an ON/OFF switch as published on `…/state` (retained JSON)."""
+
+    on: bool = True
+    request_id: str | None = None
+    at: float = field(default_factory=time.time)
+
+    @property
+    def state(self) -> str:
+        return ON if self.on else OFF
+
+    def payload(self, **extra) -> str:
+        return json.dumps({"state": self.state, "request_id": self.request_id, **extra, "at": self.at})
+
+    @classmethod
+    def from_retained(cls, payload: bytes) -> SwitchState | None:
+        """Our own retained state from an earlier run; None when it is not one."""
+        try:
+            data = json.loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict) or data.get("state") not in (ON, OFF):
+            return None
+        rid = data.get("request_id")
+        at = data.get("at")
+        return cls(
+            on=data["state"] == ON,
+            request_id=rid if isinstance(rid, str) else None,
+            at=float(at) if isinstance(at, (int, float)) else time.time(),
+        )
+
+
+def arrival_json(cam: str, roi: str | None, persons: int, service: str, at: float) -> str:
+    """The `arrival` event: a person arrived in the camera's view or in one region (OFF -> ON)."""
+    return json.dumps(
+        {"camera": cam, "roi": roi, "persons": persons, "service": service, "at": round(at, 3)},
+        separators=(",", ":"),
+    )
