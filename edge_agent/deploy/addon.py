@@ -123,6 +123,7 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Optional("share_group", default=None): _share_group,
         vol.Optional("max_payload_kb", default=2048): _integer(64, 16384),
         vol.Optional("stats_interval", default=10): _integer(1, 3600),
+        vol.Optional("snapshot_interval", default=30): _integer(1, 3600),
     },
     # An option left over from an older add-on version must not stop the add-on.
     extra=vol.REMOVE_EXTRA,
@@ -139,6 +140,7 @@ class AddonOptions:
     share_group: str | None = None
     max_payload_kb: int = 2048
     stats_interval: int = 10
+    snapshot_interval: int = 30
 
 
 def parse_options(data: Any, source: str = "options") -> AddonOptions:
@@ -292,6 +294,7 @@ def build_command(options: AddonOptions, service: MqttService, *, model: str | N
         "--discovery-prefix", DEFAULT_DISCOVERY_PREFIX,
         "--max-payload", str(options.max_payload_kb * 1024),
         "--stats-interval", str(options.stats_interval),
+        "--snapshot-interval", str(options.snapshot_interval),
     ]  # fmt: skip
     return argv
 

@@ -39,8 +39,10 @@ SCHEMA = vol.Schema(
         vol.Optional("stats_interval", default=10.0): vol.All(
             vol.Coerce(float), vol.Range(min=0.5, max=3600)
         ),
-        vol.Optional("snapshot_interval", default=2.0): vol.All(
-            vol.Coerce(float), vol.Range(min=0.0, max=3600)
+        # During a visit, at most one last-person snapshot this often (the first at once): a
+        # readable logbook, and few images in HA's recorder.
+        vol.Optional("snapshot_interval", default=30.0): vol.All(
+            vol.Coerce(float), vol.Range(min=1.0, max=3600)
         ),
     }
 )
@@ -71,7 +73,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-discovery", dest="discovery", action="store_const", const=False, help="publish no HA discovery"
     )
     p.add_argument("--stats-interval", type=float, help="seconds between stats messages (default 10)")
-    p.add_argument("--snapshot-interval", type=float, help="at most one snapshot per camera this often (2 s)")
+    p.add_argument(
+        "--snapshot-interval",
+        type=float,
+        help="during a visit, at most one last-person snapshot this often (30 s; the first at once)",
+    )
     p.set_defaults(func=run)
 
 

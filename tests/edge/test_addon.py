@@ -121,6 +121,7 @@ def test_defaults_from_config_yaml_give_the_default_command(tmp_path):
         "--discovery-prefix", "homeassistant",
         "--max-payload", str(2048 * 1024),
         "--stats-interval", "10",
+        "--snapshot-interval", "30",
     ]  # fmt: skip
 
 
@@ -141,11 +142,12 @@ def test_every_option_set(tmp_path):
                 "share_group": "bobby_lf",
                 "max_payload_kb": 512,
                 "stats_interval": 30,
+                "snapshot_interval": 60,
             },
         )
     )
     assert options == AddonOptions(
-        3, 0.65, "home/cams", "/share/bobby/custom.tflite", "debug", "bobby_lf", 512, 30
+        3, 0.65, "home/cams", "/share/bobby/custom.tflite", "debug", "bobby_lf", 512, 30, 60
     )
     service = MqttService(host="192.168.1.5", port=8883, ssl=True, username="bob", password="p@ss w:rd/%")
     assert addon.build_command(options, service, model=BUNDLED) == [
@@ -161,6 +163,7 @@ def test_every_option_set(tmp_path):
         "--discovery-prefix", "homeassistant",
         "--max-payload", str(512 * 1024),
         "--stats-interval", "30",
+        "--snapshot-interval", "60",
     ]  # fmt: skip
 
 
@@ -395,7 +398,7 @@ def test_dry_run_in_a_real_process_prints_the_redacted_command_and_config(tmp_pa
         "--broker", "mqtt://addons:%2A%2A%2A@core-mosquitto:1883",
         "--base-topic", "house", "--workers", "2", "--threshold", "0.7", "--model", BUNDLED,
         "--share-group", "g1", "--instance", "ha-addon", "--discovery-prefix", "homeassistant",
-        "--max-payload", str(2048 * 1024), "--stats-interval", "5",
+        "--max-payload", str(2048 * 1024), "--stats-interval", "5", "--snapshot-interval", "30",
     ]  # fmt: skip
     assert first == shlex.join(["bobby-edge", *expected])
     config = json.loads(rest)
