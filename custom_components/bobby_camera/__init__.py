@@ -14,9 +14,11 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from .card import async_register_card, async_unregister_card
 from .const import DOMAIN
 from .runtime import BobbyConfigEntry, BobbyRuntimeData
 from .services import async_setup_services
+from .websocket_api import async_setup_websocket
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.CAMERA]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -25,6 +27,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions (once, not per entry: quality rule action-setup)."""
     async_setup_services(hass)
+    async_setup_websocket(hass)
     return True
 
 
@@ -37,9 +40,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> boo
     entry.async_on_unload(runtime.async_stop)
     await runtime.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await async_register_card(hass, entry.entry_id)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> bool:
     """Unload a camera; runtime.async_stop runs through entry.async_on_unload."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        await async_unregister_card(hass, entry.entry_id)
+    return unloaded

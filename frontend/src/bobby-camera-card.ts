@@ -1,0 +1,730 @@
+// custom:bobby-camera-card: the camera's live picture with the latest detections and the regions;
+// admins draw and save the regions on it. Everything goes through the integration's websocket
+// commands (custom_components/bobby_camera/websocket_api.py); coordinates are normalised 0..1.
+import { LitElement, html, svg, css, nothing, type PropertyValues, type TemplateResult, type SVGTemplateResult } from "lit";
+import { EditorState, MAX_ROIS } from "./editor-state";
+import { areaBox, footPoint, labelPoint, midpoints, normalise, type Point } from "./geometry";
+import { languageOf, type HomeAssistant } from "./ha";
+import { localize } from "./localize";
+import { ackText, personsText } from "./status";
+import type { Ack, CameraConfig, CardConfig, DetectionSettings, Detections } from "./types";
+import "./bobby-camera-card-editor";
+
+const CARD_TYPE = "bobby-camera-card";
+// Boxes older than this (no new detections message) are no longer drawn.
+const DETECTIONS_MAX_AGE_MS = 4000;
+const DEFAULT_SIZE: [number, number] = [640, 480];
+
+interface SaveResult {
+  version: number;
+  ack: Ack | null;
+}
+
+export class BobbyCameraCard extends LitElement {
+  static override properties = {
+    hass: { attribute: false },
+    _config: { state: true },
+    _camera: { state: true },
+    _error: { state: true },
+    _detections: { state: true },
+    _editing: { state: true },
+    _status: { state: true },
+    _saving: { state: true },
+    _rev: { state: true },
+    _size: { state: true },
+    _width: { state: true },
+    _imageFailed: { state: true },
+  };
+
+  hass?: HomeAssistant;
+  private _config?: CardConfig;
+  private _camera?: CameraConfig;
+  private _error?: string;
+  private _detections?: Detections;
+  private _detectionsAt = 0;
+  private _editing = false;
+  private _state?: EditorState;
+  private _status = "";
+  private _saving = false;
+  private _sentVersion?: number;
+  private _rev = 0;
+  private _size?: [number, number];
+  private _width = 0;
+  private _imageFailed = false;
+  private _unsub?: Promise<() => Promise<void> | void>;
+  private _loadedFor?: string;
+  private _resize?: ResizeObserver;
+  private _tick?: number;
+
+  static getConfigElement(): HTMLElement {
+    return document.createElement("bobby-camera-card-editor");
+  }
+
+  static getStubConfig(hass: HomeAssistant): CardConfig {
+    const ours = Object.values(hass.entities ?? {}).find((e) => e?.platform === "bobby_camera" && e.entity_id.startsWith("camera."));
+    const any = Object.keys(hass.states).find((id) => id.startsWith("camera."));
+    return { type: `custom:${CARD_TYPE}`, entity: ours?.entity_id ?? any ?? "" };
+  }
+
+  setConfig(config: CardConfig): void {
+    if (!config || typeof config !== "object") throw new Error("Invalid configuration");
+    if (config.entity !== undefined && (typeof config.entity !== "string" || (config.entity && !config.entity.startsWith("camera.")))) {
+      throw new Error("entity must be a camera entity (camera.…)");
+    }
+    const changed = config.entity !== this._config?.entity;
+    this._config = { show_boxes: true, show_regions: true, ...config };
+    if (changed) this._reset();
+  }
+
+  getCardSize(): number {
+    return this._editing ? 12 : 6;
+  }
+
+  getGridOptions(): Record<string, unknown> {
+    return { columns: 12, min_columns: 6, rows: "auto" };
+  }
+
+  private get _lang(): string {
+    return languageOf(this.hass);
+  }
+
+  private _t(key: string, values?: Record<string, string | number>): string {
+    return localize(this._lang, key, values);
+  }
+
+  // ---- life cycle -----------------------------------------------------------------------------
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this._tick = window.setInterval(() => {
+      // Stale boxes disappear even when no message comes any more.
+      if (this._detections && Date.now() - this._detectionsAt > DETECTIONS_MAX_AGE_MS) this._detections = undefined;
+    }, 1000);
+    if (this.hass && this._config?.entity) this._load();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.clearInterval(this._tick);
+    this._resize?.disconnect();
+    this._resize = undefined;
+    this._unsubscribe();
+    this._loadedFor = undefined;
+  }
+
+  protected override firstUpdated(): void {
+    this._observe();
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    if (changed.has("hass") && this.hass && this._config?.entity && this._loadedFor !== this._config.entity) this._load();
+    this._observe();
+  }
+
+  private _observe(): void {
+    const wrap = this.renderRoot.querySelector(".picture");
+    if (!wrap || this._resize) return;
+    this._resize = new ResizeObserver((entries) => {
+      this._width = entries[0]?.contentRect.width ?? 0;
+    });
+    this._resize.observe(wrap);
+  }
+
+  private _reset(): void {
+    this._unsubscribe();
+    this._loadedFor = undefined;
+    this._camera = undefined;
+    this._detections = undefined;
+    this._editing = false;
+    this._state = undefined;
+    this._error = undefined;
+    this._status = "";
+  }
+
+  private _unsubscribe(): void {
+    const unsub = this._unsub;
+    this._unsub = undefined;
+    unsub?.then((f) => f()).catch(() => undefined);
+  }
+
+  private async _load(): Promise<void> {
+    const entity = this._config?.entity;
+    if (!this.hass || !entity) return;
+    this._loadedFor = entity;
+    try {
+      const camera = await this.hass.callWS<CameraConfig>({ type: "bobby_camera/get_config", entity_id: entity });
+      if (this._loadedFor !== entity) return;
+      this._camera = camera;
+      this._error = undefined;
+      if (!this._status && camera.last_ack) this._status = this._t("ack.last", { status: ackText(this._lang, camera.last_ack) });
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      this._error = e.code === "not_found" ? this._t("card.not_found", { entity }) : this._t("card.error", { error: e.message ?? String(err) });
+      return;
+    }
+    if (!this._unsub) {
+      this._unsub = this.hass.connection.subscribeMessage<{ detections?: Detections; ack?: Ack }>((message) => this._onMessage(message), {
+        type: "bobby_camera/subscribe_detections",
+        entity_id: entity,
+      });
+      this._unsub.catch((err: { message?: string }) => {
+        this._unsub = undefined;
+        this._error = this._t("card.error", { error: err.message ?? String(err) });
+      });
+    }
+  }
+
+  private _onMessage(message: { detections?: Detections; ack?: Ack }): void {
+    if (message.detections) {
+      this._detections = message.detections;
+      this._detectionsAt = Date.now();
+      if (!this._size && message.detections.size) this._size = message.detections.size;
+    }
+    if (message.ack) {
+      const ack = message.ack;
+      if (this._camera) this._camera = { ...this._camera, last_ack: ack };
+      if (this._sentVersion === undefined || (ack.version ?? -1) >= this._sentVersion) {
+        this._status = ackText(this._lang, ack, this._sentVersion);
+      }
+    }
+  }
+
+  // ---- picture ----------------------------------------------------------------------------------
+
+  private get _picSize(): [number, number] {
+    return this._size ?? this._camera?.resolution ?? DEFAULT_SIZE;
+  }
+
+  private _imageUrl(): string | undefined {
+    const entityId = this._camera?.camera_entity ?? this._config?.entity;
+    const state = entityId ? this.hass?.states[entityId] : undefined;
+    if (!this.hass || !state || state.state === "unavailable") return undefined;
+    const token = state.attributes.access_token;
+    if (this._imageFailed) {
+      // The still, reloaded by the token's rotation (entity_picture changes with it).
+      return state.attributes.entity_picture ? this.hass.hassUrl(state.attributes.entity_picture) : undefined;
+    }
+    return token ? this.hass.hassUrl(`/api/camera_proxy_stream/${entityId}?token=${encodeURIComponent(token)}`) : undefined;
+  }
+
+  private _onImageLoad(ev: Event): void {
+    const img = ev.target as HTMLImageElement;
+    if (img.naturalWidth > 0 && img.naturalHeight > 0) {
+      const size: [number, number] = [img.naturalWidth, img.naturalHeight];
+      if (!this._size || this._size[0] !== size[0] || this._size[1] !== size[1]) this._size = size;
+    }
+  }
+
+  // ---- drawing ----------------------------------------------------------------------------------
+
+  /** How many picture units one screen pixel is (the overlay's viewBox is the picture's size). */
+  private get _unit(): number {
+    return this._width > 0 ? this._picSize[0] / this._width : 1;
+  }
+
+  private _pts(points: readonly Point[]): string {
+    const [w, h] = this._picSize;
+    return points.map(([x, y]) => `${x * w},${y * h}`).join(" ");
+  }
+
+  private _regionsView(): SVGTemplateResult[] {
+    const cam = this._camera;
+    if (!cam || this._config?.show_regions === false) return [];
+    const [w, h] = this._picSize;
+    const u = this._unit;
+    return cam.rois.map((roi) => {
+      const entity = roi.id ? cam.region_entities[roi.id] : undefined;
+      const on = entity ? this.hass?.states[entity]?.state === "on" : false;
+      const [lx, ly] = labelPoint(roi.points);
+      return svg`<g class="region ${on ? "on" : ""}">
+        <polygon points=${this._pts(roi.points)}></polygon>
+        <text x=${lx * w} y=${ly * h} font-size=${14 * u} text-anchor="middle" dominant-baseline="middle">${roi.name}</text>
+      </g>`;
+    });
+  }
+
+  private _boxesView(): SVGTemplateResult[] {
+    const d = this._detections;
+    if (!d || this._config?.show_boxes === false) return [];
+    const [w, h] = this._picSize;
+    const u = this._unit;
+    return d.objects.map((o) => {
+      const [x0, y0, x1, y1] = o.box;
+      const [fx, fy] = footPoint(o.box);
+      const label = `${o.label} ${Math.round(o.score * 100)}%`;
+      return svg`<g class="box">
+        <rect x=${x0 * w} y=${y0 * h} width=${(x1 - x0) * w} height=${(y1 - y0) * h}></rect>
+        <circle class="foot" cx=${fx * w} cy=${fy * h} r=${4 * u}></circle>
+        <text x=${x0 * w + 3 * u} y=${Math.max(y0 * h - 4 * u, 14 * u)} font-size=${13 * u}>${label}</text>
+      </g>`;
+    });
+  }
+
+  private _editView(): SVGTemplateResult[] {
+    const st = this._state;
+    if (!st) return [];
+    const [w, h] = this._picSize;
+    const u = this._unit;
+    const problems = st.regionProblems();
+    const out: SVGTemplateResult[] = [];
+    // The minimum and maximum box area, to scale, centred.
+    for (const [cls, area] of [
+      ["min-area", st.detection.min_area],
+      ["max-area", st.detection.max_area],
+    ] as const) {
+      if (area > 0 && area < 1) {
+        const [x0, y0, x1, y1] = areaBox(area);
+        out.push(svg`<rect class="area ${cls}" x=${x0 * w} y=${y0 * h} width=${(x1 - x0) * w} height=${(y1 - y0) * h}></rect>`);
+      }
+    }
+    st.regions.forEach((r, i) => {
+      const selected = i === st.selected;
+      const [lx, ly] = labelPoint(r.points);
+      out.push(svg`<g class="region edit ${selected ? "selected" : ""} ${problems[i] ? "invalid" : ""}" data-index=${i}>
+        <polygon points=${this._pts(r.points)}></polygon>
+        <text x=${lx * w} y=${ly * h} font-size=${14 * u} text-anchor="middle" dominant-baseline="middle">${r.name}</text>
+      </g>`);
+    });
+    const sel = st.regions[st.selected];
+    if (sel && !st.drawing) {
+      midpoints(sel.points).forEach(([x, y]) => out.push(svg`<circle class="mid" cx=${x * w} cy=${y * h} r=${5 * u}></circle>`));
+      sel.points.forEach(([x, y], i) =>
+        out.push(svg`<circle class="vertex ${i === st.selectedPoint ? "current" : ""}" cx=${x * w} cy=${y * h} r=${7 * u}></circle>`),
+      );
+    }
+    if (st.drawing) {
+      out.push(svg`<polyline class="drawing" points=${this._pts(st.drawing)}></polyline>`);
+      st.drawing.forEach(([x, y], i) =>
+        out.push(svg`<circle class="vertex ${i === 0 && st.drawing!.length >= 3 ? "first" : ""}" cx=${x * w} cy=${y * h} r=${(i === 0 ? 9 : 6) * u}></circle>`),
+      );
+    }
+    return out;
+  }
+
+  // ---- pointer ----------------------------------------------------------------------------------
+
+  private _point(ev: PointerEvent | MouseEvent): { p: Point; w: number; h: number } {
+    const rect = (ev.currentTarget as Element).getBoundingClientRect();
+    return { p: normalise(ev.clientX, ev.clientY, rect), w: rect.width, h: rect.height };
+  }
+
+  private _onPointerDown(ev: PointerEvent): void {
+    const st = this._state;
+    if (!this._editing || !st || ev.button > 0) return;
+    ev.preventDefault();
+    const { p, w, h } = this._point(ev);
+    st.pointerDown(p, w, h, ev.pointerType === "touch" ? 22 : 11);
+    if (st.dragging) (ev.currentTarget as Element).setPointerCapture?.(ev.pointerId);
+    this._rev++;
+  }
+
+  private _onPointerMove(ev: PointerEvent): void {
+    const st = this._state;
+    if (!st?.dragging) return;
+    ev.preventDefault();
+    if (st.pointerMove(this._point(ev).p)) this._rev++;
+  }
+
+  private _onPointerUp(ev: PointerEvent): void {
+    const st = this._state;
+    if (!st?.dragging) return;
+    st.pointerUp();
+    (ev.currentTarget as Element).releasePointerCapture?.(ev.pointerId);
+    this._rev++;
+  }
+
+  private _onContextMenu(ev: MouseEvent): void {
+    // Right click (or a long press) on a point of the selected region removes it.
+    const st = this._state;
+    if (!this._editing || !st) return;
+    ev.preventDefault();
+    if (st.selectedPoint >= 0) {
+      st.removePoint(st.selected, st.selectedPoint);
+      st.pointerUp();
+      this._rev++;
+    }
+  }
+
+  // ---- editing ----------------------------------------------------------------------------------
+
+  private _startEditing(): void {
+    const cam = this._camera;
+    if (!cam) return;
+    this._state = new EditorState(cam.rois, cam.detection);
+    this._editing = true;
+    this._status = "";
+  }
+
+  private _stopEditing(): void {
+    this._editing = false;
+    this._state = undefined;
+  }
+
+  private _act(fn: (st: EditorState) => void): void {
+    if (!this._state) return;
+    fn(this._state);
+    this._rev++;
+  }
+
+  private _num(ev: Event): number | null {
+    const value = (ev.target as HTMLInputElement).value.trim();
+    return value === "" ? null : Number(value);
+  }
+
+  private _setDetection(key: keyof DetectionSettings, ev: Event, scale = 1): void {
+    const v = this._num(ev);
+    this._act((st) => st.setDetection(key, (v === null ? NaN : Math.round(v * scale * 10000) / 10000) as never));
+  }
+
+  private async _save(): Promise<void> {
+    const st = this._state;
+    const entity = this._config?.entity;
+    if (!st || !entity || !this.hass || !st.valid) return;
+    this._saving = true;
+    this._status = this._t("edit.saving");
+    try {
+      const result = await this.hass.callWS<SaveResult>({ type: "bobby_camera/save_rois", entity_id: entity, ...st.payload() });
+      this._sentVersion = result.version;
+      this._status = ackText(this._lang, result.ack, result.version);
+      this._stopEditing();
+      this._loadedFor = undefined;
+      await this._load();
+    } catch (err) {
+      const e = err as { message?: string; translation_key?: string; translation_placeholders?: Record<string, string> };
+      const key = e.translation_key ? `problems.${e.translation_key}` : "";
+      const known = key && localize("en", key) !== key;
+      this._status = known ? this._t(key, e.translation_placeholders ?? {}) : this._t("card.error", { error: e.message ?? String(err) });
+    } finally {
+      this._saving = false;
+    }
+  }
+
+  // ---- render -----------------------------------------------------------------------------------
+
+  override render(): TemplateResult {
+    if (!this._config) return html``;
+    const title = this._config.title ?? this._camera?.name;
+    if (!this._config.entity) return html`<ha-card .header=${title}><div class="message">${this._t("card.no_entity")}</div></ha-card>`;
+    const [w, h] = this._picSize;
+    const url = this._imageUrl();
+    const admin = this.hass?.user?.is_admin === true;
+    return html`<ha-card .header=${title}>
+      ${this._error ? html`<div class="message error">${this._error}</div>` : nothing}
+      <div class="picture" style="aspect-ratio: ${w} / ${h}">
+        ${url
+          ? html`<img src=${url} alt="" @load=${this._onImageLoad} @error=${() => (this._imageFailed = true)} />`
+          : html`<div class="unavailable">${this._t(this._camera ? "card.unavailable" : "card.loading")}</div>`}
+        <svg
+          class=${this._editing ? "editing" : ""}
+          viewBox="0 0 ${w} ${h}"
+          preserveAspectRatio="none"
+          @pointerdown=${this._onPointerDown}
+          @pointermove=${this._onPointerMove}
+          @pointerup=${this._onPointerUp}
+          @pointercancel=${this._onPointerUp}
+          @contextmenu=${this._onContextMenu}
+        >
+          ${this._editing ? this._editView() : [...this._regionsView(), ...this._boxesView()]}
+        </svg>
+        ${this._editing ? nothing : html`<div class="count">${this._countText()}</div>`}
+      </div>
+      ${this._editing ? this._editPanel() : this._footer(admin)}
+    </ha-card>`;
+  }
+
+  private _countText(): string {
+    const entity = this._camera?.count_entity;
+    const state = entity ? this.hass?.states[entity]?.state : undefined;
+    const n = state !== undefined && state !== "" && !Number.isNaN(Number(state)) ? Number(state) : (this._detections?.persons ?? 0);
+    return personsText(this._lang, n);
+  }
+
+  private _footer(admin: boolean): TemplateResult {
+    return html`<div class="footer">
+      <span class="status" role="status">${this._status}</span>
+      ${admin && this._camera ? html`<button class="primary" @click=${this._startEditing}>${this._t("edit.edit")}</button>` : nothing}
+    </div>`;
+  }
+
+  private _editPanel(): TemplateResult {
+    const st = this._state!;
+    const problems = st.regionProblems();
+    const detectionProblem = st.detectionProblem();
+    const sel = st.regions[st.selected];
+    const messages = [
+      ...problems.flatMap((p, i) => (p ? [this._t(`problems.${p}`, { region: st.regions[i].name || "?" })] : [])),
+      ...(detectionProblem ? [this._t(`problems.${detectionProblem}`)] : []),
+      ...(st.regions.length > MAX_ROIS ? [this._t("problems.too_many_regions")] : []),
+    ];
+    const d = st.detection;
+    const pct = (v: number | null | undefined): string => (v == null || Number.isNaN(v) ? "" : String(Math.round(v * 10000) / 100));
+    return html`<div class="edit">
+      <div class="hint">${this._t(st.drawing ? "edit.hint_drawing" : "edit.hint_view")}</div>
+      <div class="toolbar">
+        ${st.drawing
+          ? html`<button class="finish" ?disabled=${st.drawing.length < 3} @click=${() => this._act((s) => s.closeDrawing())}>${this._t("edit.finish")}</button>
+              <button @click=${() => this._act((s) => s.cancelDrawing())}>${this._t("edit.cancel_drawing")}</button>`
+          : html`<button class="add" ?disabled=${st.regions.length >= MAX_ROIS} @click=${() => this._act((s) => s.startDrawing())}>${this._t("edit.add_region")}</button>`}
+        ${sel && !st.drawing
+          ? html`<button class="remove-point" ?disabled=${st.selectedPoint < 0} @click=${() => this._act((s) => s.removePoint(s.selected, s.selectedPoint))}>
+                ${this._t("edit.remove_point")}
+              </button>
+              <button class="delete" @click=${() => this._act((s) => s.deleteRegion(s.selected))}>${this._t("edit.delete_region")}</button>`
+          : nothing}
+      </div>
+      ${sel && !st.drawing
+        ? html`<fieldset class="region-form">
+            <legend>${this._t("edit.region")}</legend>
+            <label>${this._t("edit.name")}<input class="name" .value=${sel.name} @input=${(e: Event) => this._act((s) => s.rename(s.selected, (e.target as HTMLInputElement).value))} /></label>
+            <label>${this._t("edit.labels")}<input class="labels" .value=${sel.labels.join(", ")} @change=${(e: Event) => this._act((s) => s.setLabels(s.selected, (e.target as HTMLInputElement).value.split(",")))} /></label>
+            <label>${this._t("edit.min_score")}<input class="min-score" type="number" min="0" max="100" step="1" .value=${pct(sel.min_score)}
+              @change=${(e: Event) => {
+                const v = this._num(e);
+                this._act((s) => s.setMinScore(s.selected, v === null ? null : Math.round(v * 100) / 10000));
+              }} /></label>
+          </fieldset>`
+        : html`<div class="regions-summary">${st.regions.length ? st.regions.map((r) => r.name).join(", ") : this._t("edit.no_regions")}</div>`}
+      <details class="detection">
+        <summary>${this._t("edit.detection")}</summary>
+        <div class="grid">
+          <label>${this._t("edit.threshold")}<input class="threshold" type="number" min="1" max="100" step="1" .value=${pct(d.threshold)} @change=${(e: Event) => this._setDetection("threshold", e, 0.01)} /></label>
+          <label>${this._t("edit.min_area")}<input class="min-area" type="number" min="0" max="100" step="0.1" .value=${pct(d.min_area)} @input=${(e: Event) => this._setDetection("min_area", e, 0.01)} /></label>
+          <label>${this._t("edit.max_area")}<input class="max-area" type="number" min="0.1" max="100" step="0.1" .value=${pct(d.max_area)} @input=${(e: Event) => this._setDetection("max_area", e, 0.01)} /></label>
+          <label>${this._t("edit.frames_needed")}<input class="frames-needed" type="number" min="1" max="30" step="1" .value=${String(d.frames_needed)} @change=${(e: Event) => this._setDetection("frames_needed", e)} /></label>
+          <label>${this._t("edit.frames_window")}<input class="frames-window" type="number" min="1" max="30" step="1" .value=${String(d.frames_window)} @change=${(e: Event) => this._setDetection("frames_window", e)} /></label>
+          <label>${this._t("edit.clear_after")}<input class="clear-after" type="number" min="0" max="3600" step="0.5" .value=${String(d.clear_after)} @change=${(e: Event) => this._setDetection("clear_after", e)} /></label>
+        </div>
+        <div class="hint">${this._t("edit.area_boxes")}</div>
+      </details>
+      ${messages.length ? html`<ul class="problems">${messages.map((m) => html`<li>${m}</li>`)}</ul>` : nothing}
+      <div class="footer">
+        <span class="status" role="status">${this._status || (st.dirty ? this._t("edit.unsaved") : "")}</span>
+        <button @click=${this._stopEditing}>${this._t("edit.cancel")}</button>
+        <button class="primary save" ?disabled=${!st.valid || st.regions.length > MAX_ROIS || this._saving} @click=${this._save}>${this._t(this._saving ? "edit.saving" : "edit.save")}</button>
+      </div>
+    </div>`;
+  }
+
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    ha-card {
+      overflow: hidden;
+    }
+    .picture {
+      position: relative;
+      width: 100%;
+      background: #000;
+      overflow: hidden;
+    }
+    .picture img,
+    .picture svg,
+    .unavailable {
+      position: absolute;
+      inset: 0;
+      width: 100%;
+      height: 100%;
+    }
+    .picture img {
+      object-fit: fill;
+      display: block;
+    }
+    .unavailable {
+      display: flex;
+      align-items: center;
+      justify-content: center;
+      color: #ccc;
+    }
+    svg {
+      touch-action: auto;
+      user-select: none;
+      -webkit-user-select: none;
+    }
+    svg.editing {
+      touch-action: none;
+      cursor: crosshair;
+    }
+    polygon,
+    polyline,
+    rect {
+      vector-effect: non-scaling-stroke;
+    }
+    .region polygon {
+      fill: rgba(3, 169, 244, 0.08);
+      stroke: var(--bobby-region-color, #03a9f4);
+      stroke-width: 2;
+    }
+    .region.on polygon {
+      fill: rgba(255, 152, 0, 0.35);
+      stroke: var(--bobby-region-on-color, #ff9800);
+    }
+    .region.selected polygon {
+      fill: rgba(3, 169, 244, 0.25);
+      stroke-width: 3;
+    }
+    .region.invalid polygon {
+      stroke: var(--error-color, #db4437);
+      stroke-dasharray: 6 4;
+      fill: rgba(219, 68, 55, 0.2);
+    }
+    .region text,
+    .box text {
+      fill: #fff;
+      paint-order: stroke;
+      stroke: rgba(0, 0, 0, 0.7);
+      stroke-width: 3px;
+      pointer-events: none;
+      font-family: var(--paper-font-body1_-_font-family, sans-serif);
+    }
+    .box rect {
+      fill: none;
+      stroke: #4caf50;
+      stroke-width: 2;
+    }
+    .box .foot {
+      fill: #4caf50;
+    }
+    .vertex {
+      fill: #fff;
+      stroke: #03a9f4;
+      stroke-width: 2;
+      vector-effect: non-scaling-stroke;
+      cursor: move;
+    }
+    .vertex.current {
+      fill: #03a9f4;
+    }
+    .vertex.first {
+      fill: #ffeb3b;
+    }
+    .mid {
+      fill: rgba(255, 255, 255, 0.7);
+      stroke: #03a9f4;
+      stroke-width: 1;
+      vector-effect: non-scaling-stroke;
+      cursor: copy;
+    }
+    .drawing {
+      fill: none;
+      stroke: #ffeb3b;
+      stroke-width: 2;
+      stroke-dasharray: 5 3;
+    }
+    .area {
+      fill: none;
+      stroke-width: 1.5;
+      stroke-dasharray: 4 4;
+      pointer-events: none;
+    }
+    .min-area {
+      stroke: #e91e63;
+    }
+    .max-area {
+      stroke: #9c27b0;
+    }
+    .count {
+      position: absolute;
+      right: 8px;
+      bottom: 8px;
+      padding: 2px 8px;
+      border-radius: 12px;
+      background: rgba(0, 0, 0, 0.6);
+      color: #fff;
+      font-size: 14px;
+      pointer-events: none;
+    }
+    .footer,
+    .toolbar {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 8px;
+      align-items: center;
+      padding: 8px 12px;
+    }
+    .footer .status {
+      flex: 1 1 12em;
+      font-size: 14px;
+      color: var(--secondary-text-color);
+    }
+    button {
+      font: inherit;
+      padding: 6px 12px;
+      border-radius: 6px;
+      border: 1px solid var(--divider-color, #ccc);
+      background: var(--card-background-color, #fff);
+      color: var(--primary-text-color);
+      cursor: pointer;
+      min-height: 36px;
+    }
+    button.primary {
+      background: var(--primary-color, #03a9f4);
+      color: var(--text-primary-color, #fff);
+      border-color: transparent;
+    }
+    button:disabled {
+      opacity: 0.5;
+      cursor: default;
+    }
+    .edit {
+      padding: 4px 0;
+    }
+    .hint,
+    .regions-summary,
+    .message {
+      padding: 4px 12px;
+      font-size: 13px;
+      color: var(--secondary-text-color);
+    }
+    .message.error,
+    .problems {
+      color: var(--error-color, #db4437);
+    }
+    .problems {
+      margin: 4px 12px;
+      padding-left: 18px;
+      font-size: 13px;
+    }
+    fieldset,
+    details {
+      margin: 4px 12px;
+      border: 1px solid var(--divider-color, #ddd);
+      border-radius: 6px;
+      padding: 6px 10px;
+    }
+    label {
+      display: flex;
+      flex-direction: column;
+      font-size: 12px;
+      color: var(--secondary-text-color);
+      margin: 4px 0;
+    }
+    input {
+      font: inherit;
+      font-size: 14px;
+      padding: 6px;
+      border: 1px solid var(--divider-color, #ccc);
+      border-radius: 4px;
+      background: var(--card-background-color, #fff);
+      color: var(--primary-text-color);
+    }
+    .grid {
+      display: grid;
+      grid-template-columns: repeat(auto-fit, minmax(11em, 1fr));
+      gap: 0 12px;
+    }
+  `;
+}
+
+if (!customElements.get(CARD_TYPE)) {
+  customElements.define(CARD_TYPE, BobbyCameraCard);
+  const w = window as unknown as { customCards?: Record<string, unknown>[] };
+  w.customCards = w.customCards ?? [];
+  w.customCards.push({
+    type: CARD_TYPE,
+    name: localize(navigator.language, "card.name"),
+    description: localize(navigator.language, "card.description"),
+    preview: true,
+    documentationURL: "https://github.com/bobby-camera/bobby-camera/blob/main/docs/home-assistant.md#the-dashboard-card",
+  });
+}
