@@ -32,6 +32,8 @@ import os
 import re
 import ssl
 import threading
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +135,7 @@ class BrokerSettings:
     host: str = "localhost"
     port: int = 1883
     username: str | None = None
-    password: str | None = None
+    password: str | None = dataclasses.field(default=None, repr=False)  # never in a log line
     tls: bool = False
     ca_certs: str | None = None
     insecure: bool = False
@@ -197,11 +199,55 @@ def user_properties(**values: str) -> Properties:
     return props
 
 
+@dataclass
+class _Pending:
+    """A QoS 1 message waiting for the broker to come back."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    properties: Properties | None
+    at: float  # time.monotonic() when it was published
+
+    @property
+    def size(self) -> int:
+        return len(self.payload) + len(self.topic)
+
+
+def _as_bytes(payload) -> bytes:
+    if payload is None:
+        return b""
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, (bytearray, memoryview)):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return payload.encode()
+    if isinstance(payload, (int, float)):
+        return str(payload).encode()
+    raise TypeError(f"payload must be str, bytes, int, float or None, not {type(payload).__name__}")
+
+
+def _not_sent(rc: int = mqtt.MQTT_ERR_NO_CONN) -> mqtt.MQTTMessageInfo:
+    """What publish() returns for a message not handed to paho (rc as paho would give)."""
+    info = mqtt.MQTTMessageInfo(0)
+    info.rc = rc
+    return info
+
+
+def packet_size_for_payload(max_payload: int) -> int:
+    """The v5 Maximum Packet Size for a service that accepts payloads up to `max_payload` bytes."""
+    return int(max_payload) + PACKET_HEADROOM
+
+
 class ManagedClient:
     """A paho client with Last Will, v5→3.1.1 fallback, backoff and an on-connect hook.
 
     `on_connected` runs after every successful (re)connection, in paho's network thread: that is
-    where a service subscribes and republishes its retained state.
+    where a service subscribes and republishes its retained state. Its messages go out before
+    anything published while the broker was away (see the module doc); `counters` says what was
+    dropped and why.
     """
 
     def __init__(
@@ -215,6 +261,11 @@ class ManagedClient:
         protocol: int = mqtt.MQTTv5,
         min_backoff: float = 0.5,
         max_backoff: float = 30.0,
+        max_packet_size: int | None = None,
+        reconnect_max: float = RECONNECT_MAX,
+        pending_max_messages: int = PENDING_MAX_MESSAGES,
+        pending_max_bytes: int = PENDING_MAX_BYTES,
+        stale_after: float = STALE_AFTER,
     ) -> None:
         self.settings = settings
         self.client_id = client_id
@@ -227,6 +278,31 @@ class ManagedClient:
         self.connect_count = 0
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
+        self.reconnect_max = min(reconnect_max, max_backoff)
+        self.max_packet_size = max_packet_size
+        self.pending_max_messages = pending_max_messages
+        self.pending_max_bytes = pending_max_bytes
+        self.stale_after = stale_after
+        # What was not sent, by reason (docs/reliability.md): dropped_offline (QoS 0 while away),
+        # superseded (a retained topic's older payload, replaced before the broker came back),
+        # stale (an event older than stale_after at reconnection), dropped_pending_full (the
+        # oldest waiting message, when the store was full), dropped_queue_full (paho's queue full
+        # while connected), replayed (waiting messages sent after a reconnection).
+        self.counters: Counter[str] = Counter()
+        # `_lock` orders publishing against (re)connection: while `_live` is false, publish()
+        # keeps QoS 1 messages in `_pending` instead of handing them to paho.
+        self._lock = threading.RLock()
+        self._live = False
+        self._pending: OrderedDict[object, _Pending] = OrderedDict()
+        self._pending_bytes = 0
+        self._seq = 0  # keys of non-retained pending messages
+        if settings.tls and settings.insecure:
+            log.warning(
+                "TLS certificate verification is OFF for broker %s (mqtt_tls_insecure): anyone on the "
+                "network path can impersonate the broker and read the credentials; give the broker's CA "
+                "instead (mqtt_ca_certs / --ca-file)",
+                settings.redacted(),
+            )
         self.client = self._make_client()
 
     @property
@@ -246,12 +322,23 @@ class ManagedClient:
             client.tls_insecure_set(s.insecure)
         if self.will:
             client.will_set(self.will[0], self.will[1], qos=1, retain=True)
-        client.reconnect_delay_set(self.min_backoff, self.max_backoff)
-        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(self.min_backoff, self.reconnect_max)
+        client.max_queued_messages_set(PAHO_MAX_QUEUED)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
+
+    def _connect_properties(self) -> Properties | None:
+        if not self.is_v5 or not self.max_packet_size:
+            return None
+        props = Properties(PacketTypes.CONNECT)
+        props.MaximumPacketSize = int(self.max_packet_size)
+        return props
+
+    def _connect(self, asynchronous: bool) -> None:
+        connect = self.client.connect_async if asynchronous else self.client.connect
+        connect(self.settings.host, self.settings.port, keepalive=30, properties=self._connect_properties())
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
@@ -268,7 +355,10 @@ class ManagedClient:
                 threading.Thread(target=self._fall_back_to_311, name="mqtt-fallback", daemon=True).start()
                 return
             log.warning("broker %s refused the connection: %s", self.settings.redacted(), reason_code)
+            # It answers, so it is up: retrying fast would only repeat the refusal.
+            client.reconnect_delay_set(self.min_backoff, self.max_backoff)
             return
+        client.reconnect_delay_set(self.min_backoff, self.reconnect_max)
         self.connect_count += 1
         log.info(
             "connected to %s (MQTT %s)%s",
@@ -276,12 +366,92 @@ class ManagedClient:
             "5" if self.is_v5 else "3.1.1",
             " again" if self.connect_count > 1 else "",
         )
+        with self._lock:
+            self._take_back_paho_backlog(client)
+            self._live = True  # from here on a retained topic published anew drops its waiting payload
+        # The hook's messages go to paho before the backlog, so availability and the retained state
+        # lead. It runs without our lock: it may take a service lock that a publisher holds.
         if self.on_connected:
             try:
                 self.on_connected(self)
             except Exception:  # a bug in a hook must not kill paho's network thread
                 log.exception("on-connect hook failed")
+        with self._lock:
+            self._replay_pending()
         self.connected.set()
+
+    def _take_back_paho_backlog(self, client: mqtt.Client) -> None:
+        """QoS 1 messages paho kept from the last connection join our store, ahead of what came
+        after (they are older), so they are coalesced and replayed after the hook's messages.
+
+        paho would re-send them itself right after on_connect, ignoring its in-flight limit and
+        before anything the hook publishes once that window is full.
+        """
+        leftovers = client.drop_out_messages()
+        # drop_out_messages() does not reset paho's in-flight count; acknowledgements of what it
+        # dropped are ignored, so the count would never come down and every QoS 1 message would
+        # wait behind it forever.
+        with client._out_message_mutex:
+            client._inflight_messages = 0
+        if not leftovers:
+            return
+        later = self._pending
+        self._pending, self._pending_bytes = OrderedDict(), 0
+        now = time.monotonic()
+        for m in leftovers:
+            props = m.properties if self.is_v5 else None
+            self._store(_Pending(m.topic, bytes(m.payload), m.qos, bool(m.retain), props, m.timestamp or now))
+        for item in later.values():
+            self._store(item)
+
+    def _store(self, item: _Pending) -> None:
+        key: object
+        if item.retain:
+            key = ("r", item.topic)
+            old = self._pending.pop(key, None)
+            if old is not None:
+                self._pending_bytes -= old.size
+                self.counters["superseded"] += 1
+        else:
+            self._seq += 1
+            key = ("e", self._seq)
+        self._pending[key] = item
+        self._pending_bytes += item.size
+        while self._pending and (
+            len(self._pending) > self.pending_max_messages or self._pending_bytes > self.pending_max_bytes
+        ):
+            _, dropped = self._pending.popitem(last=False)
+            self._pending_bytes -= dropped.size
+            self.counters["dropped_pending_full"] += 1
+
+    def _replay_pending(self) -> None:
+        if not self._pending:
+            return
+        items = list(self._pending.values())
+        self._pending.clear()
+        self._pending_bytes = 0
+        now = time.monotonic()
+        sent = stale = 0
+        for item in items:
+            if not item.retain and now - item.at > self.stale_after:
+                stale += 1
+                continue
+            props = item.properties if self.is_v5 else None
+            info = self.client.publish(
+                item.topic, item.payload, qos=item.qos, retain=item.retain, properties=props
+            )
+            if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+                self.counters["dropped_queue_full"] += 1
+            else:
+                sent += 1
+        self.counters["replayed"] += sent
+        self.counters["stale"] += stale
+        log.info(
+            "after the reconnection: %d message(s) kept during the outage sent, %d stale dropped; so far %s",
+            sent,
+            stale,
+            dict(self.counters),
+        )
 
     def _fall_back_to_311(self) -> None:
         old = self.client
@@ -291,10 +461,12 @@ class ManagedClient:
             return
         self.protocol = mqtt.MQTTv311
         self.client = self._make_client()
-        self.client.connect_async(self.settings.host, self.settings.port, keepalive=30)
+        self._connect(asynchronous=True)
         self.client.loop_start()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        with self._lock:
+            self._live = False
         if self.connected.is_set() and not self.stopping:
             log.warning("lost the broker (%s); reconnecting with backoff", reason_code)
         self.connected.clear()
@@ -314,12 +486,12 @@ class ManagedClient:
         fallback happens whenever a broker refuses v5, so also then.
         """
         try:
-            self.client.connect(self.settings.host, self.settings.port, keepalive=30)
+            self._connect(asynchronous=False)
         except OSError as err:
             if timeout is not None:
                 raise ConnectionError(f"cannot reach broker {self.settings.redacted()}: {err}") from err
             log.warning("broker %s not reachable yet (%s); will keep trying", self.settings.redacted(), err)
-            self.client.connect_async(self.settings.host, self.settings.port, keepalive=30)
+            self._connect(asynchronous=True)
         self.client.loop_start()
         if timeout is None:
             return
@@ -339,9 +511,36 @@ class ManagedClient:
         self.client.subscribe(topic, qos)
 
     def publish(self, topic: str, payload, qos: int = 0, retain: bool = False, properties=None):
+        """Publish now if connected; otherwise drop QoS 0 and keep QoS 1 for the reconnection.
+
+        Returns paho's MQTTMessageInfo; for a message not handed to paho its `rc` is
+        MQTT_ERR_NO_CONN (as paho says for a message it keeps while disconnected).
+        """
         if properties is not None and not self.is_v5:
             properties = None
-        return self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        with self._lock:
+            if not self._live:
+                if qos == 0:
+                    self.counters["dropped_offline"] += 1
+                    return _not_sent()
+                self._store(_Pending(topic, _as_bytes(payload), qos, retain, properties, time.monotonic()))
+                return _not_sent()
+            if retain and self._pending:
+                # Published anew while the backlog waits to be replayed (right after a
+                # reconnection): the waiting payload is older and must not come after this one.
+                old = self._pending.pop(("r", topic), None)
+                if old is not None:
+                    self._pending_bytes -= old.size
+                    self.counters["superseded"] += 1
+            info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+            self.counters["dropped_queue_full"] += 1
+        return info
+
+    def pending(self) -> int:
+        """Messages waiting for the broker (kept while it was away)."""
+        with self._lock:
+            return len(self._pending)
 
     def stop(self, final: tuple[str, str] | None = None, timeout: float = 5.0) -> None:
         """Publish `final` (topic, payload; retained, QoS 1) if connected, then disconnect."""
