@@ -13,9 +13,17 @@ Files are fragmented MP4 (a keyframe starts a fragment): a power cut leaves a pl
 browsers and Home Assistant play them. Names carry the camera id and a UTC timestamp:
 `<cam>_20261121T120102Z.mp4` (chunks) and `<cam>_20261121T120102Z_event.mp4` (clips).
 
-Any OSError (full disk, unwritable directory) is logged (rate-limited), counted and reported in
-`status()`; the recorder retries at the next chunk boundary and never raises into the caller, so
-detection keeps running.
+Retention deletes the camera's oldest files (never one being written) beyond `max_age`, beyond
+`max_bytes` in total, and while the file system has less free space than the floor
+(`min_free_fraction` of its size or `min_free_bytes`, whichever is smaller). It runs when a chunk
+closes, every `retention_interval` seconds from a thread of its own (so it also runs with
+`continuous: false`, and when no file closes because the disk is full), and right after any write
+error.
+
+Any error (full disk, unwritable directory) is logged (rate-limited), counted and reported in
+`status()`; the file that failed is closed at once (an open descriptor would keep the space of a
+deleted file), and the recorder tries again `retry_after` seconds later, when the free space is
+back above the floor. It never raises into the caller, so detection keeps running.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import collections
 import fractions
 import logging
+import os
 import re
 import threading
 import time
@@ -37,7 +46,7 @@ from edge_agent.ratelimit import RateLimitedLog
 log = logging.getLogger(__name__)
 
 TIME_BASE = fractions.Fraction(1, 1000)  # packet timestamps in milliseconds of capture time
-RETRY_AFTER = 10.0  # seconds before trying again to open a file after an error
+GiB = 1024**3
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,14 @@ class RecordSettings:
     continuous: bool = True
     chunk_seconds: float = 60.0
     max_age: float | None = 7 * 86400.0  # seconds; None: keep by age forever
-    max_bytes: int | None = None  # total of this camera's files; None: no size limit
+    # Total of this camera's files; None: no size limit. 2 GiB: a day or more of 640x480 at 5 fps,
+    # and an SD card is never filled by default.
+    max_bytes: int | None = 2 * GiB
+    # Free space kept on the file system: the smaller of the two (0 in either: no floor).
+    min_free_fraction: float = 0.10
+    min_free_bytes: int = GiB
+    retention_interval: float = 60.0  # seconds between retention runs besides chunk ends and errors
+    retry_after: float = 10.0  # seconds before opening a file again after an error
     clips: bool = True
     pre_roll: float = 5.0
     post_roll: float = 5.0
@@ -75,6 +91,30 @@ def recorded_files(directory: Path, cam: str) -> list[Path]:
     return sorted(found, key=lambda p: (pattern.match(p.name).group(1), p.name))
 
 
+def disk_space(directory: Path) -> tuple[int, int] | None:
+    """(size, free for us) of the file system holding `directory` in bytes; None if unknown."""
+    try:
+        st = os.statvfs(directory)
+    except OSError:
+        return None
+    return st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
+
+
+def free_floor(size: int, fraction: float, floor_bytes: int) -> int:
+    """The free space to keep: `fraction` of the file system or `floor_bytes`, the smaller."""
+    if fraction <= 0 or floor_bytes <= 0:
+        return 0
+    return min(int(size * fraction), floor_bytes)
+
+
+@dataclass
+class Retention:
+    deleted: list[Path]
+    freed: int = 0  # bytes of the deleted files
+    free: int | None = None  # free bytes afterwards (None: unknown)
+    short: bool = False  # the floor could not be reached by deleting this camera's files
+
+
 def enforce_retention(
     directory: Path,
     cam: str,
@@ -82,10 +122,12 @@ def enforce_retention(
     max_bytes: int | None,
     keep: set[Path],
     now: float | None = None,
-) -> list[Path]:
-    """Delete this camera's oldest files beyond `max_age` seconds or `max_bytes` in total.
+    min_free: int = 0,
+) -> Retention:
+    """Delete this camera's oldest files beyond `max_age` seconds, beyond `max_bytes` in total, and
+    while the file system has less than `min_free` bytes free.
 
-    Files in `keep` (the ones being written) are never deleted. Returns what was deleted.
+    Files in `keep` (the ones being written) and other files are never deleted.
     """
     now = time.time() if now is None else now
     files = recorded_files(directory, cam)
@@ -96,7 +138,9 @@ def enforce_retention(
             sizes[p] = (st.st_size, st.st_mtime)
         except OSError:
             continue
-    deleted: list[Path] = []
+    result = Retention([])
+    space = disk_space(directory) if min_free else None
+    free = space[1] if space else None
     total = sum(size for size, _ in sizes.values())
     for p in files:
         if p not in sizes or p in keep:
@@ -104,7 +148,8 @@ def enforce_retention(
         size, mtime = sizes[p]
         too_old = max_age is not None and now - mtime > max_age
         too_big = max_bytes is not None and total > max_bytes
-        if not (too_old or too_big):
+        too_full = free is not None and free < min_free
+        if not (too_old or too_big or too_full):
             continue
         try:
             p.unlink()
@@ -114,8 +159,16 @@ def enforce_retention(
             log.warning("retention: cannot delete %s: %s", p, err)
             continue
         total -= size
-        deleted.append(p)
-    return deleted
+        result.deleted.append(p)
+        result.freed += size
+        if free is not None:  # measured again: blocks, not sizes, are what comes back
+            space = disk_space(directory)
+            free = space[1] if space else None
+    if min_free:
+        space = disk_space(directory)
+        result.free = space[1] if space else None
+        result.short = result.free is not None and result.free < min_free
+    return result
 
 
 def keyframe_interval(fps: float) -> int:
@@ -131,15 +184,27 @@ class EncodedPacket:
 
 
 class _Mp4Writer:
-    """One fragmented MP4 file fed with already-encoded packets (timestamps rebased to 0)."""
+    """One fragmented MP4 file fed with already-encoded packets (timestamps rebased to 0).
+
+    The file is opened here, not by FFmpeg, so that `close()` always closes its descriptor, also
+    when the muxer fails (PyAV skips closing its own file when the header was never written).
+    """
 
     def __init__(self, path: Path, size: tuple[int, int], fps: float) -> None:
         import av
 
         self.path = path
-        self.container = av.open(
-            str(path), "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov+default_base_moof"}
-        )
+        self.file = open(path, "xb")  # closed in close()
+        try:
+            self.container = av.open(
+                self.file,
+                "w",
+                format="mp4",
+                options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+            )
+        except BaseException:
+            self.file.close()
+            raise
         self.stream = self.container.add_stream("h264", rate=max(1, round(fps)))
         self.stream.width, self.stream.height = size
         self.stream.pix_fmt = "yuv420p"
@@ -164,7 +229,10 @@ class _Mp4Writer:
         self.packets += 1
 
     def close(self) -> None:
-        self.container.close()
+        try:
+            self.container.close()
+        finally:
+            self.file.close()  # closes the descriptor even when flushing fails (ENOSPC)
 
 
 class PacketRecorder:
@@ -199,10 +267,30 @@ class PacketRecorder:
         self.person = False
         self.retry_at = 0.0
         self.error: str | None = None
-        self.counters = {"chunks": 0, "clips": 0, "deleted": 0, "write_errors": 0, "frames": 0}
+        self.error_at: float | None = None  # monotonic time of the first error of the current run
+        self.free: int | None = None  # free bytes at the last retention run
+        self.floor = 0  # the free-space floor in bytes, from the file system's size
+        self.counters = {
+            "chunks": 0,
+            "clips": 0,
+            "deleted": 0,
+            "freed_bytes": 0,
+            "write_errors": 0,
+            "low_space": 0,
+            "retention_runs": 0,
+            "recoveries": 0,
+            "frames": 0,
+        }
+        self.last_recovery_s: float | None = None  # from the error to a file open again
         # Half a frame: a real sensor's timestamps jitter, and a keyframe 0.999 s after the last
         # cut must still end a 1 s chunk (or start a 1 s pre-roll) rather than wait a second more.
         self._slack = 0.5 / max(settings.fps, 1e-3)
+        # Retention on a timer, and at once after a write error: a full disk closes no chunk.
+        self._wake = threading.Event()
+        self._wake.set()  # a first run at start: the directory may be full from before
+        self._stopping = threading.Event()
+        self._timer = threading.Thread(target=self._retention_loop, name="retention", daemon=True)
+        self._timer.start()
 
     # --- files ------------------------------------------------------------------------------
 
@@ -214,25 +302,62 @@ class PacketRecorder:
             n += 1
         return path
 
-    def _fail(self, what: str, err: Exception, now: float) -> None:
-        self.error = f"{what}: {err}"
-        self.counters["write_errors"] += 1
-        self.retry_at = now + RETRY_AFTER
+    def _set_error(self, message: str, now: float) -> None:
+        self.error = message
+        if self.error_at is None:
+            self.error_at = now
+        self.retry_at = now + self.s.retry_after
+        self._wake.set()  # retention now, not at the next tick
         self.bad.warning(
-            "record", "recording: %s (detection goes on; retrying in %.0f s)", self.error, RETRY_AFTER
+            "record", "recording: %s (detection goes on; retrying in %.3g s)", message, self.s.retry_after
         )
 
+    def _fail(self, what: str, err: Exception, now: float) -> None:
+        self.counters["write_errors"] += 1
+        self._set_error(f"{what}: {err}", now)
+
     def _open_writer(self, t: float, suffix: str) -> _Mp4Writer | None:
-        if time.monotonic() < self.retry_at:
+        now = time.monotonic()
+        if now < self.retry_at:
             return None
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            self._fail(f"cannot open a file in {self.dir}", err, now)
+            return None
+        if self._below_floor():
+            self._retention()
+            if self._below_floor():
+                self.counters["low_space"] += 1
+                self._set_error(
+                    f"{self.free / 1e6:.1f} MB free in {self.dir}, below the floor of "
+                    f"{self.floor / 1e6:.1f} MB (min_free_mb, min_free_percent); "
+                    "nothing of this camera's left to delete",
+                    now,
+                )
+                return None
+        try:
             writer = _Mp4Writer(self._path(t, suffix), self.s.size, self.s.fps)
         except Exception as err:  # OSError, av.FFmpegError: full disk, unwritable directory
-            self._fail(f"cannot open a file in {self.dir}", err, time.monotonic())
+            self._fail(f"cannot open a file in {self.dir}", err, now)
             return None
+        if self.error_at is not None:
+            self.last_recovery_s = round(now - self.error_at, 3)
+            self.counters["recoveries"] += 1
+            log.info(
+                "recording: writing again (%s), %.1f s after the error", writer.path.name, now - self.error_at
+            )
         self.error = None
+        self.error_at = None
         return writer
+
+    def _below_floor(self) -> bool:
+        space = disk_space(self.dir)
+        if space is None:
+            return False
+        size, self.free = space
+        self.floor = free_floor(size, self.s.min_free_fraction, self.s.min_free_bytes)
+        return self.free < self.floor
 
     def _write(self, writer: _Mp4Writer, pkt: EncodedPacket) -> bool:
         try:
@@ -240,7 +365,17 @@ class PacketRecorder:
             return True
         except Exception as err:
             self._fail(f"cannot write {writer.path.name}", err, time.monotonic())
+            self._abandon(writer)
             return False
+
+    def _abandon(self, writer: _Mp4Writer) -> None:
+        """Close a file that failed (its descriptor must go, or deleting it frees nothing)."""
+        try:
+            writer.close()
+        except Exception:  # the write error is already reported
+            pass
+        if writer.packets == 0:
+            writer.path.unlink(missing_ok=True)  # nothing playable in it
 
     def _close_writer(self, writer: _Mp4Writer) -> bool:
         try:
@@ -267,12 +402,46 @@ class PacketRecorder:
             if self.on_clip:
                 self.on_clip(str(clip.path), self.clip_start, end)
 
-    def _retention(self) -> None:
+    def _retention(self) -> Retention:
+        """Under the lock: which files are open must not change while files are deleted."""
+        s = self.s
         keep = {w.path for w in (self.chunk, self.clip) if w is not None}
-        deleted = enforce_retention(self.dir, self.s.camera_id, self.s.max_age, self.s.max_bytes, keep)
-        if deleted:
-            self.counters["deleted"] += len(deleted)
-            log.info("retention: deleted %d old file(s), the oldest %s", len(deleted), deleted[0].name)
+        space = disk_space(self.dir)
+        self.floor = free_floor(space[0], s.min_free_fraction, s.min_free_bytes) if space else 0
+        result = enforce_retention(self.dir, s.camera_id, s.max_age, s.max_bytes, keep, min_free=self.floor)
+        self.counters["retention_runs"] += 1
+        self.free = result.free if result.free is not None else (space[1] if space else None)
+        if result.deleted:
+            self.counters["deleted"] += len(result.deleted)
+            self.counters["freed_bytes"] += result.freed
+            log.info(
+                "retention: deleted %d old file(s) (%.2f MB), the oldest %s",
+                len(result.deleted),
+                result.freed / 1e6,
+                result.deleted[0].name,
+            )
+        if result.short:
+            self.bad.warning(
+                "floor",
+                "recording: %.1f MB free in %s, below the floor of %.1f MB, with no more of this "
+                "camera's files to delete (something else fills the disk)",
+                (result.free or 0) / 1e6,
+                self.dir,
+                self.floor / 1e6,
+            )
+        return result
+
+    def _retention_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self.s.retention_interval)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                with self.lock:
+                    self._retention()
+            except Exception:  # a bug here must not end retention for good
+                log.exception("retention failed")
 
     # --- API --------------------------------------------------------------------------------
 
@@ -303,7 +472,7 @@ class PacketRecorder:
                 self.chunk = self._open_writer(t, "")
                 self.chunk_start = t
             if self.chunk is not None and not self._write(self.chunk, pkt):
-                self.chunk = None  # abandoned; a new one starts at a keyframe after RETRY_AFTER
+                self.chunk = None  # closed; a new one starts at a keyframe after retry_after
         if not s.clips:
             return
         if self.clip is not None and self.clip_until is not None and t >= self.clip_until:
@@ -341,6 +510,9 @@ class PacketRecorder:
                 "encoder": self.encoder_name,
                 "chunk": str(self.chunk.path) if self.chunk else None,
                 "clip": str(self.clip.path) if self.clip else None,
+                "free_mb": None if self.free is None else round(self.free / 1e6, 1),
+                "floor_mb": round(self.floor / 1e6, 1),
+                "last_recovery_s": self.last_recovery_s,
                 **self.counters,
             }
 
@@ -353,6 +525,10 @@ class PacketRecorder:
                 self._close_clip(t)
             if self.chunk is not None:
                 self._close_chunk(t)
+        self._stopping.set()
+        self._wake.set()
+        if self._timer is not threading.current_thread():
+            self._timer.join(timeout=5)
 
     def close(self, t: float | None = None) -> None:
         self._finish(time.time() if t is None else t)

@@ -1,10 +1,16 @@
-"""Recording: chunk length, retention (oldest first, never the open file), event clips, bad directories."""
+"""Recording: chunk length, retention (oldest first, never the open file), event clips, bad directories,
+and a real file system that runs out of space (an 8 MiB tmpfs)."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
 import sys
 import time
+import uuid
+from pathlib import Path
 
 import av
 import cv2
@@ -14,10 +20,12 @@ from edge_agent.camera.recording import (
     PicameraRecorder,
     Recorder,
     RecordSettings,
+    disk_space,
     enforce_retention,
     recorded_files,
 )
-from tests.support.procs import FAKES
+from tests.support.mqtt import Collector
+from tests.support.procs import FAKES, CameraProcess, camera_env
 
 FPS = 10
 
@@ -108,9 +116,9 @@ def test_retention_by_age_and_other_files_untouched(tmp_path):
     os.utime(old, (now - 3 * 86400, now - 3 * 86400))
     os.utime(new, (now - 3600, now - 3600))
     os.utime(other, (now - 9 * 86400, now - 9 * 86400))
-    assert enforce_retention(d, "garden", max_age=86400, max_bytes=None, keep=set()) == [old]
+    assert enforce_retention(d, "garden", max_age=86400, max_bytes=None, keep=set()).deleted == [old]
     assert new.exists() and other.exists() and notes.exists()
-    assert enforce_retention(d, "garden", max_age=None, max_bytes=50, keep={new}) == []
+    assert enforce_retention(d, "garden", max_age=None, max_bytes=50, keep={new}).deleted == []
 
 
 def test_event_clip_has_pre_roll_and_post_roll(tmp_path, frames):
@@ -262,3 +270,292 @@ def test_without_a_hardware_encoder_the_pipeline_records_in_software(tmp_path, p
         recorder = pipeline._make_recorder(settings(tmp_path))
         assert type(recorder) is Recorder and recorder.wants_frames
     assert "hardware H.264 encoder unavailable (FileNotFoundError" in caplog.text
+
+
+# --- a recording directory that runs out of space ------------------------------------------------
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """An 8 MiB tmpfs: the kernel itself answers ENOSPC when it is full."""
+    mnt = tmp_path / "fs"
+    mnt.mkdir()
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if prefix and not shutil.which("sudo"):
+        pytest.skip("mounting a tmpfs needs root or passwordless sudo")
+    done = subprocess.run(
+        [*prefix, "mount", "-t", "tmpfs", "-o", "size=8m,mode=0777", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        if subprocess.run([*prefix, "umount", str(mnt)], capture_output=True).returncode != 0:
+            subprocess.run([*prefix, "umount", "-l", str(mnt)], capture_output=True)
+
+
+def fill(path: Path, limit: int | None = None) -> int:
+    """Another program writing `path` until the disk is full (or `limit` bytes); bytes written."""
+    written = 0
+    block = b"\0" * 16384
+    with path.open("ab") as f:
+        try:
+            while limit is None or written < limit:
+                f.write(block[: min(len(block), limit - written)] if limit else block)
+                f.flush()
+                written += len(block) if limit is None else min(len(block), limit - written)
+        except OSError as err:
+            assert err.errno == 28  # ENOSPC
+    return written
+
+
+def free(path: Path) -> int:
+    return disk_space(path)[1]
+
+
+def open_files_under(path: Path) -> list[str]:
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(path)):
+            found.append(target)
+    return found
+
+
+FLOOR = 300_000  # bytes; the 10 % of 8 MiB would be 839 kB: the smaller one is the floor
+
+
+def fs_settings(fs, **kw):
+    base = {
+        "directory": str(fs / "rec"),
+        "camera_id": "garden",
+        "fps": FPS,
+        "size": (320, 240),
+        "chunk_seconds": 1.0,
+        "clips": False,
+        "max_age": None,
+        "max_bytes": None,
+        "min_free_bytes": FLOOR,
+        "retention_interval": 0.5,
+        "retry_after": 0.5,
+    }
+    return RecordSettings(**{**base, **kw})
+
+
+def test_the_floor_keeps_recordings_from_filling_the_disk(small_fs, frames):
+    fill(small_fs / "other-program.bin", limit=7 * 1024 * 1024)  # about 1.2 MB left for us
+    rec = Recorder(fs_settings(small_fs))
+    lowest = free(small_fs)
+    end = 1_763_730_000.0
+    for _ in range(8):  # 80 one-second chunks, ~2 MB in all: more than the disk has
+        end = feed(rec, frames, 10.0, start=end)
+        lowest = min(lowest, free(small_fs))
+    status = rec.status()
+    rec.close(end)
+    assert status["write_errors"] == 0 and status["state"] == "ok", status
+    assert status["deleted"] >= 20 and status["floor_mb"] == 0.3
+    assert lowest >= FLOOR - 60_000, lowest  # never below the floor by more than a growing chunk
+    assert (small_fs / "other-program.bin").stat().st_size == 7 * 1024 * 1024  # not ours: untouched
+
+
+def test_disk_full_closes_the_failed_file_frees_space_and_recording_resumes(small_fs, frames, capsys):
+    fill(small_fs / "other-program.bin", limit=6 * 1024 * 1024)
+    # 5 s chunks and no timer: nothing frees space before the write fails (this test is about that).
+    rec = Recorder(fs_settings(small_fs, chunk_seconds=5.0, retention_interval=3600.0))
+    end = feed(rec, frames, 41.0)  # ~1 MB of chunks, the last one started 1 s ago
+    ours_before = sum(f.stat().st_size for f in recorded_files(small_fs / "rec", "garden"))
+    assert ours_before > 3 * FLOOR and rec.status()["write_errors"] == 0
+
+    # Another program takes every byte left: the next write of the open chunk fails.
+    filled_at = time.monotonic()
+    fill(small_fs / "other-program-2.bin")
+    assert free(small_fs) < 16384
+    states, fed, recovered_at, error = [], int(41 * FPS), None, None
+    while time.monotonic() - filled_at < 30:
+        end = feed(rec, frames, 0.1, start=end)  # one frame, as the pipeline gives it
+        fed += 1
+        status = rec.status()
+        states.append(status["state"])
+        error = status["error"] or error
+        if "error" in states and status["state"] == "ok" and status["chunk"] is not None:
+            recovered_at = time.monotonic()
+            break
+        time.sleep(0.02)
+    assert recovered_at is not None, rec.status()
+    status = rec.status()
+    # The error was reported, and recording resumed without anyone deleting anything by hand.
+    assert status["write_errors"] >= 1 and status["recoveries"] == 1 and "error" in states
+    assert status["frames"] == fed  # every frame was taken: the caller (detection) never waited
+    # The failed chunk's file was closed at once: only the new chunk is open.
+    assert open_files_under(small_fs) == [str(rec.chunk.path)]
+    # Freed up to the floor (sizes; the file system frees whole pages, a little more).
+    assert status["freed_bytes"] >= 0.8 * FLOOR and free(small_fs) >= FLOOR - 60_000
+    assert (small_fs / "other-program-2.bin").exists()  # retention deletes only this camera's files
+    # And it goes on recording: more chunks close after the recovery.
+    chunks = status["chunks"]
+    end = feed(rec, frames, 11.0, start=end)
+    assert rec.status()["chunks"] >= chunks + 2 and rec.status()["state"] == "ok"
+    rec.close(end)
+    with capsys.disabled():
+        print(
+            f"\nrecording, disk full on an 8 MiB tmpfs: {ours_before / 1e6:.2f} MB of recordings, "
+            f"retention freed {status['freed_bytes'] / 1e6:.2f} MB "
+            f"({status['deleted']} files) right after the write error; "
+            f"writing again {status['last_recovery_s']:.2f} s after the error "
+            f"({recovered_at - filled_at:.2f} s after the disk filled, retry_after 0.5 s, "
+            f"error: {error!r}); "
+            f"{free(small_fs) / 1e6:.2f} MB free, floor {FLOOR / 1e6:.2f} MB"
+        )
+
+
+def test_below_the_floor_with_nothing_to_delete_pauses_until_space_is_back(small_fs, frames):
+    rec = Recorder(fs_settings(small_fs))
+    fill(small_fs / "other-program.bin")  # the disk is full before recording starts
+    end = feed(rec, frames, 1.5)
+    status = rec.status()
+    assert status["state"] == "error" and "below the floor of 0.3 MB" in status["error"], status
+    assert status["low_space"] >= 1 and status["chunk"] is None and status["frames"] == 15
+    assert recorded_files(small_fs / "rec", "garden") == []
+    (small_fs / "other-program.bin").unlink()  # the space is back
+    deadline = time.monotonic() + 10
+    while rec.status()["state"] != "ok" and time.monotonic() < deadline:
+        end = feed(rec, frames, 0.1, start=end)
+        time.sleep(0.02)
+    assert rec.status()["state"] == "ok" and rec.status()["recoveries"] == 1
+    rec.close(end)
+
+
+def test_retention_runs_on_a_timer_without_any_chunk_closing(small_fs):
+    # Event clips only (continuous: false) and no person: no file ever closes, and yet old files
+    # and files over the floor go.
+    d = small_fs / "rec"
+    d.mkdir()
+    now = time.time()
+    ours = []
+    for i in range(10):
+        p = d / f"garden_2025010{i // 5 + 1}T0{i % 5}0000Z_event.mp4"
+        p.write_bytes(b"x" * 200_000)
+        os.utime(p, (now - 3600 + i, now - 3600 + i))
+        ours.append(p)
+    os.utime(ours[-1], (now - 30 * 86400, now - 30 * 86400))  # the newest name, but too old
+    fill(small_fs / "other-program.bin")
+    rec = Recorder(fs_settings(small_fs, continuous=False, clips=True, max_age=7 * 86400.0))
+    deadline = time.monotonic() + 5
+    while free(small_fs) < FLOOR and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert free(small_fs) >= FLOOR
+    assert not ours[0].exists() and not ours[1].exists() and not ours[-1].exists()  # oldest, too old
+    assert ours[5].exists() and ours[8].exists()  # the rest stays
+    runs = rec.status()["retention_runs"]
+    time.sleep(1.2)
+    assert rec.status()["retention_runs"] >= runs + 2  # every retention_interval (0.5 s)
+    rec.close()
+
+
+def test_camera_detects_on_while_its_recording_disk_is_full(
+    small_fs, mosquitto, tmp_path, model_path, media_dir
+):
+    """The real camera process: the disk fills, detection goes on, recording comes back by itself."""
+    base = f"r{uuid.uuid4().hex[:8]}"
+    t = f"{base}/yard"
+    config = tmp_path / "camera.yaml"
+    config.write_text(
+        "\n".join(
+            [
+                "record: true",
+                f"record_dir: {small_fs / 'rec'}",
+                # Retention at chunk ends (every 5 s) only, so that it cannot free the space
+                # before a write fails: this test is about the write error.
+                "chunk_seconds: 5",
+                "min_free_mb: 0.3",
+                "retention_check_seconds: 3600",
+                "event_clips: false",
+            ]
+        )
+    )
+    fill(small_fs / "other-program.bin", limit=6 * 1024 * 1024)
+    rec = Collector(mosquitto, [f"{t}/#"])
+    camera = CameraProcess(
+        [
+            "--config",
+            str(config),
+            "--mode",
+            "smart",
+            "--source",
+            str(media_dir / "opencv_vtest.avi"),
+            "--camera-id",
+            "yard",
+            "--broker",
+            mosquitto.url,
+            "--base-topic",
+            base,
+            "--model",
+            str(model_path),
+            "--fps",
+            "5",
+            "--width",
+            "640",
+            "--height",
+            "480",
+            "--state-wait",
+            "0.5",
+            "--stats-interval",
+            "1",
+            "--no-discovery",
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        tmp_path / "camera.log",
+        env=camera_env(),
+    )
+
+    def stats(where, timeout, after=0.0):
+        return json.loads(
+            rec.wait_topic(
+                f"{t}/stats", where=lambda m: where(json.loads(m.payload)), timeout=timeout, after=after
+            ).payload
+        )
+
+    try:
+        stats(lambda s: (s.get("recording") or {}).get("chunks", 0) >= 1, 60)
+
+        def ours():
+            return sum(f.stat().st_size for f in recorded_files(small_fs / "rec", "yard") if f.exists())
+
+        rec.wait_for(lambda: ours() > 0.6 * 1024 * 1024, 60, "0.6 MB of recordings")  # twice the floor
+        # Fill the disk right after a chunk starts: its next write fails well before it ends.
+        names = set(recorded_files(small_fs / "rec", "yard"))
+        rec.wait_for(lambda: set(recorded_files(small_fs / "rec", "yard")) - names, 15, "a new chunk")
+        filled_at = time.monotonic()
+        fill(small_fs / "other-program-2.bin")
+        broken = stats(lambda s: s["recording_state"].startswith("error"), 30, after=filled_at)
+        error_seen = time.monotonic()
+        assert (
+            "No space left on device" in broken["recording"]["error"]
+            or "floor" in broken["recording"]["error"]
+        )
+        detections = rec.count(f"{t}/detections", after=filled_at)
+        ok = stats(
+            lambda s: s["recording_state"] == "ok" and s["recording"]["recoveries"] >= 1, 40, after=error_seen
+        )
+        recovered = time.monotonic()
+        # Detection went on the whole time: results kept coming and frames kept being analysed.
+        assert rec.count(f"{t}/detections", after=filled_at) > detections > 0
+        assert ok["analysed"] > broken["analysed"] and ok["recording"]["freed_bytes"] > 0
+        assert ok["recording"]["free_mb"] >= 0.25
+        assert camera.proc.poll() is None
+        print(
+            f"\ncamera process, disk full: error reported {error_seen - filled_at:.1f} s after the disk filled, "
+            f"recording again {recovered - filled_at:.1f} s after (retry_after 10 s), "
+            f"retention freed {ok['recording']['freed_bytes'] / 1e6:.2f} MB, "
+            f"{rec.count(f'{t}/detections', after=filled_at)} detection results meanwhile"
+        )
+    finally:
+        camera.terminate()
+        rec.close()
