@@ -14,7 +14,7 @@ export BOBBY_MEDIA ?= $(SHARED)/media
 SOURCE ?= $(BOBBY_MEDIA)/opencv_vtest.avi
 PYTEST_ARGS ?=
 
-.PHONY: setup test model demo bench firmware-check clean
+.PHONY: setup test model demo bench firmware-check frontend clean
 
 setup:
 	scripts/setup.sh all
@@ -36,6 +36,14 @@ demo: model
 
 bench: model
 	.venv/bin/bobby-edge bench
+
+# The dashboard card: type-check frontend/ and rebuild the committed bundle
+# (custom_components/bobby_camera/frontend/bobby-camera-card.js; `make test` checks it is current).
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	scripts/setup.sh frontend
+
+frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npx --no-install tsc --noEmit && node build.mjs
 
 firmware-check: .venv/.bobby-stamp
 	.venv/bin/python esp_firmware/tools/check_firmware.py

@@ -5,7 +5,7 @@
 # Re-running it is cheap: each step is skipped when its result is already there and up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-what=${1:-all}   # all | edge | ha
+what=${1:-all}   # all | edge | ha | frontend
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -14,6 +14,7 @@ ensure_apt() {
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   if [ "${BOBBY_BROWSER_TESTS:-1}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)  # checks the unit `service install` writes
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # builds and tests the dashboard card (frontend/)
   command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)  # the docs' troubleshooting commands
   # Home Assistant's camera component loads it through PyTurboJPEG (else: "Error loading libturbojpeg").
   compgen -G '/usr/lib/*/libturbojpeg.so.0*' >/dev/null || missing+=(libturbojpeg0)
@@ -65,6 +66,13 @@ ensure_apt
 if [ "$what" = all ] || [ "$what" = edge ]; then
   PY311=${PYTHON:-$(find_python 3.11 || find_python 3.12 || find_python 3.13)} || { log "no Python 3.11+ found"; exit 1; }
   make_venv .venv "$PY311" pyproject.toml -- -e ".[dev]"
+fi
+if [ "$what" = all ] || [ "$what" = frontend ]; then
+  # The card's build and test tools, exactly as locked (again when the lockfile changed).
+  if [ ! -f frontend/node_modules/.package-lock.json ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+    log "installing the card's npm packages (npm ci in frontend/, node $(node --version))"
+    (cd frontend && npm ci --no-audit --no-fund --loglevel=error) || { log "npm ci failed"; exit 1; }
+  fi
 fi
 if [ "$what" = all ] || [ "$what" = ha ]; then
   PY313=${PYTHON_HA:-$(find_python 3.13)} || { log "Home Assistant needs Python 3.13, which is not installed"; exit 1; }

@@ -2,6 +2,7 @@
 # Every test suite, each in the interpreter it targets, then one closing line for all of them:
 #   tests/edge and tests/firmware: edge_agent and the ESP32 firmware logic on Python 3.11 (.venv)
 #   tests/ha: the Home Assistant integration, discovery schemas and the end-to-end test on 3.13 (.venv-ha)
+#   frontend: the dashboard card's type check, unit tests and bundle check (node --test)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p artifacts
@@ -20,5 +21,13 @@ run edge .venv tests/edge "$@"
 run firmware .venv tests/firmware "$@"
 run ha .venv-ha tests/ha -p no:cacheprovider \
   --cov=custom_components.bobby_camera --cov-report=term-missing:skip-covered --cov-fail-under=95 "$@"
+echo "=== frontend (node $(node --version 2>/dev/null || echo missing)) ==="
+if [ -f frontend/node_modules/.package-lock.json ]; then
+  (cd frontend && npx --no-install tsc --noEmit && node build.mjs --tests \
+    && node --test --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=junit --test-reporter-destination=../artifacts/junit-frontend.xml .test-build/) || status=1
+else
+  echo "frontend: its npm packages are missing (run: scripts/setup.sh frontend)"; status=1
+fi
 .venv/bin/python scripts/junit_summary.py artifacts/junit-*.xml || status=1
 exit $status

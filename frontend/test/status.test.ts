@@ -1,26 +1,28 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { localize } from "../src/localize";
 import { ackText, personsText } from "../src/status";
 
-test("acknowledgement texts", () => {
-  const ok = { version: 7, ok: true, error: null, service: "listen_frame/pi4" };
-  assert.equal(ackText("en", ok), "Applied by listen_frame/pi4, version 7");
-  assert.equal(
-    ackText("en", { version: 8, ok: false, error: "roi 'door': polygon is self-intersecting", service: "listen_frame/pi4" }),
-    "Refused by listen_frame/pi4 (version 8): roi 'door': polygon is self-intersecting",
-  );
-  // An older ack than the set just sent is not its answer.
-  assert.equal(ackText("en", ok, 8), "Sent as version 8; waiting for the detection service to acknowledge it.");
-  assert.equal(ackText("en", null, 8), "Sent as version 8; waiting for the detection service to acknowledge it.");
-  assert.equal(ackText("en", null), "");
-});
+describe("texts", () => {
+  test("acknowledgement texts", () => {
+    const ok = { version: 7, ok: true, error: null, service: "listen_frame/pi4" };
+    assert.equal(ackText("en", ok), "Applied by listen_frame/pi4, version 7");
+    assert.equal(
+      ackText("en", { version: 8, ok: false, error: "roi 'door': polygon is self-intersecting", service: "listen_frame/pi4" }),
+      "Refused by listen_frame/pi4 (version 8): roi 'door': polygon is self-intersecting",
+    );
+    // An older ack than the set just sent is not its answer.
+    assert.equal(ackText("en", ok, 8), "Sent as version 8; waiting for the detection service to acknowledge it.");
+    assert.equal(ackText("en", null, 8), "Sent as version 8; waiting for the detection service to acknowledge it.");
+    assert.equal(ackText("en", null), "");
+  });
 
-test("translations fall back to English and fill placeholders", () => {
-  assert.equal(localize("fr-FR", "card.persons", { count: 3 }), "3 persons");
-  assert.equal(localize("en", "problems.too_few_points", { region: "Door" }), "Door: a region needs at least 3 points");
-  assert.equal(localize("en", "no.such.key"), "no.such.key");
-  assert.equal(personsText("en", 0), "No person");
-  assert.equal(personsText("en", 1), "1 person");
-  assert.equal(personsText("en", 2), "2 persons");
+  test("translations fall back to English and fill placeholders", () => {
+    assert.equal(localize("fr-FR", "card.persons", { count: 3 }), "3 persons");
+    assert.equal(localize("en", "problems.too_few_points", { region: "Door" }), "Door: a region needs at least 3 points");
+    assert.equal(localize("en", "no.such.key"), "no.such.key");
+    assert.equal(personsText("en", 0), "No person");
+    assert.equal(personsText("en", 1), "1 person");
+    assert.equal(personsText("en", 2), "2 persons");
+  });
 });
