@@ -165,12 +165,12 @@ class CameraChannel:
             log.info("%s: ROI set version %d (%d region(s))", self.cam, new.version, len(new.rois))
         if in_force:
             self.ack_rois(new.version, ok=True)
-        # Regions that are new get a state at once; unchanged ones are not republished.
-        self._publish_states({k: v for k, v in states.items() if k not in self.published}, arrivals=False)
         with self.lock:  # regions that are gone are forgotten
             for key in [k for k in self.published if k is not None and k not in states]:
                 del self.published[key]
-        if self.settled:
+        if self.settled:  # before that, settle() publishes whatever our retained state lacks
+            # Regions that are new get a state at once; unchanged ones are not republished.
+            self._publish_states({k: v for k, v in states.items() if k not in self.published}, arrivals=False)
             self.publish_discovery()
 
     def ack_rois(self, version: int | None, ok: bool, error: str | None = None) -> None:

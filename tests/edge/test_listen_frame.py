@@ -30,7 +30,7 @@ def listen_frame(broker, model_path, base, instance, *extra: str) -> Command:
         "--stats-interval",
         "1",
         "--snapshot-interval",
-        "0.5",
+        "1",
         *extra,
     )
 

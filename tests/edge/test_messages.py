@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from edge_agent.mqtt.channel import CommandError, DiscoveryPublisher, claimed_version, parse_switch, rois_ack
+from edge_agent.mqtt.discovery import DiscoveryPublisher
+from edge_agent.mqtt.messages import CommandError, claimed_version, parse_switch, rois_ack
 
 
 @pytest.mark.parametrize(
