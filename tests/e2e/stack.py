@@ -125,13 +125,11 @@ async def start_stack(tmp: Path, model: Path, media: Path, artifacts: Path) -> S
     collector = Collector(
         broker,
         [
-            f"{BASE}/{CAM}/person",
+            # "x/#" matches x itself too: one subscription each, else messages come twice.
             f"{BASE}/{CAM}/person/#",
-            f"{BASE}/{CAM}/arrival",
             f"{BASE}/{CAM}/arrival/#",
             f"{BASE}/{CAM}/snapshot",
-            f"{BASE}/{CAM}/rois",
-            f"{BASE}/{CAM}/rois/applied",
+            f"{BASE}/{CAM}/rois/#",
             f"{BASE}/{CAM}/detection/state",
             f"{BASE}/{CAM}/stats",
             f"{BASE}/{CAM}/availability",
