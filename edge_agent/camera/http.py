@@ -13,18 +13,28 @@ viewer skips frames instead of queueing them (an earlier Flask design with a thr
 became unresponsive at 1024x768).
 
 Authentication is optional: a token (`Authorization: Bearer …` or `?token=…`) or HTTP basic
-auth. The server binds to 127.0.0.1 unless told otherwise, so it is off the network by default.
+auth, checked by a middleware before any handler runs (an unauthenticated request costs one
+comparison and gets a fixed 401). The server binds to 127.0.0.1 unless told otherwise, so it is off
+the network by default.
+
+Everything written into the page is escaped for where it goes: the camera's id and name and the
+token are HTML-escaped, the token is URL-encoded in the stream's URL and JSON-encoded with `<`, `>`
+and `&` as `\\u` escapes inside the script (so no `</script>` can end it); the stats table is
+built with `textContent`, never `innerHTML`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import hmac
+import html
 import json
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -99,7 +109,7 @@ table {{ border-collapse: collapse; }} td {{ padding: 0 1em 0 0; }}
 <body>
 <h1>{name}</h1>
 <div id="view">
-  <img id="stream" alt="live view" src="video{query}">
+  <img id="stream" alt="live view" src="video{query_attr}">
   <svg id="overlay" viewBox="0 0 1 1" preserveAspectRatio="none"></svg>
 </div>
 <p id="detect-info">Person: <span id="person" class="off">-</span> &middot; Detection: <span id="detection">-</span>
@@ -137,7 +147,14 @@ async function refresh() {{
     }}
     drawRois((s.rois && s.rois.rois) || []);
     const rows = Object.entries(s.stats || {{}}).filter(([k, v]) => typeof v !== "object" || v === null);
-    document.getElementById("stats").innerHTML = rows.map(([k, v]) => `<tr><td>${{k}}</td><td>${{v}}</td></tr>`).join("");
+    const table = document.getElementById("stats");
+    table.replaceChildren(...rows.map(([k, v]) => {{  // text, never markup: values come from outside
+      const tr = document.createElement("tr");
+      for (const text of [k, String(v)]) {{
+        const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
+      }}
+      return tr;
+    }}));
     document.body.dataset.statusLoaded = "1";
   }} catch (e) {{ document.body.dataset.statusError = String(e); }}
 }}
@@ -145,6 +162,29 @@ refresh(); setInterval(refresh, 2000);
 </script>
 </body></html>
 """
+
+
+# On every answer: the page carries the token in its URLs, which must not leak as a Referer, and
+# no browser may guess a content type or frame the page.
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def script_json(value: object) -> str:
+    """JSON safe inside an inline <script>: no `</script>`, `<!--` or line separators can appear."""
+    text = json.dumps(value)
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escape)
+    return text
 
 
 class LiveServer:
@@ -169,6 +209,8 @@ class LiveServer:
         self.on_viewers = on_viewers
         self.viewers = 0
         self.frames_served = 0
+        self.pages_built = 0
+        self.refused = 0  # requests answered 401
         self.loop: asyncio.AbstractEventLoop | None = None
         self.runner: web.AppRunner | None = None
         self.thread: threading.Thread | None = None
@@ -189,8 +231,8 @@ class LiveServer:
                 return True
         if s.username and header.startswith("Basic "):
             try:
-                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
+                user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+            except (binascii.Error, ValueError, UnicodeDecodeError):
                 return False
             return hmac.compare_digest(user.encode(), s.username.encode()) and hmac.compare_digest(
                 password.encode(), (s.password or "").encode()
@@ -199,18 +241,32 @@ class LiveServer:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler):
+        # Before routing's handler runs: nothing is built, read or streamed for a stranger.
         if not self._authorised(request):
+            self.refused += 1
             headers = {"WWW-Authenticate": 'Basic realm="bobby"'} if self.s.username else {}
-            raise web.HTTPUnauthorized(text="authentication required\n", headers=headers)
-        return await handler(request)
+            raise web.HTTPUnauthorized(
+                text="authentication required\n", headers={**headers, **SECURITY_HEADERS}
+            )
+        response = await handler(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     # --- handlers ---------------------------------------------------------------------------
 
+    def page(self, token: str | None) -> str:
+        """The status page; `token` is the viewer's own `?token=` (untrusted text)."""
+        query = "?token=" + urllib.parse.quote(token, safe="") if token else ""
+        self.pages_built += 1
+        return PAGE.format(
+            cam=html.escape(self.camera_id),
+            name=html.escape(self.name),
+            query_attr=html.escape(query),
+            query_json=script_json(query),
+        )
+
     async def index(self, request: web.Request) -> web.Response:
-        token = request.query.get("token")
-        query = f"?token={token}" if token else ""
-        page = PAGE.format(cam=self.camera_id, name=self.name, query=query, query_json=json.dumps(query))
-        return web.Response(text=page, content_type="text/html")
+        return web.Response(text=self.page(request.query.get("token")), content_type="text/html")
 
     async def status_json(self, request: web.Request) -> web.Response:
         data = {**self.status(), "viewers": self.viewers, "frames_served": self.frames_served}

@@ -1,8 +1,12 @@
-"""Live-view authentication: a token (header or query) or HTTP basic auth, on a real aiohttp server."""
+"""Live-view authentication: a token (header or query) or HTTP basic auth, on a real aiohttp server;
+nothing done for a stranger, and nothing a viewer sends is written into the page as markup."""
 
 from __future__ import annotations
 
 import base64
+import html.parser
+import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,21 +23,23 @@ JPEG = b"\xff\xd8fake-jpeg\xff\xd9"
 def serve():
     servers = []
 
-    def start(**auth) -> str:
+    def start(name: str = "Garden", calls: list | None = None, **auth) -> str:
         hub = FrameHub()
+        calls = [] if calls is None else calls
         server = LiveServer(
             HttpSettings(free_port(), **auth),
             hub,
             "garden",
-            "Garden",
-            status=lambda: {},
-            streaming=lambda: True,
+            name,
+            status=lambda: calls.append("status") or {},
+            streaming=lambda: calls.append("streaming") or True,
         )
         server.start()
         servers.append(server)
         hub.put(JPEG, 0.0)
         return f"http://127.0.0.1:{server.port}"
 
+    start.servers = servers
     yield start
     for server in servers:
         server.stop()
@@ -90,3 +96,88 @@ def test_token_or_basic_auth_when_both_are_set(serve):
 
 def test_no_authentication_configured(serve):
     assert get(serve() + "/snapshot.jpg")[:2] == (200, JPEG)
+
+
+# --- what reaches the page ---------------------------------------------------------------------
+
+EVIL = """x"'></script><script>alert(1)</script><img src=x onerror=alert(2)>&amp;\u2028<!--"""
+
+
+class Page(html.parser.HTMLParser):
+    """The elements and script texts of a page, as a browser's tokenizer sees them."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+        if self._in_script:
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts[-1] += data
+
+
+def check_inert(text: str, token: str) -> None:
+    page = Page(text)
+    assert [t for t, _ in page.tags].count("script") == 1  # ours, nothing injected
+    assert not any(k.startswith("on") for _, attrs in page.tags for k in attrs)  # no event handler
+    assert "alert(" not in text.replace(urllib.parse.quote(EVIL, safe=""), "")  # only ever encoded
+    img = next(attrs for tag, attrs in page.tags if tag == "img")
+    assert img["src"] == "video?token=" + urllib.parse.quote(token, safe="")  # round-trips to the server
+    query = re.search(r"const query = (.*?);\n", page.scripts[0]).group(1)
+    assert "<" not in query and json.loads(query) == "?token=" + urllib.parse.quote(token, safe="")
+
+
+def test_a_reflected_token_is_rendered_inert(serve):
+    # No authentication configured: whatever ?token= says is only ever reflected, encoded.
+    base = serve()
+    status, body, headers = get(base + "/?token=" + urllib.parse.quote(EVIL))
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    check_inert(body.decode(), EVIL)
+    assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_token_with_markup_in_it_works_and_is_rendered_inert(serve):
+    # The user's own token may hold any character: the page must still work and stay inert.
+    token = "tok-" + EVIL
+    base = serve(token=token)
+    status, body, _ = get(base + "/?token=" + urllib.parse.quote(token))
+    assert status == 200
+    check_inert(body.decode(), token)
+    img_src = next(a for t, a in Page(body.decode()).tags if t == "img")["src"]
+    assert get(base + "/" + img_src.replace("video", "snapshot.jpg"))[:2] == (200, JPEG)
+
+
+def test_the_camera_name_is_escaped(serve):
+    base = serve(name='Gate <script>alert("x")</script> & "yard"')
+    page = Page(get(base + "/")[1].decode())
+    assert [t for t, _ in page.tags].count("script") == 1
+    body = get(base + "/")[1].decode()
+    assert "<h1>Gate &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;yard&quot;</h1>" in body
+
+
+def test_unauthenticated_requests_get_401_and_nothing_is_built(serve):
+    calls = []
+    base = serve(token="s3cret-token", calls=calls)
+    server = serve.servers[-1]
+    for path in ("/", "/?token=wrong", "/status.json", "/video", "/snapshot.jpg", "/nothing-here"):
+        status, body, headers = get(base + path)
+        assert (status, body) == (401, b"authentication required\n"), path
+        assert headers["Referrer-Policy"] == "no-referrer"
+    # No handler ran: no page built, the camera's status not asked, no stream started.
+    assert server.pages_built == 0 and calls == [] and server.frames_served == 0
+    assert server.refused == 6
+    assert get(base + "/?token=s3cret-token")[0] == 200 and server.pages_built == 1
+    assert get(base + "/status.json", {"Authorization": "Bearer s3cret-token"})[0] == 200
+    assert calls == ["status"]

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -114,3 +115,31 @@ def test_status_page_in_chromium(mosquitto, tmp_path, model_path, media_dir):
         camera.kill()
         rec.publish(f"{base}/lobby/rois", b"", retain=True)
         rec.close()
+
+
+def test_markup_in_the_token_and_the_stats_does_not_run_in_chromium(tmp_path):
+    """A crafted link (?token=…) and hostile stats text reach a real browser as text, never as code."""
+    from edge_agent.camera.http import FrameHub, HttpSettings, LiveServer
+
+    attack = "document.body.dataset.pwned='1'"
+    evil = f'"\'></script><script>{attack}</script><img src=x onerror="{attack}">'
+    hub = FrameHub()
+    server = LiveServer(
+        HttpSettings(free_port()),  # no authentication: anyone's ?token= is reflected
+        hub,
+        "gate",
+        "Gate",
+        status=lambda: {"stats": {f'<img src=x onerror="{attack}">': f'<b onmouseover="{attack}">v</b>'}},
+        streaming=lambda: False,  # /video answers 503 at once: the page finishes loading
+    )
+    server.start()
+    try:
+        url = f"http://127.0.0.1:{server.port}/?token=" + urllib.parse.quote(evil)
+        html = run_chromium(tmp_path, "--virtual-time-budget=4000", "--dump-dom", url).stdout
+        assert 'data-status-loaded="1"' in html, html[:3000]  # the page's own script ran
+        assert "data-pwned" not in html  # the attack's script and handlers never ran
+        assert html.count("<script") == 1 and '<img src="x"' not in html  # no element injected
+        # The hostile stats are shown as text (escaped in the DOM dump), not as elements.
+        assert "&lt;img src=x onerror=" in html and "<b onmouseover" not in html
+    finally:
+        server.stop()
