@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test suite, each in the interpreter it targets, then one closing line for all of them:
 #   tests/edge and tests/firmware: edge_agent and the ESP32 firmware logic on Python 3.11 (.venv)
-#   tests/ha: the Home Assistant integration, discovery schemas and the end-to-end test on 3.13 (.venv-ha)
+#   tests/ha: the Home Assistant integration and discovery schemas in HA's test harness on 3.13 (.venv-ha)
+#   tests/e2e: a real `hass` with its frontend, Mosquitto, listen_frame, a dumb camera and headless
+#     Chromium (.venv-ha; HA's pytest plugin off: nothing of its harness is used, hass is a process)
 #   frontend: the dashboard card's type check, unit tests and bundle check (node --test)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +31,6 @@ if [ -f frontend/node_modules/.package-lock.json ]; then
 else
   echo "frontend: its npm packages are missing (run: scripts/setup.sh frontend)"; status=1
 fi
+run e2e .venv-ha tests/e2e -p no:cacheprovider -p no:homeassistant "$@"
 .venv/bin/python scripts/junit_summary.py artifacts/junit-*.xml || status=1
 exit $status
