@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import logging
+import sys
+import time
+
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
+from edge_agent.detect import imaging
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.imaging import (
     ImageDecodeError,
@@ -120,3 +127,145 @@ def test_draw_detections_draws_on_a_copy():
     left_edge = round(0.25 * 319)
     assert out[120, left_edge].any(), "box edge drawn"
     assert not out[143, 128].any(), "inside of the box (off the ROI outline) left empty"
+
+
+# --- libturbojpeg (PyTurboJPEG) and the OpenCV fallback --------------------------------------
+
+
+@pytest.fixture
+def fresh_decoder():
+    """Each test chooses the decoder anew; afterwards the normal choice is restored."""
+    imaging.set_jpeg_decoder("auto")
+    yield
+    imaging.set_jpeg_decoder("auto")
+
+
+def test_turbojpeg_is_the_decoder_here(fresh_decoder):
+    # scripts/setup.sh installs libturbojpeg0 and pyproject.toml PyTurboJPEG: the fast path must
+    # be the one tested, not silently the fallback.
+    assert imaging.jpeg_decoder() == "turbojpeg", "libturbojpeg did not load: apt-get install libturbojpeg0"
+
+
+@pytest.mark.parametrize(
+    "size, scale",
+    [((640, 480), (1, 1)), ((1280, 720), (1, 2)), ((1920, 1080), (3, 8)), ((4000, 3000), (1, 8))],
+)
+def test_turbo_scale_keeps_at_least_the_model_input(fresh_decoder, size, scale):
+    assert imaging.turbo_scale(size, (300, 300)) == scale
+    assert imaging.turbo_scale(size, None) == (1, 1)
+    assert imaging.smallest_scale((640, 480), (300, 300), [(1, 2), (5, 8), (1, 1)]) == (5, 8)
+
+
+@pytest.mark.parametrize(
+    "frame, target",
+    [((640, 480), (300, 300)), ((640, 480), None), ((1920, 1080), (300, 300)), ((512, 512), (300, 300))],
+)
+def test_turbojpeg_matches_opencv(fresh_decoder, vtest_frame, frame, target):
+    jpeg = encode_jpeg(resize(vtest_frame, frame), quality=80)
+    rgb, size = decode_jpeg(jpeg, target)
+    ref, ref_size = decode_jpeg(jpeg, target, decoder="opencv")
+    want = target or frame
+    assert size == ref_size == frame
+    assert rgb.shape == ref.shape == (want[1], want[0], 3) and rgb.dtype == np.uint8
+    # Same picture in the same channel order; the scaled IDCT and bilinear resize differ a little.
+    diff = np.abs(rgb.astype(int) - ref.astype(int))
+    assert diff.mean() < 4, diff.mean()
+    assert np.abs(rgb.astype(int) - ref[..., ::-1].astype(int)).mean() > diff.mean() + 5
+
+
+@pytest.fixture
+def vtest_frame(media_dir) -> np.ndarray:
+    cap = cv2.VideoCapture(str(media_dir / "opencv_vtest.avi"))
+    for _ in range(40):  # a frame with pedestrians, not the first
+        ok, bgr = cap.read()
+    cap.release()
+    assert ok
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def test_falls_back_to_opencv_when_libturbojpeg_cannot_load(fresh_decoder, monkeypatch, caplog, vga_jpeg):
+    def no_library():
+        raise OSError("libturbojpeg.so.0: cannot open shared object file: No such file or directory")
+
+    monkeypatch.setattr(imaging, "_load_turbojpeg", no_library)
+    imaging.set_jpeg_decoder("auto")
+    with caplog.at_level(logging.INFO, logger="edge_agent.detect.imaging"):
+        assert imaging.jpeg_decoder() == "opencv"
+        rgb, size = decode_jpeg(vga_jpeg, (300, 300))
+        decode_jpeg(vga_jpeg, (300, 300))
+    assert size == (640, 480) and rgb.shape == (300, 300, 3)
+    assert abs(int(rgb[150, 290, 0]) - 250) < 10 and rgb[150, 5, 0] < 15  # RGB order kept
+    said = [r.getMessage() for r in caplog.records if "JPEG decoder" in r.getMessage()]
+    assert len(said) == 1 and "OpenCV" in said[0] and "cannot open shared object" in said[0], said
+    assert imaging.turbo_scale((1920, 1080), (300, 300)) == (1, 1)  # OpenCV's own reduced modes apply
+    with pytest.raises(ImageDecodeError, match="truncated"):
+        decode_jpeg(vga_jpeg[:-100], (300, 300))
+
+
+def test_a_missing_python_package_also_falls_back(fresh_decoder, monkeypatch):
+    monkeypatch.setitem(sys.modules, "turbojpeg", None)  # `import turbojpeg` raises ImportError
+    imaging.set_jpeg_decoder("auto")
+    assert imaging.jpeg_decoder() == "opencv"
+
+
+def test_environment_forces_opencv(fresh_decoder, monkeypatch):
+    monkeypatch.setenv(imaging.DECODER_ENV, "opencv")
+    imaging.set_jpeg_decoder("auto")
+    assert imaging.jpeg_decoder() == "opencv"
+    with pytest.raises(ValueError, match="unknown"):
+        imaging.set_jpeg_decoder("pillow")
+
+
+@pytest.mark.parametrize("decoder", ["auto", "opencv"])
+def test_corrupt_jpegs_raise_decode_error_with_either_decoder(fresh_decoder, vga_jpeg, decoder):
+    sof = vga_jpeg.index(b"\xff\xc0")
+    seven_bit = vga_jpeg[: sof + 4] + b"\x07" + vga_jpeg[sof + 5 :]  # sample precision 7: invalid
+    with pytest.raises(ImageDecodeError, match="corrupt JPEG"):
+        decode_jpeg(seven_bit, (300, 300), decoder=decoder)
+    dqt = vga_jpeg.index(b"\xff\xdb")
+    no_tables = vga_jpeg[:dqt] + b"\xff\xfe" + vga_jpeg[dqt + 2 :]  # quantisation tables made a comment
+    with pytest.raises(ImageDecodeError, match="corrupt JPEG"):
+        decode_jpeg(no_tables, (300, 300), decoder=decoder)
+    for bad in (b"", vga_jpeg[: len(vga_jpeg) // 2], b"\xff\xd8" + b"\x00garbage" * 10):
+        with pytest.raises(ImageDecodeError):
+            decode_jpeg(bad, (300, 300), decoder=decoder)
+
+
+def test_cmyk_jpeg_goes_to_opencv_when_libturbojpeg_refuses_it(fresh_decoder):
+    buf = io.BytesIO()
+    Image.new("CMYK", (64, 48), (0, 255, 255, 0)).save(buf, "JPEG")  # pure red in CMYK
+    rgb, size = decode_jpeg(buf.getvalue(), (32, 24))
+    assert size == (64, 48) and rgb.shape == (24, 32, 3)
+    assert rgb[12, 16, 0] > 200 and rgb[12, 16, 1] < 40 and rgb[12, 16, 2] < 40
+
+
+def test_greyscale_jpeg_decodes_to_rgb(fresh_decoder):
+    grey = cv2.imencode(".jpg", np.full((48, 64), 128, np.uint8))[1].tobytes()
+    rgb, _ = decode_jpeg(grey)
+    assert rgb.shape == (48, 64, 3) and abs(int(rgb.mean()) - 128) <= 2
+
+
+def huge_header(width: int, height: int) -> bytes:
+    """A JPEG's headers declaring width x height, with a few bytes of scan data: what issue 10's
+    631-byte "16000x16000" frame looks like to a parser."""
+    small = encode_jpeg(gradient(16, 16), quality=50)
+    sof = small.index(b"\xff\xc0")
+    return small[: sof + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + small[sof + 9 :]
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt JPEG data")  # the 640x480 one has 16x16 of data
+def test_huge_declared_dimensions_are_read_without_decoding(fresh_decoder):
+    data = huge_header(60000, 50000)  # 3 gigapixels: 9 GB as RGB
+    assert len(data) < 1000
+    start = time.perf_counter()
+    for _ in range(1000):
+        assert jpeg_dimensions(data) == (60000, 50000)
+    assert (time.perf_counter() - start) / 1000 < 0.001  # a header walk, well under a millisecond
+    # The cap is checked before any decoding, and before the end-of-image check: a buffer cut
+    # right after its headers is refused as too large, not as truncated.
+    sos = data.index(b"\xff\xda")
+    headers_only = data[: sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")]
+    for d in (data, headers_only):
+        with pytest.raises(ImageDecodeError, match="too large: 60000x50000 is 3000.0 MP"):
+            decode_jpeg(d, (300, 300), max_pixels=16_000_000)
+    assert decode_jpeg(huge_header(640, 480), (300, 300), max_pixels=640 * 480)[1] == (640, 480)
