@@ -1,13 +1,18 @@
 """`bobby-edge bench`: how fast listen_frame is, against the raw interpreter on this machine.
 
 Prints, on the real model and 640x480 JPEG frames made from a video:
-  1. the raw interpreter's frames per second on one thread (inference only: the ceiling);
+  1. the raw interpreter on one thread (inference only): the median of single invocations, and
+     the sustained rate of a loop;
   2. JPEG decoding + inference in one thread (the per-frame work a worker cannot avoid);
-  3. listen_frame's sustained analysed frames per second through a real Mosquitto with 1, 2, …
+  3. N raw interpreters in N processes at once (N = each worker count above 1): what the
+     hardware gives when every process infers (it can be more than N x the one-thread figure:
+     one lone process is not always given a core to itself, and frequency scaling differs);
+  4. listen_frame's sustained analysed frames per second through a real Mosquitto with 1, 2, …
      workers (closed loop: every camera has one frame outstanding, the next one is sent when its
-     detections arrive), and its ratio to workers × the raw figure;
-  4. end-to-end latency (frame published -> detections received) p50 / p95 at half of the
-     capacity measured with workers = cores.
+     detections arrive), and its ratio to the LARGER of the two raw ceilings: workers x the
+     median single invocation, and the N-at-once figure (both printed, and which one is used);
+  5. end-to-end latency (frame published -> detections received) p50 / p95 at half of the
+     capacity measured with the most workers.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.mqtt.client import user_properties
 from edge_agent.procinfo import child_pids, rss_mb
+
+# listen_frame's throughput with workers = cores, as a share of the larger raw ceiling (issue 12).
+TARGET_RATIO = 0.88
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -87,29 +95,37 @@ def measure_raw(model: Path, frames: list[bytes], seconds: float) -> dict:
             n += 1
         return n, time.perf_counter() - start
 
+    single_ms: list[float] = []
+
     def infer(i: int) -> None:
+        t = time.perf_counter()
         interpreter.set_tensor(inp["index"], inputs[i % len(inputs)])
         interpreter.invoke()
         for o in outputs:
             interpreter.get_tensor(o)
+        single_ms.append((time.perf_counter() - t) * 1000.0)
 
     loop(infer, 1.0)  # warm-up: first invocations set up XNNPACK
+    single_ms.clear()
     n, elapsed = loop(infer, seconds)
-    raw_fps = n / elapsed
+    median_ms = statistics.median(single_ms)
 
     detector = Detector(model, threads=1)
     decode_ms = []
-    for f in frames:
-        t = time.perf_counter()
-        imaging.decode_jpeg(f, detector.input_size)
-        decode_ms.append((time.perf_counter() - t) * 1000)
-    n, elapsed = loop(lambda i: detector.detect_jpeg(frames[i % len(frames)]), seconds / 2)
+    for _ in range(3):
+        for f in frames:
+            t = time.perf_counter()
+            imaging.decode_jpeg(f, detector.input_size)
+            decode_ms.append((time.perf_counter() - t) * 1000)
+    n2, elapsed2 = loop(lambda i: detector.detect_jpeg(frames[i % len(frames)]), seconds / 2)
     return {
         "backend": backend,
-        "raw_fps": raw_fps,
-        "inference_ms": 1000.0 / raw_fps,
+        "decoder": imaging.jpeg_decoder(),
+        "raw_fps": 1000.0 / median_ms,  # the median single invocation, as a rate
+        "inference_ms": median_ms,
+        "raw_loop_fps": n / elapsed,
         "decode_ms": statistics.median(decode_ms),
-        "decode_and_detect_fps": n / elapsed,
+        "decode_and_detect_fps": n2 / elapsed2,
     }
 
 
@@ -259,10 +275,21 @@ def listen_frame_session(url: str, model: Path, workers: int) -> Iterator[BenchC
         client.close()
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process so far (Linux /proc), 0.0 when it is gone."""
+    try:
+        with open(f"/proc/{pid or 'self'}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure_throughput(
-    url: str, model: Path, frames: list[bytes], workers: int, seconds: float
-) -> tuple[float, float, list[float]]:
-    """(analysed fps, RSS of the MQTT process, RSS of each worker) in MiB."""
+    url: str, model: Path, frames: list[bytes], workers: int, seconds: float, broker_pid: int | None = None
+) -> dict:
+    """Analysed fps, RSS (MiB) of the MQTT process and of each worker, and the CPU milliseconds
+    each process spent per analysed frame (where the time goes besides inference)."""
     workers_count = workers
     with listen_frame_session(url, model, workers) as client:
         cams = [f"cam{i}" for i in range(2 * workers + 2)]
@@ -276,15 +303,25 @@ def measure_throughput(
         for cam in cams:
             next_frame(cam)
         time.sleep(min(3.0, seconds / 3))  # warm-up
+        # spawn also starts multiprocessing's resource tracker: a child with next to no memory
+        worker_pids = sorted(child_pids(client.pid), key=lambda p: rss_mb(p) or 0.0, reverse=True)
+        worker_pids = worker_pids[:workers_count]
+        pids = {"listen_frame (MQTT)": client.pid, "mosquitto": broker_pid, "bench client": os.getpid()}
+        pids |= {f"worker {i + 1}": p for i, p in enumerate(worker_pids)}
+        cpu0 = {name: cpu_seconds(p) for name, p in pids.items() if p}
         client.reset()
         start = time.perf_counter()
         time.sleep(seconds)
         with client.lock:
             n = client.received
-        fps = n / (time.perf_counter() - start)
-        # spawn also starts multiprocessing's resource tracker: a child with next to no memory
-        workers = [rss_mb(p) or 0.0 for p in child_pids(client.pid)]
-        return fps, rss_mb(client.pid) or 0.0, sorted(workers, reverse=True)[:workers_count]
+        elapsed = time.perf_counter() - start
+        cpu = {name: (cpu_seconds(pids[name]) - c) * 1000.0 / max(1, n) for name, c in cpu0.items()}
+        return {
+            "fps": n / elapsed,
+            "rss_main": rss_mb(client.pid) or 0.0,
+            "rss_workers": [rss_mb(p) or 0.0 for p in worker_pids],
+            "cpu_ms_per_frame": cpu,
+        }
 
 
 def measure_latency(
@@ -346,32 +383,69 @@ def run(args: argparse.Namespace) -> int:
 
     raw = measure_raw(model, frames, args.seconds)
     print(
-        f"raw interpreter, 1 thread ({raw['backend']}): {raw['raw_fps']:.1f} fps ({raw['inference_ms']:.2f} ms per inference)"
+        f"raw interpreter, 1 thread ({raw['backend']}): median single invocation {raw['inference_ms']:.2f} ms "
+        f"= {raw['raw_fps']:.1f} fps; sustained loop {raw['raw_loop_fps']:.1f} fps"
     )
     print(
-        f"JPEG decode (640x480 -> 300x300): {raw['decode_ms']:.2f} ms; decode + detect, 1 thread: "
-        f"{raw['decode_and_detect_fps']:.1f} fps ({raw['decode_and_detect_fps'] / raw['raw_fps']:.0%} of raw)",
+        f"JPEG decode (640x480 -> 300x300, {raw['decoder']}): {raw['decode_ms']:.2f} ms; decode + detect, "
+        f"1 thread: {raw['decode_and_detect_fps']:.1f} fps ({raw['decode_and_detect_fps'] / raw['raw_fps']:.0%} of raw)",
         flush=True,
     )
 
-    parallel = measure_raw_parallel(model, frames, cores, args.seconds) if cores > 1 else raw["raw_fps"]
-    print(
-        f"raw interpreter, {cores} processes at once: {parallel:.1f} fps in total "
-        f"({parallel / (cores * raw['raw_fps']):.0%} of {cores} x one: the hardware's own ceiling)",
-        flush=True,
-    )
+    # The ceiling for w workers: the larger of w x one (median single invocation) and w raw
+    # interpreters measured at once, so that the ratio never flatters listen_frame.
+    ceilings: dict[int, dict] = {}
+    for w in sorted(set(worker_counts)):
+        single = w * raw["raw_fps"]
+        together = measure_raw_parallel(model, frames, w, args.seconds) if w > 1 else raw["raw_loop_fps"]
+        basis = "at once" if together > single else "single"
+        ceilings[w] = {"single": single, "at_once": together, "used": max(single, together), "basis": basis}
+        if w > 1:
+            print(
+                f"raw interpreter, {w} processes at once: {together:.1f} fps in total "
+                f"({together / single:.0%} of {w} x one = {single:.1f} fps)",
+                flush=True,
+            )
+
+    def ceiling_text(w: int) -> str:
+        c = ceilings[w]
+        if w == 1:
+            return f"raw {c['used']:.1f} fps (the larger of median single {c['single']:.1f} and loop {c['at_once']:.1f})"
+        which = f"{w} at once" if c["basis"] == "at once" else f"{w} x median single"
+        return f"{which} = {c['used']:.1f} fps (the larger of {w} x one {c['single']:.1f} and {w} at once {c['at_once']:.1f})"
 
     broker = Mosquitto().start()
-    results: dict = {"cores": cores, **raw, "raw_parallel_fps": parallel, "listen_frame": {}}
+    results: dict = {
+        "cores": cores,
+        **raw,
+        "raw_parallel_fps": {w: c["at_once"] for w, c in ceilings.items() if w > 1},
+        "ceilings": ceilings,
+        "listen_frame": {},
+    }
     try:
         for w in worker_counts:
-            fps, rss_main, rss_workers = measure_throughput(broker.url, model, frames, w, args.seconds)
-            ratio = fps / (w * raw["raw_fps"])
-            results["listen_frame"][w] = {"fps": fps, "ratio": ratio, "rss_mb": [rss_main, *rss_workers]}
-            ceiling = f", {fps / parallel:.0%} of {cores} raw at once" if w == cores and cores > 1 else ""
+            m = measure_throughput(broker.url, model, frames, w, args.seconds, broker.proc.pid)
+            fps, rss_main, rss_workers = m["fps"], m["rss_main"], m["rss_workers"]
+            ratio = fps / ceilings[w]["used"]
+            results["listen_frame"][w] = {
+                "fps": fps,
+                "ratio": ratio,
+                "ratio_to_single": fps / ceilings[w]["single"],
+                "ceiling_fps": ceilings[w]["used"],
+                "ceiling_basis": ceilings[w]["basis"],
+                "rss_mb": [rss_main, *rss_workers],
+                "cpu_ms_per_frame": m["cpu_ms_per_frame"],
+            }
             print(
-                f"listen_frame, {w} worker(s), through Mosquitto: {fps:.1f} fps = {ratio:.0%} of {w} x raw{ceiling}; "
+                f"listen_frame, {w} worker(s), through Mosquitto: {fps:.1f} fps = {ratio:.1%} of {ceiling_text(w)}; "
                 f"memory {rss_main:.0f} MiB + {' + '.join(f'{r:.0f}' for r in rss_workers)} MiB (workers)",
+                flush=True,
+            )
+            cpu = m["cpu_ms_per_frame"]
+            print(
+                f"  CPU per analysed frame: {sum(cpu.values()):.1f} ms in all ("
+                + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
+                + f"); one inference {raw['inference_ms']:.1f} ms",
                 flush=True,
             )
         top = max(worker_counts)
@@ -379,19 +453,22 @@ def run(args: argparse.Namespace) -> int:
         lat = measure_latency(broker.url, model, frames, top, capacity / 2, args.seconds)
         results["latency"] = lat
         budget = 2 * raw["inference_ms"] + 10
+        lat["budget_ms"] = budget
         print(
             f"latency at half load ({lat['rate']:.1f} fps, {top} workers): p50 {lat['p50_ms']:.1f} ms, "
-            f"p95 {lat['p95_ms']:.1f} ms, max {lat['max_ms']:.1f} ms (target p95 < {budget:.1f} ms); "
+            f"p95 {lat['p95_ms']:.1f} ms, max {lat['max_ms']:.1f} ms (target p95 < 2 x {raw['inference_ms']:.1f} + 10 = "
+            f"{budget:.1f} ms: {'met' if lat['p95_ms'] < budget else 'NOT met'}); "
             f"{lat['received']}/{lat['sent']} frames answered"
         )
     finally:
         broker.stop()
-    if cores in results["listen_frame"]:
-        target = 0.8 * cores * raw["raw_fps"]
-        fps = results["listen_frame"][cores]["fps"]
-        print(
-            f"target: >= 80% of {cores} cores x raw = {target:.1f} fps: {'met' if fps >= target else 'NOT met'} ({fps:.1f})"
-        )
+    top = max(worker_counts)
+    target = TARGET_RATIO * ceilings[top]["used"]
+    fps = results["listen_frame"][top]["fps"]
+    print(
+        f"target: >= {TARGET_RATIO:.0%} of {ceiling_text(top)} = {target:.1f} fps with {top} worker(s): "
+        f"{'met' if fps >= target else 'NOT met'} ({fps:.1f})"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

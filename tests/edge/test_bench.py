@@ -29,11 +29,21 @@ def test_bench_prints_every_figure(model_path, media_dir, tmp_path):
     text = cmd.output()
     for line in (
         "raw interpreter, 1 thread",
+        "median single invocation",
         "JPEG decode",
         "listen_frame, 1 worker(s), through Mosquitto",
+        "CPU per analysed frame",
         "latency at half load",
+        "target: >= 88%",
     ):
         assert line in text, text
     figures = json.loads(out.read_text())
     assert figures["raw_fps"] > 0 and figures["listen_frame"]["1"]["fps"] > 0
     assert figures["latency"]["received"] > 0 and figures["latency"]["p95_ms"] >= figures["latency"]["p50_ms"]
+    # The ratio is taken against the larger raw figure, whichever it is, and says which.
+    one, ceiling = figures["listen_frame"]["1"], figures["ceilings"]["1"]
+    assert ceiling["used"] == max(ceiling["single"], ceiling["at_once"]) > 0
+    assert abs(one["ratio"] - one["fps"] / ceiling["used"]) < 1e-9
+    assert one["ceiling_basis"] in ("single", "at once")
+    assert figures["decoder"] in ("turbojpeg", "opencv")
+    assert one["cpu_ms_per_frame"]["worker 1"] > 0
