@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     broker = camcfg.broker_settings(cfg)
     stop = threading.Event()
     install_stop_handlers(stop)
+    from edge_agent.deploy.systemd import start_watchdog
+
+    start_watchdog(stop)  # under systemd (Type=notify): READY=1, then the watchdog's pings
     if cfg["mode"] == "smart":
         from edge_agent.camera.smart import SmartCamera
         from edge_agent.detect.model import ModelError

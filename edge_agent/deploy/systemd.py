@@ -1,25 +1,122 @@
-"""`bobby-edge service install|uninstall`: run the camera agent under systemd.
+"""`bobby-edge service install|uninstall`: run the camera agent under systemd, hardened.
 
 The unit restarts the agent on failure, starts after the network is online, and runs it in a
-working directory with its config file. `--user` installs a user unit (no root needed; enable
-lingering with `loginctl enable-linger` so it starts at boot without a login).
+working directory with its config file. A system unit runs as a dedicated unprivileged user
+(`bobby`, created by the install command unless `--run-as` names another one) with a read-only
+view of the system (`ProtectSystem=strict`): only its state directory (`/var/lib/bobby`), the
+recording directory and a configured `state_dir` are writable. It is `Type=notify` with a
+`WatchdogSec`: the agent tells systemd when it is ready and then keeps pinging the watchdog
+(`notify()` below, over `$NOTIFY_SOCKET`), and systemd restarts an agent that stops pinging.
+`--user` installs a user unit (no root needed; enable lingering with `loginctl enable-linger` so it
+starts at boot without a login).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
 import os
+import pwd
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 DEFAULT_NAME = "bobby-camera"
+SERVICE_USER = "bobby"  # the dedicated user of system units
+STATE_DIRECTORY = "bobby"  # /var/lib/bobby, made and owned for the service user by systemd
+WATCHDOG_SEC = 60  # the agent pings every WATCHDOG_SEC / 3 (see Watchdog)
+
+# --- sd_notify (no libsystemd: a datagram to $NOTIFY_SOCKET is the whole protocol) ------------
+
+_lock = threading.Lock()
+_watchdog_sent_at = 0.0
+_loop_pings = False  # set once a caller other than the keep-alive thread pings the watchdog
+# What systemd gave this process, taken out of the environment by start_watchdog() so that the
+# detector child and other subprocesses do not inherit it (only the main process may notify).
+_env: dict[str, str] | None = None
+
+
+def notify(state: str) -> bool:
+    """Tell systemd `state` ("READY=1", "WATCHDOG=1", "STOPPING=1", "STATUS=…"); False when not
+    under a `Type=notify` unit (no $NOTIFY_SOCKET) or when the socket cannot be reached.
+
+    A run loop may call `notify("WATCHDOG=1")` on every turn: pings are sent at most every
+    WatchdogSec / 6, and from the first such call on, the keep-alive thread started by
+    `start_watchdog()` stands down, so a loop that hangs gets the agent restarted.
+    """
+    global _watchdog_sent_at, _loop_pings
+    if state == "WATCHDOG=1":
+        now = time.monotonic()
+        with _lock:
+            _loop_pings = True
+            if now - _watchdog_sent_at < watchdog_interval() / 2:
+                return True
+            _watchdog_sent_at = now
+    return _send(state)
+
+
+def _send(state: str) -> bool:
+    env = os.environ if _env is None else _env
+    address = env.get("NOTIFY_SOCKET")
+    if not address:
+        return False
+    if address.startswith("@"):  # an abstract socket
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.connect(address)
+            sock.sendall(state.encode())
+        return True
+    except OSError as err:
+        log.debug("sd_notify %s: %s", state, err)
+        return False
+
+
+def watchdog_interval(env: dict | None = None) -> float:
+    """Seconds between pings: a third of systemd's WatchdogSec for this process (0: no watchdog)."""
+    env = (os.environ if _env is None else _env) if env is None else env
+    try:
+        usec = int(env.get("WATCHDOG_USEC", "0"))
+        pid = int(env.get("WATCHDOG_PID", str(os.getpid())))
+    except ValueError:
+        return 0.0
+    if usec <= 0 or pid != os.getpid():
+        return 0.0
+    return usec / 1e6 / 3
+
+
+def start_watchdog(stop: threading.Event) -> threading.Thread | None:
+    """READY=1, then WATCHDOG=1 every third of WatchdogSec from a thread until `stop` is set or a
+    run loop pings itself (see `notify`). None when systemd runs no watchdog for us."""
+    global _env
+    _env = {
+        k: os.environ.pop(k) for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID") if k in os.environ
+    }
+    _send("READY=1")
+    interval = watchdog_interval()
+    if not interval:
+        return None
+
+    def keep_alive() -> None:
+        while not stop.wait(interval) and not _loop_pings:
+            _send("WATCHDOG=1")
+        if stop.is_set():
+            _send("STOPPING=1")
+
+    _send("WATCHDOG=1")
+    thread = threading.Thread(target=keep_alive, name="sd-watchdog", daemon=True)
+    thread.start()
+    return thread
+
+
+# --- the unit -----------------------------------------------------------------------------------
 
 
 def unit_dir(user: bool) -> Path:
@@ -29,8 +126,28 @@ def unit_dir(user: bool) -> Path:
     return Path("/etc/systemd/system")
 
 
+def _under_home(path: Path) -> bool:
+    return path.is_relative_to("/home") or path.is_relative_to("/root") or path.is_relative_to("/run/user")
+
+
+def writable_dirs(cfg: dict) -> list[Path]:
+    """What the agent writes besides its StateDirectory: recordings, a configured state_dir."""
+    dirs = []
+    if cfg.get("record") and cfg.get("record_dir"):
+        dirs.append(Path(cfg["record_dir"]).expanduser())
+    if cfg.get("state_dir"):
+        dirs.append(Path(cfg["state_dir"]).expanduser())
+    return dirs
+
+
 def render_unit(
-    config: Path, workdir: Path, python: str, user: bool, run_as: str | None, description: str
+    config: Path,
+    workdir: Path,
+    python: str,
+    user: bool,
+    run_as: str | None,
+    description: str,
+    writable: list[Path] = (),
 ) -> str:
     """The unit file's text."""
     exec_start = " ".join(
@@ -46,7 +163,10 @@ def render_unit(
         "StartLimitIntervalSec=0",
         "",
         "[Service]",
-        "Type=simple",
+        # READY=1 once the agent runs; then a ping every WatchdogSec / 3, or systemd restarts it.
+        "Type=notify",
+        "NotifyAccess=main",
+        f"WatchdogSec={WATCHDOG_SEC}",
         f"WorkingDirectory={workdir}",
         f"ExecStart={exec_start}",
         "Restart=on-failure",
@@ -56,23 +176,97 @@ def render_unit(
         "TimeoutStopSec=20",
         "Environment=PYTHONUNBUFFERED=1",
         f"EnvironmentFile=-{workdir / 'bobby.env'}",
+        "NoNewPrivileges=yes",
     ]
-    if not user and run_as:
-        # video: the camera devices; render: the Pi's encoder/ISP nodes on recent Raspberry Pi OS.
-        lines += [f"User={run_as}", "SupplementaryGroups=video render"]
+    if not user:
+        if run_as:
+            # video: the camera devices; render: the Pi's encoder/ISP nodes on recent Raspberry Pi OS.
+            lines += [f"User={run_as}", "SupplementaryGroups=video render"]
+        # The programs, config and venv are read-only; a venv or config in a home directory (the
+        # Pi set-up's ~/bobby) stays readable, any other home is hidden.
+        paths = [Path(python), config, workdir, *writable]
+        lines += [
+            "ProtectSystem=strict",
+            f"ProtectHome={'read-only' if any(_under_home(p) for p in paths) else 'yes'}",
+            "PrivateTmp=yes",
+            # The default state_dir ($XDG_STATE_HOME/bobby-edge): /var/lib/bobby/bobby-edge.
+            f"StateDirectory={STATE_DIRECTORY}",
+            f"Environment=XDG_STATE_HOME=/var/lib/{STATE_DIRECTORY}",
+            # '-': a missing directory does not stop the unit (the agent reports it), and install
+            # creates them for the service user.
+            *(f"ReadWritePaths=-{d}" for d in writable),
+            "ProtectKernelTunables=yes",
+            "ProtectKernelModules=yes",
+            "ProtectKernelLogs=yes",
+            "ProtectControlGroups=yes",
+            "ProtectClock=yes",
+            "ProtectHostname=yes",
+            "RestrictSUIDSGID=yes",
+            "RestrictRealtime=yes",
+            "RestrictNamespaces=yes",
+            "LockPersonality=yes",
+            "SystemCallArchitectures=native",
+            # MQTT and the live view (IPv4/6), the detector's pipes (unix), udev for cameras (netlink).
+            "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+            "UMask=0027",
+        ]
     lines += ["", "[Install]", f"WantedBy={'default.target' if user else 'multi-user.target'}", ""]
     return "\n".join(lines)
 
 
 def systemctl(user: bool, *args: str, dry_run: bool = False) -> int:
     cmd = ["systemctl", *(["--user"] if user else []), *args]
-    if dry_run or not shutil.which("systemctl"):
-        print("would run: " + " ".join(cmd))
+    return run_cmd(cmd, dry_run or not shutil.which("systemctl"))
+
+
+def run_cmd(cmd: list[str], dry_run: bool) -> int:
+    if dry_run:
+        print("would run: " + " ".join(shlex.quote(c) for c in cmd))
         return 0
     result = subprocess.run(cmd, check=False)
     if result.returncode != 0:
         log.error("%s failed with code %d", " ".join(cmd), result.returncode)
     return result.returncode
+
+
+def ensure_service_user(name: str, dry_run: bool) -> int:
+    """Create the dedicated system user (no login, no home of its own) unless it exists."""
+    try:
+        pwd.getpwnam(name)
+        return 0
+    except KeyError:
+        pass
+    groups = [g for g in ("video", "render") if _group_exists(g)]
+    cmd = ["useradd", "--system", "--no-create-home", "--home-dir", f"/var/lib/{STATE_DIRECTORY}"]
+    cmd += ["--shell", "/usr/sbin/nologin", *(["--groups", ",".join(groups)] if groups else []), name]
+    return run_cmd(cmd, dry_run)
+
+
+def _group_exists(name: str) -> bool:
+    import grp
+
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def readable_by(path: Path, user: str) -> bool | None:
+    """Whether `user` may read `path` by its mode bits (None: the user does not exist yet)."""
+    import grp
+
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError:
+        return None
+    st = path.stat()
+    if pw.pw_uid == 0 or st.st_uid == pw.pw_uid:
+        return bool(st.st_mode & 0o400) or pw.pw_uid == 0
+    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {pw.pw_gid}
+    if st.st_gid in groups:
+        return bool(st.st_mode & 0o040)
+    return bool(st.st_mode & 0o004)
 
 
 def register(subparsers) -> None:
@@ -90,7 +284,8 @@ def register(subparsers) -> None:
     inst.add_argument("--name", default=DEFAULT_NAME, help=f"unit name (default {DEFAULT_NAME})")
     inst.add_argument("--workdir", type=Path, help="working directory (default: the config file's directory)")
     inst.add_argument(
-        "--run-as", help="system units: the user to run as (default: the one running sudo, else root)"
+        "--run-as",
+        help=f"system units: an existing user to run as (default: {SERVICE_USER!r}, created if missing)",
     )
     inst.add_argument("--unit-dir", type=Path, help=argparse.SUPPRESS)
     inst.add_argument("--no-enable", action="store_true", help="write the unit but do not enable or start it")
@@ -114,22 +309,49 @@ def run_install(args: argparse.Namespace) -> int:
         print(f"not installing: {err}", file=sys.stderr)
         return 1
     workdir = (args.workdir or config.parent).expanduser().resolve()
-    run_as = args.run_as or os.environ.get("SUDO_USER") or (None if args.user else getpass.getuser())
+    dry = args.unit_dir is not None  # tests: print the commands instead of running them
+    run_as = None if args.user else (args.run_as or SERVICE_USER)
+    if run_as == "root":
+        print("warning: running the agent as root; the default dedicated user is safer", file=sys.stderr)
+    writable = [d.resolve() for d in writable_dirs(cfg)]
     text = render_unit(
-        config, workdir, sys.executable, args.user, run_as, f"Bobby camera {cfg['camera_id']} ({cfg['mode']})"
+        config,
+        workdir,
+        sys.executable,
+        args.user,
+        run_as,
+        f"Bobby camera {cfg['camera_id']} ({cfg['mode']})",
+        writable,
     )
     directory = args.unit_dir or unit_dir(args.user)
     path = directory / f"{args.name}.service"
+    if run_as and not args.run_as and ensure_service_user(run_as, dry) != 0:
+        print(f"not installing: cannot create the user {run_as!r} (run with sudo)", file=sys.stderr)
+        return 1
+    for d in writable if run_as else ():
+        if dry:
+            print(f"would create {d} for {run_as}")
+            continue
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            shutil.chown(d, run_as)
+        except (OSError, LookupError) as err:
+            print(f"warning: {d}: {err}; {run_as} must be able to write it", file=sys.stderr)
+    for f in (config, workdir / "bobby.env"):
+        if run_as and f.exists() and readable_by(f, run_as) is False:
+            print(
+                f"warning: {run_as} cannot read {f}: `sudo chgrp {run_as} {f} && sudo chmod g+r {f}`",
+                file=sys.stderr,
+            )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     except OSError as err:
         print(f"cannot write {path}: {err} (system units need sudo; or use --user)", file=sys.stderr)
         return 1
-    print(f"wrote {path}")
+    print(f"wrote {path}" + (f" (runs as {run_as})" if run_as else ""))
     if args.no_enable:
         return 0
-    dry = args.unit_dir is not None
     for step in (("daemon-reload",), ("enable", "--now", f"{args.name}.service")):
         if systemctl(args.user, *step, dry_run=dry) != 0:
             return 1
