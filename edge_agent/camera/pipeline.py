@@ -2,14 +2,13 @@
 
 It runs in its own process (not a thread of the MQTT process) because inference holds the CPU and,
 through Python's GIL, would starve the MQTT loop; and because picamera2 must be created in the
-process that uses it. The parent talks to it over two pipes:
+process that uses it. The parent (edge_agent.supervisor.ChildProcess) talks to it over two
+pipes, with the message classes below:
 
-parent → child (`ctrl`): ("rois", RoiSet, sent_at), ("detection", bool), ("viewers", int),
-("person", bool, t), ("stop",)
+parent → child (`ctrl`): SetRois, SetDetection, SetViewers, PersonChanged, Stop
 
-child → parent (`out`): ("ready", info), ("fatal", message), ("result", Result),
-("frame", jpeg, captured_at), ("snapshot", jpeg), ("rois_applied", version, sent_at, applied_at),
-("stats", dict), ("clip", path, start, end), ("heartbeat", t)
+child → parent (`out`): Ready, Fatal, Heartbeat (edge_agent.supervisor), PipelineResult,
+LiveFrame, Snapshot, RoisApplied, PipelineStats, Clip
 
 Inside, threads share only "the latest frame": the capture thread never waits for the detector
 or for viewers; the detector takes the newest frame (the ones it had no time for are counted as
@@ -33,6 +32,7 @@ from edge_agent.camera.recording import RecordSettings
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.motion import MotionGate, MotionSettings
 from edge_agent.detect.rois import RoiSet
+from edge_agent.supervisor import Fatal, Heartbeat, Ready, Stop
 
 HEARTBEAT_EVERY = 1.0
 IDLE_VIEW_EVERY = 1.0  # with no viewer, still refresh /snapshot.jpg this often
@@ -58,8 +58,72 @@ class PipelineConfig:
     log_level: int = logging.INFO
 
 
+# ---- parent -> child ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetRois:
+    roi_set: RoiSet
+    sent_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetDetection:
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetViewers:
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonChanged:
+    """The debounced camera-wide state changed (event clips start and end with it)."""
+
+    on: bool
+    at: float
+
+
+# ---- child -> parent ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFrame:
+    jpeg: bytes
+    captured_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A drawn frame with a person in it (the parent decides whether it is published)."""
+
+    jpeg: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RoisApplied:
+    version: int
+    sent_at: float
+    applied_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStats:
+    stats: dict
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    path: str
+    start: float
+    end: float
+
+
 @dataclass
-class Result:
+class PipelineResult:
+    """What the detector found in one captured frame (listen_frame's is WorkerResult)."""
+
     captured_at: float
     analysed_at: float
     inference_ms: float
@@ -107,7 +171,7 @@ class Pipeline:
         self.source = None
         self.detector = None
 
-    def send(self, *msg) -> None:
+    def send(self, msg) -> None:
         with self.send_lock:
             try:
                 self.out.send(msg)
@@ -139,11 +203,11 @@ class Pipeline:
                     except queue.Full:
                         self.totals["record_dropped"] += 1
         except SourceError as err:
-            self.send("fatal", str(err))
+            self.send(Fatal(str(err)))
             self.stop.set()
         except Exception as err:  # a driver bug: let the parent restart us
             self.log.exception("capture failed")
-            self.send("fatal", f"capture failed: {err}")
+            self.send(Fatal(f"capture failed: {err}"))
             self.stop.set()
 
     def control_loop(self) -> None:
@@ -155,26 +219,24 @@ class Pipeline:
             except (EOFError, OSError):
                 self.stop.set()
                 return
-            kind = msg[0]
-            if kind == "rois":
-                _, roi_set, sent_at = msg
-                self.roi_set = roi_set  # the next frame analysed uses it
-                self.send("rois_applied", roi_set.version, sent_at, time.time())
-            elif kind == "detection":
-                self.detection_on = bool(msg[1])
+            if isinstance(msg, SetRois):
+                self.roi_set = msg.roi_set  # the next frame analysed uses it
+                self.send(RoisApplied(msg.roi_set.version, msg.sent_at, time.time()))
+            elif isinstance(msg, SetDetection):
+                self.detection_on = msg.on
                 if not self.detection_on:
                     self.last_objects = []
-            elif kind == "viewers":
-                self.viewers = int(msg[1])
+            elif isinstance(msg, SetViewers):
+                self.viewers = msg.count
                 with self.cond:
                     self.cond.notify_all()
-            elif kind == "person":
+            elif isinstance(msg, PersonChanged):
                 if self.recorder is not None:
                     try:
-                        self.record_queue.put(("person", msg[1], msg[2]), timeout=1.0)
+                        self.record_queue.put(("person", msg.on, msg.at), timeout=1.0)
                     except queue.Full:
-                        self.log.warning("recording queue full: person %s event lost", msg[1])
-            elif kind == "stop":
+                        self.log.warning("recording queue full: person %s event lost", msg.on)
+            elif isinstance(msg, Stop):
                 self.stop.set()
                 with self.cond:
                     self.cond.notify_all()
@@ -209,7 +271,7 @@ class Pipeline:
                 self.log.warning("live view frame not encoded: %s", err)
                 continue
             self.totals["view_frames"] += 1
-            self.send("frame", jpeg, captured_at)
+            self.send(LiveFrame(jpeg, captured_at))
 
     def record_loop(self) -> None:
         while not self.stop.is_set() or not self.record_queue.empty():
@@ -242,10 +304,10 @@ class Pipeline:
             now_m = time.monotonic()
             if now_m >= next_beat:
                 next_beat = now_m + HEARTBEAT_EVERY
-                self.send("heartbeat", time.time())
+                self.send(Heartbeat(time.time()))
             if now_m >= next_stats:
                 next_stats += self.cfg.stats_interval
-                self.send("stats", self.stats())
+                self.send(PipelineStats(self.stats()))
             with self.cond:
                 self.cond.wait_for(
                     lambda: self.stop.is_set() or (self.latest is not None and self.latest[2] != last_seq),
@@ -276,12 +338,12 @@ class Pipeline:
             self.window.inference_ms += inference_ms
             h, w = rgb.shape[:2]
             self.send(
-                "result", Result(captured_at, time.time(), inference_ms, (w, h), roi_set.version, objects)
+                PipelineResult(captured_at, time.time(), inference_ms, (w, h), roi_set.version, objects)
             )
             if person and time.monotonic() - last_snapshot >= self.cfg.snapshot_interval:
                 last_snapshot = time.monotonic()
                 drawn = imaging.draw_detections(rgb, objects, [list(r.points) for r in roi_set.rois])
-                self.send("snapshot", imaging.encode_jpeg(drawn, self.cfg.snapshot_quality))
+                self.send(Snapshot(imaging.encode_jpeg(drawn, self.cfg.snapshot_quality)))
 
     def stats(self) -> dict:
         w, self.window = self.window, _Window()
@@ -302,7 +364,7 @@ class Pipeline:
         from edge_agent.camera.recording import PicameraRecorder, Recorder
 
         def on_clip(path: str, start: float, end: float) -> None:
-            self.send("clip", path, start, end)
+            self.send(Clip(path, start, end))
 
         cam = getattr(self.source, "cam", None)
         if self.source.platform == "picamera2" and cam is not None:
@@ -327,12 +389,12 @@ class Pipeline:
         try:
             self.detector = Detector(cfg.model_path, threads=cfg.threads)
         except Exception as err:
-            self.send("fatal", f"model {cfg.model_path}: {type(err).__name__}: {err}")
+            self.send(Fatal(f"model {cfg.model_path}: {type(err).__name__}: {err}"))
             return
         try:
             self.source = open_source(cfg.source, cfg.size, cfg.fps, loop=cfg.loop)
         except SourceError as err:
-            self.send("fatal", str(err))
+            self.send(Fatal(str(err)))
             return
         threads = [
             threading.Thread(target=self.capture_loop, name="capture", daemon=True),
@@ -347,13 +409,14 @@ class Pipeline:
         for t in threads:
             t.start()
         self.send(
-            "ready",
-            {
-                "pid": os.getpid(),
-                "platform": self.source.platform,
-                "backend": self.detector.backend,
-                "input_size": self.detector.input_size,
-            },
+            Ready(
+                {
+                    "pid": os.getpid(),
+                    "platform": self.source.platform,
+                    "backend": self.detector.backend,
+                    "input_size": self.detector.input_size,
+                }
+            )
         )
         try:
             self.detect_loop()
@@ -369,7 +432,7 @@ class Pipeline:
                 t.join(timeout=5)
 
 
-def run_pipeline(cfg: PipelineConfig, ctrl: Connection, out: Connection) -> None:
+def run_pipeline(ctrl: Connection, out: Connection, cfg: PipelineConfig) -> None:
     """Process entry point."""
     # The parent decides when we stop; Ctrl-C in a terminal goes to the whole process group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

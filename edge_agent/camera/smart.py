@@ -9,15 +9,13 @@ debouncing and stats. Capture, detection, drawing and recording run in a child p
   the child confirms, and the time that took is logged and reported in stats (`rois_apply_ms`).
 - The child is restarted (with backoff) only when it dies, stops sending heartbeats, or reports a
   fatal error; `child_restarts` counts it.
-- Detection and streaming on/off are acknowledged with the request id and retained, and adopted
-  from the retained state at start, so they survive a restart.
+- What it publishes about the camera is the same as listen_frame's (edge_agent.mqtt.channel).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import threading
 import time
@@ -26,72 +24,23 @@ from dataclasses import replace
 import paho.mqtt.client as mqtt
 
 from edge_agent import __version__
+from edge_agent.camera import pipeline as pl
 from edge_agent.camera.dumb import connect
-from edge_agent.camera.pipeline import PipelineConfig, Result, run_pipeline
-from edge_agent.detect.rois import DetectionSettings, RoiError, RoiSet, parse_roi_set
+from edge_agent.camera.roi_store import RoiStore
+from edge_agent.camera.smart_stats import smart_stats, smart_status
+from edge_agent.detect.rois import DetectionSettings, RoiSet
 from edge_agent.mqtt import discovery
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
 from edge_agent.mqtt.client import BrokerSettings, ManagedClient
-from edge_agent.mqtt.messages import CommandError, SwitchState, detections_json, parse_switch
-from edge_agent.mqtt.topics import OFF, OFFLINE, ON, ONLINE, Topics
-from edge_agent.procinfo import rss_mb
+from edge_agent.mqtt.messages import SwitchState, detections_json
+from edge_agent.mqtt.switch import Switch
+from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
+from edge_agent.supervisor import ChildProcess, Fatal, Heartbeat, Ready, RestartBackoff
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_TIMEOUT = 20.0  # a child silent this long is taken as hung and restarted
-MAX_RESTART_BACKOFF = 30.0
-
-
-def cpu_temperature() -> float | None:
-    """°C from the first thermal zone (a Pi has one), None where the board has none."""
-    try:
-        return round(int(open("/sys/class/thermal/thermal_zone0/temp").read().strip()) / 1000.0, 1)
-    except (OSError, ValueError):
-        return None
-
-
-class Child:
-    """One run of the pipeline process and the two pipe ends the parent holds."""
-
-    def __init__(self, cfg: PipelineConfig) -> None:
-        ctx = multiprocessing.get_context("spawn")  # no fork: paho and aiohttp threads live here
-        self.ctrl, child_ctrl = ctx.Pipe()
-        self.out, child_out = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(
-            target=run_pipeline, args=(cfg, child_ctrl, child_out), name="bobby-pipeline", daemon=True
-        )
-        self.process.start()
-        child_ctrl.close()
-        child_out.close()
-        self.started = time.monotonic()
-        self.last_beat = time.monotonic()
-        self.ready = threading.Event()
-        self.info: dict = {}
-        self.send_lock = threading.Lock()
-
-    def send(self, *msg) -> bool:
-        with self.send_lock:
-            try:
-                self.ctrl.send(msg)
-                return True
-            except (BrokenPipeError, EOFError, OSError):
-                return False
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.send("stop")
-        self.process.join(timeout)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(5)
-        for conn in (self.ctrl, self.out):
-            try:
-                conn.close()
-            except OSError:
-                pass
 
 
 class SmartCamera:
@@ -114,15 +63,13 @@ class SmartCamera:
         self.bad = RateLimitedLog(log, interval=10.0)
         # The last good ROI set, kept on disk: a malformed retained set after a restart is refused
         # and must not leave the camera with no regions.
-        self.rois_file = state_dir(cfg) / f"{self.cam}.rois.json"
-        roi_set = self._load_rois() or RoiSet(
+        self.roi_store = RoiStore(state_dir(cfg) / f"{self.cam}.rois.json", self.bad)
+        roi_set = self.roi_store.load() or RoiSet(
             detection=replace(DetectionSettings(), threshold=cfg["threshold"])
         )
-        self.stream = SwitchState(on=True)
-        self.stream_commanded = False
         self.pending_rois: dict[int, float] = {}  # version -> sent_at, waiting for the child
         self.last_apply_ms: float | None = None
-        self.child: Child | None = None
+        self.child: ChildProcess | None = None
         self.child_restarts = 0
         self.platform = "unknown"
         self.counters = {"clips": 0}
@@ -160,9 +107,17 @@ class SmartCamera:
             ),
             bad=self.bad,
         )
+        self.stream_switch = Switch(
+            "stream",
+            self.mqtt,
+            self.topics.stream_state(self.cam),
+            bad=self.bad,
+            counters=self.channel.counters,
+            label=self.cam,
+        )
         # Our own camera's topics: the channel's, and the stream switch, which only a camera has.
         routes = {rest: getattr(self.channel, method) for rest, method in CameraChannel.ROUTES.items()}
-        routes |= {"stream/set": self._on_stream_set, "stream/state": self._on_stream_state}
+        routes |= {"stream/set": self.stream_switch.on_set, "stream/state": self.stream_switch.on_state}
         self.router = TopicRouter(
             self.topics, {rest: self._for_us(handler) for rest, handler in routes.items()}
         )
@@ -174,6 +129,10 @@ class SmartCamera:
     @property
     def detection(self) -> SwitchState:
         return self.channel.detection
+
+    @property
+    def stream(self) -> SwitchState:
+        return self.stream_switch.state
 
     # ---- MQTT ------------------------------------------------------------------------------
 
@@ -212,7 +171,7 @@ class SmartCamera:
         mc.publish(t.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
         mc.publish(t.availability(self.cam), ONLINE, qos=1, retain=True)
         if self.channel.settled:
-            self._publish_stream()
+            self.stream_switch.publish()
             self.channel.reconnected()
         else:
             for topic in self._state_topics():
@@ -243,42 +202,13 @@ class SmartCamera:
         for topic in self._state_topics():
             self.mqtt.client.unsubscribe(topic)
         self.channel.settle()
-        self._publish_stream()
-
-    def _on_stream_set(self, msg: mqtt.MQTTMessage) -> None:
-        try:
-            on, rid = parse_switch(msg.payload)
-        except CommandError as err:
-            self.channel.counters["bad_command"] += 1
-            self.bad.warning("cmd:stream", "refused a stream command: %s", err)
-            return
-        self.stream_commanded = True
-        self._set_stream(SwitchState(on=on, request_id=rid), publish=True)
-
-    def _on_stream_state(self, msg: mqtt.MQTTMessage) -> None:
-        if msg.retain and not self.stream_commanded and not self.channel.settled:
-            state = SwitchState.from_retained(msg.payload)
-            if state is not None:
-                log.info("stream %s (retained state from an earlier run)", state.state)
-                self._set_stream(state, publish=False)
-
-    def _set_stream(self, state: SwitchState, publish: bool) -> None:
-        with self.lock:
-            self.stream = state
-        log.info("stream %s%s", state.state, f" (request {state.request_id})" if state.request_id else "")
-        if publish and self.channel.settled:
-            self._publish_stream()
-
-    def _publish_stream(self) -> None:
-        with self.lock:
-            state = self.stream
-        self.mqtt.publish(self.topics.stream_state(self.cam), state.payload(), qos=1, retain=True)
+        self.stream_switch.settle()
 
     # ---- channel hooks ---------------------------------------------------------------------
 
     def _on_detection(self, on: bool) -> None:
         if self.child is not None:
-            self.child.send("detection", on)
+            self.child.send(pl.SetDetection(on))
 
     def _on_person(self, roi: str | None, on: bool, at: float) -> None:
         if roi is not None:
@@ -287,74 +217,29 @@ class SmartCamera:
             self.last_person_at = at
         child = self.child
         if child is not None:
-            child.send("person", on, at)  # event clips
+            child.send(pl.PersonChanged(on, at))  # event clips
 
     def _apply_rois(self, new: RoiSet) -> bool:
         """The detector process gets the set; True when no detector runs (the next starts with it)."""
         sent_at = time.time()
-        self._save_rois(new)
+        self.roi_store.save(new)
         with self.lock:
             child = self.child
-            live = child is not None and child.ready.is_set() and child.process.is_alive()
+            live = child is not None and child.ready.is_set() and child.alive
             if live:
                 self.pending_rois[new.version] = sent_at
-        if live and child.send("rois", new, sent_at):
+        if live and child.send(pl.SetRois(new, sent_at)):
             log.info("ROI set version %d sent to the running detector", new.version)
             return False
         self.pending_rois.pop(new.version, None)
         log.info("ROI set version %d stored; the detector starts with it", new.version)
         return True
 
-    def _load_rois(self) -> RoiSet | None:
-        try:
-            data = self.rois_file.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as err:
-            log.warning("cannot read the last good ROI set %s: %s", self.rois_file, err)
-            return None
-        try:
-            roi_set = parse_roi_set(data)
-        except RoiError as err:  # written by us, so only a damaged file: start without it
-            log.warning("ignoring the stored ROI set %s: %s", self.rois_file, err)
-            return None
-        log.info(
-            "starting with ROI set version %d (%d region(s)) from %s",
-            roi_set.version,
-            len(roi_set.rois),
-            self.rois_file,
-        )
-        return roi_set
-
-    def _save_rois(self, roi_set: RoiSet) -> None:
-        """Atomically and durably (a power cut leaves the old file or the new one); failures are logged."""
-        tmp = self.rois_file.with_name(self.rois_file.name + ".tmp")
-        try:
-            self.rois_file.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "w") as f:
-                f.write(json.dumps(roi_set.to_json()))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.rois_file)
-            dir_fd = os.open(self.rois_file.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)  # the rename itself survives a power cut
-            finally:
-                os.close(dir_fd)
-        except OSError as err:
-            self.bad.warning(
-                "rois_file",
-                "cannot keep the ROI set in %s: %s (it will not survive a restart "
-                "with a malformed retained set)",
-                self.rois_file,
-                err,
-            )
-
     # ---- child process ---------------------------------------------------------------------
 
-    def pipeline_config(self) -> PipelineConfig:
+    def pipeline_config(self) -> pl.PipelineConfig:
         with self.lock:
-            return PipelineConfig(
+            return pl.PipelineConfig(
                 camera_id=self.cam,
                 source=self.cfg["source"],
                 size=self.size,
@@ -372,80 +257,84 @@ class SmartCamera:
                 log_level=logging.getLogger().getEffectiveLevel(),
             )
 
-    def _start_child(self) -> Child:
-        child = Child(self.pipeline_config())
+    def _start_child(self) -> ChildProcess:
+        child = ChildProcess(pl.run_pipeline, (self.pipeline_config(),), "detector process", events=True)
         with self.lock:
             self.child = child
         threading.Thread(target=self._read_child, args=(child,), name="child-reader", daemon=True).start()
-        log.info("detector process started (pid %d)", child.process.pid)
+        log.info("detector process started (pid %d)", child.pid)
         return child
 
-    def _read_child(self, child: Child) -> None:
+    def _read_child(self, child: ChildProcess) -> None:
+        handlers = {
+            pl.LiveFrame: self._on_live_frame,
+            pl.PipelineResult: self._on_result,
+            Heartbeat: lambda msg: None,
+            pl.RoisApplied: self._on_rois_applied,
+            pl.Snapshot: lambda msg: self.channel.offer_snapshot(msg.jpeg, time.time()),
+            pl.PipelineStats: self._on_child_stats,
+            pl.Clip: self._on_clip,
+            Ready: lambda msg: self._on_ready(child, msg),
+            Fatal: lambda msg: log.error("detector process: %s", msg.message),
+        }
         while True:
             try:
-                msg = child.out.recv()
+                msg = child.reports.recv()
             except (EOFError, OSError):
                 return
+            child.beat()
+            handler = handlers.get(type(msg))
+            if handler is None:
+                log.warning("the detector process sent an unknown %s; ignored", type(msg).__name__)
+                continue
             try:
-                self._on_child_message(child, msg)
+                handler(msg)
             except Exception:
-                log.exception("handling %s from the detector process failed", msg[0])
+                log.exception("handling %s from the detector process failed", type(msg).__name__)
 
-    def _on_child_message(self, child: Child, msg: tuple) -> None:
-        kind = msg[0]
-        child.last_beat = time.monotonic()
-        if kind == "frame":
-            if self.hub is not None:
-                self.hub.put(msg[1], msg[2])
-        elif kind == "result":
-            self._on_result(msg[1])
-        elif kind == "heartbeat":
-            pass
-        elif kind == "rois_applied":
-            _, version, sent_at, _applied_at = msg
-            with self.lock:
-                known = self.pending_rois.pop(version, None)
-            if known is not None:
-                self.last_apply_ms = round((time.time() - sent_at) * 1000.0, 2)
-                log.info(
-                    "ROI set version %d applied to the running detector in %.1f ms",
-                    version,
-                    self.last_apply_ms,
-                )
-                self.channel.ack_rois(version, ok=True)
-        elif kind == "snapshot":
-            self.channel.offer_snapshot(msg[1], time.time())
-        elif kind == "stats":
-            with self.lock:
-                self.child_stats = msg[1]
-        elif kind == "clip":
-            _, path, start, end = msg
-            self.counters["clips"] += 1
-            self.mqtt.publish(
-                self.topics.event(self.cam),
-                json.dumps(
-                    {"clip": path, "start": round(start, 3), "end": round(end, 3), "camera": self.cam}
-                ),
-                qos=1,
+    def _on_live_frame(self, msg: pl.LiveFrame) -> None:
+        if self.hub is not None:
+            self.hub.put(msg.jpeg, msg.captured_at)
+
+    def _on_rois_applied(self, msg: pl.RoisApplied) -> None:
+        with self.lock:
+            known = self.pending_rois.pop(msg.version, None)
+        if known is not None:
+            self.last_apply_ms = round((time.time() - msg.sent_at) * 1000.0, 2)
+            log.info(
+                "ROI set version %d applied to the running detector in %.1f ms",
+                msg.version,
+                self.last_apply_ms,
             )
-        elif kind == "ready":
-            child.info = msg[1]
-            self.platform = msg[1].get("platform", self.platform)
-            child.ready.set()
-            log.info("detector process ready: %s", msg[1])
-            with self.lock:
-                pending = list(self.pending_rois.items())
-                self.pending_rois.clear()
-            for version, _ in pending:  # started with the newest set: nothing left to apply
-                self.channel.ack_rois(version, ok=True)
-            if self.mqtt.connected.is_set():
-                self.mqtt.publish(
-                    self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True
-                )
-        elif kind == "fatal":
-            log.error("detector process: %s", msg[1])
+            self.channel.ack_rois(msg.version, ok=True)
 
-    def _on_result(self, result: Result) -> None:
+    def _on_child_stats(self, msg: pl.PipelineStats) -> None:
+        with self.lock:
+            self.child_stats = msg.stats
+
+    def _on_clip(self, msg: pl.Clip) -> None:
+        self.counters["clips"] += 1
+        self.mqtt.publish(
+            self.topics.event(self.cam),
+            json.dumps(
+                {"clip": msg.path, "start": round(msg.start, 3), "end": round(msg.end, 3), "camera": self.cam}
+            ),
+            qos=1,
+        )
+
+    def _on_ready(self, child: ChildProcess, msg: Ready) -> None:
+        child.accept(msg)
+        self.platform = msg.info.get("platform", self.platform)
+        log.info("detector process ready: %s", msg.info)
+        with self.lock:
+            pending = list(self.pending_rois.items())
+            self.pending_rois.clear()
+        for version, _ in pending:  # started with the newest set: nothing left to apply
+            self.channel.ack_rois(version, ok=True)
+        if self.mqtt.connected.is_set():
+            self.mqtt.publish(self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
+
+    def _on_result(self, result: pl.PipelineResult) -> None:
         if not self.detection.on:
             return  # switched off while the frame was analysed
         now = time.time()
@@ -467,71 +356,11 @@ class SmartCamera:
         )
         self.mqtt.publish(self.topics.detections(self.cam), payload)
 
-    # ---- status and stats ------------------------------------------------------------------
-
     def stats(self, interval: float) -> dict:
-        with self.lock:
-            cs = dict(self.child_stats)
-            w, self.window = self.window, {"analysed": 0, "e2e_ms": 0.0}
-            recording = cs.get("recording")
-        rec_state = (
-            "off"
-            if recording is None
-            else recording["state"]
-            if recording["state"] == "ok"
-            else f"error: {recording['error']}"
-        )
-        return {
-            "camera": self.cam,
-            "service": self.service_id,
-            "at": round(time.time(), 3),
-            "interval": interval,
-            "frames_in": cs.get("captured", 0),
-            "analysed": cs.get("analysed", 0),
-            "dropped": cs.get("dropped", 0),
-            "errors": {
-                "bad_rois": self.channel.counters["bad_rois"],
-                "bad_command": self.channel.counters["bad_command"],
-            },
-            "capture_fps": cs.get("capture_fps"),
-            "analysed_fps": cs.get("analysed_fps"),
-            "inference_ms": cs.get("inference_ms"),
-            "e2e_ms": round(w["e2e_ms"] / w["analysed"], 2) if w["analysed"] else None,
-            "motion_skipped": cs.get("motion_skipped", 0),
-            "motion_checked": cs.get("motion_checked", 0),
-            "detection": self.detection.state,
-            "stream": self.stream.state,
-            "rois_version": self.roi_set.version,
-            "rois_apply_ms": self.last_apply_ms,
-            "child_restarts": self.child_restarts,
-            "viewers": self.http.viewers if self.http else 0,
-            "cpu_temp": cpu_temperature(),
-            "rss_mb": rss_mb(),
-            "child_rss_mb": rss_mb(self.child.process.pid)
-            if self.child and self.child.process.is_alive()
-            else None,
-            "recording_state": rec_state,
-            "recording": recording,
-            "clips": self.counters["clips"],
-            "source": cs.get("source"),
-        }
+        return smart_stats(self, interval)
 
     def status(self) -> dict:
-        with self.lock:
-            states = self.channel.tracker.states()
-            roi_set = self.roi_set
-            cs = dict(self.child_stats)
-        return {
-            "camera": self.cam,
-            "name": self.name,
-            "person": ON if states.get(None) else OFF,
-            "regions": {k: (ON if v else OFF) for k, v in states.items() if k is not None},
-            "detection": self.detection.state,
-            "stream": self.stream.state,
-            "rois": roi_set.to_json(),
-            "stats": {k: v for k, v in cs.items() if not isinstance(v, dict)}
-            | {"child_restarts": self.child_restarts},
-        }
+        return smart_status(self)
 
     # ---- main loop -------------------------------------------------------------------------
 
@@ -543,7 +372,7 @@ class SmartCamera:
         def on_viewers(n: int) -> None:
             child = self.child
             if child is not None:
-                child.send("viewers", n)
+                child.send(pl.SetViewers(n))
 
         self.http = LiveServer(
             self.http_settings,
@@ -569,7 +398,7 @@ class SmartCamera:
         if self.mqtt.connected.is_set():
             self._finish_state_wait()
         child = self._start_child()
-        backoff = 1.0
+        backoff = RestartBackoff(first=1.0, longest=30.0, stable_after=60.0)
         restart_at: float | None = None
         next_stats = time.monotonic() + self.cfg["stats_interval"]
         try:
@@ -589,21 +418,19 @@ class SmartCamera:
                         self.child_restarts += 1
                         child = self._start_child()
                     continue
-                dead = not child.process.is_alive()
-                hung = now - child.last_beat > HEARTBEAT_TIMEOUT
-                if dead or hung:
+                dead = not child.alive
+                if dead or child.silent_for() > HEARTBEAT_TIMEOUT:
                     reason = (
-                        f"exited with code {child.process.exitcode}"
+                        f"exited with code {child.exitcode}"
                         if dead
                         else f"silent for {HEARTBEAT_TIMEOUT:.0f} s"
                     )
-                    # A child that ran a while gets restarted at once; one that keeps dying waits longer.
-                    backoff = 1.0 if now - child.started > 60 else min(backoff * 2, MAX_RESTART_BACKOFF)
-                    log.error("detector process %s; restarting in %.0f s", reason, backoff)
+                    delay = backoff.next(ran_for=now - child.started)
+                    log.error("detector process %s; restarting in %.0f s", reason, delay)
                     child.stop(timeout=1.0)
                     with self.lock:
                         self.child = None
-                    restart_at = now + backoff
+                    restart_at = now + delay
         finally:
             log.info("stopping")
             if self.child is not None:

@@ -9,7 +9,6 @@ starve the others. A worker that dies is replaced; the frame it held is counted 
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 import os
 import selectors
 import threading
@@ -18,17 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from edge_agent.detect.rois import RoiSet
-from edge_agent.listen_frame.worker import Job, Result, WorkerConfig, run_worker
+from edge_agent.listen_frame.worker import Job, WorkerConfig, WorkerResult, run_worker
+from edge_agent.supervisor import ChildProcess, ChildStartError, Fatal, Ready
 
 log = logging.getLogger(__name__)
 
-# spawn, not fork: the parent runs paho's network thread, and forking a threaded process can
-# copy a held lock into the child.
-CTX = mp.get_context("spawn")
-
-
-class WorkerStartError(RuntimeError):
-    pass
+WorkerStartError = ChildStartError  # a worker that could not load the model
 
 
 @dataclass(slots=True)
@@ -42,45 +36,38 @@ class Frame:
 
 
 class Worker:
+    """A detector process (edge_agent.supervisor.ChildProcess) and the frame it is working on."""
+
     def __init__(self, index: int, config: WorkerConfig) -> None:
         self.index = index
-        self.config = config
-        self.conn, child = CTX.Pipe(duplex=True)
-        self.process = CTX.Process(
-            target=run_worker, args=(child, config, index), name=f"bobby-worker-{index}", daemon=True
-        )
-        self.process.start()
-        child.close()
+        self.child = ChildProcess(run_worker, (config, index), f"worker {index}")
         self.job: tuple[int, Frame] | None = None
-        self.info: dict = {}
-        self.ready = False
         self.gave_up = False
 
+    @property
+    def conn(self):
+        return self.child.conn
+
+    @property
+    def process(self):
+        return self.child.process
+
+    @property
+    def ready(self) -> bool:
+        return self.child.ready.is_set()
+
+    @property
+    def info(self) -> dict:
+        return self.child.info
+
     def wait_ready(self, timeout: float) -> None:
-        if not self.conn.poll(timeout):
-            raise WorkerStartError(f"worker {self.index} did not load the model within {timeout:.0f} s")
-        try:
-            kind, payload = self.conn.recv()
-        except EOFError:
-            raise WorkerStartError(f"worker {self.index} died while loading the model") from None
-        if kind != "ready":
-            raise WorkerStartError(f"worker {self.index} could not start: {payload}")
-        self.info = payload
-        self.ready = True
+        self.child.wait_ready(timeout)
 
     def stop(self, timeout: float = 2.0) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        self.process.join(timeout)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(timeout)
-        self.conn.close()
+        self.child.stop(timeout)
 
 
-ResultHandler = Callable[[Frame, Result], None]
+ResultHandler = Callable[[Frame, WorkerResult], None]
 LostHandler = Callable[[Frame, str], None]
 
 
@@ -198,24 +185,25 @@ class Dispatcher:
         )
         if w.job is not None:
             self.on_lost(w.job[1], "worker_died")
-        w.conn.close()
-        w.process.join(0.1)
+        w.child.stop(0.1)
         self.restarts += 1
         # Not waited for here: the others keep working while it loads; it says "ready" by pipe.
         self.workers[w.index] = Worker(w.index, self.config)
 
     def _starting(self, w: Worker) -> None:
         try:
-            kind, payload = w.conn.recv()
+            msg = w.conn.recv()
         except (EOFError, OSError):
             return  # died while loading: its sentinel brings it back here
-        if kind == "ready":
-            w.ready, w.info = True, payload
-            log.info("worker %d is back (pid %s)", w.index, payload.get("pid"))
-        else:
+        try:
+            if not isinstance(msg, Ready | Fatal):
+                raise ChildStartError(f"worker {w.index} said {type(msg).__name__} before it was ready")
+            w.child.accept(msg)
+            log.info("worker %d is back (pid %s)", w.index, w.info.get("pid"))
+        except ChildStartError as err:
             # The model loaded at start-up, so this is rare (memory, a file removed): keep going
             # with the other workers rather than restart in a tight loop.
-            log.error("worker %d could not start again: %s; continuing without it", w.index, payload)
+            log.error("%s; continuing without it", err)
             w.gave_up = True
             self._rebuild = True
 
@@ -231,7 +219,7 @@ class Dispatcher:
 
     def _result(self, w: Worker) -> None:
         try:
-            result: Result = w.conn.recv()
+            result: WorkerResult = w.conn.recv()
         except (EOFError, OSError):
             return  # died mid-frame: handled through its sentinel
         if w.job is None:

@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 from edge_agent.detect.rois import DetectionSettings, RoiSet
 from edge_agent.ids import valid_camera_id
 from edge_agent.listen_frame.pool import Dispatcher, Frame
-from edge_agent.listen_frame.worker import Result, WorkerConfig
+from edge_agent.listen_frame.worker import WorkerConfig, WorkerResult
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
 from edge_agent.mqtt.client import BrokerSettings, ManagedClient
 from edge_agent.mqtt.messages import detections_json
@@ -324,7 +324,7 @@ class ListenFrame:
         cam = self.camera(frame.cam)
         self._count_error(cam, reason)
 
-    def _on_result(self, frame: Frame, result: Result) -> None:
+    def _on_result(self, frame: Frame, result: WorkerResult) -> None:
         cam = self.camera(frame.cam)
         if result.error:
             cam.active = True

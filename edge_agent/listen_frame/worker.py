@@ -1,6 +1,7 @@
 """The detector worker process: loads the model once, then decodes, detects and filters frames.
 
-It talks to the dispatcher over one duplex pipe. Everything that costs CPU per frame (JPEG
+It talks to the dispatcher over one duplex pipe (edge_agent.supervisor: Ready / Fatal first,
+then a WorkerResult for each Job, until Stop). Everything that costs CPU per frame (JPEG
 decoding, inference, filtering, drawing a snapshot) happens here, outside the MQTT process, so
 that Python's GIL never makes the MQTT loop wait for a detector.
 """
@@ -16,6 +17,7 @@ from multiprocessing.connection import Connection
 
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.rois import RoiSet
+from edge_agent.supervisor import Fatal, Ready, Stop
 
 
 @dataclass(slots=True)
@@ -28,7 +30,9 @@ class Job:
 
 
 @dataclass(slots=True)
-class Result:
+class WorkerResult:
+    """What a worker found in one Job's frame (the smart camera's is PipelineResult)."""
+
     job_id: int
     cam: str
     objects: list[DetectedObject] = field(default_factory=list)
@@ -57,7 +61,7 @@ def snapshot_jpeg(jpeg: bytes, objects: list[DetectedObject], roi_set: RoiSet, q
 
 
 def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
-    """Process entry point. First message out: ("ready", info) or ("fatal", message)."""
+    """Process entry point. First message out: Ready(info) or Fatal(message)."""
     # The parent decides when workers stop; a Ctrl-C in the terminal must not kill them mid-frame.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     log = logging.getLogger(f"edge_agent.listen_frame.worker{index}")
@@ -68,22 +72,22 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
 
         detector = Detector(config.model_path, labels=config.labels_path, threads=config.threads)
     except Exception as err:  # reported to the parent, which stops with a clear message
-        conn.send(("fatal", f"{type(err).__name__}: {err}"))
+        conn.send(Fatal(f"{type(err).__name__}: {err}"))
         return
-    conn.send(("ready", {"pid": os.getpid(), "backend": detector.backend, "input_size": detector.input_size}))
+    conn.send(Ready({"pid": os.getpid(), "backend": detector.backend, "input_size": detector.input_size}))
     target = detector.input_size
     while True:
         try:
-            job: Job | None = conn.recv()
+            job: Job | Stop = conn.recv()
         except EOFError:
             return
-        if job is None:
+        if isinstance(job, Stop):
             return
         t0 = time.perf_counter()
         try:
             rgb, size = imaging.decode_jpeg(job.jpeg, target)
         except imaging.ImageDecodeError as err:
-            conn.send(Result(job.job_id, job.cam, error="decode", detail=str(err)))
+            conn.send(WorkerResult(job.job_id, job.cam, error="decode", detail=str(err)))
             continue
         t1 = time.perf_counter()
         objects = apply_filters(detector.detect(rgb), job.roi_set)
@@ -95,7 +99,7 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
             except Exception:  # a snapshot is a nicety: never lose the detections for it
                 log.exception("could not draw the snapshot for %s", job.cam)
         conn.send(
-            Result(
+            WorkerResult(
                 job.job_id,
                 job.cam,
                 objects=objects,

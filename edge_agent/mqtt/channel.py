@@ -31,15 +31,8 @@ from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.person_state import PersonTracker
 from edge_agent.detect.rois import RoiError, RoiSet, parse_roi_set
 from edge_agent.mqtt.discovery import DiscoveryPublisher, camera_discovery
-from edge_agent.mqtt.messages import (
-    CommandError,
-    SwitchState,
-    arrival_json,
-    claimed_version,
-    older_set_error,
-    parse_switch,
-    rois_ack,
-)
+from edge_agent.mqtt.messages import SwitchState, arrival_json, claimed_version, older_set_error, rois_ack
+from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFF, ON, Topics
 from edge_agent.ratelimit import RateLimitedLog
 
@@ -115,14 +108,22 @@ class CameraChannel:
         self.lock = threading.RLock()
         self.roi_set = roi_set
         self.tracker = PersonTracker(roi_set.detection, [r.id for r in roi_set.rois])
-        self.detection = SwitchState(on=True)
-        self.detection_commanded = False  # a command since start-up beats the retained state
+        self.counters: Counter[str] = Counter()
+        self.detection_switch = Switch(
+            "detection",
+            client,
+            self.topics.detection_state(cam),
+            on_change=self._detection_changed,
+            extra={"service": settings.service_id},
+            bad=self.bad,
+            counters=self.counters,
+            label=cam,
+        )
         self.settled = False  # the retained state was read and ours published
         self.published: dict[str | None, bool] = {}  # person states as the broker has them
         self.last_snapshot = 0.0  # when the current visit's last snapshot was published
         self.visit_snapshot = False  # the current visit has its snapshot
         self._candidate: tuple[bytes, float] | None = None
-        self.counters: Counter[str] = Counter()
         self.discovery = (
             DiscoveryPublisher(settings.discovery_prefix, cam) if settings.discovery_prefix else None
         )
@@ -179,27 +180,15 @@ class CameraChannel:
 
     # ---- the detection switch --------------------------------------------------------------
 
+    @property
+    def detection(self) -> SwitchState:
+        return self.detection_switch.state
+
     def on_detection_set(self, msg: mqtt.MQTTMessage) -> None:
-        try:
-            on, request_id = parse_switch(msg.payload)
-        except CommandError as err:
-            self.counters["bad_command"] += 1
-            self.bad.warning(
-                f"cmd:{self.cam}", "%s: ignoring detection command %r: %s", self.cam, msg.payload[:80], err
-            )
-            return
-        self.detection_commanded = True
-        self.set_detection(SwitchState(on=on, request_id=request_id), publish=False)
-        self.publish_detection_state()  # a command is answered even before the camera is served
+        self.detection_switch.on_set(msg)
 
     def on_detection_state(self, msg: mqtt.MQTTMessage) -> None:
-        # Only the retained copy at start-up matters: it carries the state across a restart.
-        if not msg.retain or self.detection_commanded or self.settled:
-            return
-        state = SwitchState.from_retained(msg.payload)
-        if state is not None and state.on != self.detection.on:
-            log.info("%s: detection %s (retained state from an earlier run)", self.cam, state.state)
-            self.set_detection(state, publish=False)
+        self.detection_switch.on_state(msg)
 
     def on_person_state(self, msg: mqtt.MQTTMessage) -> None:
         """Our retained person state from before a restart (read before we publish any).
@@ -224,28 +213,15 @@ class CameraChannel:
             if on:
                 self.tracker.seed(roi, time.time())
 
-    def set_detection(self, state: SwitchState, publish: bool = True) -> None:
+    def _detection_changed(self, state: SwitchState) -> None:
         changes: dict[str | None, bool] = {}
-        with self.lock:
-            self.detection = state
-            if not state.on:  # nobody is watching any more: every person sensor goes off now
+        if not state.on:  # nobody is watching any more: every person sensor goes off now
+            with self.lock:
                 changes = {k: False for k, v in self.tracker.states().items() if v}
                 self.tracker = PersonTracker(self.roi_set.detection, [r.id for r in self.roi_set.rois])
-        log.info(
-            "%s: detection %s%s",
-            self.cam,
-            state.state,
-            f" (request {state.request_id})" if state.request_id else "",
-        )
         if self.hooks.on_detection:
             self.hooks.on_detection(state.on)
-        if publish and self.settled:
-            self.publish_detection_state()
         self._publish_states(changes)
-
-    def publish_detection_state(self) -> None:
-        payload = self.detection.payload(service=self.settings.service_id)
-        self.client.publish(self.topics.detection_state(self.cam), payload, qos=1, retain=True)
 
     # ---- life cycle ------------------------------------------------------------------------
 
@@ -256,7 +232,7 @@ class CameraChannel:
                 return
             self.settled = True
             states = self.tracker.states()
-        self.publish_detection_state()
+        self.detection_switch.settle()
         self._publish_states({k: v for k, v in states.items() if k not in self.published}, arrivals=False)
         self.publish_discovery()
 
@@ -269,7 +245,7 @@ class CameraChannel:
             self.published.clear()
         if self.discovery is not None:
             self.discovery.reconnected()
-        self.publish_detection_state()
+        self.detection_switch.publish()
         self._publish_states(states, arrivals=False)
         self.publish_discovery()
 
