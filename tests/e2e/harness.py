@@ -59,6 +59,7 @@ automation: !include automations.yaml
 counter:
 lovelace:
 repairs:
+mobile_app:
 logger:
   default: warning
   logs:

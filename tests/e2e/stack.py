@@ -190,7 +190,14 @@ async def start_stack(tmp: Path, model: Path, media: Path, artifacts: Path) -> S
                 if e["platform"] == DOMAIN and e["device_id"] == stack.device_id:
                     kind = e["entity_id"].split(".")[0]
                     stack.entities["live_view" if kind == "camera" else "detection_service"] = e["entity_id"]
-            return {"person", "detection", "live_view", "detection_service"} <= stack.entities.keys()
+            return {
+                "person",
+                "person_count",
+                "detection",
+                "last_person",
+                "live_view",
+                "detection_service",
+            } <= (stack.entities.keys())
 
         await stack.until("the camera's entities", entities, 60)
         await stack.until(

@@ -89,7 +89,11 @@ async def test_card_draws_and_saves_a_region(stack: Stack, browser: Browser, art
         "Emulation.setDeviceMetricsOverride", width=1000, height=1500, deviceScaleFactor=1, mobile=False
     )
     await page.navigate(f"{stack.hass.url}/{DASHBOARD}/0")
-    await page.wait_text("Edit regions", timeout=90)
+    try:
+        await page.wait_text("Edit regions", timeout=90)
+    except AssertionError:
+        await page.screenshot(artifacts / "card-failure.png")
+        raise AssertionError(f"the card did not show; page text: {(await page.text())[:2000]}") from None
 
     # View mode: the live picture and the boxes of the people listen_frame detects.
     await _until_card(
