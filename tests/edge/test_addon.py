@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -624,6 +625,83 @@ def test_apparmor_profile_is_named_after_the_slug():
     text = (ADDON / "apparmor.txt").read_text()
     assert re.search(rf"^profile {addon.SLUG} flags=\(attach_disconnected,mediate_deleted\) \{{$", text, re.M)
     assert text.count("{") == text.count("}")
+
+
+def apparmor_rules() -> list[str]:
+    """The profile's rules (comments and includes left out), one string each."""
+    text = (ADDON / "apparmor.txt").read_text()
+    body = text[text.index("{") + 1 : text.rindex("}")]
+    rules = []
+    for line in body.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            assert line.endswith(","), f"not a rule: {line!r}"
+            rules.append(line[:-1].strip())
+    return rules
+
+
+# The only places the add-on may write, lock or link: its state, temporary files, s6's /run,
+# multiprocessing's shared memory, the terminal; and its own oom_score_adj.
+WRITABLE = ("/data/", "/tmp/", "/run/", "/dev/shm/", "/dev/tty", "@{PROC}/@{pids}/oom_score_adj")
+
+
+def path_rules(rules: list[str]) -> list[tuple[str, str, str]]:
+    """(qualifier, path, permissions) of the file rules."""
+    found = []
+    for rule in rules:
+        m = re.fullmatch(r"((?:deny|owner|audit)\s+)?(/\S*|@\{PROC\}\S*)\s+([rwklmixaUuP]+)", rule)
+        if m:
+            found.append(((m[1] or "").strip(), m[2], m[3]))
+    return found
+
+
+def test_apparmor_profile_grants_no_blanket_file_access():
+    rules = apparmor_rules()
+    assert not [r for r in rules if re.fullmatch(r"(audit\s+)?(allow\s+)?file(\s+\S+)?", r)]  # no `file,`
+    paths = path_rules(rules)
+    allowed = [(q, path, perms) for q, path, perms in paths if q != "deny"]
+    # Nothing from the root down: "/**", "/{,**}", "/*/**" and the like.
+    assert not [p for _, p, _ in allowed if re.match(r"^/(\*|\{)", p)], allowed
+    for _, path, perms in allowed:
+        if set(perms) & set("wakl"):
+            assert path.startswith(WRITABLE) or path == "/run/{,**}", f"{path} {perms}"
+    # Programs run only from the image's own directories.
+    for _, path, perms in allowed:
+        if "x" in perms:
+            assert path.startswith(
+                ("/init", "/bin/", "/sbin/", "/usr/", "/run/", "/package/", "/command/", "/etc/s6-overlay/")
+            ) or path in ("/run.sh", "/opt/bobby/venv/bin/*"), f"{path} {perms}"
+    denied = {(p, perms) for q, p, perms in paths if q == "deny"}
+    assert ("/share/**", "wl") in denied and ("/config/**", "wl") in denied  # models are only read
+    # What the add-on needs is there: Python and its libraries, the venv, its options, /tmp, /proc.
+    have = {p: perms for _, p, perms in allowed}
+    for path, perms in {
+        "/usr/lib/**": "rm",
+        "/opt/bobby/**": "rm",
+        "/opt/bobby/venv/bin/*": "ix",
+        "/data/**": "rw",
+        "/share/**": "r",
+        "/config/**": "r",
+        "/tmp/**": "rw",
+        "/dev/shm/**": "rw",
+        "/etc/**": "r",
+    }.items():
+        assert path in have and set(perms) <= set(have[path]), path
+    assert have["/etc/**"] == "r"  # the container's configuration is read, never written
+    assert any(p.startswith("@{PROC}/@{pids}/") and "status" in p for p in have)
+    for net in ("network inet stream", "network inet6 stream", "network inet dgram", "network unix"):
+        assert net in rules
+
+
+def test_apparmor_profile_parses():
+    parser = shutil.which("apparmor_parser")
+    if parser is None:
+        pytest.skip("apparmor_parser is not installed (Debian: apt install apparmor)")
+    # -Q: parse and compile without loading into a kernel; -K: no cache; -T: no cache read.
+    done = subprocess.run(
+        [parser, "-Q", "-K", "-T", str(ADDON / "apparmor.txt")], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_docs_changelog_and_repository_file():
