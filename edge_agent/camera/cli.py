@@ -40,6 +40,12 @@ def register(subparsers) -> None:
     )
     p.add_argument("--stats-interval", type=float, help="seconds between stats (default 10)")
     p.add_argument("--state-wait", type=float, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--broker-password-file",
+        dest="mqtt_password_file",
+        help="file holding the broker password (also $BOBBY_BROKER_PASSWORD; not visible in `ps` "
+        "as a password in --broker is)",
+    )
     camcfg.add_smart_args(p)
     p.set_defaults(func=run)
 
@@ -51,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as err:
         log.error("%s", err)
         return 2
+    from edge_agent.mqtt.client import warn_password_on_command_line
+
+    warn_password_on_command_line(getattr(args, "broker", None), log)
     broker = camcfg.broker_settings(cfg)
     stop = threading.Event()
     install_stop_handlers(stop)
@@ -71,7 +80,15 @@ def run(args: argparse.Namespace) -> int:
     from edge_agent.camera.sources import SourceError, open_source
 
     try:
-        source = open_source(cfg["source"], (cfg["width"], cfg["height"]), cfg["fps"], loop=cfg["loop"])
+        # jpeg=True: a picamera2 source hands out its encoder's JPEGs (no OpenCV in this process).
+        source = open_source(
+            cfg["source"],
+            (cfg["width"], cfg["height"]),
+            cfg["fps"],
+            loop=cfg["loop"],
+            jpeg=True,
+            quality=cfg["quality"],
+        )
     except SourceError as err:
         log.error("%s", err)
         return 1

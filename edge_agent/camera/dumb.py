@@ -8,13 +8,16 @@ that it survives a restart of the camera.
 With `http_port` set, the JPEGs it publishes are also served as a live view (`/video`,
 `/snapshot.jpg`, `/`; edge_agent/camera/http.py), without detection overlays: listen_frame
 detects, not the camera. The view keeps working while the broker is away.
+
+Memory: this module loads OpenCV and numpy only through a source that needs them, and the live
+view's aiohttp only when `http_port` is set; on picamera2 the JPEGs come from the Pi's encoder
+(docs/performance.md, "Dumb camera memory").
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 
@@ -22,16 +25,18 @@ import paho.mqtt.client as mqtt
 
 from edge_agent import __version__
 from edge_agent.camera.common import SwitchState
-from edge_agent.camera.sources import EndOfStream, FrameSource, SourceError, to_size
-from edge_agent.detect import imaging
-from edge_agent.mqtt.channel import CommandError, parse_switch
-from edge_agent.mqtt.client import BrokerSettings, ManagedClient, user_properties
+from edge_agent.camera.sources import EndOfStream, FrameSource, SourceError
+from edge_agent.mqtt.client import BrokerSettings, ManagedClient, client_id, user_properties
+from edge_agent.mqtt.messages import CommandError, parse_switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
 SUMMARY_EVERY = 60.0  # seconds between INFO lines with the counters
+# The camera receives only small commands and its own retained state: the broker drops anything
+# bigger before it reaches us (MQTT v5 Maximum Packet Size).
+MAX_INCOMING_PACKET = 64 * 1024
 
 
 def connect(client: ManagedClient) -> None:
@@ -76,18 +81,21 @@ class DumbCamera:
         self.broker = broker
         self.client = ManagedClient(
             broker,
-            client_id=f"bobby-cam-{self.cam}-{os.getpid()}",
+            client_id=client_id("camera", self.cam),
             will=(self.topics.availability(self.cam), OFFLINE),
             on_connected=self._on_connected,
             on_message=self._on_message,
+            max_packet_size=MAX_INCOMING_PACKET,
         )
 
     # --- MQTT side (paho's network thread) -------------------------------------------------
 
     def announce(self) -> dict:
-        from edge_agent.camera.http import live_urls
+        stream_url = snapshot_url = None
+        if self.http is not None:  # aiohttp is loaded only with the live view on
+            from edge_agent.camera.http import live_urls
 
-        stream_url, snapshot_url = live_urls(self.http, self.broker.host)
+            stream_url, snapshot_url = live_urls(self.http, self.broker.host)
         return {
             "id": self.cam,
             "name": self.cfg.get("name") or self.cam,
@@ -108,10 +116,12 @@ class DumbCamera:
             "mode": "dumb",
             "stream": self.stream.state,
             "connected": self.client.connected.is_set(),
-            "stats": {**self.counters, **self.source.stats()},
+            "stats": {**self.counters, **self.source.stats(), **self.client.counters},
         }
 
     def _start_http(self) -> None:
+        if self.cfg.get("http_port") is None:
+            return  # no live view: aiohttp (~9 MB) stays unloaded
         from edge_agent.camera.config import http_settings
         from edge_agent.camera.http import FrameHub, LiveServer
 
@@ -186,6 +196,12 @@ class DumbCamera:
 
     # --- capture side (main thread) --------------------------------------------------------
 
+    def _encode(self, rgb) -> bytes:
+        from edge_agent.camera.sources import to_size
+        from edge_agent.detect import imaging  # OpenCV: only for sources that give arrays
+
+        return imaging.encode_jpeg(to_size(rgb, self.size), self.cfg["quality"])
+
     def run(self) -> int:
         try:
             self._start_http()
@@ -211,11 +227,18 @@ class DumbCamera:
                 if not self.stream_on.is_set():
                     self.stop_event.wait(0.2)  # streaming off: do not even capture
                     continue
-                rgb = self.source.read()
-                if rgb is None:
-                    if self.source.closed:
-                        break
-                    continue
+                if self.source.gives_jpeg:
+                    jpeg = self.source.read_jpeg()  # encoded on the device: no array here
+                    if jpeg is None:
+                        if self.source.closed:
+                            break
+                        continue
+                else:
+                    rgb = self.source.read()
+                    if rgb is None:
+                        if self.source.closed:
+                            break
+                        continue
                 captured_at = time.time()
                 self.counters["captured"] += 1
                 publish = True
@@ -233,12 +256,13 @@ class DumbCamera:
                     publish = False
                 if not publish and self.hub is None:
                     continue
-                try:
-                    jpeg = imaging.encode_jpeg(to_size(rgb, self.size), self.cfg["quality"])
-                except ValueError as err:
-                    self.counters["encode_errors"] += 1
-                    self.bad_input.warning("encode", "frame not encoded: %s", err)
-                    continue
+                if not self.source.gives_jpeg:
+                    try:
+                        jpeg = self._encode(rgb)
+                    except ValueError as err:
+                        self.counters["encode_errors"] += 1
+                        self.bad_input.warning("encode", "frame not encoded: %s", err)
+                        continue
                 if self.hub is not None:
                     self.hub.put(jpeg, captured_at)  # the live view: the very JPEG published
                 if not publish:

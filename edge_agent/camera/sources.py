@@ -11,6 +11,10 @@ RTSP/HTTP (through its bundled FFmpeg), and the headless wheels exist for arm64 
 PyAV would add a second large FFmpeg binding for no capture feature we need. picamera2 is
 separate because the Pi camera stack (libcamera) is only reachable through it; it is imported
 lazily, inside the process that opens the camera, because libcamera objects cannot cross a fork.
+
+Memory (docs/performance.md, "Dumb camera memory"): OpenCV (~35 MB resident) and numpy are
+imported only by the sources that use them. A dumb camera on picamera2 takes JPEGs straight
+from the Pi's hardware JPEG encoder (`read_jpeg()`): no OpenCV, no array handling in Python.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
+if TYPE_CHECKING:  # imported where used: a picamera2 camera sending JPEGs never loads them
+    import cv2
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,8 @@ class Pacer:
 
 
 def to_size(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
     w, h = size
     if rgb.shape[1] == w and rgb.shape[0] == h:
         return rgb
@@ -74,6 +82,7 @@ class FrameSource(ABC):
     """
 
     platform = "unknown"  # reported in the camera's announce
+    gives_jpeg = False  # read_jpeg() hands out encoded frames (no array, no encoder in Python)
 
     def __init__(self, size: tuple[int, int], fps: float | None) -> None:
         self.size = (int(size[0]), int(size[1]))
@@ -110,6 +119,10 @@ class FrameSource(ABC):
         self.frames += 1
         return to_size(rgb, self.size)
 
+    def read_jpeg(self) -> bytes | None:
+        """The next frame as JPEG, from the device's encoder; only where `gives_jpeg`."""
+        raise NotImplementedError(f"{type(self).__name__} gives arrays, not JPEGs")
+
     def close(self) -> None:
         self._closed.set()
 
@@ -133,14 +146,33 @@ class FrameSource(ABC):
 
 
 class Picamera2Source(FrameSource):
-    """The Raspberry Pi camera through picamera2 (libcamera)."""
+    """The Raspberry Pi camera through picamera2 (libcamera).
+
+    With `jpeg=True` (the dumb camera) the main stream goes to picamera2's `MJPEGEncoder`, the
+    Pi's hardware JPEG block (where there is none, its software `JpegEncoder`), and `read_jpeg()`
+    hands out the newest encoded frame: no OpenCV or numpy work in this process.
+    """
 
     platform = "picamera2"
 
-    def __init__(self, size: tuple[int, int], fps: float | None, camera_num: int = 0) -> None:
+    def __init__(
+        self,
+        size: tuple[int, int],
+        fps: float | None,
+        camera_num: int = 0,
+        jpeg: bool = False,
+        quality: int = 80,
+    ) -> None:
         super().__init__(size, fps)
         self.camera_num = camera_num
         self.cam = None
+        self.gives_jpeg = jpeg
+        self.quality = quality
+        self.encoder = None
+        self._jpeg_cond = threading.Condition()
+        self._jpeg: bytes | None = None
+        self._jpeg_seq = 0
+        self._jpeg_taken = 0
 
     def _open(self) -> None:
         try:
@@ -160,6 +192,8 @@ class Picamera2Source(FrameSource):
                 main={"size": self.size, "format": "RGB888"}, controls=controls
             )
             cam.configure(config)
+            if self.gives_jpeg:
+                self._start_jpeg_encoder(cam)
             cam.start()
         except (RuntimeError, IndexError, OSError) as err:
             raise SourceError(
@@ -167,7 +201,51 @@ class Picamera2Source(FrameSource):
             ) from None
         self.cam = cam
 
+    def _start_jpeg_encoder(self, cam) -> None:
+        from picamera2 import encoders
+        from picamera2.outputs import Output
+
+        source = self
+
+        class LatestJpeg(Output):
+            """Keeps the newest frame; the reader takes it when due (older ones are dropped)."""
+
+            def outputframe(self, frame, keyframe=True, timestamp=None, packet=None, audio=False) -> None:
+                with source._jpeg_cond:
+                    source._jpeg = bytes(frame)
+                    source._jpeg_seq += 1
+                    source._jpeg_cond.notify_all()
+
+        try:
+            encoder = encoders.MJPEGEncoder()  # the hardware block (Pi 4 and earlier)
+        except (AttributeError, RuntimeError, OSError):
+            encoder = encoders.JpegEncoder(q=self.quality)  # Pi 5: libjpeg-turbo in picamera2
+        quality = getattr(encoders, "Quality", None)
+        kwargs = {}
+        if quality is not None:
+            levels = list(quality)
+            kwargs["quality"] = levels[min(len(levels) - 1, max(0, (self.quality - 1) * len(levels) // 100))]
+        cam.start_encoder(encoder, LatestJpeg(), **kwargs)
+        self.encoder = encoder
+
+    def read_jpeg(self) -> bytes | None:
+        if not self.gives_jpeg:
+            return super().read_jpeg()
+        if not self._pacer.wait():
+            return None
+        with self._jpeg_cond:
+            self._jpeg_cond.wait_for(lambda: self._jpeg_seq > self._jpeg_taken or self._closed.is_set(), 2.0)
+            if self._jpeg_seq <= self._jpeg_taken:
+                self.failures += 1
+                return None
+            self.skipped += self._jpeg_seq - self._jpeg_taken - 1 if self._jpeg_taken else 0
+            jpeg, self._jpeg_taken = self._jpeg, self._jpeg_seq
+        self.frames += 1
+        return jpeg
+
     def _read_frame(self) -> np.ndarray | None:
+        import cv2
+
         if self.cam is None:
             raise SourceError("picamera2 source read before open()")
         try:
@@ -181,8 +259,12 @@ class Picamera2Source(FrameSource):
 
     def close(self) -> None:
         super().close()
+        with self._jpeg_cond:
+            self._jpeg_cond.notify_all()
         if self.cam is not None:
             try:
+                if self.encoder is not None:
+                    self.cam.stop_encoder()
                 self.cam.stop()
             finally:
                 self.cam.close()
@@ -210,6 +292,8 @@ class FileSource(FrameSource):
         super().__init__(size, fps)
 
     def _open(self) -> None:
+        import cv2
+
         if not self.path.is_file():
             raise SourceError(f"source {str(self.path)!r}: no such file")
         cap = cv2.VideoCapture(str(self.path))
@@ -224,6 +308,8 @@ class FileSource(FrameSource):
             self._pacer = Pacer(self.file_fps or 10.0, self._closed)
 
     def _rewind(self) -> None:
+        import cv2
+
         assert self.cap is not None
         self.rewinds += 1
         if not self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
@@ -231,6 +317,8 @@ class FileSource(FrameSource):
             self.cap = cv2.VideoCapture(str(self.path))
 
     def _read_frame(self) -> np.ndarray | None:
+        import cv2
+
         if self.cap is None:
             raise SourceError("file source read before open()")
         failures = 0
@@ -291,6 +379,8 @@ class CaptureSource(FrameSource):
         self._thread: threading.Thread | None = None
 
     def _open_capture(self) -> cv2.VideoCapture | None:
+        import cv2
+
         params = []
         if self.api == cv2.CAP_FFMPEG:
             # Without these a stalled network stream blocks grab() for minutes.
@@ -362,6 +452,8 @@ class CaptureSource(FrameSource):
             bgr, self._frame, self._wanted = self._frame, None, False
         if bgr is None:
             return None
+        import cv2
+
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def close(self) -> None:
@@ -380,6 +472,8 @@ class V4L2Source(CaptureSource):
     platform = "v4l2"
 
     def __init__(self, index: int, size: tuple[int, int], fps: float | None) -> None:
+        import cv2
+
         super().__init__(index, size, fps, cv2.CAP_V4L2, f"/dev/video{index}")
 
     def _open(self) -> None:
@@ -388,6 +482,8 @@ class V4L2Source(CaptureSource):
         super()._open()
 
     def _configure(self, cap: cv2.VideoCapture) -> None:
+        import cv2
+
         # MJPG lets USB 2 webcams deliver 640x480 and more at full rate.
         cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
@@ -401,6 +497,8 @@ class StreamSource(CaptureSource):
     """rtsp://, http(s):// (MJPEG or anything FFmpeg reads) through OpenCV's FFmpeg backend."""
 
     def __init__(self, url: str, size: tuple[int, int], fps: float | None) -> None:
+        import cv2
+
         super().__init__(url, size, fps, cv2.CAP_FFMPEG, redact_url(url))
         self.platform = url.split("://", 1)[0].lower() if "://" in url else "stream"
 
@@ -426,15 +524,26 @@ def describe(spec: str) -> str:
     return "file"
 
 
-def make_source(spec: str, size: tuple[int, int], fps: float | None, loop: bool = True) -> FrameSource:
-    """The source a spec names, not opened yet (see `open_source`)."""
+def make_source(
+    spec: str,
+    size: tuple[int, int],
+    fps: float | None,
+    loop: bool = True,
+    jpeg: bool = False,
+    quality: int = 80,
+) -> FrameSource:
+    """The source a spec names, not opened yet (see `open_source`).
+
+    `jpeg=True`: the caller wants JPEGs; a source that can encode on the device (picamera2) then
+    gives them through `read_jpeg()` (check `gives_jpeg`), the others keep giving arrays.
+    """
     spec = str(spec).strip()
     if not spec:
         raise SourceError("source: empty; expected picamera2[:N], a device (0, /dev/video0), a file or a URL")
     kind = describe(spec)
     if kind == "picamera2":
         m = _PICAMERA_RE.match(spec)
-        return Picamera2Source(size, fps, int(m.group(1) or 0))
+        return Picamera2Source(size, fps, int(m.group(1) or 0), jpeg=jpeg, quality=quality)
     if kind == "v4l2":
         m = _VIDEO_DEV_RE.match(spec)
         return V4L2Source(int(m.group(1)) if m else int(spec), size, fps)
@@ -443,7 +552,14 @@ def make_source(spec: str, size: tuple[int, int], fps: float | None, loop: bool 
     return FileSource(spec, size, fps, loop=loop)
 
 
-def open_source(spec: str, size: tuple[int, int], fps: float | None, loop: bool = True) -> FrameSource:
+def open_source(
+    spec: str,
+    size: tuple[int, int],
+    fps: float | None,
+    loop: bool = True,
+    jpeg: bool = False,
+    quality: int = 80,
+) -> FrameSource:
     """Open a source from its spec.
 
     - `picamera2` or `picamera2:N`: the Pi camera (number N);
@@ -451,4 +567,4 @@ def open_source(spec: str, size: tuple[int, int], fps: float | None, loop: bool 
     - `rtsp://…`, `http://…`: a network stream (re-opened when it fails);
     - anything else: a video file (looped unless `loop=False`).
     """
-    return make_source(spec, size, fps, loop).open()
+    return make_source(spec, size, fps, loop, jpeg, quality).open()

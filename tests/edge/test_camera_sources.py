@@ -152,3 +152,34 @@ def test_http_stream_source_reopens_when_the_camera_hangs_up(media_dir):
                     shapes.append(frame.shape)
             assert src.reconnects >= 1 and camera.connections >= 2
             assert len(shapes) >= 12 and set(shapes) == {(120, 160, 3)}
+
+
+def test_picamera2_jpeg_mode_hands_out_the_encoders_jpegs(fake_picamera2, media_dir):
+    # A dumb camera wants JPEGs: they come from the Pi's JPEG block (MJPEGEncoder), paced to the
+    # rate, and decode to the configured size; no array passes through the source.
+    with open_source("picamera2", (320, 240), fps=10, jpeg=True, quality=70) as src:
+        assert src.gives_jpeg and type(src.encoder).__name__ == "MJPEGEncoder"
+        t0 = time.monotonic()
+        jpegs = [src.read_jpeg() for _ in range(6)]
+        elapsed = time.monotonic() - t0
+    assert all(j is not None and j[:2] == b"\xff\xd8" for j in jpegs)
+    img = cv2.imdecode(np.frombuffer(jpegs[-1], np.uint8), cv2.IMREAD_COLOR)
+    assert img.shape == (240, 320, 3)
+    assert 0.4 <= elapsed < 1.2, elapsed
+    assert src.stats()["frames"] == 6
+
+
+def test_picamera2_jpeg_mode_on_a_board_without_the_jpeg_block(fake_picamera2, monkeypatch):
+    # A Pi 5 has no hardware JPEG encoder: picamera2's software JpegEncoder takes over.
+    monkeypatch.setenv("BOBBY_FAKE_PICAMERA2_NO_ENCODER", "1")
+    with open_source("picamera2", (320, 240), fps=10, jpeg=True) as src:
+        assert type(src.encoder).__name__ == "JpegEncoder"
+        assert src.read_jpeg()[:2] == b"\xff\xd8"
+
+
+def test_other_sources_keep_giving_arrays_when_jpeg_is_asked(media_dir):
+    with open_source(str(media_dir / "opencv_vtest.avi"), (160, 120), fps=20, jpeg=True) as src:
+        assert not src.gives_jpeg
+        assert src.read().shape == (120, 160, 3)
+        with pytest.raises(NotImplementedError):
+            src.read_jpeg()

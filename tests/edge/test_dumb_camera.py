@@ -307,3 +307,18 @@ def test_missing_source_is_a_clear_error(caplog):
         == 1
     )
     assert "no such file" in caplog.text
+
+
+def test_picamera2_dumb_camera_loads_no_opencv_and_stays_small(mosquitto, media_dir):
+    """The picamera2 path (the fake driver replaying JPEGs as the hardware block gives them): the
+    real command publishes frames without OpenCV, numpy or aiohttp in the process, under 45 MB
+    resident (docs/performance.md, "Dumb camera memory"); the live view adds aiohttp only."""
+    from tests.support.camera_memory import measure
+
+    r = measure("picamera2", mosquitto, media_dir, settle=5.0)
+    print(f"picamera2 dumb camera: {r}")
+    assert r["frames"] >= 10, r
+    assert "cv2" not in r["modules"] and "numpy" not in r["modules"] and "aiohttp" not in r["modules"], r
+    assert r["rss_mb"] < 45, r
+    with_view = measure("picamera2+http", mosquitto, media_dir, settle=5.0)
+    assert with_view["frames"] >= 10 and with_view["modules"] == ["aiohttp"], with_view

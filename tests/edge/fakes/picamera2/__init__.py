@@ -7,6 +7,12 @@ until the next frame, `RGB888` arrays laid out [B, G, R], errors when capturing 
 or opening a camera number that does not exist, and `start_encoder` / `stop_encoder` feeding
 every frame of the main stream to an encoder (`picamera2.encoders`, libx264 standing in for the
 Pi's hardware block).
+
+`BOBBY_FAKE_PICAMERA2_JPEGS=<dir>`: the sensor replays the directory's *.jpg files (made at the
+configured size) instead of a video, and a JPEG encoder hands them out as the hardware JPEG block
+would, so a process that only takes JPEGs loads neither OpenCV nor numpy (as on a Pi, where the
+frames never pass through Python arrays); they are decoded (OpenCV, lazily) only for
+`capture_array` or an H.264 encoder.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
+if TYPE_CHECKING:  # loaded only when frames are handled as arrays (see the module doc)
+    import cv2
+    import numpy as np
 
 _MEDIA = Path(os.environ.get("BOBBY_MEDIA", Path(__file__).resolve().parents[4].parent / "shared" / "media"))
 # Processes that opened a camera, so a test can check where capture runs.
@@ -26,6 +34,16 @@ OPENED_IN_PIDS: list[int] = []
 
 def _media_file() -> Path:
     return Path(os.environ.get("BOBBY_FAKE_PICAMERA2_MEDIA", _MEDIA / "opencv_vtest.avi"))
+
+
+def _bgr(frame):
+    """A frame as a BGR array (decoding a replayed JPEG)."""
+    if not isinstance(frame, bytes):
+        return frame
+    import cv2
+    import numpy as np
+
+    return cv2.imdecode(np.frombuffer(frame, np.uint8), cv2.IMREAD_COLOR)
 
 
 class Picamera2:
@@ -42,7 +60,8 @@ class Picamera2:
         self._cap: cv2.VideoCapture | None = None
         self._period = 1 / 30
         self._cond = threading.Condition()
-        self._frame: np.ndarray | None = None  # the latest main-stream frame, BGR
+        self._frame: np.ndarray | bytes | None = None  # the latest main-stream frame: BGR, or a JPEG
+        self._jpegs: list[bytes] | None = None
         self._seq = 0
         self._taken = 0  # the seq capture_array last returned
         self._sensor: threading.Thread | None = None
@@ -107,15 +126,25 @@ class Picamera2:
             self.configure(config)
         if self.camera_config is None:
             self.configure("preview")
-        media = _media_file()
-        self._cap = cv2.VideoCapture(str(media))
-        if not self._cap.isOpened():
-            raise RuntimeError(f"fake camera: cannot open media {media}")
+        jpeg_dir = os.environ.get("BOBBY_FAKE_PICAMERA2_JPEGS")
+        if jpeg_dir:
+            self._jpegs = [f.read_bytes() for f in sorted(Path(jpeg_dir).glob("*.jpg"))]
+            if not self._jpegs:
+                raise RuntimeError(f"fake camera: no *.jpg in {jpeg_dir}")
+        else:
+            import cv2
+
+            media = _media_file()
+            self._cap = cv2.VideoCapture(str(media))
+            if not self._cap.isOpened():
+                raise RuntimeError(f"fake camera: cannot open media {media}")
         self.started = True
         self._sensor = threading.Thread(target=self._sensor_loop, name="fake-sensor", daemon=True)
         self._sensor.start()
 
     def _next_bgr(self) -> np.ndarray:
+        import cv2
+
         for _ in range(2):
             ok, bgr = self._cap.read()
             if ok:
@@ -140,14 +169,22 @@ class Picamera2:
             slot, due = due, due + self._period
             if not self.started:
                 break
-            bgr = cv2.resize(self._next_bgr(), size, interpolation=cv2.INTER_AREA)
+            if self._jpegs is not None:
+                frame = self._jpegs[self._seq % len(self._jpegs)]
+            else:
+                import cv2
+
+                frame = cv2.resize(self._next_bgr(), size, interpolation=cv2.INTER_AREA)
             sensor_us = int(slot * 1e6)
             with self._cond:
-                self._frame, self._seq = bgr, self._seq + 1
+                self._frame, self._seq = frame, self._seq + 1
                 self._cond.notify_all()
             with self._encoding:
                 for encoder in list(self._encoders):
-                    encoder._encode_bgr(bgr, sensor_us)
+                    if hasattr(encoder, "_encode_jpeg") and isinstance(frame, bytes):
+                        encoder._encode_jpeg(frame, sensor_us)  # the JPEG block's output
+                    else:
+                        encoder._encode_bgr(_bgr(frame), sensor_us)
 
     def capture_array(self, name: str = "main") -> np.ndarray:
         if not self.started:
@@ -160,7 +197,10 @@ class Picamera2:
                 or not self.started
             ):
                 raise RuntimeError("Camera frontend has timed out!")
-            bgr, self._taken = self._frame, self._seq
+            bgr, self._taken = _bgr(self._frame), self._seq
+        import cv2
+        import numpy as np
+
         fmt = self.camera_config["main"]["format"]
         if fmt == "RGB888":  # libcamera naming: [B, G, R] in memory
             return bgr

@@ -16,8 +16,6 @@ import os
 import threading
 from enum import Enum
 
-import numpy as np
-
 
 class Quality(Enum):
     VERY_LOW = 0
@@ -133,9 +131,10 @@ class H264Encoder(Encoder):
         ctx.open()
         self._ctx = ctx
 
-    def _encode_bgr(self, bgr: np.ndarray, sensor_us: int) -> None:
+    def _encode_bgr(self, bgr, sensor_us: int) -> None:
         """Called by the fake camera for every frame of the stream it encodes."""
         import av
+        import numpy as np
 
         if not self._running or self._ctx is None:
             return
@@ -152,3 +151,40 @@ class H264Encoder(Encoder):
             for p in self._ctx.encode(None):
                 self.outputframe(bytes(p), bool(p.is_keyframe), int(p.pts))
             self._ctx = None
+
+
+class MJPEGEncoder(Encoder):
+    """The Pi's hardware JPEG block (V4L2 M2M, /dev/video11 on a Pi 4): one JPEG per frame.
+
+    Replayed JPEGs (BOBBY_FAKE_PICAMERA2_JPEGS) are handed out as they are; video frames are
+    encoded with OpenCV, standing in for the hardware. `BOBBY_FAKE_PICAMERA2_NO_ENCODER=1` makes a
+    Pi 5, which has no such block (the constructor fails as the real one's device open does).
+    """
+
+    def __init__(self, bitrate=None) -> None:
+        if os.environ.get("BOBBY_FAKE_PICAMERA2_NO_ENCODER"):
+            raise FileNotFoundError(2, "No such file or directory", "/dev/video11")
+        super().__init__()
+        self.bitrate = bitrate
+        self.q = 85
+
+    def _encode_jpeg(self, jpeg: bytes, sensor_us: int) -> None:
+        if self._running:
+            self.outputframe(jpeg, True, self._timestamp(sensor_us))
+
+    def _encode_bgr(self, bgr, sensor_us: int) -> None:
+        import cv2
+
+        if not self._running:
+            return
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, self.q])
+        if ok:
+            self.outputframe(buf.tobytes(), True, self._timestamp(sensor_us))
+
+
+class JpegEncoder(MJPEGEncoder):
+    """picamera2's software JPEG encoder (simplejpeg), what a Pi 5 uses."""
+
+    def __init__(self, num_threads=4, q=None, colour_space="RGBX", colour_subsampling="420") -> None:
+        Encoder.__init__(self)
+        self.q = q or 85
