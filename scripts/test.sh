@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite, each in the interpreter it targets, then one closing line for all of them:
 #   tests/edge and tests/firmware: edge_agent and the ESP32 firmware logic on Python 3.11 (.venv)
+#   tests/reliability: fuzzing, floods, a killed worker, broker restarts against the real listen_frame
+#     (.venv; figures in docs/reliability.md)
 #   tests/ha: the Home Assistant integration and discovery schemas in HA's test harness on 3.13 (.venv-ha)
 #   tests/e2e: a real `hass` with its frontend, Mosquitto, listen_frame, a dumb camera and headless
 #     Chromium (.venv-ha; HA's pytest plugin off: nothing of its harness is used, hass is a process)
@@ -21,6 +23,7 @@ run() {  # run NAME VENV ARGS...
 }
 run edge .venv tests/edge "$@"
 run firmware .venv tests/firmware "$@"
+run reliability .venv tests/reliability -s "$@"
 run ha .venv-ha tests/ha -p no:cacheprovider \
   --cov=custom_components.bobby_camera --cov-report=term-missing:skip-covered --cov-fail-under=95 "$@"
 echo "=== frontend (node $(node --version 2>/dev/null || echo missing)) ==="
