@@ -51,15 +51,15 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edge_agent.mqtt.client import warn_password_on_command_line
+
+    warn_password_on_command_line(getattr(args, "broker", None), log)
     try:
         cfg = resolve(args, camcfg.CAMERA_SCHEMA)
         cfg = camcfg.finish(cfg)
     except SettingsError as err:
         log.error("%s", err)
         return 2
-    from edge_agent.mqtt.client import warn_password_on_command_line
-
-    warn_password_on_command_line(getattr(args, "broker", None), log)
     broker = camcfg.broker_settings(cfg)
     stop = threading.Event()
     install_stop_handlers(stop)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
+import os
 import signal
 
 import voluptuous as vol
 
 from edge_agent.camera.config import base_topic
 from edge_agent.ids import INSTANCE_RULE, valid_instance
-from edge_agent.mqtt.client import BrokerSettings
+from edge_agent.mqtt.client import BrokerSettings, warn_password_on_command_line
 from edge_agent.settings import SettingsError, add_common_args, broker_url, resolve
 
 log = logging.getLogger("edge_agent.listen_frame")
+CA_ENV = "BOBBY_MQTT_CA_FILE"
 
 
 def instance_name(value: object) -> str:
@@ -25,6 +28,11 @@ def instance_name(value: object) -> str:
 SCHEMA = vol.Schema(
     {
         vol.Optional("broker", default="mqtt://localhost:1883"): broker_url,
+        # Secrets and TLS beyond the URL (a password in --broker shows in the process list).
+        vol.Optional("mqtt_password"): vol.Any(None, str),
+        vol.Optional("broker_password_file"): vol.Any(None, str),
+        vol.Optional("mqtt_ca_certs"): vol.Any(None, vol.IsFile(msg="expected a readable CA file")),
+        vol.Optional("mqtt_tls_insecure", default=False): bool,
         vol.Optional("base_topic", default="bobby"): base_topic,
         vol.Optional("instance"): instance_name,
         vol.Optional("share_group"): vol.Any(None, instance_name),
@@ -56,6 +64,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "detections, debounced person state, snapshots, stats and Home Assistant discovery.",
     )
     add_common_args(p)
+    p.add_argument(
+        "--broker-password-file",
+        help="file holding the broker password (also $BOBBY_BROKER_PASSWORD); unlike a password in "
+        "--broker it does not show in the process list",
+    )
+    p.add_argument(
+        "--ca-file",
+        dest="mqtt_ca_certs",
+        help=f"CA certificate(s) to verify an mqtts:// broker with (also ${CA_ENV}; default: the system's)",
+    )
     p.add_argument("--instance", help="this instance's name in topics (default: the host name)")
     p.add_argument(
         "--share-group", help="MQTT v5 shared-subscription group: instances in one group share frames"
@@ -85,10 +103,12 @@ def config_from_args(args: argparse.Namespace):
     from edge_agent.detect.model import resolve_model
     from edge_agent.listen_frame.service import ListenFrameConfig
 
+    if getattr(args, "mqtt_ca_certs", None) is None and os.environ.get(CA_ENV):
+        args.mqtt_ca_certs = os.environ[CA_ENV]  # file < environment < flag
     s = resolve(args, SCHEMA)
     extra = {k: s[k] for k in ("instance",) if s.get(k)}
     return ListenFrameConfig(
-        broker=BrokerSettings.from_url(s["broker"]),
+        broker=broker_settings(s),
         model_path=str(resolve_model(s.get("model"))),
         labels_path=s.get("labels"),
         base_topic=s["base_topic"],
@@ -105,11 +125,31 @@ def config_from_args(args: argparse.Namespace):
     )
 
 
+def broker_settings(s: dict, env: dict[str, str] | None = None) -> BrokerSettings:
+    """The URL's settings with the password file / config password / $BOBBY_BROKER_PASSWORD, CA, TLS."""
+    from edge_agent.mqtt.client import BrokerURLError
+
+    broker = BrokerSettings.from_url(s["broker"])
+    if s.get("mqtt_password") and broker.password is None:
+        broker = dataclasses.replace(broker, password=s["mqtt_password"])
+    try:
+        broker = broker.with_password(s.get("broker_password_file"), env)
+    except BrokerURLError as err:
+        raise SettingsError(f"settings: broker_password_file: {err}") from None
+    changes = {}
+    if s.get("mqtt_ca_certs"):
+        changes["ca_certs"] = s["mqtt_ca_certs"]
+    if s.get("mqtt_tls_insecure"):
+        changes["insecure"] = True
+    return dataclasses.replace(broker, **changes) if changes else broker
+
+
 def run(args: argparse.Namespace) -> int:
     from edge_agent.detect.detector import ModelError
     from edge_agent.listen_frame.pool import WorkerStartError
     from edge_agent.listen_frame.service import ListenFrame
 
+    warn_password_on_command_line(getattr(args, "broker", None), log)
     try:
         config = config_from_args(args)
     except (SettingsError, ModelError) as err:

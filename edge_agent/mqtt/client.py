@@ -318,7 +318,14 @@ class ManagedClient:
         if s.username:
             client.username_pw_set(s.username, s.password)
         if s.tls:
-            client.tls_set(ca_certs=s.ca_certs, cert_reqs=ssl.CERT_NONE if s.insecure else ssl.CERT_REQUIRED)
+            try:
+                client.tls_set(
+                    ca_certs=s.ca_certs, cert_reqs=ssl.CERT_NONE if s.insecure else ssl.CERT_REQUIRED
+                )
+            except (ssl.SSLError, OSError) as err:
+                raise BrokerURLError(
+                    f"broker {s.redacted()}: CA file {s.ca_certs!r} is not usable ({err})"
+                ) from None
             client.tls_insecure_set(s.insecure)
         if self.will:
             client.will_set(self.will[0], self.will[1], qos=1, retain=True)
