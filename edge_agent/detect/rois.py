@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge_agent.detect.detection import DetectedObject
-from edge_agent.ids import valid_roi_id
+from edge_agent.ids import MAX_ROIS, valid_roi_id
+
+# Bounds checked before (or while) an ROI set is parsed: it arrives over MQTT from anyone on the
+# broker, and each region becomes entities in Home Assistant (docs/mqtt.md, ROI set).
+MAX_SET_BYTES = 64 * 1024
+MAX_POINTS = 64
+MAX_LABELS = 16
+MAX_TEXT = 64  # characters of a name or a label
+MAX_VERSION = 2**53 - 1  # the largest integer JSON numbers carry exactly everywhere
+_MAX_INT_DIGITS = 16
 
 
 class RoiError(ValueError):
@@ -210,14 +219,27 @@ def _is_number(v: Any) -> bool:
 
 def _number(v: Any, where: str, lo: float, hi: float) -> float:
     if not _is_number(v) or not lo <= v <= hi:
-        raise RoiError(f"{where}: must be a number from {lo:g} to {hi:g}, got {v!r}")
+        raise RoiError(f"{where}: must be a number from {lo:g} to {hi:g}, got {_short(v)}")
     return float(v)
 
 
 def _labels(v: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(v, list) or not v or not all(isinstance(x, str) and x for x in v):
-        raise RoiError(f"{where}: must be a non-empty list of label strings, got {v!r}")
+    if (
+        not isinstance(v, list)
+        or not 1 <= len(v) <= MAX_LABELS
+        or not all(isinstance(x, str) and 0 < len(x) <= MAX_TEXT for x in v)
+    ):
+        raise RoiError(
+            f"{where}: must be a list of 1 to {MAX_LABELS} label strings of at most {MAX_TEXT} "
+            f"characters, got {_short(v)}"
+        )
     return tuple(v)
+
+
+def _short(v: Any) -> str:
+    """A value as it goes into an error message: never more than a line."""
+    text = repr(v)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _parse_roi(raw: Any, index: int) -> Roi:
@@ -225,7 +247,7 @@ def _parse_roi(raw: Any, index: int) -> Roi:
         raise RoiError(f"rois[{index}]: must be an object, got {type(raw).__name__}")
     rid = raw.get("id")
     if not isinstance(rid, str) or not valid_roi_id(rid):
-        raise RoiError(f"rois[{index}]: id must be 1 to 32 characters of a-z 0-9 _ -, got {rid!r}")
+        raise RoiError(f"rois[{index}]: id must be 1 to 32 characters of a-z 0-9 _ -, got {_short(rid)}")
     where = f"roi {rid!r}"
     unknown = sorted(set(raw) - _ROI_KEYS)
     if unknown:
@@ -235,17 +257,19 @@ def _parse_roi(raw: Any, index: int) -> Roi:
     name = raw.get("name", rid)
     if name is None:
         name = rid
-    if not isinstance(name, str) or not name.strip():
-        raise RoiError(f"{where}: name must be a non-empty string, got {name!r}")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_TEXT:
+        raise RoiError(
+            f"{where}: name must be a non-empty string of at most {MAX_TEXT} characters, got {_short(name)}"
+        )
     pts_raw = raw.get("points")
     if not isinstance(pts_raw, list):
-        raise RoiError(f"{where}: points must be a list of [x, y] pairs, got {pts_raw!r}")
-    if not 3 <= len(pts_raw) <= 64:
-        raise RoiError(f"{where}: needs 3 to 64 points, got {len(pts_raw)}")
+        raise RoiError(f"{where}: points must be a list of [x, y] pairs, got {_short(pts_raw)}")
+    if not 3 <= len(pts_raw) <= MAX_POINTS:
+        raise RoiError(f"{where}: needs 3 to {MAX_POINTS} points, got {len(pts_raw)}")
     points = []
     for k, p in enumerate(pts_raw):
         if not isinstance(p, (list, tuple)) or len(p) != 2 or not all(_is_number(c) for c in p):
-            raise RoiError(f"{where}: point {k} must be [x, y] with two numbers, got {p!r}")
+            raise RoiError(f"{where}: point {k} must be [x, y] with two numbers, got {_short(p)}")
         x, y = float(p[0]), float(p[1])
         if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
             raise RoiError(f"{where}: point {k} {[p[0], p[1]]} is out of range (x and y must be within 0..1)")
@@ -289,7 +313,7 @@ def _parse_detection(raw: Any) -> DetectionSettings:
         if key in raw:
             v = raw[key]
             if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 30:
-                raise RoiError(f"detection.{key}: must be an integer from 1 to 30, got {v!r}")
+                raise RoiError(f"detection.{key}: must be an integer from 1 to 30, got {_short(v)}")
             kw[key] = v
     if "clear_after" in raw:
         kw["clear_after"] = _number(raw["clear_after"], "detection.clear_after", 0.0, 3600.0)
@@ -302,9 +326,36 @@ def _parse_detection(raw: Any) -> DetectionSettings:
     return DetectionSettings(**kw)
 
 
-def parse_roi_set(payload: bytes | str | dict) -> RoiSet:
+def _refuse_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON and cannot be compared or echoed.
+    raise RoiError(f"{name} is not a number JSON allows")
+
+
+def _bounded_int(text: str) -> int:
+    # Python refuses to parse integers of more than 4300 digits with a bare ValueError; we refuse
+    # far earlier, with a message.
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise RoiError(f"number {text[:20]}... has more than {_MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def loads_bounded(text: str | bytes, max_bytes: int = MAX_SET_BYTES) -> Any:
+    """JSON as an untrusted sender may write it: at most `max_bytes`, finite numbers only."""
+    if len(text) > max_bytes:
+        raise RoiError(f"{len(text)} bytes is more than the {max_bytes} an ROI set may have")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int)
+    except RecursionError:
+        raise RoiError("JSON nested too deeply") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RoiError(f"not valid JSON: {err}") from None
+
+
+def parse_roi_set(payload: bytes | str | dict, max_rois: int = MAX_ROIS) -> RoiSet:
     """Validate an ROI set (bytes or str of JSON, or a decoded dict); RoiError says what is wrong."""
     if isinstance(payload, (bytes, bytearray, memoryview)):
+        if len(payload) > MAX_SET_BYTES:
+            raise RoiError(f"ROI set of {len(payload)} bytes is larger than {MAX_SET_BYTES}")
         try:
             payload = bytes(payload).decode("utf-8")
         except UnicodeDecodeError as err:
@@ -313,20 +364,22 @@ def parse_roi_set(payload: bytes | str | dict) -> RoiSet:
         if not payload.strip():
             raise RoiError("ROI set is empty")
         try:
-            payload = json.loads(payload)
-        except json.JSONDecodeError as err:
-            raise RoiError(f"ROI set is not valid JSON: {err}") from None
+            payload = loads_bounded(payload)
+        except RoiError as err:
+            raise RoiError(f"ROI set: {err}") from None
     if not isinstance(payload, dict):
         raise RoiError(f"ROI set must be a JSON object, got {type(payload).__name__}")
     version = payload.get("version", 0)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise RoiError(f"version: must be an integer >= 0, got {version!r}")
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= MAX_VERSION:
+        raise RoiError(f"version: must be an integer from 0 to {MAX_VERSION}, got {_short(version)}")
     detection = _parse_detection(payload.get("detection"))
     rois_raw = payload.get("rois", [])
     if rois_raw is None:
         rois_raw = []
     if not isinstance(rois_raw, list):
         raise RoiError(f"rois: must be a list, got {type(rois_raw).__name__}")
+    if len(rois_raw) > max_rois:
+        raise RoiError(f"rois: at most {max_rois} regions, got {len(rois_raw)}")
     rois: list[Roi] = []
     seen: set[str] = set()
     for index, raw in enumerate(rois_raw):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import socket
 import threading
@@ -30,6 +31,7 @@ from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger("edge_agent.listen_frame")
 KIND = "listen_frame"
+CAPTURED_AT_TOLERANCE = 24 * 3600.0
 
 
 @dataclass
@@ -272,9 +274,12 @@ class ListenFrame:
         for key, value in getattr(props, "UserProperty", None) or ():
             if key == "captured_at":
                 try:
-                    captured = float(value)
+                    value = float(value)
                 except ValueError:
-                    pass
+                    continue
+                # A camera's clock may be off, but NaN, infinities or another decade are not times.
+                if math.isfinite(value) and abs(value - received) < CAPTURED_AT_TOLERANCE:
+                    captured = value
         frame = Frame(
             cam_id, bytes(msg.payload), received, captured, channel.roi_set, channel.want_snapshot(received)
         )

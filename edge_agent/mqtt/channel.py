@@ -30,6 +30,7 @@ import paho.mqtt.client as mqtt
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.person_state import PersonTracker
 from edge_agent.detect.rois import RoiError, RoiSet, parse_roi_set
+from edge_agent.ids import MAX_ROIS
 from edge_agent.mqtt.discovery import DiscoveryPublisher, camera_discovery
 from edge_agent.mqtt.messages import SwitchState, arrival_json, claimed_version, older_set_error, rois_ack
 from edge_agent.mqtt.switch import Switch
@@ -50,6 +51,7 @@ class ChannelSettings:
     service_id: str  # "listen_frame/<instance>" or "camera/<cam>": who answers
     discovery_prefix: str | None = "homeassistant"  # None: no HA discovery
     snapshot_interval: float = 30.0
+    max_rois: int = MAX_ROIS  # regions an ROI set may have (each becomes entities in HA)
     discovery_model: str = "camera with listen_frame"
     discovery_sw_version: str | None = None
     discovery_extra_sensors: tuple = ()
@@ -138,7 +140,7 @@ class CameraChannel:
             )
             return
         try:
-            new = parse_roi_set(payload)
+            new = parse_roi_set(payload, max_rois=self.settings.max_rois)
         except RoiError as err:
             self.counters["bad_rois"] += 1
             self.bad.warning(

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -76,12 +77,15 @@ def detections_json(
 
 
 def claimed_version(payload: bytes) -> int | None:
-    """The `version` a refused ROI set claims, to echo it in the acknowledgement."""
+    """The `version` a refused ROI set claims, to echo it in the acknowledgement (None if unusable)."""
+    from edge_agent.detect.rois import MAX_VERSION, RoiError, loads_bounded
+
     try:
-        version = json.loads(payload).get("version")
-    except (ValueError, AttributeError):
+        version = loads_bounded(payload).get("version")
+    except (RoiError, AttributeError):
         return None
-    return version if isinstance(version, int) and not isinstance(version, bool) else None
+    ok = isinstance(version, int) and not isinstance(version, bool) and 0 <= version <= MAX_VERSION
+    return version if ok else None
 
 
 def rois_ack(version: int | None, ok: bool, error: str | None, active_version: int, service: str) -> str:
@@ -127,7 +131,7 @@ class SwitchState:
         return cls(
             on=data["state"] == ON,
             request_id=rid if isinstance(rid, str) else None,
-            at=float(at) if isinstance(at, (int, float)) else time.time(),
+            at=float(at) if isinstance(at, (int, float)) and math.isfinite(at) else time.time(),
         )
 
 

@@ -78,7 +78,21 @@ def test_unknown_top_level_keys_are_ignored():
         (b"\xff\xfe", "not UTF-8"),
         ("", "empty"),
         ("[1, 2]", "must be a JSON object"),
-        ({"version": -1}, "version: must be an integer >= 0"),
+        ({"version": -1}, "version: must be an integer from 0 to"),
+        ({"version": 2**53}, "version: must be an integer from 0 to 9007199254740991"),
+        (
+            {"rois": [{"id": f"r{i}", "points": SQUARE} for i in range(33)]},
+            "rois: at most 32 regions, got 33",
+        ),
+        (
+            one({"id": "door", "points": [[i / 100, (i % 2) / 2] for i in range(65)]}),
+            "roi 'door': needs 3 to 64 points, got 65",
+        ),
+        (one({"id": "door", "points": SQUARE, "name": "x" * 65}), "roi 'door': name must be .* at most 64"),
+        (
+            one({"id": "door", "points": SQUARE, "labels": ["person"] * 17}),
+            "labels: must be a list of 1 to 16",
+        ),
         ({"version": "7"}, "version: must be an integer"),
         ({"version": True}, "version: must be an integer"),
         ({"rois": {"id": "a"}}, "rois: must be a list"),
@@ -117,10 +131,13 @@ def test_unknown_top_level_keys_are_ignored():
             one({"id": "door", "points": [[0, 0], [1, 0], [1, 0], [0, 1]]}),
             "roi 'door': point 2 repeats point 1",
         ),
-        (one({"id": "door", "points": SQUARE, "labels": []}), "roi 'door': labels: must be a non-empty list"),
+        (
+            one({"id": "door", "points": SQUARE, "labels": []}),
+            "roi 'door': labels: must be a list of 1 to 16 label strings",
+        ),
         (
             one({"id": "door", "points": SQUARE, "labels": "person"}),
-            "roi 'door': labels: must be a non-empty list",
+            "roi 'door': labels: must be a list of 1 to 16 label strings",
         ),
         (
             one({"id": "door", "points": SQUARE, "min_score": 1.5}),
@@ -130,7 +147,7 @@ def test_unknown_top_level_keys_are_ignored():
         (one({"id": "door", "points": SQUARE, "name": ""}), "roi 'door': name must be"),
         ({"detection": {"threshold": 2}}, "detection.threshold: must be a number from 0 to 1, got 2"),
         ({"detection": {"treshold": 0.4}}, "detection: unknown key.*treshold"),
-        ({"detection": {"labels": []}}, "detection.labels: must be a non-empty list"),
+        ({"detection": {"labels": []}}, "detection.labels: must be a list of 1 to 16 label strings"),
         (
             {"detection": {"min_area": 0.5, "max_area": 0.2}},
             r"min_area \(0.5\) is larger than max_area \(0.2\)",
@@ -237,3 +254,31 @@ def test_detected_object_json_and_geometry():
     assert o.area == pytest.approx(0.4 * 0.5)
     assert o.bottom_centre == pytest.approx((0.323456, 0.7))
     assert o.with_rois(["x"]).rois == ("x",) and o.rois == ("door",)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b'{"version": NaN, "rois": []}', "NaN is not a number JSON allows"),
+        (b'{"version": 1, "detection": {"threshold": Infinity}}', "Infinity is not a number JSON allows"),
+        (b'{"version": -Infinity}', "-Infinity is not a number JSON allows"),
+        (b'{"version": ' + b"9" * 5000 + b"}", "has more than 16 digits"),
+        (b"[" * 100_000 + b"]" * 100_000, "larger than 65536"),
+        (b"[" * 30_000 + b"]" * 30_000, "nested too deeply"),
+        (b'{"version": 1, "rois": [], "pad": "' + b"x" * 70_000 + b'"}', "larger than 65536"),
+    ],
+)
+def test_hostile_payloads_are_refused_before_or_while_parsing(payload, message):
+    # Each of these once raised something other than RoiError (a traceback in the handler), or
+    # passed and made the service publish invalid JSON.
+    with pytest.raises(RoiError, match=message):
+        parse_roi_set(payload)
+
+
+def test_claimed_version_is_echoed_only_when_usable():
+    from edge_agent.mqtt.messages import claimed_version
+
+    assert claimed_version(b'{"version": 7, "rois": 3}') == 7
+    assert claimed_version(b'{"version": ' + b"9" * 5000 + b"}") is None
+    assert claimed_version(b'{"version": NaN}') is None
+    assert claimed_version(b"not json") is None
