@@ -442,7 +442,7 @@ export class BobbyCameraCard extends LitElement {
   private _footer(admin: boolean): TemplateResult {
     return html`<div class="footer">
       <span class="status" role="status">${this._status}</span>
-      ${admin && this._camera ? html`<button class="primary" @click=${this._startEditing}>${this._t("edit.edit")}</button>` : nothing}
+      ${admin && this._camera ? html`<button class="primary" @click=${this._startEditing}>${this._t("card.edit")}</button>` : nothing}
     </div>`;
   }
 

@@ -8,6 +8,7 @@ Screenshots of both modes go to artifacts/ (card-view.png, card-edit.png, card-s
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -44,6 +45,17 @@ async def _press(page: CdpPage, selector: str) -> None:
     """A real mouse click in the middle of one of the card's buttons."""
     left, top, width, height = await _rect(page, selector)
     await page.click(left + width / 2, top + height / 2)
+
+
+async def _card_screenshot(page: CdpPage, path: Path) -> None:
+    """The card alone (for the docs), cut out of the page."""
+    rect = await page.deep_eval(
+        "bobby-camera-card",
+        "(els) => { const r = els[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }",
+    )
+    clip = dict(zip(("x", "y", "width", "height"), rect, strict=True), scale=1)
+    data = await page.send("Page.captureScreenshot", format="png", clip=clip)
+    path.write_bytes(base64.b64decode(data["data"]))
 
 
 async def _until_card(stack: Stack, page: CdpPage, what: str, body: str, timeout: float = 60.0) -> Any:
@@ -144,24 +156,30 @@ async def test_card_draws_and_saves_a_region(stack: Stack, browser: Browser, art
         f"return root.querySelector('.region.selected text').textContent === {json.dumps(REGION)};",
         10,
     )
-    # The minimum and maximum box areas are drawn to scale.
-    await _card_js(
+    # Detection settings: the minimum and maximum box areas are drawn to scale on the picture.
+    await _card_js(page, "root.querySelector('details.detection').open = true; return true;")
+    for field, value in (("min-area", "0.1"), ("max-area", "40")):
+        await _card_js(
+            page,
+            f"const i = root.querySelector('input.{field}'); i.focus(); i.select(); return true;",
+        )
+        await page.send("Input.insertText", text=value)
+    await _until_card(
+        stack,
         page,
-        "const i = root.querySelector('input.max-area'); i.value = '40'; i.dispatchEvent(new Event('input')); return true;",
-    )
-    await _until_card(stack, page, "the max-area box", "return !!root.querySelector('rect.max-area');", 10)
-    await _card_js(
-        page,
-        "const i = root.querySelector('input.max-area'); i.value = '100'; i.dispatchEvent(new Event('input')); return true;",
+        "the area boxes",
+        "return root.querySelectorAll('rect.min-area, rect.max-area').length === 2;",
+        10,
     )
     await page.screenshot(artifacts / "card-edit.png")
+    await _card_screenshot(page, artifacts / "card-edit-card.png")
 
     # Save: the whole set on MQTT, the acknowledgement on the card.
     t_save = time.monotonic()
     await _press(page, "button.save")
     published = stack.mqtt.wait_first(f"{stack.topic}/rois", after=t_save, timeout=20)
     sent = json.loads(published.payload)
-    assert published.retain
+    # (Retained: a live subscriber sees retain=0 by MQTT's rules; tests/ha checks the publish flag.)
     assert [r["id"] for r in sent["rois"]] == ["walkway"], sent
     region = sent["rois"][0]
     assert region["name"] == REGION
@@ -174,8 +192,8 @@ async def test_card_draws_and_saves_a_region(stack: Stack, browser: Browser, art
     assert sent["detection"] == {
         "labels": ["person"],
         "threshold": sent["detection"]["threshold"],
-        "min_area": 0.0,
-        "max_area": 1.0,
+        "min_area": 0.001,
+        "max_area": 0.4,
         "frames_needed": sent["detection"]["frames_needed"],
         "frames_window": sent["detection"]["frames_window"],
         "clear_after": sent["detection"]["clear_after"],
@@ -203,6 +221,9 @@ async def test_card_draws_and_saves_a_region(stack: Stack, browser: Browser, art
         30,
     )
     await page.screenshot(artifacts / "card-saved.png")
+    await _card_screenshot(page, artifacts / "card-saved-card.png")
 
-    # Leave the camera as the other tests expect it: no regions.
-    await client.ws_command("bobby_camera/save_rois", entity_id=camera, rois=[])
+    # Leave the camera as the other tests expect it: no regions, default areas.
+    await client.ws_command(
+        "bobby_camera/save_rois", entity_id=camera, rois=[], detection={"min_area": 0.0, "max_area": 1.0}
+    )

@@ -42,7 +42,7 @@ var L=globalThis,j=L.ShadowRoot&&(L.ShadyCSS===void 0||L.ShadyCSS.nativeShadow)&
       ${this._editing?this._editPanel():this._footer(o)}
     </ha-card>`}_countText(){let e=this._camera?.count_entity,i=e?this.hass?.states[e]?.state:void 0,s=i!==void 0&&i!==""&&!Number.isNaN(Number(i))?Number(i):this._detections?.persons??0;return Ge(this._lang,s)}_footer(e){return p`<div class="footer">
       <span class="status" role="status">${this._status}</span>
-      ${e&&this._camera?p`<button class="primary" @click=${this._startEditing}>${this._t("edit.edit")}</button>`:u}
+      ${e&&this._camera?p`<button class="primary" @click=${this._startEditing}>${this._t("card.edit")}</button>`:u}
     </div>`}_editPanel(){let e=this._state,i=e.regionProblems(),s=e.detectionProblem(),r=e.regions[e.selected],o=[...i.flatMap((a,d)=>a?[this._t(`problems.${a}`,{region:e.regions[d].name||"?"})]:[]),...s?[this._t(`problems.${s}`)]:[],...e.regions.length>J?[this._t("problems.too_many_regions")]:[]],c=e.detection,l=a=>a==null||Number.isNaN(a)?"":String(Math.round(a*1e4)/100);return p`<div class="edit">
       <div class="hint">${this._t(e.drawing?"edit.hint_drawing":"edit.hint_view")}</div>
       <div class="toolbar">
