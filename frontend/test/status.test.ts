@@ -1,6 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { localize } from "../src/localize";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { hasKey, localize } from "../src/localize";
 import { ackText, personsText } from "../src/status";
 
 describe("texts", () => {
@@ -24,5 +26,21 @@ describe("texts", () => {
     assert.equal(personsText("en", 0), "No person");
     assert.equal(personsText("en", 1), "1 person");
     assert.equal(personsText("en", 2), "2 persons");
+  });
+
+  test("every text key the sources use exists in English", () => {
+    const src = resolve(import.meta.dirname ?? ".", "../src");
+    const used = new Set<string>();
+    for (const file of readdirSync(src).filter((f) => f.endsWith(".ts"))) {
+      const text = readFileSync(join(src, file), "utf8");
+      for (const m of text.matchAll(/(?:_t|localize)\((?:[^,()]+, )?"([a-z_]+\.[a-z_.]+)"/g)) used.add(m[1]);
+    }
+    assert.ok(used.size > 20, `found ${used.size} keys`);
+    const problems = ["too_few_points", "too_many_points", "point_out_of_range", "degenerate_polygon", "self_intersecting",
+      "invalid_name", "duplicate_name", "invalid_labels", "invalid_min_score", "invalid_threshold", "invalid_area",
+      "invalid_frames", "invalid_clear_after"];
+    for (const p of problems) used.add(`problems.${p}`);
+    for (const key of ["entity", "title", "show_boxes", "show_regions"]) used.add(`editor.${key}`);
+    assert.deepEqual([...used].filter((k) => !hasKey(k)), []);
   });
 });
