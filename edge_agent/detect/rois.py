@@ -82,6 +82,12 @@ class DetectionSettings:
     frames_needed: int = 2
     frames_window: int = 3
     clear_after: float = 10.0
+    # The motion gate (edge_agent/detect/motion.py): frames that barely differ from the camera's
+    # recent background are not inferred; while the person state is on, one frame is inferred
+    # at least every motion_keepalive seconds (at most clear_after / 2) even without motion.
+    motion: bool = True
+    motion_sensitivity: int = 5
+    motion_keepalive: float = 2.0
 
     def to_json(self) -> dict:
         return {
@@ -92,6 +98,9 @@ class DetectionSettings:
             "frames_needed": self.frames_needed,
             "frames_window": self.frames_window,
             "clear_after": self.clear_after,
+            "motion": self.motion,
+            "motion_sensitivity": self.motion_sensitivity,
+            "motion_keepalive": self.motion_keepalive,
         }
 
 
@@ -317,6 +326,17 @@ def _parse_detection(raw: Any) -> DetectionSettings:
             kw[key] = v
     if "clear_after" in raw:
         kw["clear_after"] = _number(raw["clear_after"], "detection.clear_after", 0.0, 3600.0)
+    if "motion" in raw:
+        if not isinstance(raw["motion"], bool):
+            raise RoiError(f"detection.motion: must be true or false, got {raw['motion']!r}")
+        kw["motion"] = raw["motion"]
+    if "motion_sensitivity" in raw:
+        v = raw["motion_sensitivity"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 10:
+            raise RoiError(f"detection.motion_sensitivity: must be an integer from 1 to 10, got {v!r}")
+        kw["motion_sensitivity"] = v
+    if "motion_keepalive" in raw:
+        kw["motion_keepalive"] = _number(raw["motion_keepalive"], "detection.motion_keepalive", 0.5, 60.0)
     min_area, max_area = kw.get("min_area", d.min_area), kw.get("max_area", d.max_area)
     if min_area > max_area:
         raise RoiError(f"detection: min_area ({min_area:g}) is larger than max_area ({max_area:g})")

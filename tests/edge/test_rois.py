@@ -48,6 +48,9 @@ def test_contract_example_parses_and_round_trips():
             "frames_needed": 2,
             "frames_window": 3,
             "clear_after": 10.0,
+            "motion": True,
+            "motion_sensitivity": 5,
+            "motion_keepalive": 2.0,
         },
     }
     s = parse_roi_set(json.dumps(payload).encode())
