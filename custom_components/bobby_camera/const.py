@@ -42,6 +42,9 @@ DETECTION_DEFAULTS: Final = {
     "frames_needed": 2,
     "frames_window": 3,
     "clear_after": 10.0,
+    "motion": True,
+    "motion_sensitivity": 5,
+    "motion_keepalive": 2.0,
 }
 MIN_POINTS: Final = 3
 MAX_POINTS: Final = 64
