@@ -32,6 +32,76 @@ INBOX_MAX = 16
 EPOCH_OFFSET = 946684800 if utime.gmtime(0)[0] == 2000 else 0
 # What a broken connection raises inside umqtt.simple (it reads and indexes without checks).
 MQTT_ERRORS = (OSError, MQTTException, AssertionError, IndexError, TypeError)
+# The largest incoming message kept: commands and our states are a few hundred bytes. A larger one
+# is read in small pieces and dropped; taken whole it could raise MemoryError, and a retained one
+# would do so again at every connection.
+MSG_MAX = 4096
+DISCARD_CHUNK = 512
+
+
+class BoundedClient(MQTTClient):
+    """umqtt.simple's client, whose wait_msg() bounds what it allocates for an incoming message.
+
+    umqtt.simple reads a PUBLISH whole (`sock.read(size)`) whatever size the broker announces.
+    This is its wait_msg() with one change: a message over MSG_MAX is skipped in DISCARD_CHUNK
+    pieces (and acknowledged at QoS 1, so the broker does not send it again) instead of read.
+    """
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.on_dropped = None  # called with (topic head, size) for each message dropped
+
+    def wait_msg(self):
+        res = self.sock.read(1)
+        self.sock.setblocking(True)
+        if res is None:
+            return None
+        if res == b"":
+            raise OSError(-1)
+        if res == b"\xd0":  # PINGRESP
+            sz = self.sock.read(1)[0]
+            assert sz == 0
+            return None
+        op = res[0]
+        if op & 0xF0 != 0x30:
+            return op
+        sz = self._recv_len()
+        topic_len = self.sock.read(2)
+        topic_len = (topic_len[0] << 8) | topic_len[1]
+        if topic_len + 2 > sz:
+            raise OSError(-1)  # a malformed packet: the stream cannot be trusted any more
+        big = sz > MSG_MAX
+        if big:
+            head = self.sock.read(min(topic_len, 64))
+            self._skip(topic_len - len(head))
+        else:
+            head = self.sock.read(topic_len)
+        sz -= topic_len + 2
+        if op & 6:
+            pid = self.sock.read(2)
+            pid = pid[0] << 8 | pid[1]
+            sz -= 2
+        if big:
+            self._skip(sz)
+            if self.on_dropped:
+                self.on_dropped(head, sz)
+        else:
+            msg = self.sock.read(sz)
+            self.cb(head, msg)
+        if op & 6 == 2:
+            pkt = bytearray(b"\x40\x02\0\0")
+            pkt[2] = pid >> 8
+            pkt[3] = pid & 0xFF
+            self.sock.write(pkt)
+        elif op & 6 == 4:
+            assert 0
+
+    def _skip(self, n):
+        while n > 0:
+            got = self.sock.read(min(n, DISCARD_CHUNK))
+            if not got:
+                raise OSError(-1)
+            n -= len(got)
 
 
 def unix_time():
@@ -112,6 +182,8 @@ class App:
         self.connects = 0
         self.reconnects = 0
         self.camera_reinits = 0
+        self.dropped = 0  # incoming messages over MSG_MAX, skipped unread
+        self.memory_errors = 0
         self.capture_failures = 0
         self.camera_up = False
         self.camera_backoff = BACKOFF_MIN_MS
@@ -249,6 +321,26 @@ class App:
 
     # -- MQTT ---------------------------------------------------------------------------------
 
+    def _on_dropped(self, topic, size):
+        # From inside umqtt, like _on_message: count and log only.
+        self.errors += 1
+        self.dropped += 1
+        if self.dropped <= 3 or self.dropped % 100 == 0:  # a flood must not flood the console
+            self.log(
+                "mqtt: a %d-byte message on %r dropped (limit %d), %d so far"
+                % (size, topic, MSG_MAX, self.dropped)
+            )
+
+    def _out_of_memory(self, e, where):
+        # MicroPython raises MemoryError when no heap block is large enough: free what can be
+        # freed and start the connection again, rather than reset the board (a retained message
+        # would then reset it again at every boot).
+        self.errors += 1
+        self.memory_errors += 1
+        self.inbox = []
+        gc.collect()
+        self.log("memory: %s: %r (%d so far, %d bytes free)" % (where, e, self.memory_errors, gc.mem_free()))
+
     def _on_message(self, topic, msg):
         # Called from inside umqtt (even while it waits for a PUBACK): only queue, never publish.
         self.received += 1
@@ -272,6 +364,12 @@ class App:
             try:
                 self._mqtt_connect()
                 return
+            except MemoryError as e:
+                self._out_of_memory(e, "while connecting")
+                self._close()
+                self._wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_MS)
+                continue
             except MQTT_ERRORS as e:
                 self.errors += 1
                 self._close()
@@ -301,8 +399,9 @@ class App:
         # As bytes: umqtt.simple writes len(text) as the length, which is wrong for non-ASCII text.
         user = b["user"].encode() if b["user"] is not None else None
         password = (b["password"] or "").encode() if user is not None else None
-        c = MQTTClient(self.client_id, b["host"], b["port"], user, password, b["keepalive"])
+        c = BoundedClient(self.client_id, b["host"], b["port"], user, password, b["keepalive"])
         c.set_callback(self._on_message)
+        c.on_dropped = self._on_dropped
         c.set_last_will(self.t.availability, b"offline", retain=True, qos=1)
         self.client = c  # set before connect() so that _close() releases the socket if it fails
         self.inbox = []
@@ -516,6 +615,8 @@ class App:
             "errors": self.errors,
             "reconnects": self.reconnects,
             "camera_reinits": self.camera_reinits,
+            "dropped": self.dropped,
+            "memory_errors": self.memory_errors,
             "streaming": self.streaming,
         }
 
@@ -666,6 +767,11 @@ class App:
                 self._ping()
         except MQTT_ERRORS as e:
             self._lost(repr(e))
+            return
+        except MemoryError as e:
+            self._out_of_memory(e, "in the loop")
+            self._lost("out of memory")  # where umqtt stopped reading is unknown: a new connection
+            self._wait(BACKOFF_MIN_MS)
             return
         self._idle()
 

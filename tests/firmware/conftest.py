@@ -76,3 +76,4 @@ def hw(camera_source):
     machine._reset_fakes()
     yield
     usocket._bury()
+    usocket._set_heap(None)

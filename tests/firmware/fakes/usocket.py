@@ -17,6 +17,10 @@ SO_REUSEADDR = _socket.SO_REUSEADDR
 getaddrinfo = _socket.getaddrinfo
 
 _lock = threading.Lock()
+# The largest block the heap can give (None: no limit). MicroPython allocates a read(n)'s n bytes
+# at once and raises MemoryError when no free block is that large; an ESP32 without PSRAM has
+# about 100 kB.
+_largest_block = None
 _live = []  # sockets of the current link
 _graveyard = []  # real sockets of a dropped link, kept open (closing them would send a FIN)
 
@@ -46,6 +50,8 @@ class socket:
 
     def read(self, n=-1):
         self._check()
+        if _largest_block is not None and n > _largest_block:
+            raise MemoryError("memory allocation failed, allocating %d bytes" % n)
         if n < 0:
             n = 1 << 20
         buf = bytearray()
@@ -77,6 +83,11 @@ class socket:
                 _live.remove(self)
         if not self._dead:
             self._s.close()
+
+
+def _set_heap(largest_block):
+    global _largest_block
+    _largest_block = largest_block
 
 
 def _abort_all():
