@@ -15,7 +15,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.bobby_camera import websocket_api as ws
-from custom_components.bobby_camera.const import DOMAIN, OPT_DETECTION, OPT_ROIS, OPT_VERSION
+from custom_components.bobby_camera.const import (
+    DETECTION_DEFAULTS,
+    DOMAIN,
+    OPT_DETECTION,
+    OPT_ROIS,
+    OPT_VERSION,
+)
 
 from .conftest import announce_payload, fire, published
 
@@ -99,15 +105,8 @@ async def test_get_config(
         "region_entities": {"door": region.entity_id},
         "version": 7,
         "rois": [STORED_DOOR],
-        "detection": {
-            "labels": ["person"],
-            "threshold": 0.6,
-            "min_area": 0.0,
-            "max_area": 1.0,
-            "frames_needed": 2,
-            "frames_window": 3,
-            "clear_after": 10.0,
-        },
+        # The stored settings over the integration's defaults.
+        "detection": {**DETECTION_DEFAULTS, "threshold": 0.6},
         "resolution": [1280, 720],
         "last_ack": ack,
         "bad_detections": 0,
