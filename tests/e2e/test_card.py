@@ -189,15 +189,11 @@ async def test_card_draws_and_saves_a_region(stack: Stack, browser: Browser, art
     for (x, y), (ex, ey) in zip(region["points"], expected, strict=True):
         # Pointer positions are whole pixels of a ~740 px wide picture.
         assert abs(x - ex) < 0.01 and abs(y - ey) < 0.01, (region["points"], expected)
-    assert sent["detection"] == {
-        "labels": ["person"],
-        "threshold": sent["detection"]["threshold"],
-        "min_area": 0.001,
-        "max_area": 0.4,
-        "frames_needed": sent["detection"]["frames_needed"],
-        "frames_window": sent["detection"]["frames_window"],
-        "clear_after": sent["detection"]["clear_after"],
-    }
+    # The areas typed on the card; the other settings go out as they were.
+    detection = sent["detection"]
+    assert (detection["labels"], detection["min_area"], detection["max_area"]) == (["person"], 0.001, 0.4), (
+        detection
+    )
     version = sent["version"]
     await page.wait_text(f"Applied by listen_frame/e2e, version {version}", timeout=30)
 
