@@ -10,8 +10,8 @@ import signal
 
 import voluptuous as vol
 
-from edge_agent.camera.config import base_topic
-from edge_agent.ids import INSTANCE_RULE, valid_instance
+from edge_agent.camera.config import base_topic, camera_id
+from edge_agent.ids import INSTANCE_RULE, MAX_ROIS, valid_instance
 from edge_agent.mqtt.client import BrokerSettings, warn_password_on_command_line
 from edge_agent.settings import SettingsError, add_common_args, broker_url, resolve
 
@@ -52,6 +52,14 @@ SCHEMA = vol.Schema(
         vol.Optional("snapshot_interval", default=30.0): vol.All(
             vol.Coerce(float), vol.Range(min=1.0, max=3600)
         ),
+        # Which cameras are served (docs/listen_frame.md): announced ones, at most max_cameras, or
+        # only those named in allow_cameras; gone ones are forgotten after forget_after_hours.
+        vol.Optional("max_cameras", default=64): vol.All(vol.Coerce(int), vol.Range(min=1, max=4096)),
+        vol.Optional("allow_cameras"): vol.Any(None, [camera_id]),
+        vol.Optional("forget_after_hours", default=168.0): vol.All(
+            vol.Coerce(float), vol.Range(min=0.001, max=24 * 365)
+        ),
+        vol.Optional("max_rois", default=MAX_ROIS): vol.All(vol.Coerce(int), vol.Range(min=1, max=256)),
     }
 )
 
@@ -96,6 +104,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         help="during a visit, at most one last-person snapshot this often (30 s; the first at once)",
     )
+    p.add_argument("--max-cameras", type=int, help="cameras served at most (default 64)")
+    p.add_argument(
+        "--allow-camera",
+        dest="allow_cameras",
+        action="append",
+        metavar="ID",
+        help="serve this camera (repeat for more); then no other camera is served, announced or not",
+    )
+    p.add_argument(
+        "--forget-after-hours",
+        type=float,
+        help="a camera offline without a frame this long is forgotten, its HA entities removed (168)",
+    )
+    p.add_argument("--max-rois", type=int, help=f"regions an ROI set may have (default {MAX_ROIS})")
     p.set_defaults(func=run)
 
 
@@ -121,6 +143,10 @@ def config_from_args(args: argparse.Namespace):
         discovery_prefix=s["discovery_prefix"],
         stats_interval=s["stats_interval"],
         snapshot_interval=s["snapshot_interval"],
+        max_cameras=s["max_cameras"],
+        allow_cameras=frozenset(s["allow_cameras"]) if s.get("allow_cameras") else None,
+        forget_after=s["forget_after_hours"] * 3600.0,
+        max_rois=s["max_rois"],
         **extra,
     )
 

@@ -8,6 +8,7 @@ starve the others. A worker that dies is replaced; the frame it held is counted 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import selectors
@@ -16,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from edge_agent.detect.motion import MotionCheck
 from edge_agent.detect.rois import RoiSet
 from edge_agent.listen_frame.worker import Job, WorkerConfig, WorkerResult, run_worker
 from edge_agent.supervisor import ChildProcess, ChildStartError, Fatal, Ready
@@ -33,6 +35,7 @@ class Frame:
     captured_at: float
     roi_set: RoiSet
     want_snapshot: bool = False
+    motion: MotionCheck | None = None  # the motion gate's check for this frame; None: gate off
 
 
 class Worker:
@@ -123,6 +126,11 @@ class Dispatcher:
             replaced = self._waiting.get(frame.cam)
             if replaced is not None:
                 self.dropped += 1
+                if replaced.motion is not None and replaced.motion.force and frame.motion is not None:
+                    # A frame the gate forced (a scene's start, a keepalive) passes its turn on.
+                    frame.motion = dataclasses.replace(
+                        frame.motion, force=frame.motion.force or replaced.motion.force
+                    )
                 self._waiting[frame.cam] = frame  # keeps the camera's place in the order
             else:
                 self._waiting[frame.cam] = frame
@@ -168,7 +176,7 @@ class Dispatcher:
             if frame is None:
                 return
             self._job_ids += 1
-            job = Job(self._job_ids, frame.cam, frame.jpeg, frame.roi_set, frame.want_snapshot)
+            job = Job(self._job_ids, frame.cam, frame.jpeg, frame.roi_set, frame.want_snapshot, frame.motion)
             try:
                 w.conn.send(job)
             except (OSError, ValueError):  # the worker died; its sentinel will say so

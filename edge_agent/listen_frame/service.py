@@ -20,8 +20,11 @@ from dataclasses import dataclass, field, replace
 import paho.mqtt.client as mqtt
 
 from edge_agent.detect.rois import DetectionSettings, RoiSet
-from edge_agent.ids import valid_camera_id
+from edge_agent.ids import MAX_ROIS, valid_camera_id
+from edge_agent.listen_frame.cameras import Announce, CameraRegistry
+from edge_agent.listen_frame.gate import CameraGates
 from edge_agent.listen_frame.pool import Dispatcher, Frame
+from edge_agent.listen_frame.stats import CameraWindow, camera_stats, service_stats
 from edge_agent.listen_frame.worker import WorkerConfig, WorkerResult
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
 from edge_agent.mqtt.client import BrokerSettings, ManagedClient
@@ -32,6 +35,7 @@ from edge_agent.ratelimit import RateLimitedLog
 log = logging.getLogger("edge_agent.listen_frame")
 KIND = "listen_frame"
 CAPTURED_AT_TOLERANCE = 24 * 3600.0
+STATE_WAIT = 1.0  # after subscribing, our retained state has arrived within this (as the smart camera)
 
 
 @dataclass
@@ -51,24 +55,14 @@ class ListenFrameConfig:
     stats_interval: float = 10.0
     snapshot_interval: float = 30.0  # during a visit, at most one last-person snapshot this often
     snapshot_quality: int = 80
+    max_cameras: int = 64  # cameras served at most (docs/listen_frame.md, which cameras are served)
+    allow_cameras: frozenset[str] | None = None  # served without an announce; None: announced ones
+    forget_after: float = 7 * 24 * 3600.0  # offline and silent this long: discovery removed
+    max_rois: int = MAX_ROIS
 
     @property
     def worker_count(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
-
-
-@dataclass
-class CameraWindow:
-    """What happened to one camera during the current stats interval."""
-
-    analysed: int = 0
-    inference_ms: float = 0.0
-    e2e_ms: float = 0.0
-
-    def add(self, inference_ms: float, e2e_ms: float) -> None:
-        self.analysed += 1
-        self.inference_ms += inference_ms
-        self.e2e_ms += e2e_ms
 
 
 class CameraState:
@@ -83,6 +77,7 @@ class CameraState:
         self.counters: Counter[str] = Counter()
         self.window = CameraWindow()
         self.active = False  # frames seen since the last stats message
+        self.settle_at: float | None = None  # when its retained state has surely arrived
 
     @property
     def served(self) -> bool:
@@ -96,7 +91,6 @@ class ListenFrame:
         self.topics = Topics(config.base_topic)
         self.service_id = f"{KIND}/{config.instance}"
         self.availability_topic = self.topics.service_availability(KIND, config.instance)
-        self.cameras: dict[str, CameraState] = {}
         # Until HA sends a camera's ROI set: the whole frame, with the threshold of the command line.
         self.default_roi_set = RoiSet(detection=replace(DetectionSettings(), threshold=config.threshold))
         self.channel_settings = ChannelSettings(
@@ -104,10 +98,20 @@ class ListenFrame:
             self.service_id,
             discovery_prefix=config.discovery_prefix if config.discovery else None,
             snapshot_interval=config.snapshot_interval,
+            max_rois=config.max_rois,
         )
         self.counters: Counter[str] = Counter()
+        self.gates = CameraGates()  # each camera's motion gate (docs/detection.md, motion gate)
         self.lock = threading.RLock()
         self.bad = RateLimitedLog(log, interval=10.0)
+        self.registry: CameraRegistry[CameraState] = CameraRegistry(
+            self._new_camera,
+            max_cameras=config.max_cameras,
+            allow=config.allow_cameras,
+            forget_after=config.forget_after,
+            counters=self.counters,
+            bad=self.bad,
+        )
         self.stop_event = threading.Event()
         self.dispatcher = Dispatcher(
             config.worker_count,
@@ -127,7 +131,7 @@ class ListenFrame:
             self.topics,
             {
                 "frame": self._on_frame,
-                "announce": self._on_announce,
+                "availability": lambda cam, msg: self.registry.availability(cam, msg.payload),
                 **{rest: self._to_channel(rest) for rest in CameraChannel.ROUTES},
             },
         )
@@ -167,24 +171,24 @@ class ListenFrame:
 
     def _on_connected(self, client: ManagedClient) -> None:
         t = self.topics
-        # Retained state first: the broker delivers it before any frame of the later subscription,
-        # so a camera's channel knows its earlier state before it is served.
+        # Announces first, then the rest of the retained state, frames last: the broker delivers
+        # retained messages in the order of the subscriptions, so a camera is known, and its
+        # channel has its earlier state, before its first frame is served.
         for topic in (
+            t.all("announce"),
+            t.all("availability"),
             t.all("rois"),
             t.all("detection", "set"),
             t.all("detection", "state"),
             t.all("person"),
             t.all("person", "+"),
-            t.all("announce"),
         ):
             client.subscribe(topic, 1)
         if self.config.discovery:
             client.subscribe(f"{self.config.discovery_prefix}/status", 1)
         client.subscribe(self._frame_subscription(), 0)
         client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
-        with self.lock:
-            cameras = list(self.cameras.values())
-        for cam in cameras:  # after a reconnect: the broker may have lost our retained state
+        for cam in self.registry.values():  # after a reconnect: the broker may have lost our retained state
             cam.channel.reconnected()
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
@@ -193,9 +197,7 @@ class ListenFrame:
         if self.config.discovery and topic == f"{prefix}/status":
             if msg.payload.strip().lower() == b"online":
                 log.info("Home Assistant is online: republishing discovery")
-                with self.lock:
-                    cameras = list(self.cameras.values())
-                for cam in cameras:
+                for cam in self.registry.values():
                     cam.channel.publish_discovery()
             return
         if self.config.discovery and topic.startswith(prefix + "/"):
@@ -208,40 +210,45 @@ class ListenFrame:
             self.counters["unknown_camera"] += 1
             self.bad.warning("unknown_camera", "ignoring %s: %r is not a valid camera id", topic, parts[0])
             return
-        self.router.dispatch(msg)
+        cam_id, rest = parts
+        if rest == "announce":
+            self._on_announce(cam_id, msg)
+        elif self.registry.get(cam_id) is not None or (
+            self.registry.allowed(cam_id) and self.registry.admit(cam_id)[0] is not None
+        ):
+            self.router.dispatch(msg)
+        elif rest != "availability":
+            self.registry.hold(cam_id, rest, msg)  # retained state is kept for its announce
 
     def _to_channel(self, rest: str):
         route = CameraChannel.ROUTES[rest]
 
         def handler(cam_id: str, msg: mqtt.MQTTMessage) -> None:
-            getattr(self.camera(cam_id).channel, route)(msg)
+            cam = self.registry.get(cam_id)
+            if cam is not None:
+                getattr(cam.channel, route)(msg)
 
         return handler
 
-    def camera(self, cam_id: str) -> CameraState:
-        with self.lock:
-            cam = self.cameras.get(cam_id)
-            if cam is None:
-                cam = self.cameras[cam_id] = CameraState(cam_id, None)  # type: ignore[arg-type]
-                cam.channel = CameraChannel(
-                    self.mqtt,
-                    cam_id,
-                    self.channel_settings,
-                    self.default_roi_set,
-                    ChannelHooks(
-                        availability_topics=lambda: [
-                            self.topics.availability(cam_id),
-                            self.availability_topic,
-                        ],
-                        name=lambda: cam.name,
-                        sw_version=lambda: cam.sw_version,
-                    ),
-                    bad=self.bad,
-                )
-            return cam
+    def _new_camera(self, cam_id: str) -> CameraState:
+        cam = CameraState(cam_id, None)  # type: ignore[arg-type]
+        cam.channel = CameraChannel(
+            self.mqtt,
+            cam_id,
+            self.channel_settings,
+            self.default_roi_set,
+            ChannelHooks(
+                availability_topics=lambda: [self.topics.availability(cam_id), self.availability_topic],
+                name=lambda: cam.name,
+                sw_version=lambda: cam.sw_version,
+            ),
+            bad=self.bad,
+        )
+        return cam
 
     def _serve(self, cam: CameraState) -> None:
         """From the first frame or announce on: the camera's state and discovery are published."""
+        cam.settle_at = None
         if cam.served and not cam.channel.settled:
             cam.channel.settle()
 
@@ -249,7 +256,10 @@ class ListenFrame:
         received = time.time()
         self.counters["frames_in"] += 1
         size = len(msg.payload)
-        cam = self.camera(cam_id)
+        cam = self.registry.get(cam_id)
+        if cam is None:
+            return
+        self.registry.frame(cam_id, received)
         cam.counters["frames_in"] += 1
         cam.active = True
         if size > self.config.max_payload:
@@ -280,8 +290,10 @@ class ListenFrame:
                 # A camera's clock may be off, but NaN, infinities or another decade are not times.
                 if math.isfinite(value) and abs(value - received) < CAPTURED_AT_TOLERANCE:
                     captured = value
+        roi_set = channel.roi_set
+        motion = self.gates.check(cam_id, roi_set.detection, received, channel.person_on())
         frame = Frame(
-            cam_id, bytes(msg.payload), received, captured, channel.roi_set, channel.want_snapshot(received)
+            cam_id, bytes(msg.payload), received, captured, roi_set, channel.want_snapshot(received), motion
         )
         if not self.dispatcher.submit(frame):
             cam.counters["dropped"] += 1
@@ -289,24 +301,36 @@ class ListenFrame:
 
     def _on_announce(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
         if not msg.payload:
-            return
+            return  # a camera removed its retained announce; it is forgotten when it stays away
         try:
-            data = json.loads(msg.payload)
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
+            announce = Announce.parse(cam_id, msg.payload)
         except ValueError as err:
-            self.bad.warning(f"announce:{cam_id}", "%s: unreadable announce: %s", cam_id, err)
+            self.counters["bad_announce"] += 1
+            self.bad.warning(f"announce:{cam_id}", "%s: refused the announce: %s", cam_id, err)
             return
-        cam = self.camera(cam_id)
-        announced = (data.get("name"), data.get("mode"), data.get("sw_version"))
-        changed = (cam.name, cam.mode, cam.sw_version) != announced
-        cam.name, cam.mode, cam.sw_version = announced
+        cam, held = self.registry.admit(cam_id)
+        if cam is None:
+            return
+        changed = (cam.name, cam.mode, cam.sw_version) != (announce.name, announce.mode, announce.sw_version)
+        if cam.served and announce.mode == "smart" and cam.channel.settled:
+            self.counters["turned_smart"] += 1
+            log.warning(
+                "%s now announces itself as a smart camera: listen_frame stops detecting for it", cam_id
+            )
+        cam.name, cam.mode, cam.sw_version = announce.name, announce.mode, announce.sw_version
+        for earlier in held:  # its retained state, read before it announced
+            self.router.dispatch(earlier)
         if not cam.served:
             return
-        if not cam.channel.settled:
-            self._serve(cam)
-        elif changed:
-            cam.channel.publish_discovery()
+        if cam.channel.settled:
+            if changed:
+                cam.channel.publish_discovery()
+        elif msg.retain:
+            # Delivered as we subscribed: the camera's other retained state (subscribed after
+            # the announces) is still on its way. Its first frame, or STATE_WAIT, settles it.
+            cam.settle_at = cam.settle_at or time.monotonic() + STATE_WAIT
+        else:
+            self._serve(cam)  # a camera announcing now: whatever it had retained came before
 
     def _on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
         if not msg.payload:
@@ -314,8 +338,7 @@ class ListenFrame:
         dev = msg.topic.split("/")[-3]
         if not dev.startswith("bobby_"):
             return
-        with self.lock:
-            cam = self.cameras.get(dev[len("bobby_") :])
+        cam = self.registry.get(dev[len("bobby_") :])
         if cam is not None:
             cam.channel.on_discovery_config(msg)
 
@@ -326,11 +349,14 @@ class ListenFrame:
         self.counters[kind] += 1
 
     def _on_lost(self, frame: Frame, reason: str) -> None:
-        cam = self.camera(frame.cam)
-        self._count_error(cam, reason)
+        cam = self.registry.get(frame.cam)
+        if cam is not None:
+            self._count_error(cam, reason)
 
     def _on_result(self, frame: Frame, result: WorkerResult) -> None:
-        cam = self.camera(frame.cam)
+        cam = self.registry.get(frame.cam)
+        if cam is None:
+            return  # forgotten while its frame was in a worker
         if result.error:
             cam.active = True
             self._count_error(cam, result.error)
@@ -339,6 +365,13 @@ class ListenFrame:
         channel = cam.channel
         if not channel.detection.on:
             return  # switched off while the frame was in a worker
+        person = any(o.label == "person" for o in result.objects)
+        self.gates.result(frame.cam, frame.received_at, result.thumb, result.inferred, person)
+        if not result.inferred:  # the motion gate saw nothing new: no detections message
+            self.counters["motion_skipped"] += 1
+            cam.counters["motion_skipped"] += 1
+            cam.active = True
+            return
         now = time.time()
         channel.update(result.objects, now)
         payload = detections_json(
@@ -366,65 +399,40 @@ class ListenFrame:
         next_stats = time.monotonic() + self.config.stats_interval
         while not self.stop_event.wait(0.5):
             now = time.time()
-            with self.lock:
-                cameras = list(self.cameras.values())
-            for cam in cameras:
+            for cam in self.registry.values():
+                if cam.settle_at is not None and time.monotonic() >= cam.settle_at:
+                    self._serve(cam)
                 cam.channel.tick(now)
+            for cam_id in self.registry.gone(now):
+                self._forget(cam_id)
             if time.monotonic() >= next_stats:
                 next_stats += self.config.stats_interval
                 self.publish_stats()
 
-    def camera_stats(self, cam: CameraState, interval: float) -> dict:
-        w = cam.window
-        c = cam.counters
-        return {
-            "camera": cam.cam,
-            "service": self.service_id,
-            "at": round(time.time(), 3),
-            "interval": interval,
-            "frames_in": c["frames_in"],
-            "analysed": c["analysed"],
-            "dropped": c["dropped"],
-            "skipped": c["skipped"],
-            "errors": {k[len("error_") :]: v for k, v in c.items() if k.startswith("error_")},
-            "analysed_fps": round(w.analysed / interval, 2),
-            "inference_ms": round(w.inference_ms / w.analysed, 2) if w.analysed else None,
-            "e2e_ms": round(w.e2e_ms / w.analysed, 2) if w.analysed else None,
-            "detection": cam.channel.detection.state,
-            "rois_version": cam.channel.roi_set.version,
-        }
-
-    def service_stats(self) -> dict:
-        c = Counter(self.counters)
-        with self.lock:
-            for cam in self.cameras.values():
-                c.update({k: cam.channel.counters[k] for k in ("bad_rois", "bad_command")})
-        return {
-            "service": self.service_id,
-            "at": round(time.time(), 3),
-            "frames_in": c["frames_in"],
-            "analysed": c["analysed"],
-            "dropped": c["dropped"],
-            "workers": len(self.dispatcher.workers),
-            "worker_restarts": self.dispatcher.restarts,
-            "cameras": len(self.cameras),
-            "errors": {
-                k: c[k]
-                for k in ("decode", "oversize", "bad_rois", "bad_command", "unknown_camera", "worker_died")
-            },
-        }
+    def _forget(self, cam_id: str) -> None:
+        cam = self.registry.forget(cam_id)
+        self.gates.forget(cam_id)
+        if cam is None:
+            return
+        log.info(
+            "%s: offline without a frame for %.0f s: forgotten, its discovery removed",
+            cam_id,
+            self.config.forget_after,
+        )
+        cam.channel.remove_discovery()
+        self.counters["forgotten"] += 1
 
     def publish_stats(self) -> None:
         interval = self.config.stats_interval
         with self.lock:
-            cameras = [c for c in self.cameras.values() if c.active]
+            cameras = [c for c in self.registry.values() if c.active]
             snapshots = []
             for cam in cameras:
-                snapshots.append((cam, self.camera_stats(cam, interval)))
+                snapshots.append((cam, camera_stats(self, cam, interval)))
                 cam.window = CameraWindow()
                 cam.active = False
         for cam, stats in snapshots:
             self.mqtt.publish(self.topics.stats(cam.cam), json.dumps(stats))
         self.mqtt.publish(
-            self.topics.service_stats(KIND, self.config.instance), json.dumps(self.service_stats())
+            self.topics.service_stats(KIND, self.config.instance), json.dumps(service_stats(self))
         )

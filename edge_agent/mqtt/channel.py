@@ -339,6 +339,9 @@ class CameraChannel:
     def publish_discovery(self) -> None:
         if self.discovery is None or not self.settled:
             return
+        self.discovery.publish(self.client, self._discovery_configs())
+
+    def _discovery_configs(self) -> dict[str, dict]:
         s = self.settings
         with self.lock:
             roi_set = self.roi_set
@@ -347,7 +350,7 @@ class CameraChannel:
             if self.hooks.availability_topics
             else [self.topics.availability(self.cam)]
         )
-        configs = camera_discovery(
+        return camera_discovery(
             self.topics,
             self.cam,
             self.hooks.name() if self.hooks.name else None,
@@ -358,7 +361,14 @@ class CameraChannel:
             sw_version=self.hooks.sw_version() if self.hooks.sw_version else s.discovery_sw_version,
             extra_sensors=s.discovery_extra_sensors,
         )
-        self.discovery.publish(self.client, configs)
+
+    def remove_discovery(self) -> None:
+        """The camera is gone for good: every discovery config it has (or had) is emptied."""
+        if self.discovery is None:
+            return
+        self.discovery.publish(self.client, {})  # empties what this run published
+        for topic in self._discovery_configs():  # and what an earlier run may have left
+            self.client.publish(topic, b"", qos=1, retain=True)
 
     def on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
         """A retained discovery config of this camera came back: remove it if its region is gone."""

@@ -55,7 +55,7 @@ def detections(c: Collector, topic: str) -> list[dict]:
 def service(mosquitto, model_path):
     """One running listen_frame with two workers for the tests that do not stop it."""
     base = f"lf{uuid.uuid4().hex[:6]}"
-    watcher = Collector(mosquitto, f"{base}/#")
+    watcher = Collector(mosquitto, f"{base}/#", announce_cameras=True)
     cmd = listen_frame(mosquitto, model_path, base, "main", "--workers", "2", "--max-payload", "300000")
     watcher.wait_payload(f"{base}/listen_frame/main/availability", b"online", timeout=60)
     yield base, cmd
@@ -66,7 +66,7 @@ def service(mosquitto, model_path):
 @pytest.fixture
 def client(mosquitto, service):
     base, _ = service
-    c = Collector(mosquitto, [f"{base}/#", "homeassistant/#"])
+    c = Collector(mosquitto, [f"{base}/#", "homeassistant/#"], announce_cameras=True)
     yield c
     c.close()
 
@@ -80,6 +80,7 @@ def send(c: Collector, topic: str, frames, interval: float = 0.1) -> None:
 def test_people_found_in_video_frames(service, client, media_dir):
     base, _ = service
     cam = "street"
+    client.announce(f"{base}/{cam}")  # served only once announced
     frames = video_jpegs(media_dir / "opencv_vtest.avi", 12, step=20)
     send(client, f"{base}/{cam}/frame", frames)
     client.wait_for(lambda: len(client.payloads(f"{base}/{cam}/detections")) >= 12, what="12 detections")
@@ -105,6 +106,7 @@ def test_people_found_in_video_frames(service, client, media_dir):
 def test_people_found_in_stills(service, client, media_dir, still):
     base, _ = service
     cam = f"still-{uuid.uuid4().hex[:6]}"
+    client.announce(f"{base}/{cam}")  # served only once announced
     client.publish(f"{base}/{cam}/frame", still_jpeg(media_dir / still), qos=0)
     payload = client.wait_payload(f"{base}/{cam}/detections")
     assert json.loads(payload)["persons"] >= 1
@@ -113,6 +115,7 @@ def test_people_found_in_stills(service, client, media_dir, still):
 def test_no_person_in_stills_without_people(service, client, media_dir):
     base, _ = service
     cam = "pets"
+    client.announce(f"{base}/{cam}")  # served only once announced
     send(client, f"{base}/{cam}/frame", [still_jpeg(media_dir / s) for s in NO_PERSON_STILLS] * 2)
     client.wait_for(lambda: len(client.payloads(f"{base}/{cam}/detections")) >= 2 * len(NO_PERSON_STILLS))
     assert all(r["persons"] == 0 for r in detections(client, f"{base}/{cam}/detections"))
@@ -122,6 +125,7 @@ def test_no_person_in_stills_without_people(service, client, media_dir):
 def test_roi_set_applies_on_next_frame_and_is_acknowledged(service, client, media_dir):
     base, _ = service
     cam = "roi-cam"
+    client.announce(f"{base}/{cam}")  # served only once announced
     frames = video_jpegs(media_dir / "opencv_vtest.avi", 6, step=30)
     # A region in the top-left corner, where nobody stands in this video.
     corner = {
@@ -161,6 +165,7 @@ def test_roi_set_applies_on_next_frame_and_is_acknowledged(service, client, medi
 def test_invalid_roi_set_is_refused_and_old_one_stays(service, client, media_dir):
     base, _ = service
     cam = "bad-roi"
+    client.announce(f"{base}/{cam}")  # served only once announced
     good = {"version": 3, "rois": [{"id": "all", "points": [[0, 0], [1, 0], [1, 1], [0, 1]]}]}
     client.publish(f"{base}/{cam}/rois", json.dumps(good), retain=True)
     client.wait_for(lambda: any(json.loads(p)["ok"] for p in client.payloads(f"{base}/{cam}/rois/applied")))
@@ -242,6 +247,7 @@ def test_bad_frames_are_counted_and_survived(service, client, media_dir):
 def test_detection_off_and_on_is_acknowledged(service, client, media_dir):
     base, _ = service
     cam = "switchable"
+    client.announce(f"{base}/{cam}")  # served only once announced
     frames = video_jpegs(media_dir / "opencv_vtest.avi", 4, step=10)
     client.publish(f"{base}/{cam}/detection/set", json.dumps({"state": "OFF", "request_id": "r-1"}))
     state = json.loads(client.wait_payload(f"{base}/{cam}/detection/state"))
@@ -261,6 +267,7 @@ def test_detection_off_and_on_is_acknowledged(service, client, media_dir):
 def test_latest_frame_wins_and_drops_are_counted(service, client, media_dir):
     base, _ = service
     cam = "flood"
+    client.announce(f"{base}/{cam}")  # served only once announced
     frames = video_jpegs(media_dir / "opencv_vtest.avi", 40)
     for jpeg in frames:  # far faster than two workers can follow
         client.publish(f"{base}/{cam}/frame", jpeg, qos=0)
@@ -292,7 +299,7 @@ def test_home_assistant_birth_republishes_discovery(service, client):
 
 def test_killed_worker_is_replaced(mosquitto, model_path, media_dir):
     base = f"kill{uuid.uuid4().hex[:6]}"
-    c = Collector(mosquitto, f"{base}/#")
+    c = Collector(mosquitto, f"{base}/#", announce_cameras=True)
     with listen_frame(mosquitto, model_path, base, "k", "--workers", "1") as cmd:
         c.wait_payload(f"{base}/listen_frame/k/availability", b"online", timeout=60)
         frames = video_jpegs(media_dir / "opencv_vtest.avi", 2)
@@ -323,7 +330,7 @@ def test_killed_worker_is_replaced(mosquitto, model_path, media_dir):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_clean_shutdown_marks_service_offline(mosquitto, model_path, sig):
     base = f"stop{uuid.uuid4().hex[:6]}"
-    c = Collector(mosquitto, f"{base}/#")
+    c = Collector(mosquitto, f"{base}/#", announce_cameras=True)
     cmd = listen_frame(mosquitto, model_path, base, "s", "--workers", "1")
     c.wait_payload(f"{base}/listen_frame/s/availability", b"online", timeout=60)
     workers = worker_pids(cmd.pid)
@@ -336,9 +343,10 @@ def test_clean_shutdown_marks_service_offline(mosquitto, model_path, sig):
 
 def test_detection_state_survives_a_restart(mosquitto, model_path, media_dir):
     base = f"keep{uuid.uuid4().hex[:6]}"
-    c = Collector(mosquitto, f"{base}/#")
+    c = Collector(mosquitto, f"{base}/#", announce_cameras=True)
     with listen_frame(mosquitto, model_path, base, "a", "--workers", "1"):
         c.wait_payload(f"{base}/listen_frame/a/availability", b"online", timeout=60)
+        c.announce(f"{base}/cam")
         c.publish(f"{base}/cam/detection/set", json.dumps({"state": "OFF", "request_id": "keep"}))
         c.wait_for(lambda: b'"OFF"' in (c.last(f"{base}/cam/detection/state") or b""))
     c.clear()
@@ -352,7 +360,7 @@ def test_detection_state_survives_a_restart(mosquitto, model_path, media_dir):
 
 def test_shared_subscription_splits_frames_between_instances(mosquitto, model_path, media_dir):
     base = f"share{uuid.uuid4().hex[:6]}"
-    c = Collector(mosquitto, f"{base}/#")
+    c = Collector(mosquitto, f"{base}/#", announce_cameras=True)
     a = listen_frame(mosquitto, model_path, base, "a", "--workers", "1", "--share-group", "g")
     b = listen_frame(mosquitto, model_path, base, "b", "--workers", "1", "--share-group", "g")
     try:

@@ -68,7 +68,7 @@ def stills(media_dir):
 def setup(mosquitto, model_path):
     base = f"ev{uuid.uuid4().hex[:6]}"
     cam = "porch"
-    client = Collector(mosquitto, [f"{base}/#"])
+    client = Collector(mosquitto, [f"{base}/#"], announce_cameras=True)
     client.publish(f"{base}/{cam}/rois", roi_set(1), retain=True)
     cmd = listen_frame(mosquitto, model_path, base, "ev", "--workers", "1", "--snapshot-interval", "3")
     client.wait_payload(f"{base}/listen_frame/ev/availability", b"online", timeout=60)

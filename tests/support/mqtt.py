@@ -32,8 +32,13 @@ class Collector:
         protocol: int = mqtt.MQTTv5,
         username: str | None = None,
         password: str | None = None,
+        announce_cameras: bool = False,
     ) -> None:
         self.messages: list[Received] = []
+        # listen_frame serves only cameras that announced themselves: with this, the first frame
+        # this client publishes for a camera is preceded by the camera's announce.
+        self.announce_cameras = announce_cameras
+        self.announced: set[str] = set()
         self.cond = threading.Condition()
         self.topics = [topics] if isinstance(topics, str) else list(topics)
         self.client = mqtt.Client(
@@ -143,8 +148,19 @@ class Collector:
 
         return self.wait_for(check, timeout, f"{payload!r} on {topic}")
 
+    def announce(self, cam_topic: str, mode: str = "dumb", name: str | None = None) -> None:
+        """`<base>/<cam>`'s retained announce, as a camera publishes it (docs/mqtt.md, announce)."""
+        cam = cam_topic.rsplit("/", 1)[-1]
+        body = {"id": cam, "name": name or cam, "mode": mode, "sw_version": "test"}
+        self.publish(f"{cam_topic}/announce", json.dumps(body), qos=1, retain=True)
+        self.announced.add(cam_topic)
+
     def publish(self, topic: str, payload, qos: int = 1, retain: bool = False, properties=None) -> None:
         """Publish and wait until it is out; a dict goes as JSON."""
+        if self.announce_cameras and topic.endswith("/frame"):
+            cam_topic = topic[: -len("/frame")]
+            if cam_topic not in self.announced:
+                self.announce(cam_topic)
         if isinstance(payload, dict):
             payload = json.dumps(payload)
         self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties).wait_for_publish(5)
