@@ -24,12 +24,23 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 
 
+# The scene tests first (they need the steady state the stack starts in), the pages last (so the
+# screenshots show the automations the others made); a new module runs after these.
+MODULE_ORDER = ["test_person_detected", "test_blueprint", "test_frontend"]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # One event loop for the session: the stack's websocket and processes outlive single tests.
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
+
+    def rank(item: pytest.Item) -> int:
+        name = Path(item.fspath).stem
+        return MODULE_ORDER.index(name) if name in MODULE_ORDER else len(MODULE_ORDER)
+
+    items.sort(key=rank)  # stable: tests keep their order within a module
 
 
 @pytest.fixture(scope="session")

@@ -132,4 +132,6 @@ async def test_notification_blueprint(stack: Stack) -> None:
         snaps = [m for m in stack.mqtt.on(f"{stack.topic}/snapshot") if m.at >= t_scene]
         assert snaps, "no last-person snapshot written when the visit started"
     finally:
+        # The phone's push server goes away with this test: so does the automation sending to it.
+        await client.request("DELETE", "/api/config/automation/config/e2e_blueprint", expect=200)
         await runner.cleanup()

@@ -143,6 +143,7 @@ async def test_person_detected_once_per_visit(stack: Stack) -> None:
         st = await client.state("automation.porch_person_detected")
         return st is not None and st["state"] == "on"
 
+    await _person(stack, "on", 40, "people in the picture when the automation is made")
     await stack.until("the automation", automation_on, 30)
     # Created while a person is in the picture (retained ON): that is no arrival.
     await asyncio.sleep(4)
@@ -162,7 +163,9 @@ async def test_person_detected_once_per_visit(stack: Stack) -> None:
     t_visit2 = time.monotonic()
     await stack.until("the automation to run for visit 2", lambda: _is_count(stack, counter_id, 2), 15)
     await asyncio.sleep(2)
-    assert await _counter(stack, counter_id) == 2, "two visits, but not two runs"
+    assert await _counter(stack, counter_id) == 2, (
+        f"two visits, but not two runs\n{_timeline(stack, t_scene)}"
+    )
     arrivals = [m for m in stack.mqtt.on(f"{stack.topic}/arrival") if m.at >= t_scene]
     assert len(arrivals) == 2, (
         f"two arrival messages expected, got {len(arrivals)}\n{_timeline(stack, t_scene)}"
@@ -178,14 +181,18 @@ async def test_person_detected_once_per_visit(stack: Stack) -> None:
     stack.mqtt.publish(rois_topic, retained, qos=1, retain=True)
     await _acknowledged(stack, int(_json(retained)["version"]), t_replay)
     await asyncio.sleep(3)
-    assert await _counter(stack, counter_id) == 2, "fired on a republished, unchanged ROI set"
+    assert await _counter(stack, counter_id) == 2, (
+        f"fired on a republished, unchanged ROI set\n{_timeline(stack, t_scene)}"
+    )
 
     # 2. The ROI editor saved with nothing changed (a new version of the same set).
     t_save = time.monotonic()
     version = await _save_options(stack)
     await _acknowledged(stack, version, t_save)
     await asyncio.sleep(3)
-    assert await _counter(stack, counter_id) == 2, "fired on a ROI save without changes"
+    assert await _counter(stack, counter_id) == 2, (
+        f"fired on a ROI save without changes\n{_timeline(stack, t_scene)}"
+    )
 
     # 3. A listen_frame restart: no run, no repair issue, the switch never unknown.
     issues_seen: dict[str, set[str]] = {}
@@ -225,7 +232,9 @@ async def test_person_detected_once_per_visit(stack: Stack) -> None:
         f"detection service sensor not on 8 s after the first stats: {health_seen}"
     )
     assert await stack.state("person") == "on"
-    assert await _counter(stack, counter_id) == 2, "fired on a listen_frame restart"
+    assert await _counter(stack, counter_id) == 2, (
+        f"fired on a listen_frame restart\n{_timeline(stack, t_scene)}"
+    )
     assert "unknown" not in switch_seen, f"detection switch went unknown during the restart: {switch_seen}"
     assert not issues_seen, f"a listen_frame restart raised repair issues: {issues_seen}"
 
@@ -235,7 +244,9 @@ async def test_person_detected_once_per_visit(stack: Stack) -> None:
     await _person(stack, "on", 60, "after the HA restart")
     await stack.until("the automation after the restart", automation_on, 30)
     await asyncio.sleep(5)
-    assert await _counter(stack, counter_id) == 2, "fired on a Home Assistant restart"
+    assert await _counter(stack, counter_id) == 2, (
+        f"fired on a Home Assistant restart\n{_timeline(stack, t_scene)}"
+    )
     assert await stack.state("detection") == "on"
 
     # Over all of it: two arrivals on the wire, none retained; the last-person image written
