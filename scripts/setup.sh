@@ -18,6 +18,8 @@ ensure_apt() {
   command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)  # the docs' troubleshooting commands
   # Home Assistant's camera component loads it through PyTurboJPEG (else: "Error loading libturbojpeg").
   compgen -G '/usr/lib/*/libturbojpeg.so.0*' >/dev/null || missing+=(libturbojpeg0)
+  command -v apparmor_parser >/dev/null 2>&1 || [ -x /usr/sbin/apparmor_parser ] || [ -x /sbin/apparmor_parser ] \
+    || missing+=(apparmor)  # compiles the add-on's AppArmor profile in its test
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     log "missing: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"; exit 1

@@ -28,6 +28,7 @@ from edge_agent.camera import pipeline as pl
 from edge_agent.camera.dumb import connect
 from edge_agent.camera.roi_store import RoiStore
 from edge_agent.camera.smart_stats import smart_stats, smart_status
+from edge_agent.deploy.systemd import notify
 from edge_agent.detect.rois import DetectionSettings, RoiSet
 from edge_agent.mqtt import discovery
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
@@ -403,6 +404,7 @@ class SmartCamera:
         next_stats = time.monotonic() + self.cfg["stats_interval"]
         try:
             while not self.stop_event.wait(0.25):
+                notify("WATCHDOG=1")  # under systemd: a loop that hangs gets the camera restarted
                 now = time.monotonic()
                 if not self.channel.settled and self.mqtt.connected.is_set():
                     self._finish_state_wait()
