@@ -94,14 +94,14 @@ class CameraChannel:
 
     def __init__(
         self,
-        client: Publisher,
+        mqtt_client: Publisher,
         cam: str,
         settings: ChannelSettings,
         roi_set: RoiSet,
         hooks: ChannelHooks | None = None,
         bad: RateLimitedLog | None = None,
     ) -> None:
-        self.client = client
+        self.mqtt = mqtt_client
         self.cam = cam
         self.settings = settings
         self.topics = settings.topics
@@ -113,7 +113,7 @@ class CameraChannel:
         self.counters: Counter[str] = Counter()
         self.detection_switch = Switch(
             "detection",
-            client,
+            mqtt_client,
             self.topics.detection_state(cam),
             on_change=self._detection_changed,
             extra={"service": settings.service_id},
@@ -178,7 +178,7 @@ class CameraChannel:
 
     def ack_rois(self, version: int | None, ok: bool, error: str | None = None) -> None:
         payload = rois_ack(version, ok, error, self.roi_set.version, self.settings.service_id)
-        self.client.publish(self.topics.rois_applied(self.cam), payload, qos=1, retain=True)
+        self.mqtt.publish(self.topics.rois_applied(self.cam), payload, qos=1, retain=True)
 
     # ---- the detection switch --------------------------------------------------------------
 
@@ -286,9 +286,9 @@ class CameraChannel:
                 if self.published.get(roi) == on:
                     continue  # unchanged: a retained copy is there already
                 self.published[roi] = on
-            self.client.publish(self.topics.person(self.cam, roi), ON if on else OFF, qos=1, retain=True)
+            self.mqtt.publish(self.topics.person(self.cam, roi), ON if on else OFF, qos=1, retain=True)
             if arrivals and on:  # OFF (or never published) -> ON: a real arrival
-                self.client.publish(
+                self.mqtt.publish(
                     self.topics.arrival(self.cam, roi),
                     arrival_json(self.cam, roi, persons, self.settings.service_id, now),
                     qos=1,
@@ -332,14 +332,14 @@ class CameraChannel:
 
     def _publish_snapshot(self, jpeg: bytes) -> None:
         self.counters["snapshots"] += 1
-        self.client.publish(self.topics.snapshot(self.cam), jpeg, qos=1, retain=True)
+        self.mqtt.publish(self.topics.snapshot(self.cam), jpeg, qos=1, retain=True)
 
     # ---- discovery -------------------------------------------------------------------------
 
     def publish_discovery(self) -> None:
         if self.discovery is None or not self.settled:
             return
-        self.discovery.publish(self.client, self._discovery_configs())
+        self.discovery.publish(self.mqtt, self._discovery_configs())
 
     def _discovery_configs(self) -> dict[str, dict]:
         s = self.settings
@@ -366,9 +366,9 @@ class CameraChannel:
         """The camera is gone for good: every discovery config it has (or had) is emptied."""
         if self.discovery is None:
             return
-        self.discovery.publish(self.client, {})  # empties what this run published
+        self.discovery.publish(self.mqtt, {})  # empties what this run published
         for topic in self._discovery_configs():  # and what an earlier run may have left
-            self.client.publish(topic, b"", qos=1, retain=True)
+            self.mqtt.publish(topic, b"", qos=1, retain=True)
 
     def on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
         """A retained discovery config of this camera came back: remove it if its region is gone."""
@@ -376,7 +376,7 @@ class CameraChannel:
             return
         with self.lock:
             roi_ids = [r.id for r in self.roi_set.rois]
-        self.discovery.on_config(self.client, msg.topic, msg.payload, roi_ids)
+        self.discovery.on_config(self.mqtt, msg.topic, msg.payload, roi_ids)
 
 
 Handler = Callable[[str, mqtt.MQTTMessage], None]

@@ -28,7 +28,7 @@ class Switch:
     def __init__(
         self,
         name: str,
-        client,
+        mqtt_client,
         state_topic: str,
         on_change: Callable[[SwitchState], None] | None = None,
         extra: dict | None = None,
@@ -37,7 +37,7 @@ class Switch:
         label: str = "",
     ) -> None:
         self.name = name
-        self.client = client
+        self.mqtt = mqtt_client
         self.state_topic = state_topic
         self.on_change = on_change
         self.extra = extra or {}
@@ -100,4 +100,4 @@ class Switch:
     def publish(self) -> None:
         with self._lock:
             payload = self.state.payload(**self.extra)
-        self.client.publish(self.state_topic, payload, qos=1, retain=True)
+        self.mqtt.publish(self.state_topic, payload, qos=1, retain=True)
