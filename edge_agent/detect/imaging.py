@@ -298,6 +298,42 @@ def decode_jpeg_grey(data: bytes, min_size: tuple[int, int]) -> np.ndarray:
     return grey
 
 
+_TJPF_GRAY = 6  # TJPF_GRAY in turbojpeg.h
+_CV_GREY_REDUCED = {
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+}
+
+
+def decode_jpeg_grey(data: bytes, min_size: tuple[int, int]) -> np.ndarray:
+    """The luma of a JPEG, decoded at the smallest of 1/8, 1/4, 1/2, 1 not below `min_size` (w, h).
+
+    For the motion gate: at 1/8 libjpeg keeps only each 8x8 block's mean (the DC coefficient),
+    half the cost of a full decode, and the averaging smooths sensor noise. Same errors as
+    `decode_jpeg`.
+    """
+    if not isinstance(data, (bytes, bytearray)):
+        data = bytes(data)
+    size, sos = _scan_header(data)
+    if data.rfind(b"\xff\xd9") <= sos:
+        raise ImageDecodeError(f"truncated JPEG: no end-of-image marker ({len(data)} bytes)")
+    num, denom = smallest_scale(size, min_size, _SIMD_SCALES)
+    tj = _turbo_decoder()
+    if tj is not None:
+        try:
+            grey = tj.decode(data, pixel_format=_TJPF_GRAY, scaling_factor=(num, denom), flags=_TJ_FLAGS)
+            return grey.reshape(grey.shape[:2])
+        except OSError:
+            pass  # as in decode_jpeg: OpenCV may still read it
+    grey = cv2.imdecode(
+        np.frombuffer(data, dtype=np.uint8), _CV_GREY_REDUCED.get(denom, cv2.IMREAD_GRAYSCALE)
+    )
+    if grey is None:
+        raise ImageDecodeError(f"corrupt JPEG: could not decode {len(data)} bytes ({size[0]}x{size[1]})")
+    return grey
+
+
 def load_image(path: str | Path) -> np.ndarray:
     """Any still OpenCV reads (PNG, JPEG, BMP, ...) as RGB uint8; grey and alpha become RGB."""
     try:

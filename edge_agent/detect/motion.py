@@ -1,67 +1,224 @@
-"""Motion gate: skip inference on frames where nothing moved.
+"""Motion gate: skip inference on frames where nothing moved (listen_frame and the smart camera).
 
-Cheap frame differencing on a small grey image: scale to `width` pixels wide, blur, take the
-absolute difference with the previous frame, count pixels that changed by more than
-`pixel_threshold` grey levels. Motion when that fraction exceeds `area_threshold`.
+Each frame becomes a small grey thumbnail (THUMB, 80x60): a JPEG is decoded straight to it at
+1/8 scale (libjpeg keeps each 8x8 block's mean, which also averages sensor noise away), an RGB
+frame is area-averaged to it. The thumbnail is compared with the camera's *background*, a running
+average of its recent thumbnails (time constant `background_tau`): motion is when more than
+`area_threshold` of the pixels differ from it by more than `pixel_threshold` grey levels, after
+removing the frame's overall brightness shift (auto exposure, a cloud) and changes smaller than
+2x2 thumbnail pixels (leaves in the wind, noise). A person who walks in and stops stays
+"motion" until the background has absorbed them, a second or two later.
 
-Inference still runs at least every `max_skip` seconds, and on every frame while the last one
-analysed had a person: a person standing still must not be cleared for want of motion.
+Some frames are inferred whatever they show (`MotionState.check`):
+- the first `warmup` frames of a stream, and of a stream that resumes after a gap of more than
+  `gap` seconds, or after new settings: there is no recent background yet;
+- while the last inferred frame had a person and the debounced state is not yet on: the state
+  needs `frames_needed` sightings to go on;
+- while the state is on, one frame every `keepalive` seconds: a person standing still must not
+  be cleared for want of motion (so keepalive must stay below clear_after: capped at half);
+- one frame every `max_skip` seconds in any case, a safety net for a person the gate missed.
+
+Where the state lives: `MotionState` (background, timers) lives in the one process that sees all
+of a camera's frames: the smart camera's pipeline, listen_frame's MQTT process. The thumbnail is
+made where the frame is decoded: listen_frame's parent sends a `MotionCheck` (the background,
+4800 floats, and whether the frame is forced) with each job, whichever worker gets it; the worker
+answers with the frame's thumbnail, which the parent learns. docs/performance.md ("Motion gate")
+has the measurements behind this.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from edge_agent.detect.rois import DetectionSettings
+
+THUMB = (80, 60)  # (w, h): a 640x480 frame at 1/8
+_OPEN_KERNEL = np.ones((2, 2), np.uint8)
+
+
+def sensitivity_thresholds(sensitivity: int) -> tuple[float, float]:
+    """(pixel_threshold, area_threshold) for a sensitivity from 1 (coarse) to 10 (a few pixels).
+
+    Log-linear from 40 grey levels over 1 % of the thumbnail at 1, to 8 levels over 0.04 % (two
+    pixels of 4800) at 10; the default 5 is 20 levels over 0.24 % (12 thumbnail pixels: at
+    640x480, a patch of about 30x30 pixels, a person far from the camera).
+    """
+    t = (min(10, max(1, int(sensitivity))) - 1) / 9.0
+    pixel = 40.0 * (8.0 / 40.0) ** t
+    area = 0.01 * (0.0004 / 0.01) ** t
+    return round(pixel, 1), area
+
 
 @dataclass(frozen=True)
 class MotionSettings:
-    pixel_threshold: int = 25
-    area_threshold: float = 0.002
-    max_skip: float = 5.0
-    width: int = 160
+    pixel_threshold: float = 20.0
+    area_threshold: float = 0.0024
+    max_skip: float = 10.0  # infer at least this often even without motion
+    keepalive: float = 2.0  # while the person state is on, infer at least this often
+    gap: float = 5.0  # frames further apart than this start a new scene
+    warmup: int = 3  # frames of a new scene that are always inferred
+    background_tau: float = 1.0  # seconds: how fast the background follows the scene
+
+    @classmethod
+    def from_detection(cls, det: DetectionSettings) -> MotionSettings | None:
+        """The gate a camera's ROI set asks for; None when its motion gate is off."""
+        if not det.motion:
+            return None
+        pixel, area = sensitivity_thresholds(det.motion_sensitivity)
+        # Below clear_after, with room for a missed detection: the state must not clear between two.
+        keepalive = min(det.motion_keepalive, det.clear_after / 2.0)
+        return cls(pixel_threshold=pixel, area_threshold=area, keepalive=keepalive)
+
+
+def thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """An RGB (or grey) frame as the gate's grey THUMB image, each pixel a block average."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
+    if grey.shape[1] == THUMB[0] and grey.shape[0] == THUMB[1]:
+        return grey
+    return cv2.resize(grey, THUMB, interpolation=cv2.INTER_AREA)
+
+
+def jpeg_thumbnail(jpeg: bytes) -> np.ndarray:
+    """A JPEG as the gate's thumbnail, decoded at 1/8 where the frame is large enough.
+
+    Raises imaging.ImageDecodeError for data that is not a usable JPEG.
+    """
+    from edge_agent.detect import imaging
+
+    return thumbnail(imaging.decode_jpeg_grey(jpeg, THUMB))
+
+
+def changed_fraction(thumb: np.ndarray, background: np.ndarray, pixel_threshold: float) -> float:
+    """Fraction of the thumbnail's pixels that differ from the background by more than the threshold.
+
+    The median difference (the whole picture brighter or darker: auto exposure, a cloud) is taken
+    out first, so that only local change counts.
+    """
+    diff = thumb.astype(np.float32) - background
+    diff -= float(np.median(diff))
+    changed = (np.abs(diff) > pixel_threshold).astype(np.uint8)
+    # Opening (erode, then dilate) drops changes smaller than 2x2 thumbnail pixels (16x16 at
+    # 640x480): leaves in the wind, JPEG noise; a person is a blob and keeps its size.
+    changed = cv2.morphologyEx(changed, cv2.MORPH_OPEN, _OPEN_KERNEL)
+    return float(np.count_nonzero(changed)) / changed.size
+
+
+@dataclass(frozen=True, slots=True)
+class MotionCheck:
+    """What gating one frame needs, wherever the frame is decoded (sent with listen_frame's Job)."""
+
+    background: np.ndarray | None  # float32 THUMB (h, w); None: nothing to compare with yet
+    pixel_threshold: float
+    area_threshold: float
+    force: str | None = None  # why the frame is inferred whatever it shows: start, person, keepalive, refresh
+
+    def decide(self, thumb: np.ndarray) -> tuple[bool, float]:
+        """(infer?, changed fraction) for the frame whose thumbnail this is."""
+        if self.background is None or self.background.shape != thumb.shape:
+            return True, 1.0
+        fraction = changed_fraction(thumb, self.background, self.pixel_threshold)
+        return self.force is not None or fraction > self.area_threshold, fraction
+
+
+class MotionState:
+    """One camera's gate: its background and what must be inferred regardless of motion.
+
+    Not thread-safe by itself: listen_frame calls it under its camera's lock.
+    """
+
+    def __init__(self, settings: MotionSettings) -> None:
+        self.settings = settings
+        self.background: np.ndarray | None = None
+        self.last_frame_at: float | None = None
+        self.learned_at = 0.0
+        self.inferred_at = float("-inf")
+        self.warm = settings.warmup
+        self.person_seen = False
+
+    def configure(self, settings: MotionSettings) -> None:
+        """New settings (a new ROI set): the next frames are inferred, as at a scene's start."""
+        if settings != self.settings:
+            self.settings = settings
+            self.warm = settings.warmup
+
+    def check(self, now: float, person_on: bool) -> MotionCheck:
+        """A frame arrived at `now`: what gating it needs (call once per frame, in arrival order)."""
+        s = self.settings
+        if self.last_frame_at is None or now - self.last_frame_at > s.gap:
+            self.background = None  # the scene may have changed in the gap
+            self.warm = s.warmup
+        self.last_frame_at = now
+        force = None
+        if self.warm > 0:
+            self.warm -= 1
+            force = "start"
+        elif self.person_seen and not person_on:
+            force = "person"
+        elif person_on and now - self.inferred_at >= s.keepalive:
+            force = "keepalive"
+        elif now - self.inferred_at >= s.max_skip:
+            force = "refresh"
+        if force is not None:
+            # Counted as inferred now, not when the result comes back: a second worker must not
+            # be forced for the next frame too.
+            self.inferred_at = now
+        return MotionCheck(self.background, s.pixel_threshold, s.area_threshold, force)
+
+    def learn(self, thumb: np.ndarray, at: float) -> None:
+        """A frame's thumbnail (inferred or not) moves the background towards it."""
+        if self.background is None or self.background.shape != thumb.shape:
+            self.background = thumb.astype(np.float32)
+            self.learned_at = at
+            return
+        dt = at - self.learned_at
+        if dt <= 0:
+            return  # an older frame finishing after a newer one
+        self.learned_at = at
+        alpha = 1.0 - math.exp(-dt / self.settings.background_tau)
+        # A new array, not an update in place: a MotionCheck handed out earlier may still be in use.
+        self.background = self.background + alpha * (thumb.astype(np.float32) - self.background)
+
+    def inferred(self, at: float, person: bool) -> None:
+        """A frame received at `at` was inferred; `person`: it had one (after the filters)."""
+        self.inferred_at = max(self.inferred_at, at)
+        self.person_seen = person
 
 
 class MotionGate:
+    """The gate in one process that has the decoded frames (the smart camera's pipeline)."""
+
     def __init__(self, settings: MotionSettings) -> None:
-        self.s = settings
-        self.prev: np.ndarray | None = None
-        self.last_analysed = float("-inf")
-        self.person_seen = False
-        self.skipped = 0
+        self.state = MotionState(settings)
         self.checked = 0
+        self.skipped = 0
         self.last_fraction = 0.0
 
-    def _small_grey(self, rgb: np.ndarray) -> np.ndarray:
-        h, w = rgb.shape[:2]
-        width = min(self.s.width, w)
-        small = cv2.resize(rgb, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
-        grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-        return cv2.GaussianBlur(grey, (5, 5), 0)
+    @property
+    def settings(self) -> MotionSettings:
+        return self.state.settings
 
-    def motion_fraction(self, rgb: np.ndarray) -> float:
-        grey = self._small_grey(rgb)
-        prev, self.prev = self.prev, grey
-        if prev is None or prev.shape != grey.shape:
-            return 1.0
-        changed = cv2.absdiff(grey, prev) > self.s.pixel_threshold
-        return float(np.count_nonzero(changed)) / changed.size
+    def configure(self, settings: MotionSettings) -> None:
+        self.state.configure(settings)
 
-    def should_analyse(self, rgb: np.ndarray, now: float) -> bool:
+    def should_analyse(self, rgb: np.ndarray, now: float, person_on: bool = False) -> bool:
         """True when this frame must go to the detector; counts the ones it saves."""
         self.checked += 1
-        self.last_fraction = self.motion_fraction(rgb)
-        if (
-            self.last_fraction > self.s.area_threshold
-            or self.person_seen
-            or now - self.last_analysed >= self.s.max_skip
-        ):
-            self.last_analysed = now
-            return True
-        self.skipped += 1
-        return False
+        check = self.state.check(now, person_on)
+        thumb = thumbnail(rgb)
+        infer, self.last_fraction = check.decide(thumb)
+        self.state.learn(thumb, now)
+        if infer:
+            self.state.inferred_at = max(self.state.inferred_at, now)
+        else:
+            self.skipped += 1
+        return infer
 
-    def analysed(self, person: bool) -> None:
-        self.person_seen = person
+    def analysed(self, person: bool, now: float | None = None) -> None:
+        """The result of the frame `should_analyse` let through."""
+        self.state.person_seen = person
+        if now is not None:
+            self.state.inferred_at = max(self.state.inferred_at, now)
