@@ -124,6 +124,9 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Optional("max_payload_kb", default=2048): _integer(64, 16384),
         vol.Optional("stats_interval", default=10): _integer(1, 3600),
         vol.Optional("snapshot_interval", default=30): _integer(1, 3600),
+        # A broker with TLS (the Mosquitto add-on's `ssl`) whose certificate the system CAs do not
+        # vouch for: its CA file, e.g. under /ssl (mapped read-only).
+        vol.Optional("mqtt_ca_file", default=None): vol.Any(None, vol.All(str, vol.Length(max=4096))),
     },
     # An option left over from an older add-on version must not stop the add-on.
     extra=vol.REMOVE_EXTRA,
@@ -141,6 +144,7 @@ class AddonOptions:
     max_payload_kb: int = 2048
     stats_interval: int = 10
     snapshot_interval: int = 30
+    mqtt_ca_file: str | None = None
 
 
 def parse_options(data: Any, source: str = "options") -> AddonOptions:
@@ -296,6 +300,8 @@ def build_command(options: AddonOptions, service: MqttService, *, model: str | N
         "--stats-interval", str(options.stats_interval),
         "--snapshot-interval", str(options.snapshot_interval),
     ]  # fmt: skip
+    if options.mqtt_ca_file:
+        argv += ["--ca-file", options.mqtt_ca_file]
     return argv
 
 

@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import ssl
+import sys
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -91,18 +92,27 @@ def redact_url(text: str) -> str:
     return re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", str(text))
 
 
-def password_on_command_line(url: str | None) -> bool:
-    """Whether a broker URL carries a password (visible in `ps` when it came from a flag)."""
+def password_on_command_line(url: str | None, argv: list[str] | None = None) -> bool:
+    """Whether a broker URL carries a password and is on this process's command line (`ps` shows
+    it), rather than handed over in-process (the add-on) or read from a file."""
     if not url:
         return False
     try:
-        return bool(urlsplit(url if "://" in url else f"mqtt://{url}").password)
+        has_password = bool(urlsplit(url if "://" in url else f"mqtt://{url}").password)
     except ValueError:
         return False
+    if argv is None:
+        try:
+            argv = Path("/proc/self/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            argv = sys.argv
+    return has_password and any(url in arg for arg in argv)
 
 
-def warn_password_on_command_line(url: str | None, logger: logging.Logger | None = None) -> None:
-    if password_on_command_line(url):
+def warn_password_on_command_line(
+    url: str | None, logger: logging.Logger | None = None, argv: list[str] | None = None
+) -> None:
+    if password_on_command_line(url, argv):
         (logger or log).warning(
             "the broker password is on the command line (--broker), where every user of this machine "
             "sees it in the process list; use --broker-password-file FILE or $%s instead",

@@ -144,11 +144,12 @@ def test_every_option_set(tmp_path):
                 "max_payload_kb": 512,
                 "stats_interval": 30,
                 "snapshot_interval": 60,
+                "mqtt_ca_file": "/ssl/ca.pem",
             },
         )
     )
     assert options == AddonOptions(
-        3, 0.65, "home/cams", "/share/bobby/custom.tflite", "debug", "bobby_lf", 512, 30, 60
+        3, 0.65, "home/cams", "/share/bobby/custom.tflite", "debug", "bobby_lf", 512, 30, 60, "/ssl/ca.pem"
     )
     service = MqttService(host="192.168.1.5", port=8883, ssl=True, username="bob", password="p@ss w:rd/%")
     assert addon.build_command(options, service, model=BUNDLED) == [
@@ -165,6 +166,7 @@ def test_every_option_set(tmp_path):
         "--max-payload", str(512 * 1024),
         "--stats-interval", "30",
         "--snapshot-interval", "60",
+        "--ca-file", "/ssl/ca.pem",
     ]  # fmt: skip
 
 
@@ -514,7 +516,7 @@ def test_config_yaml_is_an_addon_for_aarch64_and_amd64_that_needs_mqtt():
     # Built locally by the Supervisor from the Dockerfile, unless the image name is per-arch.
     assert "image" not in config or "{arch}" in config["image"]
     maps = {m["type"]: m for m in config["map"]}
-    assert set(maps) == {"share", "addon_config"}
+    assert set(maps) == {"share", "addon_config", "ssl"}  # ssl: a TLS broker's CA (mqtt_ca_file)
     assert all(m.get("read_only", True) is True for m in maps.values())
     assert config.get("apparmor", True) is True
     assert not config.get("host_network") and not config.get("full_access") and not config.get("privileged")
