@@ -17,6 +17,7 @@ dropped); the viewer thread encodes the newest frame for the HTTP server.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
@@ -53,7 +54,7 @@ class PipelineConfig:
     view_quality: int = 75
     snapshot_interval: float = 2.0
     snapshot_quality: int = 80
-    motion: MotionSettings | None = None
+    motion: MotionSettings | None = None  # the camera's own motion flags; None: the ROI set's
     record: RecordSettings | None = None
     log_level: int = logging.INFO
 
@@ -161,11 +162,14 @@ class Pipeline:
             "analysed": 0,
             "dropped": 0,
             "motion_skipped": 0,
+            "motion_checked": 0,
             "view_frames": 0,
             "record_dropped": 0,
         }
         self.window = _Window()
-        self.gate = MotionGate(cfg.motion) if cfg.motion else None
+        self.gate: MotionGate | None = None
+        self.gate_for: RoiSet | None = None  # the ROI set the gate was configured for
+        self.person_on = False  # the debounced camera-wide state (PersonChanged)
         self.recorder = None
         self.record_queue: queue.Queue = queue.Queue(maxsize=max(4, int(cfg.fps * 2)))
         self.source = None
@@ -231,6 +235,7 @@ class Pipeline:
                 with self.cond:
                     self.cond.notify_all()
             elif isinstance(msg, PersonChanged):
+                self.person_on = msg.on  # the motion gate keeps a still person detected
                 if self.recorder is not None:
                     try:
                         self.record_queue.put(("person", msg.on, msg.at), timeout=1.0)
@@ -321,17 +326,21 @@ class Pipeline:
             last_seq = seq
             if not self.detection_on:
                 continue
-            if self.gate is not None and not self.gate.should_analyse(rgb, time.monotonic()):
-                self.totals["motion_skipped"] += 1
-                continue
             roi_set = self.roi_set
+            if roi_set is not self.gate_for:
+                self._configure_gate(roi_set)
+            if self.gate is not None:
+                self.totals["motion_checked"] += 1
+                if not self.gate.should_analyse(rgb, time.monotonic(), self.person_on):
+                    self.totals["motion_skipped"] += 1
+                    continue
             t0 = time.perf_counter()
             raw = self.detector.detect(imaging.resize(rgb, self.detector.input_size))
             inference_ms = (time.perf_counter() - t0) * 1000.0
             objects = apply_filters(raw, roi_set)
             person = any(o.label == "person" for o in objects)
             if self.gate is not None:
-                self.gate.analysed(person)
+                self.gate.analysed(person, time.monotonic())
             self.last_objects, self.last_objects_at = objects, time.time()
             self.totals["analysed"] += 1
             self.window.analysed += 1
@@ -345,6 +354,20 @@ class Pipeline:
                 drawn = imaging.draw_detections(rgb, objects, [list(r.points) for r in roi_set.rois])
                 self.send(Snapshot(imaging.encode_jpeg(drawn, self.cfg.snapshot_quality)))
 
+    def _configure_gate(self, roi_set: RoiSet) -> None:
+        """The motion gate the ROI set asks for (detection.motion*), or the camera's own flags."""
+        self.gate_for = roi_set
+        settings = MotionSettings.from_detection(roi_set.detection)
+        if self.cfg.motion is not None:  # --motion-gate and its thresholds win over the set
+            keepalive = min(self.cfg.motion.keepalive, roi_set.detection.clear_after / 2.0)
+            settings = dataclasses.replace(self.cfg.motion, keepalive=keepalive)
+        if settings is None:
+            self.gate = None
+        elif self.gate is None:
+            self.gate = MotionGate(settings)
+        else:
+            self.gate.configure(settings)
+
     def stats(self) -> dict:
         w, self.window = self.window, _Window()
         elapsed = max(1e-6, time.monotonic() - w.start)
@@ -354,7 +377,6 @@ class Pipeline:
             "capture_fps": round(w.captured / elapsed, 2),
             "analysed_fps": round(w.analysed / elapsed, 2),
             "inference_ms": round(w.inference_ms / w.analysed, 2) if w.analysed else None,
-            "motion_checked": self.gate.checked if self.gate else 0,
             "source": self.source.stats() if self.source else {},
             "recording": self.recorder.status() if self.recorder else None,
         }
