@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from dataclasses import replace
@@ -29,10 +28,10 @@ from edge_agent.camera.dumb import connect
 from edge_agent.camera.roi_store import RoiStore
 from edge_agent.camera.smart_stats import smart_stats, smart_status
 from edge_agent.deploy.systemd import notify
-from edge_agent.detect.rois import DetectionSettings, RoiSet
+from edge_agent.detect.rois import MAX_SET_BYTES, DetectionSettings, RoiSet
 from edge_agent.mqtt import discovery
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
-from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.client import BrokerSettings, ManagedClient, client_id, packet_size_for_payload
 from edge_agent.mqtt.messages import SwitchState, detections_json
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
@@ -81,7 +80,10 @@ class SmartCamera:
         self.hub = None
         self.mqtt = ManagedClient(
             broker,
-            client_id=f"bobby-smart-{self.cam}-{os.getpid()}",
+            # The dumb camera's id too: a camera switched between modes takes over its old session.
+            client_id=client_id("camera", self.cam),
+            # It receives commands and ROI sets only: the broker drops anything larger.
+            max_packet_size=packet_size_for_payload(MAX_SET_BYTES),
             will=(self.topics.availability(self.cam), OFFLINE),
             on_connected=self._on_connected,
             on_message=self._on_message,

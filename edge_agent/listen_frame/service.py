@@ -27,7 +27,7 @@ from edge_agent.listen_frame.pool import Dispatcher, Frame
 from edge_agent.listen_frame.stats import CameraWindow, camera_stats, service_stats
 from edge_agent.listen_frame.worker import WorkerConfig, WorkerResult
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
-from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.client import BrokerSettings, ManagedClient, client_id, packet_size_for_payload
 from edge_agent.mqtt.messages import detections_json
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
@@ -121,7 +121,11 @@ class ListenFrame:
         )
         self.mqtt = ManagedClient(
             config.broker,
-            client_id=f"bobby-listen-frame-{config.instance}-{os.getpid()}",
+            # Stable: after a fast restart, this session takes over the half-open old one instead
+            # of its Last Will overwriting `online` later.
+            client_id=client_id("listen-frame", config.instance),
+            # The broker drops an oversized frame before paho would buffer it.
+            max_packet_size=packet_size_for_payload(config.max_payload),
             will=(self.availability_topic, OFFLINE),
             on_connected=self._on_connected,
             on_message=self._on_message,
