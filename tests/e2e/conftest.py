@@ -1,5 +1,10 @@
-"""Fixtures of the real-Home-Assistant end-to-end suite (run by .venv-ha's pytest, see
-scripts/test.sh): one installation for the session, shared by every test of the suite.
+"""Fixtures of the real-Home-Assistant end-to-end suite: one installation for the session,
+shared by every test of the suite. Run it as scripts/test.sh does:
+
+    .venv-ha/bin/python -m pytest tests/e2e -p no:cacheprovider -p no:homeassistant
+
+(`-p no:homeassistant`: HA's pytest plugin, installed in .venv-ha, patches sockets, time and the
+event loop for in-process tests; here hass is a process of its own and the plugin is not wanted.)
 
 - `stack`: the running installation (tests.e2e.stack.Stack): `stack.hass.url`, `stack.client`
   (authenticated REST + websocket), `stack.broker.port`, `stack.mqtt` (a collector of the camera's
