@@ -1,18 +1,21 @@
-"""The live view: MQTT frames of a dumb camera, or the HTTP stream of a smart one."""
+"""The live view: MQTT frames of a dumb camera, or the HTTP stream of a smart one.
+
+What comes from the camera is untrusted: a smart camera's URLs are followed only on the origin
+the user accepted (runtime.py), its answers are bounded in size and type (MAX_SNAPSHOT_BYTES,
+MAX_STREAM_PART_BYTES, image/jpeg, multipart/x-mixed-replace), and so are MQTT frames.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from aiohttp import ClientError, ClientTimeout, web
+from aiohttp import ClientError, ClientResponse, ClientTimeout, web
+from aiohttp.web_exceptions import HTTPBadGateway, HTTPGatewayTimeout
 from homeassistant.components import mqtt
 from homeassistant.components.camera import Camera
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.aiohttp_client import (
-    async_aiohttp_proxy_web,
-    async_get_clientsession,
-)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
@@ -20,9 +23,15 @@ from .const import (
     FRAME_MAX_AGE,
     FRAME_WAIT,
     HTTP_TIMEOUT,
+    JPEG_MAGIC,
     LOGGER,
     MANUFACTURER,
+    MAX_FRAME_BYTES,
+    MAX_SNAPSHOT_BYTES,
+    MAX_STREAM_PART_BYTES,
     MODE_DUMB,
+    SNAPSHOT_CONTENT_TYPE,
+    STREAM_CONTENT_TYPE,
     STREAM_IDLE_TIMEOUT,
 )
 from .entity import BobbyEntity
@@ -31,6 +40,76 @@ from .runtime import BobbyConfigEntry, BobbyRuntimeData
 PARALLEL_UPDATES = 0
 
 BOUNDARY = "frameboundary"
+CHUNK = 64 * 1024
+
+
+class Refused(Exception):
+    """An answer of the camera's HTTP server that is not passed on; `reason` is its counter."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        """Keep the counter's name and what was wrong."""
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _media_type(response: ClientResponse) -> tuple[str, dict[str, str]]:
+    """The Content-Type's media type (lower case) and its parameters."""
+    raw = response.headers.get("Content-Type", "")[:256]
+    media, _, rest = raw.partition(";")
+    params: dict[str, str] = {}
+    for item in rest.split(";"):
+        key, sep, value = item.partition("=")
+        if sep:
+            params[key.strip().lower()] = value.strip().strip('"')
+    return media.strip().lower(), params
+
+
+def check_snapshot(response: ClientResponse) -> None:
+    """Refuse a snapshot answer that is not a JPEG or says it is too large."""
+    media, _ = _media_type(response)
+    if media != SNAPSHOT_CONTENT_TYPE:
+        raise Refused("snapshot_type", f"Content-Type {media or 'none'!r}, not {SNAPSHOT_CONTENT_TYPE}")
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > MAX_SNAPSHOT_BYTES:
+        raise Refused("snapshot_size", f"{length} bytes, more than {MAX_SNAPSHOT_BYTES}")
+
+
+async def read_bounded(response: ClientResponse, limit: int) -> bytes:
+    """The whole body, refused as soon as it grows past `limit` bytes."""
+    data = bytearray()
+    stream = response.content
+    while chunk := await stream.read(CHUNK):
+        data += chunk
+        if len(data) > limit:
+            raise Refused("snapshot_size", f"more than {limit} bytes")
+    return bytes(data)
+
+
+class PartBound:
+    """Follows an MJPEG stream chunk by chunk and refuses a part longer than the limit.
+
+    A part is what lies between two boundary lines; the search keeps the end of the previous
+    chunk so that a boundary split across two chunks is still found.
+    """
+
+    def __init__(self, boundary: str, limit: int) -> None:
+        """The boundary as the Content-Type names it (without the leading `--`)."""
+        self.marker = b"--" + boundary.encode("latin-1")
+        self.limit = limit
+        self.since_marker = 0
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        """Account for a chunk (raises Refused)."""
+        data = self._tail + chunk
+        end = data.rfind(self.marker)
+        if end >= 0:
+            self.since_marker = len(data) - end - len(self.marker)
+        else:
+            self.since_marker += len(chunk)
+        self._tail = data[-(len(self.marker) - 1) :]
+        if self.since_marker > self.limit:
+            raise Refused("stream_part_size", f"a part of more than {self.limit} bytes")
 
 
 async def async_setup_entry(
@@ -49,10 +128,11 @@ class FrameFeed:
     (and throw away) every one of them, so the subscription follows the viewers.
     """
 
-    def __init__(self, hass: HomeAssistant, topic: str) -> None:
+    def __init__(self, runtime: BobbyRuntimeData) -> None:
         """Nothing is subscribed until the first viewer."""
-        self.hass = hass
-        self.topic = topic
+        self.runtime = runtime
+        self.hass = runtime.hass
+        self.topic = runtime.topics.frame
         self.frame: bytes | None = None
         self.frame_at = 0.0
         self.viewers = 0
@@ -88,6 +168,14 @@ class FrameFeed:
     @callback
     def _on_frame(self, msg: mqtt.ReceiveMessage) -> None:
         if not isinstance(msg.payload, bytes) or not msg.payload:
+            return
+        if len(msg.payload) > MAX_FRAME_BYTES or not msg.payload.startswith(JPEG_MAGIC):
+            self.runtime.count_refusal(
+                "frame",
+                "a frame of %s bytes that is not a JPEG up to %s bytes",
+                len(msg.payload),
+                MAX_FRAME_BYTES,
+            )
             return
         self.frame = msg.payload
         self.frame_at = dt_util.utcnow().timestamp()
@@ -128,7 +216,7 @@ class BobbyCamera(BobbyEntity, Camera):
         BobbyEntity.__init__(self, runtime, "live")
         Camera.__init__(self)
         self._attr_brand = MANUFACTURER
-        self.feed = FrameFeed(runtime.hass, runtime.topics.frame)
+        self.feed = FrameFeed(runtime)
         self._stream_viewers = 0
 
     async def async_will_remove_from_hass(self) -> None:
@@ -156,8 +244,8 @@ class BobbyCamera(BobbyEntity, Camera):
     # ---- smart camera: HTTP ------------------------------------------------------------------
 
     def _url(self, key: str) -> str | None:
-        value = (self.runtime.announce or {}).get(key)
-        return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
+        # Only URLs on the origin the user accepted (runtime.py), so the token goes nowhere else.
+        return self.runtime.url(key)
 
     @property
     def _headers(self) -> dict[str, str]:
@@ -172,19 +260,79 @@ class BobbyCamera(BobbyEntity, Camera):
         session = async_get_clientsession(self.hass)
         try:
             async with asyncio.timeout(HTTP_TIMEOUT):
-                response = await session.get(url, headers=self._headers)
-                if response.status != 200:
-                    LOGGER.warning(
-                        "Snapshot of camera %s: HTTP %s from %s",
-                        self.runtime.camera_id,
-                        response.status,
-                        response.url.with_query(None),
-                    )
-                    return None
-                return await response.read()
+                # No redirects: they could lead the token's request to another origin.
+                async with session.get(url, headers=self._headers, allow_redirects=False) as response:
+                    if response.status != 200:
+                        LOGGER.warning(
+                            "Snapshot of camera %s: HTTP %s from %s",
+                            self.runtime.camera_id,
+                            response.status,
+                            response.url.with_query(None),
+                        )
+                        return None
+                    check_snapshot(response)
+                    return await read_bounded(response, MAX_SNAPSHOT_BYTES)
+        except Refused as err:
+            self.runtime.count_refusal(err.reason, "snapshot refused: %s", err)
+            return None
         except (TimeoutError, ClientError) as err:
             LOGGER.warning("Snapshot of camera %s failed: %s", self.runtime.camera_id, err)
             return None
+
+    async def _proxy_stream(self, request: web.Request, url: str) -> web.StreamResponse:
+        """The smart camera's MJPEG stream, passed on part by part within the bounds."""
+        session = async_get_clientsession(self.hass)
+        try:
+            async with asyncio.timeout(HTTP_TIMEOUT):
+                upstream = await session.get(
+                    url,
+                    headers=self._headers,
+                    allow_redirects=False,
+                    timeout=ClientTimeout(total=None, sock_connect=HTTP_TIMEOUT),
+                )
+        except TimeoutError as err:
+            raise HTTPGatewayTimeout from err
+        except ClientError as err:
+            raise HTTPBadGateway from err
+        try:
+            media, params = _media_type(upstream)
+            if upstream.status != 200:
+                LOGGER.warning(
+                    "Stream of camera %s: HTTP %s from %s",
+                    self.runtime.camera_id,
+                    upstream.status,
+                    upstream.url.with_query(None),
+                )
+                raise HTTPBadGateway
+            if media != STREAM_CONTENT_TYPE or not params.get("boundary"):
+                self.runtime.count_refusal(
+                    "stream_type",
+                    "stream refused: Content-Type %r is not %s with a boundary",
+                    media,
+                    STREAM_CONTENT_TYPE,
+                )
+                raise HTTPBadGateway
+            bound = PartBound(params["boundary"], MAX_STREAM_PART_BYTES)
+            response = web.StreamResponse()
+            response.content_type = f"{STREAM_CONTENT_TYPE};boundary={params['boundary']}"
+            await response.prepare(request)
+            stream = upstream.content
+            try:
+                while self.hass.is_running:
+                    async with asyncio.timeout(STREAM_IDLE_TIMEOUT):
+                        chunk = await stream.read(CHUNK)
+                    if not chunk:
+                        break
+                    bound.feed(chunk)
+                    await response.write(chunk)
+            except Refused as err:
+                self.runtime.count_refusal(err.reason, "stream cut: %s", err)
+            except (TimeoutError, ClientError, ConnectionResetError):
+                # The camera went quiet or away, or the viewer closed the page.
+                pass
+            return response
+        finally:
+            upstream.close()
 
     # ---- both kinds ---------------------------------------------------------------------------
 
@@ -205,17 +353,7 @@ class BobbyCamera(BobbyEntity, Camera):
         if self.runtime.mode != MODE_DUMB:
             if (url := self._url("stream_url")) is None:
                 return await super().handle_async_mjpeg_stream(request)
-            session = async_get_clientsession(self.hass)
-            return await async_aiohttp_proxy_web(
-                self.hass,
-                request,
-                session.get(
-                    url,
-                    headers=self._headers,
-                    timeout=ClientTimeout(total=None, sock_connect=HTTP_TIMEOUT),
-                ),
-                timeout=HTTP_TIMEOUT,
-            )
+            return await self._proxy_stream(request, url)
         return await self._mqtt_mjpeg(request)
 
     async def _mqtt_mjpeg(self, request: web.Request) -> web.StreamResponse:

@@ -1,4 +1,8 @@
-"""Constants of the Bobby Camera integration; topic names follow docs/mqtt.md."""
+"""Constants of the Bobby Camera integration; topic names follow docs/mqtt.md.
+
+The integration is installed alone (HACS copies only this folder), so it keeps its own copy of the
+MQTT contract. Each copy names its twin in edge_agent; tests/ha/test_contract.py checks they agree.
+"""
 
 from __future__ import annotations
 
@@ -20,19 +24,55 @@ OPT_VERSION: Final = "version"
 OPT_ROIS: Final = "rois"
 OPT_DETECTION: Final = "detection"
 
+CONF_ORIGIN: Final = "http_origin"
+
+# Twin: edge_agent/mqtt/topics.py DEFAULT_BASE.
 DEFAULT_BASE_TOPIC: Final = "bobby"
 # The manifest's `mqtt` key can only name a fixed topic, so discovery works for the default base.
 DISCOVERY_TOPIC: Final = f"{DEFAULT_BASE_TOPIC}/+/announce"
 
-CAMERA_ID_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ROI_ID_RE: Final = re.compile(r"^[a-z0-9_-]{1,32}$")
+# Twin: edge_agent/ids.py (CAMERA_ID_RE, ROI_ID_RE, INSTANCE_RE, BASE_TOPIC_RE, MAX_ROIS).
+# Always used with fullmatch: with match and `$`, a trailing newline would pass.
+CAMERA_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ROI_ID_RE: Final = re.compile(r"[a-z0-9_-]{1,32}")
+INSTANCE_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Topic levels separated by '/': none empty, no wildcard, white space or NUL, not a '$' topic.
+BASE_TOPIC_RE: Final = re.compile(r"(?!\$)[^/+#\s\x00]+(?:/[^/+#\s\x00]+)*")
+BASE_TOPIC_MAX: Final = 128
+# The most regions an ROI set may have: each becomes entities in HA.
+MAX_ROIS: Final = 32
 
+
+def valid_camera_id(value: object) -> bool:
+    """A camera id (a topic level): twin of edge_agent.ids.valid_camera_id."""
+    return isinstance(value, str) and CAMERA_ID_RE.fullmatch(value) is not None
+
+
+def valid_roi_id(value: object) -> bool:
+    """A region id: twin of edge_agent.ids.valid_roi_id."""
+    return isinstance(value, str) and ROI_ID_RE.fullmatch(value) is not None
+
+
+def valid_instance(value: object) -> bool:
+    """A listen_frame instance name: twin of edge_agent.ids.valid_instance."""
+    return isinstance(value, str) and INSTANCE_RE.fullmatch(value) is not None
+
+
+def valid_base_topic(value: object) -> bool:
+    """A base topic: twin of edge_agent.ids.valid_base_topic."""
+    return (
+        isinstance(value, str) and len(value) <= BASE_TOPIC_MAX and BASE_TOPIC_RE.fullmatch(value) is not None
+    )
+
+
+# Twin: the announce's `mode` (edge_agent/camera/cli.py) and ONLINE/OFFLINE (edge_agent/mqtt/topics.py).
 MODE_DUMB: Final = "dumb"
 MODE_SMART: Final = "smart"
 
 ONLINE: Final = "online"
 OFFLINE: Final = "offline"
 
+# Twin: edge_agent/detect/rois.py (DetectionSettings defaults, the region's default labels).
 DEFAULT_LABELS: Final = ["person"]
 DETECTION_DEFAULTS: Final = {
     "labels": ["person"],
@@ -46,9 +86,13 @@ DETECTION_DEFAULTS: Final = {
     "motion_sensitivity": 5,
     "motion_keepalive": 2.0,
 }
+# Twin: edge_agent/detect/rois.py (points per region).
 MIN_POINTS: Final = 3
 MAX_POINTS: Final = 64
 
+# Health: a problem such as "offline" becomes a repair issue only when it lasts this long, so a
+# restart of the service (seconds) turns the sensor off without a repair issue.
+ISSUE_DELAY: Final = 30.0
 # Health: how long a service may take to answer before the integration says it does not.
 ACK_TIMEOUT: Final = 30.0
 DEFAULT_STATS_INTERVAL: Final = 10.0
@@ -66,6 +110,15 @@ FRAME_MAX_AGE: Final = 5.0
 FRAME_WAIT: Final = 5.0
 STREAM_IDLE_TIMEOUT: Final = 30.0
 HTTP_TIMEOUT: Final = 10
+# What a smart camera's HTTP server may send through HA (docs/home-assistant.md "Live view"):
+# anything larger or of another type is refused, logged and counted in diagnostics.
+MAX_SNAPSHOT_BYTES: Final = 8 * 1024 * 1024
+MAX_STREAM_PART_BYTES: Final = 8 * 1024 * 1024
+SNAPSHOT_CONTENT_TYPE: Final = "image/jpeg"
+STREAM_CONTENT_TYPE: Final = "multipart/x-mixed-replace"
+# A dumb camera's MQTT frame (the same bound: it is shown as a snapshot and a stream part).
+MAX_FRAME_BYTES: Final = MAX_SNAPSHOT_BYTES
+JPEG_MAGIC: Final = b"\xff\xd8"
 
 # The user flow listens this long for retained announces of cameras on the broker.
 SCAN_SECONDS: Final = 2.0
@@ -74,7 +127,10 @@ SERVICE_SET_ROIS: Final = "set_rois"
 
 
 class Topics:
-    """Topic names for one camera under one base topic (docs/mqtt.md)."""
+    """Topic names for one camera under one base topic (docs/mqtt.md).
+
+    Twin: edge_agent/mqtt/topics.py Topics.
+    """
 
     def __init__(self, base: str, cam: str) -> None:
         """Remember the base topic and the camera id."""

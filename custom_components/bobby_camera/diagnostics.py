@@ -44,6 +44,7 @@ def _redact(data: Any) -> Any:
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BobbyConfigEntry) -> dict[str, Any]:
     """Everything needed to see why a camera or its ROI set does not behave."""
     runtime = entry.runtime_data
+    health = runtime.health
     redacted: dict[str, Any] = _redact(
         {
             "entry": {
@@ -53,20 +54,26 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BobbyCo
             },
             "mode": runtime.mode,
             "announce": runtime.announce,
+            # The HTTP origin the user accepted: the only one the token is sent to.
+            "http_origin": runtime.origin,
+            "http_urls_in_use": dict(runtime.urls),
             "camera_online": runtime.camera_online,
-            "services": runtime.services,
-            "stats": runtime.stats,
+            "services": health.services,
+            "stats": health.stats,
             "rois_on_broker": runtime.retained_set,
             "last_ack": runtime.last_ack,
             "detection_state": runtime.detection_state,
-            "pending_ack_version": runtime.pending_ack[0] if runtime.pending_ack else None,
-            "pending_command": runtime.pending_command[0] if runtime.pending_command else None,
+            "pending_ack_version": health.pending_ack[0] if health.pending_ack else None,
+            "pending_command": health.pending_command[0] if health.pending_command else None,
             "health": {
-                "healthy": runtime.healthy,
-                "problem": runtime.problem,
-                "service": runtime.service_name,
-                "service_online": runtime.service_online,
+                "healthy": health.healthy,
+                "problem": health.problem,
+                "issue": health.issue,
+                "service": health.service_name,
+                "service_online": health.service_online,
             },
+            # Announces, frames and HTTP answers refused, by reason.
+            "refused": dict(sorted(runtime.refused.items())),
         }
     )
     return redacted

@@ -17,11 +17,12 @@ from .const import (
     DEFAULT_LABELS,
     DETECTION_DEFAULTS,
     MAX_POINTS,
+    MAX_ROIS,
     MIN_POINTS,
     OPT_DETECTION,
     OPT_ROIS,
     OPT_VERSION,
-    ROI_ID_RE,
+    valid_roi_id,
 )
 
 type Point = tuple[float, float]
@@ -51,7 +52,7 @@ def roi_id(name: str) -> str:
     """The ROI id for a region name: a slug of 1 to 32 characters of `a-z 0-9 _ -`."""
     slug = slugify(name.strip(), separator="_")[:32].strip("_")
     # HA's slugify turns a name without letters or digits into "unknown": not a name's id.
-    if (slug == "unknown" and name.strip().lower() != "unknown") or not ROI_ID_RE.match(slug):
+    if (slug == "unknown" and name.strip().lower() != "unknown") or not valid_roi_id(slug):
         raise RoiError("invalid_name", region=name)
     return slug
 
@@ -178,8 +179,11 @@ def check_polygon(points: Sequence[Sequence[float]], region: str) -> RoiError | 
 
 
 # The services' limits (docs/mqtt.md): a set outside them would be refused there.
+# Twin: edge_agent/detect/rois.py parse_detection (frames 1..30, clear_after 0..3600 s).
 MAX_FRAMES_WINDOW = 30
 MAX_CLEAR_AFTER = 3600.0
+MIN_MOTION_KEEPALIVE = 0.5
+MAX_MOTION_KEEPALIVE = 60.0
 
 
 def _score(value: Any, key: str, region: str) -> float:
@@ -194,7 +198,7 @@ def normalise_roi(roi: Mapping[str, Any]) -> dict[str, Any]:
     if not name:
         raise RoiError("invalid_name", region="")
     rid = roi_id(name) if "id" not in roi else str(roi["id"])
-    if not ROI_ID_RE.match(rid):
+    if not valid_roi_id(rid):
         raise RoiError("invalid_name", region=name)
     points = [list(p) if isinstance(p, (list, tuple)) else p for p in roi.get("points") or []]
     if error := check_polygon(points, name):
@@ -243,11 +247,30 @@ def normalise_detection(detection: Mapping[str, Any] | None) -> dict[str, Any]:
     if isinstance(clear, bool) or not isinstance(clear, (int, float)) or not 0 <= clear <= MAX_CLEAR_AFTER:
         raise RoiError("invalid_clear_after")
     out["clear_after"] = float(clear)
+    # The motion gate (twin: edge_agent/detect/rois.py parse_detection): on/off, sensitivity 1..10,
+    # keepalive 0.5..60 s.
+    if not isinstance(merged["motion"], bool):
+        raise RoiError("invalid_motion")
+    sensitivity, keepalive = merged["motion_sensitivity"], merged["motion_keepalive"]
+    if isinstance(sensitivity, bool) or not isinstance(sensitivity, int) or not 1 <= sensitivity <= 10:
+        raise RoiError("invalid_motion")
+    if (
+        isinstance(keepalive, bool)
+        or not isinstance(keepalive, (int, float))
+        or not MIN_MOTION_KEEPALIVE <= keepalive <= MAX_MOTION_KEEPALIVE
+    ):
+        raise RoiError("invalid_motion")
+    out.update(motion=merged["motion"], motion_sensitivity=sensitivity, motion_keepalive=float(keepalive))
     return out
 
 
 def normalise_rois(rois: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Every region checked, ids unique; raises RoiError."""
+    """Every region checked, ids unique, at most MAX_ROIS of them; raises RoiError."""
+    rois = list(rois)
+    if len(rois) > MAX_ROIS:
+        # Counted before any region is checked: each one costs polygon checks and, once sent,
+        # entities in HA (twin: edge_agent/ids.py MAX_ROIS).
+        raise RoiError("too_many_regions", count=str(len(rois)), max=str(MAX_ROIS))
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for roi in rois:

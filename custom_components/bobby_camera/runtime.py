@@ -1,29 +1,26 @@
-"""What a loaded camera entry knows and does: its MQTT subscriptions, ROI sets and health."""
+"""What a loaded camera entry knows and does: its MQTT subscriptions, the announce it trusts, the
+ROI sets it pushes. The service's health and the repair issues are in health.py."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_call_later, async_track_time_interval
-from homeassistant.util import dt as dt_util
+from homeassistant.helpers.event import async_call_later
 
 from .const import (
-    ACK_TIMEOUT,
     CONF_BASE_TOPIC,
     CONF_CAMERA_ID,
+    CONF_ORIGIN,
     CONF_TOKEN,
-    DEFAULT_STATS_INTERVAL,
-    DOMAIN,
-    HEALTH_CHECK_INTERVAL,
     LOGGER,
-    MIN_STATS_TIMEOUT,
     MODE_DUMB,
     MODE_SMART,
     OFFLINE,
@@ -32,25 +29,25 @@ from .const import (
     OPT_ROIS,
     OPT_VERSION,
     RETAINED_WAIT,
-    STARTUP_GRACE,
-    STATS_MISSED_INTERVALS,
     Topics,
+    valid_instance,
+)
+from .health import (
+    ISSUE_ORIGIN_CHANGED,
+    ISSUE_ROIS_REFUSED,
+    ISSUE_TURNED_SMART,
+    ServiceHealth,
+    delete_issue,
+    now,
+    raise_issue,
 )
 from .rois import build_payload, normalise_detection, normalise_rois, stored_set
 
 type BobbyConfigEntry = ConfigEntry[BobbyRuntimeData]
 
-# Problems of the detection service, each a repair issue translation key (strings.json "issues").
-PROBLEM_OFFLINE = "service_offline"
-PROBLEM_ROIS_NOT_ACKED = "rois_not_acknowledged"
-PROBLEM_COMMAND_NOT_ACKED = "command_not_acknowledged"
-PROBLEM_STATS_STOPPED = "stats_stopped"
-ISSUE_ROIS_REFUSED = "rois_refused"
-
-
-def _now() -> float:
-    # dt_util rather than time.time(): HA's test clock (freezer) drives it as it drives timers.
-    return dt_util.utcnow().timestamp()
+URL_KEYS = ("stream_url", "snapshot_url")
+# Log a refused read or message at most this often per kind (the counter counts every one).
+REFUSAL_LOG_INTERVAL = 60.0
 
 
 def _json(payload: str | bytes | bytearray) -> dict[str, Any] | None:
@@ -61,8 +58,36 @@ def _json(payload: str | bytes | bytearray) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def url_origin(url: Any) -> str | None:
+    """`scheme://host:port` of an http(s) URL (the port always written), None when it is not one."""
+    if not isinstance(url, str) or len(url) > 2048:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if scheme not in ("http", "https") or not host:
+        return None
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
+
+
+def announced_origin(announce: dict[str, Any] | None) -> str | None:
+    """The origin of the HTTP server an announce points at (its stream, else its snapshot URL)."""
+    for key in URL_KEYS:
+        if (origin := url_origin((announce or {}).get(key))) is not None:
+            return origin
+    return None
+
+
 class BobbyRuntimeData:
-    """One camera: announce, availability, stats, acknowledgements, the ROI set it pushes."""
+    """One camera: announce, availability, acknowledgements, the ROI set it pushes, its health."""
 
     def __init__(self, hass: HomeAssistant, entry: BobbyConfigEntry) -> None:
         """Set up the state; nothing is subscribed before async_start."""
@@ -71,22 +96,22 @@ class BobbyRuntimeData:
         self.camera_id: str = entry.data[CONF_CAMERA_ID]
         self.base_topic: str = entry.data[CONF_BASE_TOPIC]
         self.token: str | None = entry.data.get(CONF_TOKEN) or None
+        # The camera's HTTP server as the user accepted it when adding (or reconfiguring) the
+        # camera: the token is only ever sent there, whatever a later announce says.
+        self.origin: str | None = entry.data.get(CONF_ORIGIN) or None
         self.topics = Topics(self.base_topic, self.camera_id)
         self.announce: dict[str, Any] | None = None
+        # The announced URLs on the accepted origin (those of the last announce that had them).
+        self.urls: dict[str, str] = {}
         self.camera_online: bool | None = None
         self.camera_online_since: float | None = None
-        self.services: dict[str, bool] = {}
-        self.stats: dict[str, Any] | None = None
-        self.stats_at: float | None = None
         self.last_ack: dict[str, Any] | None = None
         self.retained_set: dict[str, Any] | None = None
         self.detection_state: dict[str, Any] | None = None
-        self.pending_ack: tuple[int, float] | None = None
-        self.pending_command: tuple[str, float] | None = None
-        self.problem: str | None = None
-        # What the entities last showed, to tell them only about changes.
-        self._shown: tuple[str | None, bool] = (None, False)
-        self.started_at = _now()
+        # Refused announces, frames and HTTP reads, by reason (shown in diagnostics).
+        self.refused: Counter[str] = Counter()
+        self._refusal_logged: dict[str, float] = {}
+        self.health = ServiceHealth(self)
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
         self._retained_check: CALLBACK_TYPE | None = None
@@ -114,15 +139,7 @@ class BobbyRuntimeData:
         self._unsubs.append(mqtt.async_subscribe_connection_status(self.hass, self._on_connection))
         if mqtt.is_connected(self.hass):
             self._schedule_retained_check()
-        self._unsubs.append(
-            async_track_time_interval(
-                self.hass,
-                self._async_health_tick,
-                timedelta(seconds=HEALTH_CHECK_INTERVAL),
-                name="bobby_camera health",
-                cancel_on_shutdown=True,
-            )
-        )
+        self._unsubs.append(self.health.async_start())
 
     @callback
     def _on_connection(self, connected: bool) -> None:
@@ -162,9 +179,31 @@ class BobbyRuntimeData:
         return remove
 
     @callback
-    def _notify(self) -> None:
+    def notify(self) -> None:
+        """Tell the entities that something they show has changed."""
         for update in list(self._listeners):
             update()
+
+    @callback
+    def count_refusal(self, reason: str, message: str, *args: Any) -> None:
+        """Count something refused and log it, at most once a minute per reason."""
+        self.refused[reason] += 1
+        at = now()
+        if at - self._refusal_logged.get(reason, -REFUSAL_LOG_INTERVAL) >= REFUSAL_LOG_INTERVAL:
+            self._refusal_logged[reason] = at
+            LOGGER.warning(
+                "Camera %s: " + message + " (refused so far: %s)",
+                self.camera_id,
+                *args,
+                self.refused[reason],
+            )
+
+    # ---- health, for the entities and diagnostics ---------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        """The "Detection service" sensor's state."""
+        return self.health.healthy
 
     # ---- what the camera says ---------------------------------------------------------------
 
@@ -178,43 +217,116 @@ class BobbyRuntimeData:
     def name(self) -> str:
         """The camera's name from the announce, else the entry's title."""
         name = (self.announce or {}).get("name")
-        return name if isinstance(name, str) and name else self.entry.title
+        return name[:100] if isinstance(name, str) and name.strip() else self.entry.title
+
+    def url(self, key: str) -> str | None:
+        """The announced stream or snapshot URL, when it is on the accepted origin."""
+        return self.urls.get(key)
 
     @callback
     def _on_announce(self, msg: mqtt.ReceiveMessage) -> None:
         announce = _json(msg.payload)
         if announce is None:
             if msg.payload:
-                LOGGER.warning("Ignoring a malformed announce on %s", msg.topic)
+                self.count_refusal("announce_malformed", "ignoring a malformed announce on %s", msg.topic)
             return
+        was_smart = self.mode == MODE_SMART
         self.announce = announce
-        self._notify()
+        self._check_origin(announce)
+        if self.mode == MODE_SMART and not was_smart:
+            self._check_turned_smart()
+        elif self.mode != MODE_SMART:
+            delete_issue(self.hass, f"{ISSUE_TURNED_SMART}_{self.entry.entry_id}")
+        self.notify()
+        self.health.evaluate()
+
+    @callback
+    def _check_origin(self, announce: dict[str, Any]) -> None:
+        """Follow the announced URLs only on the accepted origin; report any other one."""
+        issue_id = f"{ISSUE_ORIGIN_CHANGED}_{self.entry.entry_id}"
+        foreign: str | None = None
+        accepted: dict[str, str] = {}
+        for key in URL_KEYS:
+            # Anything but an http(s) URL is no server HA could send the token to: ignored.
+            if (origin := url_origin(value := announce.get(key))) is None:
+                continue
+            if origin == self.origin:
+                accepted[key] = str(value).strip()
+            else:
+                foreign = foreign or origin
+        if foreign is not None and self.origin is None and self.mode != MODE_SMART:
+            # A dumb camera added without an HTTP server: its URLs are not used (frames come
+            # over MQTT), so there is nothing to report until it says it is smart.
+            self.urls = {}
+            return
+        if foreign is not None:
+            # The URLs accepted before stay in use; the token never goes to the new origin.
+            self.count_refusal(
+                "announce_origin",
+                "the announce points at %s, not at the accepted HTTP origin %s: not followed",
+                foreign,
+                self.origin,
+            )
+            raise_issue(
+                self.hass,
+                issue_id,
+                ISSUE_ORIGIN_CHANGED,
+                self.name,
+                asked=foreign,
+                accepted=self.origin or "none",
+                camera_id=self.camera_id,
+            )
+            return
+        delete_issue(self.hass, issue_id)
+        self.urls = accepted
+
+    @callback
+    def _check_turned_smart(self) -> None:
+        """An announce said smart while a listen_frame detects for the camera: say so."""
+        if not self.health.served_by_listen_frame:
+            return
+        service = str((self.health.stats or {}).get("service"))
+        LOGGER.warning(
+            "Camera %s now announces itself as smart, but %s detects for it: it will stop doing so",
+            self.camera_id,
+            service,
+        )
+        raise_issue(
+            self.hass,
+            f"{ISSUE_TURNED_SMART}_{self.entry.entry_id}",
+            ISSUE_TURNED_SMART,
+            self.name,
+            service=service,
+            camera_id=self.camera_id,
+            base_topic=self.base_topic,
+        )
 
     @callback
     def _on_availability(self, msg: mqtt.ReceiveMessage) -> None:
         online = msg.payload == ONLINE
         if online and not self.camera_online:
-            self.camera_online_since = _now()
+            self.camera_online_since = now()
         self.camera_online = online
-        self._notify()
-        self._evaluate()
+        self.notify()
+        self.health.evaluate()
 
     @callback
     def _on_service_availability(self, msg: mqtt.ReceiveMessage) -> None:
         # <base>/listen_frame/<instance>/availability
         instance = msg.topic.split("/")[-2]
-        if msg.payload not in (ONLINE, OFFLINE):
+        if msg.payload not in (ONLINE, OFFLINE) or not valid_instance(instance):
             return
-        self.services[f"listen_frame/{instance}"] = msg.payload == ONLINE
-        self._evaluate()
+        self.health.on_service_availability(instance, msg.payload == ONLINE)
 
     @callback
     def _on_stats(self, msg: mqtt.ReceiveMessage) -> None:
         if (stats := _json(msg.payload)) is None:
             return
-        self.stats = stats
-        self.stats_at = _now()
-        self._evaluate()
+        self.health.on_stats(stats)
+        service = stats.get("service")
+        if self.mode == MODE_SMART and isinstance(service, str) and not service.startswith("listen_frame/"):
+            # The camera detects by itself now: it really is smart.
+            delete_issue(self.hass, f"{ISSUE_TURNED_SMART}_{self.entry.entry_id}")
 
     @callback
     def _on_rois(self, msg: mqtt.ReceiveMessage) -> None:
@@ -226,8 +338,6 @@ class BobbyRuntimeData:
             return
         self.last_ack = ack
         version = ack.get("version")
-        if self.pending_ack and isinstance(version, int) and version >= self.pending_ack[0]:
-            self.pending_ack = None
         issue_id = f"{ISSUE_ROIS_REFUSED}_{self.entry.entry_id}"
         if ack.get("ok") is False:
             LOGGER.warning(
@@ -237,28 +347,29 @@ class BobbyRuntimeData:
                 self.camera_id,
                 ack.get("error"),
             )
-            self._raise_issue(
+            raise_issue(
+                self.hass,
                 issue_id,
                 ISSUE_ROIS_REFUSED,
-                service=str(ack.get("service")),
-                version=str(version),
-                error=str(ack.get("error")),
+                self.name,
+                service=str(ack.get("service"))[:100],
+                version=str(version)[:20],
+                error=str(ack.get("error"))[:300],
             )
         elif ack.get("ok") is True:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        self._evaluate()
+            delete_issue(self.hass, issue_id)
+        self.health.on_ack(version)
 
     @callback
     def _on_detection_set(self, msg: mqtt.ReceiveMessage) -> None:
         # Commands come from HA's discovery switch or from anyone; each one expects an answer.
-        self.pending_command = (str(msg.payload)[:64], _now() + ACK_TIMEOUT)
+        self.health.on_command(str(msg.payload))
 
     @callback
     def _on_detection_state(self, msg: mqtt.ReceiveMessage) -> None:
         state = _json(msg.payload)
-        self.detection_state = state if state is not None else {"state": msg.payload}
-        self.pending_command = None
-        self._evaluate()
+        self.detection_state = state if state is not None else {"state": str(msg.payload)[:64]}
+        self.health.on_command_answered()
 
     # ---- ROI sets -----------------------------------------------------------------------------
 
@@ -288,7 +399,7 @@ class BobbyRuntimeData:
         await mqtt.async_publish(
             self.hass, self.topics.rois, json.dumps(payload, separators=(",", ":")), 1, True
         )
-        self.pending_ack = (version, _now() + ACK_TIMEOUT)
+        self.health.on_set_published(version)
         LOGGER.debug("Published ROI set version %s for camera %s", version, self.camera_id)
 
     async def async_save_set(self, rois: list[dict[str, Any]], detection: dict[str, Any] | None) -> int:
@@ -323,96 +434,3 @@ class BobbyRuntimeData:
             retained,
         )
         await self.async_publish_set(dict(self.entry.options))
-
-    # ---- health -------------------------------------------------------------------------------
-
-    @property
-    def service_name(self) -> str | None:
-        """The service that serves this camera, as it names itself in stats and acks."""
-        for message in (self.stats, self.last_ack, self.detection_state):
-            if isinstance(name := (message or {}).get("service"), str):
-                return name
-        return None
-
-    @property
-    def service_online(self) -> bool | None:
-        """Whether the detection service is online; None while nothing is known yet."""
-        if self.mode == MODE_SMART:
-            # A smart camera is its own detection service.
-            return self.camera_online
-        name = self.service_name
-        if name in self.services:
-            return self.services[name]
-        if not self.services:
-            return None
-        return any(self.services.values())
-
-    @property
-    def stats_timeout(self) -> float:
-        interval = (self.stats or {}).get("interval")
-        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
-            interval = DEFAULT_STATS_INTERVAL
-        return max(STATS_MISSED_INTERVALS * float(interval), MIN_STATS_TIMEOUT)
-
-    def _find_problem(self, now: float) -> str | None:
-        online = self.service_online
-        if online is False or (online is None and now - self.started_at > STARTUP_GRACE):
-            return PROBLEM_OFFLINE
-        if self.pending_ack and now > self.pending_ack[1]:
-            return PROBLEM_ROIS_NOT_ACKED
-        if self.pending_command and now > self.pending_command[1]:
-            return PROBLEM_COMMAND_NOT_ACKED
-        # Stats come only while frames do: judge them only while the camera is online.
-        if self.camera_online and self.camera_online_since is not None:
-            since = max(self.stats_at or 0.0, self.camera_online_since, self.started_at)
-            if now - since > self.stats_timeout:
-                return PROBLEM_STATS_STOPPED
-        return None
-
-    @property
-    def healthy(self) -> bool:
-        """The connectivity sensor's state: online and answering."""
-        return self.problem is None and self.service_online is True
-
-    @callback
-    def _async_health_tick(self, _now_dt: datetime) -> None:
-        self._evaluate()
-
-    @callback
-    def _raise_issue(self, issue_id: str, translation_key: str, **placeholders: str) -> None:
-        """A repair issue of this camera (a warning the user cannot fix from the issue itself)."""
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=translation_key,
-            translation_placeholders={"camera": self.name, **placeholders},
-        )
-
-    @callback
-    def _evaluate(self) -> None:
-        """Recompute the problem; raise, update or clear the repair issue; tell the entities."""
-        problem = self._find_problem(_now())
-        changed = problem != self.problem
-        self.problem = problem
-        issue_id = f"service_problem_{self.entry.entry_id}"
-        if problem is None:
-            if changed:
-                LOGGER.info("The detection service of camera %s answers again", self.camera_id)
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        elif changed:
-            LOGGER.warning("Detection service of camera %s: %s", self.camera_id, problem)
-            self._raise_issue(
-                issue_id,
-                problem,
-                base_topic=self.base_topic,
-                camera_id=self.camera_id,
-                service=self.service_name or "listen_frame",
-                timeout=str(int(ACK_TIMEOUT)),
-                stats_timeout=str(int(self.stats_timeout)),
-            )
-        if (self.problem, self.healthy) != self._shown:
-            self._shown = (self.problem, self.healthy)
-            self._notify()

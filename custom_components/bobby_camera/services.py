@@ -1,14 +1,19 @@
-"""The `bobby_camera.set_rois` action: the ROI editor's save, for automations and scripts."""
+"""The `bobby_camera.set_rois` action: the ROI editor's save, for automations and scripts.
+
+Admin only (it changes what the cameras watch, as the options flow does) and at most MAX_ROIS
+regions per set.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util.json import JsonValueType
@@ -54,6 +59,25 @@ def _entry_for_device(hass: HomeAssistant, device_id: str) -> Any:
     )
 
 
+def _admin_only(
+    handler: Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]],
+) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
+    """HA's admin check for services (helpers/service.py _async_admin_handler), kept here because
+    HA 2025.4's async_register_admin_service cannot return a response and set_rois does."""
+
+    async def check(call: ServiceCall) -> ServiceResponse:
+        if call.context.user_id:
+            user = await call.hass.auth.async_get_user(call.context.user_id)
+            if user is None:
+                raise UnknownUser(context=call.context)
+            if not user.is_admin:
+                raise Unauthorized(context=call.context)
+        return await handler(call)
+
+    return check
+
+
+@_admin_only
 async def _async_set_rois(call: ServiceCall) -> ServiceResponse:
     entries = [_entry_for_device(call.hass, d) for d in call.data[ATTR_DEVICE_ID]]
     versions: dict[str, JsonValueType] = {}

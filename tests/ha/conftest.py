@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_mqtt_message,
 )
 
-from custom_components.bobby_camera.const import CONF_BASE_TOPIC, CONF_CAMERA_ID, DOMAIN
+from custom_components.bobby_camera.const import CONF_BASE_TOPIC, CONF_CAMERA_ID, CONF_ORIGIN, DOMAIN
 from tests.support.mosquitto import Mosquitto
 
 CAM = "garden"
@@ -22,6 +22,8 @@ BASE = "bobby"
 ENTRY_ID = "01JBOBBYGARDEN000000000000"
 JPEG_1 = b"\xff\xd8\xff\xe0frame-one\xff\xd9"
 JPEG_2 = b"\xff\xd8\xff\xe0frame-two\xff\xd9"
+# The HTTP server the camera announced when it was added (what the confirm step showed).
+ORIGIN = "http://garden.local:8080"
 
 
 @pytest.fixture(autouse=True)
@@ -52,13 +54,13 @@ async def mqtt_mock(hass: HomeAssistant, mqtt_mock: Any) -> Any:
 
 @pytest.fixture
 def config_entry() -> MockConfigEntry:
-    """The entry of the camera `garden` under the default base topic."""
+    """The entry of the camera `garden` under the default base topic, its HTTP origin accepted."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Garden",
         unique_id=CAM,
         entry_id=ENTRY_ID,
-        data={CONF_CAMERA_ID: CAM, CONF_BASE_TOPIC: BASE},
+        data={CONF_CAMERA_ID: CAM, CONF_BASE_TOPIC: BASE, CONF_ORIGIN: ORIGIN},
     )
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
@@ -100,12 +100,18 @@ async def test_camera_offline_does_not_blame_service(
 
 
 async def test_service_offline_and_back(
-    hass: HomeAssistant, healthy: MockConfigEntry, issue_registry: ir.IssueRegistry
+    hass: HomeAssistant,
+    healthy: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
 ) -> None:
-    """The service's Last Will turns the sensor off at once; its return clears the issue."""
+    """The service's Last Will turns the sensor off at once; the issue comes once it lasts 30 s."""
     fire(hass, SERVICE, "offline")
     await hass.async_block_till_done()
     assert hass.states.get(SENSOR).state == STATE_OFF
+    await _advance(hass, freezer, 25)
+    assert _issue(issue_registry) is None
+    await _advance(hass, freezer, 10)
     assert _issue(issue_registry).translation_key == "service_offline"
     fire(hass, SERVICE, "garbage")
     assert hass.states.get(SENSOR).state == STATE_OFF
@@ -113,6 +119,51 @@ async def test_service_offline_and_back(
     await hass.async_block_till_done()
     assert hass.states.get(SENSOR).state == STATE_ON
     assert _issue(issue_registry) is None
+
+
+async def test_service_restart_is_no_problem(
+    hass: HomeAssistant,
+    healthy: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Issue 9: a listen_frame restart (offline, online, first stats one interval later) turns
+    the sensor off only while the service is offline, and raises no issue, "stats stopped" least."""
+    raised: list[str] = []
+
+    @callback
+    def on_issue(event: Event) -> None:
+        if (issue := _issue(issue_registry)) is not None:
+            raised.append(issue.translation_key)
+
+    unsub = hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, on_issue)
+    # The last stats came 9 s before the service stopped; it is away 5 s (loading its model).
+    await _advance(hass, freezer, 9)
+    fire(hass, SERVICE, "offline")
+    await hass.async_block_till_done()
+    assert hass.states.get(SENSOR).state == STATE_OFF
+    await _advance(hass, freezer, 5)
+    fire(hass, SERVICE, "online")
+    await hass.async_block_till_done()
+    # Online: on at once, although the last stats are 14 s old and the next come in 10 s.
+    assert hass.states.get(SENSOR).state == STATE_ON
+    for _ in range(4):
+        # 20 s without stats after the restart: 34 s since the stats before it, more than the
+        # 30 s timeout, which counts from the restart.
+        await _advance(hass, freezer, 5)
+        assert hass.states.get(SENSOR).state == STATE_ON
+    fire(hass, "bobby/garden/stats", STATS)
+    await _advance(hass, freezer, 5)
+    assert hass.states.get(SENSOR).state == STATE_ON
+    assert raised == []
+    assert _issue(issue_registry) is None
+    # The timeout still holds after a restart: no stats for 30 s from the restart is a problem.
+    fire(hass, SERVICE, "offline")
+    fire(hass, SERVICE, "online")
+    await _advance(hass, freezer, 31)
+    assert hass.states.get(SENSOR).state == STATE_OFF
+    assert _issue(issue_registry).translation_key == "stats_stopped"
+    unsub()
 
 
 async def test_never_heard_of_service(
@@ -236,7 +287,10 @@ async def test_named_service_and_custom_interval(
 
 
 async def test_smart_camera_is_its_own_service(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
 ) -> None:
     """A smart camera detects by itself: its availability is the service's."""
     fire(hass, "bobby/garden/announce", announce_payload(mode="smart"))
@@ -247,4 +301,61 @@ async def test_smart_camera_is_its_own_service(
     fire(hass, "bobby/garden/availability", "offline")
     await hass.async_block_till_done()
     assert hass.states.get(SENSOR).state == STATE_OFF
+    await _advance(hass, freezer, 31)
     assert _issue(issue_registry).translation_key == "service_offline"
+
+
+async def test_camera_turning_smart_under_listen_frame_is_reported(
+    hass: HomeAssistant,
+    healthy: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 10: an announce that flips to "smart" while listen_frame detects for the camera
+    (its stats say so) raises a repair issue instead of going unnoticed; the sensor then
+    follows the stats (which stop) to off."""
+    turned = f"turned_smart_{ENTRY_ID}"
+    fire(hass, "bobby/garden/announce", announce_payload())
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, turned) is None
+    fire(hass, "bobby/garden/announce", announce_payload(mode="smart"))
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, turned)
+    assert issue.translation_key == "turned_smart"
+    assert issue.translation_placeholders["service"] == "listen_frame/pi4"
+    assert "now announces itself as smart" in caplog.text
+    # listen_frame stops serving it: no stats, so the sensor goes off (not green and silent).
+    await _advance(hass, freezer, 35)
+    assert hass.states.get(SENSOR).state == STATE_OFF
+    assert _issue(issue_registry).translation_key == "stats_stopped"
+    # The camera announces itself as dumb again: the report clears.
+    fire(hass, "bobby/garden/announce", announce_payload())
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, turned) is None
+
+
+async def test_camera_really_turning_smart(
+    hass: HomeAssistant, healthy: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    """A camera that was switched to smart mode on purpose sends its own stats: the report clears."""
+    turned = f"turned_smart_{ENTRY_ID}"
+    fire(hass, "bobby/garden/announce", announce_payload(mode="smart"))
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, turned) is not None
+    fire(hass, "bobby/garden/stats", {**STATS, "service": "listen_frame/pi4"})
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, turned) is not None
+    fire(hass, "bobby/garden/stats", {**STATS, "service": "camera/garden"})
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, turned) is None
+    assert hass.states.get(SENSOR).state == STATE_ON
+
+
+async def test_smart_announce_without_listen_frame_is_no_report(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    """A smart camera from the start (no listen_frame stats): nothing to report."""
+    fire(hass, "bobby/garden/announce", announce_payload(mode="smart"))
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, f"turned_smart_{ENTRY_ID}") is None

@@ -19,6 +19,7 @@ from custom_components.bobby_camera.config_flow import async_scan_cameras
 from custom_components.bobby_camera.const import (
     CONF_BASE_TOPIC,
     CONF_CAMERA_ID,
+    CONF_ORIGIN,
     CONF_TOKEN,
     DOMAIN,
 )
@@ -42,15 +43,24 @@ async def test_discovery_confirm_creates_entry(hass: HomeAssistant, mqtt_mock: A
     result = await hass.config_entries.flow.async_init(
         DOMAIN,
         context={"source": SOURCE_MQTT},
-        data=_discovery("bobby/garden/announce", announce_payload(mode="smart")),
+        data=_discovery(
+            "bobby/garden/announce",
+            announce_payload(
+                mode="smart",
+                stream_url="http://192.168.1.20:8080/stream.mjpg",
+                snapshot_url="http://192.168.1.20:8080/snapshot.jpg",
+            ),
+        ),
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "confirm"
+    # The HTTP origin the token will be sent to is shown before the user adds the camera.
     assert result["description_placeholders"] == {
         "name": "Garden",
         "camera_id": CAM,
         "mode": "smart",
         "base_topic": BASE,
+        "origin": "http://192.168.1.20:8080",
     }
     flows = hass.config_entries.flow.async_progress()
     assert flows[0]["context"]["title_placeholders"] == {"name": "Garden"}
@@ -59,7 +69,11 @@ async def test_discovery_confirm_creates_entry(hass: HomeAssistant, mqtt_mock: A
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Garden"
-    assert result["data"] == {CONF_CAMERA_ID: CAM, CONF_BASE_TOPIC: BASE}
+    assert result["data"] == {
+        CONF_CAMERA_ID: CAM,
+        CONF_BASE_TOPIC: BASE,
+        CONF_ORIGIN: "http://192.168.1.20:8080",
+    }
     assert result["result"].unique_id == CAM
 
 
@@ -84,6 +98,9 @@ async def test_manifest_discovery_topic_starts_flow(hass: HomeAssistant, mqtt_mo
         ("bobby/bad id!/announce", {"id": "bad id!"}),
         ("bobby/garden/other", {"id": "garden"}),
         ("announce", {"id": "garden"}),
+        ("bobby/garden\n/announce", {"id": "garden\n"}),
+        ("/bobby/garden/announce", {"id": "garden"}),
+        ("bobby/garden/announce", {"id": "garden", "name": "x" * 20000}),
     ],
 )
 async def test_discovery_invalid(hass: HomeAssistant, mqtt_mock: Any, topic: str, payload: Any) -> None:
@@ -127,7 +144,7 @@ async def test_user_mqtt_not_connected(hass: HomeAssistant) -> None:
 
 
 async def test_user_by_camera_id(hass: HomeAssistant, mqtt_mock: Any) -> None:
-    """A camera id and a base topic make an entry without any scan."""
+    """A camera id and a base topic: its announce (if any) is looked for, then confirmed."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
@@ -141,16 +158,23 @@ async def test_user_by_camera_id(hass: HomeAssistant, mqtt_mock: Any) -> None:
     )
     assert result["errors"] == {CONF_BASE_TOPIC: "invalid_base_topic"}
 
-    with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
+    with patch("custom_components.bobby_camera.config_flow.SCAN_SECONDS", 0.05):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_BASE_TOPIC: " home/cams ", CONF_CAMERA_ID: "porch"}
         )
+    # Nothing announced: the confirm step says the camera has no HTTP server.
+    assert result["step_id"] == "confirm"
+    assert result["description_placeholders"]["origin"] == "none"
+    with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "porch"
-    assert result["data"] == {CONF_CAMERA_ID: "porch", CONF_BASE_TOPIC: "home/cams"}
+    assert result["data"] == {CONF_CAMERA_ID: "porch", CONF_BASE_TOPIC: "home/cams", CONF_ORIGIN: ""}
 
 
-@pytest.mark.parametrize("base", ["", "/bobby", "bobby/", "a/#", "a\u0000b"])
+@pytest.mark.parametrize(
+    "base", ["", "/bobby", "bobby/", "a/#", "a\u0000b", "a//b", "bob by", "$SYS", "x" * 200]
+)
 async def test_user_invalid_base(hass: HomeAssistant, mqtt_mock: Any, base: str) -> None:
     """Base topics that cannot carry the contract's topics are refused."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
@@ -200,7 +224,10 @@ async def test_user_scan_lists_cameras(
         result["flow_id"],
         [
             ("home/garden/announce", announce_payload()),
-            ("home/porch/announce", announce_payload("porch", mode="smart")),
+            (
+                "home/porch/announce",
+                announce_payload("porch", mode="smart", snapshot_url="http://porch.local:8080/snap.jpg"),
+            ),
             ("home/attic/announce", "garbage"),
         ],
     )
@@ -209,11 +236,18 @@ async def test_user_scan_lists_cameras(
     options = result["data_schema"].schema[CONF_CAMERA_ID].config["options"]
     assert options == [{"value": "porch", "label": "Porch (porch, smart)"}]
 
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_CAMERA_ID: "porch"})
+    assert result["step_id"] == "confirm"
+    assert result["description_placeholders"]["origin"] == "http://porch.local:8080"
     with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_CAMERA_ID: "porch"})
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Porch"
-    assert result["data"] == {CONF_CAMERA_ID: "porch", CONF_BASE_TOPIC: "home"}
+    assert result["data"] == {
+        CONF_CAMERA_ID: "porch",
+        CONF_BASE_TOPIC: "home",
+        CONF_ORIGIN: "http://porch.local:8080",
+    }
     assert result["result"].unique_id == "porch"
 
 
@@ -264,16 +298,29 @@ async def test_scan_unsubscribes(hass: HomeAssistant, mqtt_mock: Any) -> None:
 
 
 async def test_reconfigure(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
-    """The base topic (and a smart camera's token) can be changed; the entry reloads."""
+    """The base topic, a smart camera's token and its HTTP origin can be changed; the entry reloads."""
+    fire(
+        hass,
+        "bobby/garden/announce",
+        announce_payload(mode="smart", stream_url="https://cam.lan/stream.mjpg"),
+    )
+    await hass.async_block_till_done()
     result = await loaded_entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
+    # What the camera announces now, for the user to compare with the accepted origin.
+    assert result["description_placeholders"] == {"camera_id": CAM, "announced": "https://cam.lan:443"}
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_BASE_TOPIC: "bad/#"})
     assert result["errors"] == {CONF_BASE_TOPIC: "invalid_base_topic"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_TOPIC: "home/cams", CONF_ORIGIN: "ftp://cam.lan"}
+    )
+    assert result["errors"] == {CONF_ORIGIN: "invalid_origin"}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_BASE_TOPIC: "home/cams", CONF_TOKEN: " s3cret "}
+        result["flow_id"],
+        {CONF_BASE_TOPIC: "home/cams", CONF_TOKEN: " s3cret ", CONF_ORIGIN: "https://cam.lan/"},
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
@@ -282,7 +329,25 @@ async def test_reconfigure(hass: HomeAssistant, loaded_entry: MockConfigEntry) -
         CONF_CAMERA_ID: CAM,
         CONF_BASE_TOPIC: "home/cams",
         CONF_TOKEN: "s3cret",
+        CONF_ORIGIN: "https://cam.lan:443",
     }
     runtime = loaded_entry.runtime_data
     assert runtime.topics.rois == "home/cams/garden/rois"
     assert runtime.token == "s3cret"
+    assert runtime.origin == "https://cam.lan:443"
+
+
+async def test_reconfigure_unloaded_entry(
+    hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry
+) -> None:
+    """An entry that is not loaded knows no announce: the form says none."""
+    config_entry.add_to_hass(hass)
+    with patch("custom_components.bobby_camera.async_setup_entry", return_value=False):
+        await hass.config_entries.async_setup(config_entry.entry_id)
+    result = await config_entry.start_reconfigure_flow(hass)
+    assert result["description_placeholders"]["announced"] == "none"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_TOPIC: BASE, CONF_ORIGIN: ""}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert config_entry.data[CONF_ORIGIN] == ""

@@ -39,11 +39,87 @@ def test_service_availability_matches_every_instance() -> None:
 
 
 def test_ids_and_defaults_agree() -> None:
-    # The integration's patterns may carry ^ and $; the character rules must be the same.
-    assert const.CAMERA_ID_RE.pattern.strip("^$") == edge_ids.CAMERA_ID_RE.pattern
-    assert const.ROI_ID_RE.pattern.strip("^$") == edge_ids.ROI_ID_RE.pattern
+    assert const.CAMERA_ID_RE.pattern == edge_ids.CAMERA_ID_RE.pattern
+    assert const.ROI_ID_RE.pattern == edge_ids.ROI_ID_RE.pattern
+    assert const.INSTANCE_RE.pattern == edge_ids.INSTANCE_RE.pattern
+    assert const.BASE_TOPIC_RE.pattern == edge_ids.BASE_TOPIC_RE.pattern
+    assert const.BASE_TOPIC_MAX == edge_ids.BASE_TOPIC_MAX
+    assert const.MAX_ROIS == edge_ids.MAX_ROIS
     assert const.DEFAULT_BASE_TOPIC == edge_topics.DEFAULT_BASE
     assert DetectionSettings().to_json() == const.DETECTION_DEFAULTS
+
+
+BASE_TOPICS = [
+    "bobby",
+    "home/cams",
+    "a/b/c/d",
+    "bobby-2_x",
+    "/bobby/",
+    "/bobby",
+    "bobby/",
+    "a//b",
+    "bob+",
+    "bob#",
+    "a/+/b",
+    "",
+    "/",
+    "x" * 128,
+    "x" * 129,
+    "x" * 200,
+    "bobby\n",
+    "bob by",
+    "bob\tby",
+    "bob\x00by",
+    "$SYS",
+    "$SYS/x",
+    "a/$b",
+    "caméra",
+]
+
+
+@pytest.mark.parametrize("base", BASE_TOPICS)
+def test_base_topic_rule_agrees(base: str) -> None:
+    """The set-up flow accepts exactly the base topics the services accept."""
+    assert const.valid_base_topic(base) == edge_ids.valid_base_topic(base)
+
+
+def test_base_topic_rule_refuses_what_it_must() -> None:
+    good = {"bobby", "home/cams", "a/b/c/d", "bobby-2_x", "x" * 128, "a/$b", "caméra"}
+    assert {b for b in BASE_TOPICS if const.valid_base_topic(b)} == good
+
+
+ID_CASES = ["garden", "Garden-2_x", "g" * 64, "g" * 65, "", "garden\n", "gar den", "gar/den", "gar+", "été"]
+
+
+@pytest.mark.parametrize("value", [*ID_CASES, "front_door", "Front", "a" * 33, "door\n"])
+def test_id_rules_agree(value: str) -> None:
+    """Camera ids, region ids and instance names: the same rule on both sides, with fullmatch
+    (a trailing newline passes `re.match` with `$`)."""
+    assert const.valid_camera_id(value) == edge_ids.valid_camera_id(value)
+    assert const.valid_roi_id(value) == edge_ids.valid_roi_id(value)
+    assert const.valid_instance(value) == edge_ids.valid_instance(value)
+    if value.endswith("\n"):
+        assert not const.valid_camera_id(value)
+        assert not const.valid_roi_id(value)
+
+
+SQUARE = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]
+TOO_MANY = [{"id": f"r{i}", "name": f"R{i}", "points": SQUARE} for i in range(const.MAX_ROIS + 1)]
+
+
+def test_region_cap_in_the_integration() -> None:
+    """HA takes MAX_ROIS regions and refuses one more, before it checks any of them."""
+    normalise_rois(TOO_MANY[:-1])
+    parse_roi_set({"version": 1, "rois": TOO_MANY[:-1]})
+    with pytest.raises(RoiError) as err:
+        normalise_rois(TOO_MANY)
+    assert err.value.key == "too_many_regions"
+    assert err.value.placeholders["max"] == "32"
+
+
+def test_region_cap_in_the_services() -> None:
+    with pytest.raises(EdgeRoiError):
+        parse_roi_set({"version": 1, "rois": TOO_MANY})
 
 
 @pytest.mark.parametrize(
@@ -78,6 +154,10 @@ def test_both_sides_accept_and_refuse_the_same_regions(points) -> None:
         {"threshold": 1.5},
         {"frames_needed": 4, "frames_window": 3},
         {"treshold": 0.5},
+        {"motion": False, "motion_sensitivity": 10, "motion_keepalive": 60},
+        {"motion_sensitivity": 11},
+        {"motion_keepalive": 0.4},
+        {"motion": "yes"},
     ],
 )
 def test_integration_never_publishes_detection_settings_the_services_refuse(detection) -> None:

@@ -26,7 +26,12 @@ async def test_diagnostics(
         title="Garden",
         unique_id=CAM,
         entry_id=ENTRY_ID,
-        data={"camera_id": CAM, "base_topic": "bobby", "token": "s3cret-token"},
+        data={
+            "camera_id": CAM,
+            "base_topic": "bobby",
+            "token": "s3cret-token",
+            "http_origin": "http://garden.local:8080",
+        },
         options={
             OPT_VERSION: 7,
             OPT_ROIS: [
@@ -60,10 +65,16 @@ async def test_diagnostics(
         {"version": 7, "ok": True, "active_version": 7, "service": "camera/garden"},
     )
     fire(hass, "bobby/garden/detection/state", {"state": "ON", "request_id": None})
+    fire(hass, "bobby/garden/announce", "not json")
     await hass.async_block_till_done()
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     assert diagnostics == snapshot
+    # The origin the token may go to, the URLs in use on it, and what was refused.
+    assert diagnostics["http_origin"] == "http://garden.local:8080"
+    assert diagnostics["http_urls_in_use"]["snapshot_url"] == "http://garden.local:8080/snapshot.jpg"
+    assert diagnostics["refused"] == {"announce_malformed": 1}
+    assert diagnostics["entry"]["data"]["token"] == "**REDACTED**"
     text = str(diagnostics)
     for secret in ("s3cret-token", "hunter2", "admin", "abc", "wifi-pass"):
         assert secret not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,9 @@ DEFAULT_DETECTION = {
     "frames_needed": 2,
     "frames_window": 3,
     "clear_after": 10.0,
+    "motion": True,
+    "motion_sensitivity": 5,
+    "motion_keepalive": 2.0,
 }
 
 
@@ -55,7 +59,9 @@ async def test_add_regions_and_save_publishes_whole_set(
     """A rectangle, a polygon and detection settings; save publishes exactly this, retained."""
     result = await _menu(hass, loaded_entry)
     assert result["menu_options"] == ["add_region", "detection", "save"]
-    assert result["description_placeholders"] == {"regions": "-"}
+    # No regions: no list (the description says what a region does), no lone "-" that markdown
+    # would turn into an empty heading.
+    assert result["description_placeholders"] == {"count": "0", "max": "32", "regions": ""}
 
     result = await _step(hass, result, {"next_step_id": "add_region"})
     assert result["step_id"] == "region"
@@ -66,7 +72,11 @@ async def test_add_regions_and_save_publishes_whole_set(
     result = await _step(hass, result, {"left": 5, "top": 40, "right": 60, "bottom": 100})
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["add_region", "edit_region", "remove_region", "detection", "save"]
-    assert result["description_placeholders"] == {"regions": "- Driveway: 5, 40 → 60, 100 %; person"}
+    assert result["description_placeholders"] == {
+        "count": "1",
+        "max": "32",
+        "regions": "- Driveway: 5, 40 → 60, 100 %; person",
+    }
 
     result = await _step(hass, result, {"next_step_id": "add_region"})
     result = await _step(
@@ -105,6 +115,9 @@ async def test_add_regions_and_save_publishes_whole_set(
         "frames_needed": 3,
         "frames_window": 5,
         "clear_after": 15.0,
+        "motion": True,
+        "motion_sensitivity": 5,
+        "motion_keepalive": 2.0,
     }
     expected = {"version": 1, "rois": [DRIVEWAY, DOOR], "detection": detection}
     sent = published(mqtt_mock, ROIS_TOPIC)
@@ -119,7 +132,7 @@ async def test_add_regions_and_save_publishes_whole_set(
         OPT_DETECTION: detection,
     }
     # The acknowledgement is awaited in the background.
-    assert loaded_entry.runtime_data.pending_ack[0] == 1
+    assert loaded_entry.runtime_data.health.pending_ack[0] == 1
 
 
 @pytest.fixture
@@ -330,3 +343,28 @@ async def test_save_refuses_invalid_stored_set(
     assert result["reason"] == "invalid_rois"
     assert result["description_placeholders"] == {"error": "region 'Driveway': self intersecting"}
     assert published(mqtt_mock, ROIS_TOPIC) == []
+
+
+def test_menu_text_without_regions_says_what_a_region_does() -> None:
+    """The menu's description, filled in as the frontend does, for a camera without regions."""
+    strings = json.loads(
+        (Path(__file__).parents[2] / "custom_components/bobby_camera/strings.json").read_text()
+    )
+    text = strings["options"]["step"]["init"]["description"].format(count="0", max="32", regions="")
+    assert "Regions: **0**" in text
+    assert "Regions now:" not in text
+    assert "people outside every region no longer count for the camera-wide person sensor" in text
+    region = strings["options"]["step"]["region"]["description"]
+    assert "people outside every region do not count for the camera-wide person sensor" in region
+
+
+async def test_region_cap_hides_add_region(
+    hass: HomeAssistant, mqtt_mock: Any, loaded_entry: MockConfigEntry
+) -> None:
+    """With MAX_ROIS regions the menu offers no "Add a region"."""
+    square = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]
+    rois = [{"id": f"r{i}", "name": f"R{i}", "points": square, "labels": ["person"]} for i in range(32)]
+    hass.config_entries.async_update_entry(loaded_entry, options={OPT_VERSION: 1, OPT_ROIS: rois})
+    result = await _menu(hass, loaded_entry)
+    assert result["menu_options"] == ["edit_region", "remove_region", "detection", "save"]
+    assert result["description_placeholders"]["count"] == "32"

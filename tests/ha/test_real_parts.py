@@ -197,7 +197,7 @@ async def test_real_parts(
     assert ack["ok"] is True, ack
     assert ack["active_version"] == version
     assert ack["service"] == "listen_frame/e2e"
-    assert runtime.pending_ack is None
+    assert runtime.health.pending_ack is None
     mark("ROI set acknowledged")
 
     # The person sensors of MQTT discovery: on, and on the integration camera's device.

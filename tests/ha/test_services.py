@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import device_registry as dr
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.bobby_camera.const import DOMAIN, OPT_DETECTION, OPT_VERSION
 
@@ -64,10 +64,13 @@ async def test_set_rois_publishes_and_stores(
             "frames_needed": 2,
             "frames_window": 3,
             "clear_after": 30.0,
+            "motion": True,
+            "motion_sensitivity": 5,
+            "motion_keepalive": 2.0,
         },
     }
     assert loaded_entry.options[OPT_VERSION] == 3
-    assert loaded_entry.runtime_data.pending_ack[0] == 3
+    assert loaded_entry.runtime_data.health.pending_ack[0] == 3
 
     # Without asking for a response, the action still works and returns nothing.
     assert (
@@ -169,3 +172,75 @@ async def test_set_rois_entry_not_loaded(
         )
     assert err.value.translation_key == "entry_not_loaded"
     assert str(err.value) == "The Bobby camera Garden is not loaded"
+
+
+async def test_set_rois_is_admin_only(
+    hass: HomeAssistant,
+    mqtt_mock: Any,
+    loaded_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    hass_admin_user: MockUser,
+    hass_read_only_user: MockUser,
+) -> None:
+    """A non-admin user may not change what the cameras watch; an admin may (with a response)."""
+    target = {"device_id": _device_id(device_registry)}
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "set_rois",
+            {"rois": [DOOR]},
+            target=target,
+            blocking=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    with pytest.raises(UnknownUser):
+        await hass.services.async_call(
+            DOMAIN,
+            "set_rois",
+            {"rois": [DOOR]},
+            target=target,
+            blocking=True,
+            context=Context(user_id="gone"),
+        )
+    assert published(mqtt_mock, ROIS_TOPIC) == []
+    response = await hass.services.async_call(
+        DOMAIN,
+        "set_rois",
+        {"rois": [DOOR]},
+        target=target,
+        blocking=True,
+        return_response=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    assert response == {"versions": {"garden": 1}}
+
+
+async def test_set_rois_region_cap(
+    hass: HomeAssistant,
+    mqtt_mock: Any,
+    loaded_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """At most 32 regions: more is refused with an error that says how many, and nothing is sent."""
+    square = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]
+    rois = [{"name": f"Zone {i}", "points": square} for i in range(33)]
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_rois",
+            {"rois": rois},
+            target={"device_id": _device_id(device_registry)},
+            blocking=True,
+        )
+    assert err.value.translation_key == "too_many_regions"
+    assert err.value.translation_placeholders == {"region": "", "count": "33", "max": "32"}
+    assert str(err.value) == "33 regions given: a camera can have at most 32 regions"
+    assert published(mqtt_mock, ROIS_TOPIC) == []
+    await hass.services.async_call(
+        DOMAIN,
+        "set_rois",
+        {"rois": rois[:32]},
+        target={"device_id": _device_id(device_registry)},
+        blocking=True,
+    )
+    assert len(json.loads(published(mqtt_mock, ROIS_TOPIC)[0][0])["rois"]) == 32

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from custom_components.bobby_camera import runtime
+from custom_components.bobby_camera import health
 
 PACKAGE = Path(__file__).resolve().parents[2] / "custom_components" / "bobby_camera"
 STRINGS = json.loads((PACKAGE / "strings.json").read_text())
@@ -33,7 +33,7 @@ def test_roi_errors_translated_for_flows_and_actions() -> None:
 
 def test_flow_reasons_and_errors_translated() -> None:
     """Aborts and form errors of both flows."""
-    source = _source("config_flow.py")
+    source = _source("config_flow.py") + _source("options_flow.py")
     aborts = set(re.findall(r'reason="([a-z_]+)"', source)) | {"already_configured", "reconfigure_successful"}
     config_aborts, options_aborts = set(STRINGS["config"]["abort"]), set(STRINGS["options"]["abort"])
     assert aborts <= config_aborts | options_aborts
@@ -45,8 +45,10 @@ def test_flow_reasons_and_errors_translated() -> None:
 
 
 def test_issues_and_exceptions_translated() -> None:
-    """Repair issues raised by the runtime and the actions' errors."""
-    problems = {v for k, v in vars(runtime).items() if k.startswith(("PROBLEM_", "ISSUE_"))}
+    """Repair issues (every one is named in health.py) and the actions' errors."""
+    problems = {
+        v for k, v in vars(health).items() if k.startswith(("PROBLEM_", "ISSUE_")) and isinstance(v, str)
+    }
     assert problems == set(STRINGS["issues"])
     used = set(re.findall(r'translation_key="([a-z_]+)"', _source("services.py") + _source("__init__.py")))
     assert used <= set(STRINGS["exceptions"])
