@@ -238,8 +238,11 @@ class BenchClient:
 
 
 @contextmanager
-def listen_frame_session(url: str, model: Path, workers: int) -> Iterator[BenchClient]:
-    """A listen_frame process on its own base topic, and a bench client on the same topics."""
+def listen_frame_session(url: str, model: Path, workers: int, cams: list[str]) -> Iterator[BenchClient]:
+    """A listen_frame process on its own base topic, and a bench client on the same topics.
+
+    listen_frame serves only cameras that announced themselves or that it is told to allow
+    (docs/mqtt.md, "Limits and bad input"): the bench's cameras are allowed by name."""
     import subprocess
 
     base = f"bench{uuid.uuid4().hex[:6]}"
@@ -265,6 +268,7 @@ def listen_frame_session(url: str, model: Path, workers: int) -> Iterator[BenchC
             "--no-discovery",
             "--stats-interval",
             "60",
+            *(arg for cam in cams for arg in ("--allow-camera", cam)),
         ],
         stdout=subprocess.DEVNULL,
     )
@@ -296,8 +300,8 @@ def measure_throughput(
     """Analysed fps, RSS (MiB) of the MQTT process and of each worker, and the CPU milliseconds
     each process spent per analysed frame (where the time goes besides inference)."""
     workers_count = workers
-    with listen_frame_session(url, model, workers) as client:
-        cams = [f"cam{i}" for i in range(2 * workers + 2)]
+    cams = [f"cam{i}" for i in range(2 * workers + 2)]
+    with listen_frame_session(url, model, workers, cams) as client:
         counters = dict.fromkeys(cams, 0)
 
         def next_frame(cam: str) -> None:
@@ -320,6 +324,10 @@ def measure_throughput(
         with client.lock:
             n = client.received
         elapsed = time.perf_counter() - start
+        if n == 0:
+            raise SystemExit(
+                f"bench: listen_frame answered no frame in {seconds:.0f} s (its log above says why)"
+            )
         cpu = {name: (cpu_seconds(pids[name]) - c) * 1000.0 / max(1, n) for name, c in cpu0.items()}
         return {
             "fps": n / elapsed,
@@ -332,8 +340,8 @@ def measure_throughput(
 def measure_latency(
     url: str, model: Path, frames: list[bytes], workers: int, rate: float, seconds: float
 ) -> dict:
-    with listen_frame_session(url, model, workers) as client:
-        cams = [f"cam{i}" for i in range(4)]
+    cams = [f"cam{i}" for i in range(4)]
+    with listen_frame_session(url, model, workers, cams) as client:
         period = 1.0 / rate
         sent = 0
         start = time.perf_counter()
