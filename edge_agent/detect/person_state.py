@@ -126,6 +126,12 @@ class PersonTracker:
             deb.state = True
             deb.last_seen = now
 
+    def clear(self, key: str | None) -> None:
+        """A state another instance published OFF: OFF here too, as if it had expired here."""
+        deb = self._debouncers.get(key)
+        if deb is not None and deb.state:
+            deb._turn_off()
+
     def tick(self, now: float) -> dict[str | None, bool]:
         changes: dict[str | None, bool] = {}
         for key, deb in self._debouncers.items():

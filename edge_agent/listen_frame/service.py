@@ -3,6 +3,11 @@
 The MQTT side lives in this process (paho's network thread, plus a timer thread for debouncing
 and stats); JPEG decoding and inference live in worker processes (pool.py). Per camera it keeps
 the ROI set in force, whether detection is on, the debounced person state and counters.
+
+Several instances in one shared-subscription group behave as one detector: each camera has one
+owner among the live instances (ownership.py), which alone publishes the camera's states,
+events, snapshots, discovery, stats and aggregated ROI acknowledgement; every instance folds the
+others' detections into its debouncer (docs/listen_frame.md, "Several instances").
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -23,8 +29,16 @@ from edge_agent.detect.rois import DetectionSettings, RoiSet
 from edge_agent.ids import MAX_ROIS, valid_camera_id
 from edge_agent.listen_frame.cameras import Announce, CameraRegistry
 from edge_agent.listen_frame.gate import CameraGates
+from edge_agent.listen_frame.ownership import Instances, RoiAcks
+from edge_agent.listen_frame.peers import Peers
 from edge_agent.listen_frame.pool import Dispatcher, Frame
-from edge_agent.listen_frame.stats import CameraWindow, camera_stats, service_stats
+from edge_agent.listen_frame.stats import (
+    CameraWindow,
+    CounterTotals,
+    camera_stats,
+    own_counters,
+    service_stats,
+)
 from edge_agent.listen_frame.worker import WorkerConfig, WorkerResult
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
 from edge_agent.mqtt.client import BrokerSettings, ManagedClient, client_id, packet_size_for_payload
@@ -78,6 +92,7 @@ class CameraState:
         self.window = CameraWindow()
         self.active = False  # frames seen since the last stats message
         self.settle_at: float | None = None  # when its retained state has surely arrived
+        self.owned: bool | None = None  # whether this instance owned it when last looked at
 
     @property
     def served(self) -> bool:
@@ -101,6 +116,15 @@ class ListenFrame:
             max_rois=config.max_rois,
         )
         self.counters: Counter[str] = Counter()
+        # Several instances (ownership.py): who is live and who owns which camera, the ROI
+        # acknowledgements of all of them, counters summed over them.
+        self.run_id = uuid.uuid4().hex[:12]  # tells a restart of an instance from a counter going down
+        self.peers = Peers(self)
+        self.instances = Instances(config.instance, on_change=self.peers.instances_changed)
+        self.acks = RoiAcks(self.service_id)
+        self.totals = CounterTotals()
+        self.own_stats_seen = False  # our own counters reported: older retained ones are history
+        self.stats_at = time.monotonic()
         self.gates = CameraGates()  # each camera's motion gate (docs/detection.md, motion gate)
         self.lock = threading.RLock()
         self.bad = RateLimitedLog(log, interval=10.0)
@@ -175,10 +199,13 @@ class ListenFrame:
 
     def _on_connected(self, client: ManagedClient) -> None:
         t = self.topics
-        # Announces first, then the rest of the retained state, frames last: the broker delivers
-        # retained messages in the order of the subscriptions, so a camera is known, and its
-        # channel has its earlier state, before its first frame is served.
+        # The other instances first (who owns what, their counters), then announces, then the
+        # rest of the retained state, frames last: the broker delivers retained messages in the
+        # order of the subscriptions, so the live instances are known, and a camera and its
+        # channel's earlier state too, before its first frame is served.
         for topic in (
+            t.service_availability(KIND, "+"),
+            t.service_stats(KIND, "+"),
             t.all("announce"),
             t.all("availability"),
             t.all("rois"),
@@ -186,8 +213,11 @@ class ListenFrame:
             t.all("detection", "state"),
             t.all("person"),
             t.all("person", "+"),
+            t.all("rois", "applied", "+"),
         ):
             client.subscribe(topic, 1)
+        client.subscribe(t.all("detections"), 0)  # the other instances' analysed frames
+        client.subscribe(t.all("stats"), 0)  # the owner's figures, where a new owner carries on
         if self.config.discovery:
             client.subscribe(f"{self.config.discovery_prefix}/status", 1)
         client.subscribe(self._frame_subscription(), 0)
@@ -208,13 +238,21 @@ class ListenFrame:
             self._on_discovery_config(msg)
             return
         parts = self.topics.split(topic)
-        if parts is None or parts[0] == KIND:
-            return  # not ours, or another listen_frame's availability or stats
+        if parts is None:
+            return
+        if parts[0] == KIND:  # an instance's availability or stats
+            self.peers.on_instance_message(parts[1], msg)
+            return
         if not valid_camera_id(parts[0]):
             self.counters["unknown_camera"] += 1
             self.bad.warning("unknown_camera", "ignoring %s: %r is not a valid camera id", topic, parts[0])
             return
         cam_id, rest = parts
+        if rest in ("detections", "stats") or rest.startswith("rois/applied/"):
+            cam = self.registry.get(cam_id)  # what instances say about cameras we do not serve: not ours
+            if cam is not None and cam.served:
+                self.peers.on_peer_message(cam, rest, msg)
+            return
         if rest == "announce":
             self._on_announce(cam_id, msg)
         elif self.registry.get(cam_id) is not None or (
@@ -242,12 +280,19 @@ class ListenFrame:
             self.channel_settings,
             self.default_roi_set,
             ChannelHooks(
+                # The owner publishes discovery, so the entities follow its availability: they stay
+                # available while an instance serves the camera (a new owner republishes).
                 availability_topics=lambda: [self.topics.availability(cam_id), self.availability_topic],
                 name=lambda: cam.name,
                 sw_version=lambda: cam.sw_version,
+                owner=lambda: self.instances.owns(cam_id),
+                ack=lambda version, ok, error, active: self.peers.ack(cam_id, version, ok, error, active),
             ),
             bad=self.bad,
         )
+        cam.owned = self.instances.owns(cam_id)
+        if cam.owned:
+            self.totals.take_over(cam_id)
         return cam
 
     def _serve(self, cam: CameraState) -> None:
@@ -416,6 +461,8 @@ class ListenFrame:
     def _forget(self, cam_id: str) -> None:
         cam = self.registry.forget(cam_id)
         self.gates.forget(cam_id)
+        self.totals.forget(cam_id)
+        self.acks.forget(cam_id)
         if cam is None:
             return
         log.info(
@@ -429,14 +476,23 @@ class ListenFrame:
     def publish_stats(self) -> None:
         interval = self.config.stats_interval
         with self.lock:
+            for cam in self.registry.values():  # our own counters into the totals over instances
+                self.totals.observe(self.config.instance, self.run_id, cam.cam, own_counters(cam.counters))
+            self.own_stats_seen = True
+            self.stats_at = time.monotonic()
             cameras = [c for c in self.registry.values() if c.active]
             snapshots = []
             for cam in cameras:
-                snapshots.append((cam, camera_stats(self, cam, interval)))
+                if cam.owned:  # only the owner speaks for the camera
+                    snapshots.append((cam, camera_stats(self, cam, interval)))
                 cam.window = CameraWindow()
                 cam.active = False
         for cam, stats in snapshots:
             self.mqtt.publish(self.topics.stats(cam.cam), json.dumps(stats))
+        # Retained: an instance that starts (or restarts) reads every instance's counters at once.
         self.mqtt.publish(
-            self.topics.service_stats(KIND, self.config.instance), json.dumps(service_stats(self))
+            self.topics.service_stats(KIND, self.config.instance),
+            json.dumps(service_stats(self)),
+            qos=1,
+            retain=True,
         )

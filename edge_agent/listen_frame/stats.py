@@ -1,7 +1,18 @@
-"""What listen_frame reports about itself and each camera it serves (docs/mqtt.md, stats)."""
+"""What listen_frame reports about itself and each camera it serves (docs/mqtt.md, stats).
+
+With several instances (docs/listen_frame.md, "Several instances") a camera's counters are the
+sum over the instances that analyse its frames, and only the camera's owner publishes them. Home
+Assistant keeps long-term statistics of `dropped` (`total_increasing`): a figure that goes down
+reads as a meter reset. So each instance reports its own cumulative per-camera counters in its
+service stats (retained), every instance adds up the increments per (instance, camera), and a
+new owner starts from the figure the previous owner published (`CounterTotals`).
+"""
 
 from __future__ import annotations
 
+import json
+import re
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -28,7 +39,7 @@ class CameraWindow:
 def camera_stats(self: ListenFrame, cam: CameraState, interval: float) -> dict:
     """`<base>/<cam>/stats` (docs/mqtt.md, stats): one camera over the last interval."""
     w = cam.window
-    c = cam.counters
+    c = self.totals.report(cam.cam)
     return {
         "camera": cam.cam,
         "service": self.service_id,
@@ -45,6 +56,7 @@ def camera_stats(self: ListenFrame, cam: CameraState, interval: float) -> dict:
         "e2e_ms": round(w.e2e_ms / w.analysed, 2) if w.analysed else None,
         "detection": cam.channel.detection.state,
         "rois_version": cam.channel.roi_set.version,
+        "services": sorted(f"listen_frame/{i}" for i in self.instances.live),
     }
 
 
@@ -52,7 +64,8 @@ def service_stats(self: ListenFrame) -> dict:
     """`<base>/listen_frame/<instance>/stats`: the instance's own counters, all cameras."""
     c = Counter(self.counters)
     with self.lock:
-        for cam in self.registry.values():
+        cameras = self.registry.values()
+        for cam in cameras:
             c.update({k: cam.channel.counters[k] for k in ("bad_rois", "bad_command")})
     return {
         "service": self.service_id,
@@ -81,4 +94,165 @@ def service_stats(self: ListenFrame) -> dict:
         },
         "turned_smart": c["turned_smart"],
         "forgotten": c["forgotten"],
+        "run": self.run_id,
+        # Per camera: this instance's own cumulative counters, and the totals over all instances
+        # as it knows them (docs/listen_frame.md, "Several instances": stats).
+        "per_camera": {
+            cam.cam: {
+                "counters": own_counters(cam.counters),
+                "totals": self.totals.report(cam.cam, floor=False),
+            }
+            for cam in cameras
+        },
     }
+
+
+# ---- counters summed over instances --------------------------------------------------------
+
+COUNTERS = ("frames_in", "analysed", "dropped", "skipped", "motion_skipped")
+ERROR_KEY_RE = re.compile(r"error_[a-z_]{1,32}")
+MAX_ERROR_KINDS = 16
+MAX_COUNTER = 2**53
+MAX_SERVICE_STATS_BYTES = 256 * 1024
+
+
+def own_counters(counters: Counter) -> dict[str, int]:
+    """The cumulative per-camera counters an instance reports (errors as `error_<kind>`)."""
+    out = {k: int(counters[k]) for k in COUNTERS}
+    errors = sorted(k for k in counters if k.startswith("error_") and ERROR_KEY_RE.fullmatch(k))
+    out.update({k: int(counters[k]) for k in errors[:MAX_ERROR_KINDS]})
+    return out
+
+
+def _counters(raw) -> dict[str, int] | None:
+    if not isinstance(raw, dict) or len(raw) > len(COUNTERS) + MAX_ERROR_KINDS:
+        return None
+    out = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not (key in COUNTERS or ERROR_KEY_RE.fullmatch(key)):
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNTER:
+            return None
+        out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class PeerStats:
+    """The per-camera part of another instance's service stats, checked."""
+
+    run: str | None
+    counters: dict[str, dict[str, int]]  # camera -> its own cumulative counters
+    totals: dict[str, dict[str, int]]  # camera -> the totals it knows
+
+
+def parse_service_stats(payload: bytes, wanted) -> PeerStats:
+    """`<base>/listen_frame/<instance>/stats`, only the cameras `wanted(cam)` says we serve.
+
+    Untrusted: bounded before parsing; a camera entry that is not well formed is skipped.
+    """
+    if len(payload) > MAX_SERVICE_STATS_BYTES:
+        raise ValueError(f"{len(payload)} bytes (at most {MAX_SERVICE_STATS_BYTES})")
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError) as err:
+        raise ValueError(f"not JSON: {str(err)[:80]}") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    run = data.get("run")
+    run = run[:64] if isinstance(run, str) else None
+    per_camera = data.get("per_camera") or {}
+    if not isinstance(per_camera, dict):
+        raise ValueError("per_camera is not an object")
+    counters, totals = {}, {}
+    for cam, entry in per_camera.items():
+        if not isinstance(entry, dict) or not wanted(cam):
+            continue
+        if (own := _counters(entry.get("counters"))) is not None:
+            counters[cam] = own
+        if (known := _counters(entry.get("totals"))) is not None:
+            totals[cam] = known
+    return PeerStats(run, counters, totals)
+
+
+def parse_camera_stats(payload: bytes) -> tuple[str | None, dict[str, int]]:
+    """`<base>/<cam>/stats` of whichever service published it: (service, its counters)."""
+    if len(payload) > 16 * 1024:
+        raise ValueError("too large")
+    data = json.loads(payload)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    errors = data.get("errors")
+    flat = {k: data[k] for k in COUNTERS if k in data}
+    if isinstance(errors, dict) and len(errors) <= MAX_ERROR_KINDS:
+        flat.update({f"error_{k}": v for k, v in errors.items() if isinstance(k, str)})
+    figures = _counters(flat)
+    if figures is None:
+        raise ValueError("counters are not non-negative integers")
+    service = data.get("service")
+    return (service if isinstance(service, str) else None), figures
+
+
+class CounterTotals:
+    """Per camera, each counter summed over the instances; it never goes down.
+
+    `observe(instance, run, cam, values)` takes an instance's cumulative counters: the increment
+    since its last report is added; a new run (or a smaller value) is a restart, so its value
+    counts whole. `seen(cam, figures)` records a total another instance published or knows;
+    when this instance takes a camera over (`take_over`), its figures start from at least those,
+    so Home Assistant never sees a total go down when the owner changes.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str], tuple[str | None, dict[str, int]]] = {}
+        self._sums: dict[str, Counter] = {}
+        self._offset: dict[str, Counter] = {}
+        self._seen: dict[str, Counter] = {}
+        self._pending: set[str] = set()  # cameras just taken over: floor at the next report
+        self._lock = threading.Lock()
+
+    def observe(self, instance: str, run: str | None, cam: str, values: dict[str, int]) -> None:
+        with self._lock:
+            last_run, last = self._last.get((instance, cam), (None, {}))
+            restarted = run != last_run
+            sums = self._sums.setdefault(cam, Counter())
+            for key, value in values.items():
+                before = 0 if restarted else last.get(key, 0)
+                sums[key] += value - before if value >= before else value
+            self._last[(instance, cam)] = (run, dict(values))
+
+    def seen(self, cam: str, figures: dict[str, int]) -> None:
+        with self._lock:
+            seen = self._seen.setdefault(cam, Counter())
+            for key, value in figures.items():
+                seen[key] = max(seen[key], value)
+
+    def known(self, cam: str, limit: int) -> bool:
+        """Whether `cam` has figures here, or there is room for it (at most `limit` cameras)."""
+        with self._lock:
+            return (
+                cam in self._sums or cam in self._seen or len(self._sums.keys() | self._seen.keys()) < limit
+            )
+
+    def take_over(self, cam: str) -> None:
+        with self._lock:
+            self._pending.add(cam)
+
+    def report(self, cam: str, floor: bool = True) -> Counter:
+        """The camera's totals; `floor`: first report since taking it over starts from `seen`."""
+        with self._lock:
+            sums = self._sums.get(cam, Counter())
+            offset = self._offset.setdefault(cam, Counter())
+            if floor and cam in self._pending:
+                self._pending.discard(cam)
+                for key, value in self._seen.get(cam, Counter()).items():
+                    offset[key] = max(offset[key], value - sums[key])
+            return Counter({k: sums[k] + offset[k] for k in {*COUNTERS, *sums, *offset}})
+
+    def forget(self, cam: str) -> None:
+        with self._lock:
+            for key in [k for k in self._last if k[1] == cam]:
+                del self._last[key]
+            for table in (self._sums, self._offset, self._seen):
+                table.pop(cam, None)
+            self._pending.discard(cam)

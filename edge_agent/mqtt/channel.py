@@ -13,6 +13,11 @@ how they answer commands lives here, once:
 - Home Assistant discovery (stale region entities removed, republished on HA's birth).
 
 A service routes its topics to these handlers with a `TopicRouter` table.
+
+With several listen_frame instances, one of them owns the camera (`ChannelHooks.owner`,
+docs/listen_frame.md "Several instances"): every instance keeps the debounced state (from all
+instances' detections), only the owner publishes states, arrivals, snapshots and discovery; the
+others follow the published states, and a new owner publishes only what differs.
 """
 
 from __future__ import annotations
@@ -71,6 +76,10 @@ class ChannelHooks:
     availability_topics: Callable[[], list[str]] | None = None
     name: Callable[[], str | None] | None = None
     sw_version: Callable[[], str | None] | None = None
+    # Several instances: whether this one speaks for the camera now (None: always), and who
+    # publishes the acknowledgement `ack(version, ok, error, active_version)` (None: the channel).
+    owner: Callable[[], bool] | None = None
+    ack: Callable[[int | None, bool, str | None, int], None] | None = None
 
 
 class Publisher:
@@ -177,6 +186,9 @@ class CameraChannel:
             self.publish_discovery()
 
     def ack_rois(self, version: int | None, ok: bool, error: str | None = None) -> None:
+        if self.hooks.ack:
+            self.hooks.ack(version, ok, error, self.roi_set.version)
+            return
         payload = rois_ack(version, ok, error, self.roi_set.version, self.settings.service_id)
         self.mqtt.publish(self.topics.rois_applied(self.cam), payload, qos=1, retain=True)
 
@@ -193,13 +205,16 @@ class CameraChannel:
         self.detection_switch.on_state(msg)
 
     def on_person_state(self, msg: mqtt.MQTTMessage) -> None:
-        """Our retained person state from before a restart (read before we publish any).
+        """A person state on the broker: ours from before a restart, or the owner's.
 
         A person still in view after a restart keeps the state ON (no second arrival); one who
-        left is cleared `clear_after` later, as if the service had never stopped.
+        left is cleared `clear_after` later, as if the service had never stopped. While another
+        instance owns the camera, `published` follows what it publishes and the debouncer is
+        brought to the same state, so that taking over publishes only real differences.
         """
-        if not msg.retain or self.settled:
-            return
+        owner = self.is_owner()
+        if owner and (not msg.retain or self.settled):
+            return  # our own messages coming back, or a copy from before we settled
         rest = self.topics.split(msg.topic)
         if rest is None:
             return
@@ -214,6 +229,8 @@ class CameraChannel:
             self.published[roi] = on
             if on:
                 self.tracker.seed(roi, time.time())
+            elif not owner:
+                self.tracker.clear(roi)
 
     def _detection_changed(self, state: SwitchState) -> None:
         changes: dict[str | None, bool] = {}
@@ -227,16 +244,39 @@ class CameraChannel:
 
     # ---- life cycle ------------------------------------------------------------------------
 
+    def is_owner(self) -> bool:
+        return self.hooks.owner() if self.hooks.owner else True
+
     def settle(self) -> None:
         """The retained state has been read: from now on, the camera's state is ours to publish."""
         with self.lock:
             if self.settled:
                 return
             self.settled = True
-            states = self.tracker.states()
         self.detection_switch.settle()
-        self._publish_states({k: v for k, v in states.items() if k not in self.published}, arrivals=False)
+        self._publish_differences()
         self.publish_discovery()
+
+    def take_over(self) -> None:
+        """This instance has just become the camera's owner: what differs, and discovery.
+
+        The debouncer was fed all instances' detections and follows the published states, so
+        a person still in view stays ON (no second ON, no OFF) and only what the last owner had
+        not published yet goes out.
+        """
+        if not self.settled:
+            return  # settle() will do it
+        self._publish_differences()
+        self.publish_discovery()
+
+    def _publish_differences(self) -> None:
+        """States the broker does not have: never published (no arrival), or different."""
+        with self.lock:
+            states = self.tracker.states()
+            new = {k: v for k, v in states.items() if k not in self.published}
+            changed = {k: v for k, v in states.items() if k in self.published and self.published[k] != v}
+        self._publish_states(new, arrivals=False)
+        self._publish_states(changed)
 
     def reconnected(self) -> None:
         """A new connection: the broker may have lost our retained state, so all of it again."""
@@ -281,6 +321,8 @@ class CameraChannel:
         now: float | None = None,
     ) -> None:
         now = time.time() if now is None else now
+        if changes and not self.is_owner():
+            return  # the owner publishes; on_person_state() keeps `published` up to date
         for roi, on in changes.items():
             with self.lock:
                 if self.published.get(roi) == on:
@@ -303,6 +345,8 @@ class CameraChannel:
 
     def want_snapshot(self, now: float) -> bool:
         """Whether a frame analysed now should come back with a drawn snapshot."""
+        if not self.is_owner():
+            return False  # only the owner publishes snapshots: no drawing for nothing
         with self.lock:
             if not self.tracker.states().get(None):
                 return True  # a visit may be starting: its first picture is the one to keep
@@ -337,7 +381,7 @@ class CameraChannel:
     # ---- discovery -------------------------------------------------------------------------
 
     def publish_discovery(self) -> None:
-        if self.discovery is None or not self.settled:
+        if self.discovery is None or not self.settled or not self.is_owner():
             return
         self.discovery.publish(self.mqtt, self._discovery_configs())
 
@@ -372,7 +416,7 @@ class CameraChannel:
 
     def on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
         """A retained discovery config of this camera came back: remove it if its region is gone."""
-        if self.discovery is None:
+        if self.discovery is None or not self.is_owner():
             return
         with self.lock:
             roi_ids = [r.id for r in self.roi_set.rois]
