@@ -404,7 +404,12 @@ class ManagedClient:
         paho would re-send them itself right after on_connect, ignoring its in-flight limit and
         before anything the hook publishes once that window is full.
         """
-        leftovers = client.drop_out_messages()
+        if hasattr(client, "drop_out_messages"):  # paho 2.2
+            leftovers = client.drop_out_messages()
+        else:  # paho 2.0 and 2.1 (Home Assistant 2025.4 pins 2.1.0): what 2.2's method does
+            with client._out_message_mutex:
+                leftovers = list(client._out_messages.values())
+                client._out_messages.clear()
         # drop_out_messages() does not reset paho's in-flight count; acknowledgements of what it
         # dropped are ignored, so the count would never come down and every QoS 1 message would
         # wait behind it forever.
