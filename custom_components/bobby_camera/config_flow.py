@@ -124,8 +124,9 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="invalid_discovery_info")
         self._base, self._camera_id, self._announce = parsed
         await self.async_set_unique_id(self._camera_id)
-        # A camera that moved to this base topic: follow it (quality rule discovery-update-info).
-        self._abort_if_unique_id_configured(updates={CONF_BASE_TOPIC: self._base})
+        # Not followed to another base topic: anyone on the broker can publish an announce, and
+        # following it would move the camera's commands and ROI sets there. Reconfigure moves it.
+        self._abort_if_unique_id_configured()
         self.context["title_placeholders"] = {"name": _display_name(self._camera_id, self._announce)}
         return await self.async_step_confirm()
 

@@ -112,8 +112,9 @@ async def test_discovery_invalid(hass: HomeAssistant, mqtt_mock: Any, topic: str
     assert result["reason"] == "invalid_discovery_info"
 
 
-async def test_discovery_already_configured_updates_base(hass: HomeAssistant, mqtt_mock: Any) -> None:
-    """A configured camera is not offered again; a camera that moved base topic is followed."""
+async def test_discovery_already_configured_is_not_moved(hass: HomeAssistant, mqtt_mock: Any) -> None:
+    """A configured camera is not offered again, nor moved by an announce under another base topic
+    (anyone on the broker can publish one); the user moves it with reconfigure."""
     entry = MockConfigEntry(domain=DOMAIN, unique_id=CAM, data={CONF_CAMERA_ID: CAM, CONF_BASE_TOPIC: "old"})
     entry.add_to_hass(hass)
     with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
@@ -124,7 +125,7 @@ async def test_discovery_already_configured_updates_base(hass: HomeAssistant, mq
         )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert entry.data[CONF_BASE_TOPIC] == BASE
+    assert entry.data[CONF_BASE_TOPIC] == "old"
 
 
 async def test_user_no_mqtt(hass: HomeAssistant) -> None:
