@@ -177,11 +177,11 @@ def load_options(path: Path | str) -> AddonOptions:
     return parse_options(data, str(path))
 
 
-# --- the Supervisor's MQTT service --------------------------------------------------------------
+# --- the broker the Supervisor offers (its "MQTT service") ---------------------------------
 
 
 @dataclass(frozen=True)
-class MqttService:
+class SupervisorBroker:
     host: str
     port: int
     ssl: bool = False
@@ -216,7 +216,7 @@ def _supervisor_message(body: bytes) -> str:
         return body.decode("utf-8", "replace").strip()[:200]
 
 
-def fetch_mqtt_service(url: str, token: str, timeout: float = 10.0) -> MqttService:
+def fetch_supervisor_broker(url: str, token: str, timeout: float = 10.0) -> SupervisorBroker:
     """GET {url}/services/mqtt with the add-on's token; the broker the Supervisor offers."""
     endpoint = url.rstrip("/") + "/services/mqtt"
     request = urllib.request.Request(endpoint, headers={"Authorization": f"Bearer {token}"})
@@ -251,7 +251,7 @@ def fetch_mqtt_service(url: str, token: str, timeout: float = 10.0) -> MqttServi
     if not isinstance(data, dict) or not data:
         raise AddonError(f"the Supervisor gave an empty MQTT service: {NO_MQTT_HINT}")
     try:
-        return MqttService(**MQTT_SERVICE_SCHEMA(data))
+        return SupervisorBroker(**MQTT_SERVICE_SCHEMA(data))
     except vol.Invalid as err:
         raise AddonError(humanize(err, "MQTT service from the Supervisor")) from None
 
@@ -259,24 +259,24 @@ def fetch_mqtt_service(url: str, token: str, timeout: float = 10.0) -> MqttServi
 # --- the command line ---------------------------------------------------------------------------
 
 
-def broker_url(service: MqttService) -> str:
+def broker_url(broker: SupervisorBroker) -> str:
     """mqtt[s]://user:password@host:port with the credentials percent-encoded."""
-    scheme = "mqtts" if service.ssl else "mqtt"
+    scheme = "mqtts" if broker.ssl else "mqtt"
     credentials = ""
-    if service.username:
-        credentials = quote(service.username, safe="")
-        if service.password:
-            credentials += ":" + quote(service.password, safe="")
+    if broker.username:
+        credentials = quote(broker.username, safe="")
+        if broker.password:
+            credentials += ":" + quote(broker.password, safe="")
         credentials += "@"
-    host = f"[{service.host}]" if ":" in service.host else service.host
-    return f"{scheme}://{credentials}{host}:{service.port}"
+    host = f"[{broker.host}]" if ":" in broker.host else broker.host
+    return f"{scheme}://{credentials}{host}:{broker.port}"
 
 
 def bundled_model() -> str:
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL_PATH
 
 
-def build_command(options: AddonOptions, service: MqttService, *, model: str | None = None) -> list[str]:
+def build_command(options: AddonOptions, broker: SupervisorBroker, *, model: str | None = None) -> list[str]:
     """The `bobby-edge` argv (without the program name) that runs listen_frame.
 
     `model` overrides the bundled model's path (default: $BOBBY_MODEL, else the image's path);
@@ -285,7 +285,7 @@ def build_command(options: AddonOptions, service: MqttService, *, model: str | N
     argv = [
         "--log-level", options.log_level,
         "listen-frame",
-        "--broker", broker_url(service),
+        "--broker", broker_url(broker),
         "--base-topic", options.base_topic,
         "--workers", str(options.workers),
         "--threshold", str(options.threshold),
@@ -305,26 +305,26 @@ def build_command(options: AddonOptions, service: MqttService, *, model: str | N
     return argv
 
 
-def redact(argv: list[str], service: MqttService) -> list[str]:
+def redact(argv: list[str], broker: SupervisorBroker) -> list[str]:
     """The argv with the broker password replaced by ***, for logs and --dry-run."""
-    if not service.password:
+    if not broker.password:
         return list(argv)
-    secret = broker_url(service)
-    shown = broker_url(MqttService(**{**asdict(service), "password": REDACTED}))
+    secret = broker_url(broker)
+    shown = broker_url(SupervisorBroker(**{**asdict(broker), "password": REDACTED}))
     return [shown if arg == secret else arg for arg in argv]
 
 
-def describe(options: AddonOptions, service: MqttService, argv: list[str]) -> dict[str, Any]:
+def describe(options: AddonOptions, broker: SupervisorBroker, argv: list[str]) -> dict[str, Any]:
     """The resolved configuration, without the password, as --dry-run prints it."""
-    public = {k: v for k, v in asdict(service).items() if k != "password"}
-    public["password_set"] = bool(service.password)
+    public = {k: v for k, v in asdict(broker).items() if k != "password"}
+    public["password_set"] = bool(broker.password)
     return {
         "options": asdict(options),
         "mqtt_service": public,
-        "broker": redact([broker_url(service)], service)[0],
+        "broker": redact([broker_url(broker)], broker)[0],
         "model": argv[argv.index("--model") + 1],
         "instance": INSTANCE,
-        "argv": redact(argv, service),
+        "argv": redact(argv, broker),
     }
 
 
@@ -358,7 +358,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def prepare(args: argparse.Namespace) -> tuple[AddonOptions, MqttService, list[str]]:
+def prepare(args: argparse.Namespace) -> tuple[AddonOptions, SupervisorBroker, list[str]]:
     options = load_options(args.options)
     token = os.environ.get(TOKEN_ENV)
     if not token:
@@ -366,13 +366,13 @@ def prepare(args: argparse.Namespace) -> tuple[AddonOptions, MqttService, list[s
             f"${TOKEN_ENV} is not set: the Supervisor gives it to the add-on; outside Home Assistant "
             "run `bobby-edge listen-frame` directly"
         )
-    service = fetch_mqtt_service(args.supervisor_url, token, args.timeout)
-    return options, service, build_command(options, service)
+    broker = fetch_supervisor_broker(args.supervisor_url, token, args.timeout)
+    return options, broker, build_command(options, broker)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        options, service, argv = prepare(args)
+        options, broker, argv = prepare(args)
         model = argv[argv.index("--model") + 1]
         if not args.dry_run and not Path(model).is_file():
             if options.model:
@@ -383,10 +383,10 @@ def run(args: argparse.Namespace) -> int:
     except AddonError as err:
         log.error("%s", err)
         return 1
-    shown = redact(argv, service)
+    shown = redact(argv, broker)
     if args.dry_run:
         print(shlex.join(["bobby-edge", *shown]))
-        print(json.dumps(describe(options, service, argv), indent=2))
+        print(json.dumps(describe(options, broker, argv), indent=2))
         return 0
     log.info("MQTT broker from the Supervisor: %s", shown[shown.index("--broker") + 1])
     log.info("starting: %s", shlex.join(["bobby-edge", *shown]))

@@ -29,7 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent import __version__, cli
 from edge_agent.deploy import addon
-from edge_agent.deploy.addon import AddonError, AddonOptions, MqttService
+from edge_agent.deploy.addon import AddonError, AddonOptions, SupervisorBroker
 from edge_agent.mqtt.client import BrokerSettings
 from tests.support.mosquitto import Mosquitto, free_port
 
@@ -99,7 +99,7 @@ def mqtt_ok(**data) -> dict:
     return {"result": "ok", "data": data}
 
 
-SERVICE = MqttService(host="core-mosquitto", port=1883, username="addons", password="s3cret:/@%pw")
+SERVICE = SupervisorBroker(host="core-mosquitto", port=1883, username="addons", password="s3cret:/@%pw")
 
 
 # --- options -----------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ def test_defaults_from_config_yaml_give_the_default_command(tmp_path):
     # The Supervisor writes the options of config.yaml as they are when the user changed nothing.
     options = addon.load_options(write_options(tmp_path, load_yaml("config.yaml")["options"]))
     assert options == AddonOptions()
-    plain = MqttService(host="core-mosquitto", port=1883)
+    plain = SupervisorBroker(host="core-mosquitto", port=1883)
     assert addon.build_command(options, plain, model=BUNDLED) == [
         "--log-level", "info",
         "listen-frame",
@@ -151,7 +151,9 @@ def test_every_option_set(tmp_path):
     assert options == AddonOptions(
         3, 0.65, "home/cams", "/share/bobby/custom.tflite", "debug", "bobby_lf", 512, 30, 60, "/ssl/ca.pem"
     )
-    service = MqttService(host="192.168.1.5", port=8883, ssl=True, username="bob", password="p@ss w:rd/%")
+    service = SupervisorBroker(
+        host="192.168.1.5", port=8883, ssl=True, username="bob", password="p@ss w:rd/%"
+    )
     assert addon.build_command(options, service, model=BUNDLED) == [
         "--log-level", "debug",
         "listen-frame",
@@ -244,15 +246,15 @@ def test_an_option_left_from_an_older_version_is_ignored_with_a_warning(tmp_path
 @pytest.mark.parametrize(
     ("service", "url"),
     [
-        (MqttService("core-mosquitto", 1883), "mqtt://core-mosquitto:1883"),
-        (MqttService("core-mosquitto", 1883, username="user"), "mqtt://user@core-mosquitto:1883"),
+        (SupervisorBroker("core-mosquitto", 1883), "mqtt://core-mosquitto:1883"),
+        (SupervisorBroker("core-mosquitto", 1883, username="user"), "mqtt://user@core-mosquitto:1883"),
         (
-            MqttService("broker.lan", 8883, ssl=True, username="u", password="pw"),
+            SupervisorBroker("broker.lan", 8883, ssl=True, username="u", password="pw"),
             "mqtts://u:pw@broker.lan:8883",
         ),
-        (MqttService("fd00::5", 1883), "mqtt://[fd00::5]:1883"),
+        (SupervisorBroker("fd00::5", 1883), "mqtt://[fd00::5]:1883"),
         (
-            MqttService("core-mosquitto", 1883, username="a:b@c", password="p@ss/w:rd%20 #?"),
+            SupervisorBroker("core-mosquitto", 1883, username="a:b@c", password="p@ss/w:rd%20 #?"),
             "mqtt://a%3Ab%40c:p%40ss%2Fw%3Ard%2520%20%23%3F@core-mosquitto:1883",
         ),
     ],
@@ -273,7 +275,7 @@ def test_redaction_hides_the_password_and_nothing_else():
     assert shown[shown.index("--broker") + 1] == "mqtt://addons:%2A%2A%2A@core-mosquitto:1883"
     assert [a for a in shown if "core-mosquitto" not in a] == [a for a in argv if "core-mosquitto" not in a]
     assert "s3cret" not in repr(SERVICE)
-    plain = MqttService("core-mosquitto", 1883, username="addons")
+    plain = SupervisorBroker("core-mosquitto", 1883, username="addons")
     assert addon.redact(addon.build_command(AddonOptions(), plain), plain) == addon.build_command(
         AddonOptions(), plain
     )
@@ -293,15 +295,15 @@ def test_fetch_mqtt_service_sends_the_token_and_reads_the_answer():
         addon="core_mosquitto",
     )
     with FakeSupervisor(body=answer) as sup:
-        service = addon.fetch_mqtt_service(sup.url + "/", TOKEN, timeout=5)
-    assert service == MqttService("core-mosquitto", 1883, False, "addons", "pw", "3.1.1")
+        service = addon.fetch_supervisor_broker(sup.url + "/", TOKEN, timeout=5)
+    assert service == SupervisorBroker("core-mosquitto", 1883, False, "addons", "pw", "3.1.1")
     assert sup.requests == [("/services/mqtt", f"Bearer {TOKEN}")]
 
 
 def test_fetch_mqtt_service_defaults_for_keys_the_supervisor_leaves_out():
     with FakeSupervisor(body=mqtt_ok(host="core-mosquitto", port="1884")) as sup:
-        service = addon.fetch_mqtt_service(sup.url, TOKEN, timeout=5)
-    assert service == MqttService("core-mosquitto", 1884, False, None, None, "3.1.1")
+        service = addon.fetch_supervisor_broker(sup.url, TOKEN, timeout=5)
+    assert service == SupervisorBroker("core-mosquitto", 1884, False, None, None, "3.1.1")
 
 
 @pytest.mark.parametrize(
@@ -333,7 +335,7 @@ def test_fetch_mqtt_service_defaults_for_keys_the_supervisor_leaves_out():
 )
 def test_fetch_mqtt_service_errors_say_what_to_do(status, body, expected):
     with FakeSupervisor(status=status, body=body) as sup, pytest.raises(AddonError, match=expected):
-        addon.fetch_mqtt_service(sup.url, TOKEN, timeout=5)
+        addon.fetch_supervisor_broker(sup.url, TOKEN, timeout=5)
 
 
 def test_a_wrong_token_is_refused():
@@ -341,7 +343,7 @@ def test_a_wrong_token_is_refused():
         FakeSupervisor(body=mqtt_ok(host="h", port=1883)) as sup,
         pytest.raises(AddonError, match="HTTP 401"),
     ):
-        addon.fetch_mqtt_service(sup.url, "wrong", timeout=5)
+        addon.fetch_supervisor_broker(sup.url, "wrong", timeout=5)
 
 
 def test_supervisor_unreachable_or_too_slow():
@@ -349,11 +351,11 @@ def test_supervisor_unreachable_or_too_slow():
     with pytest.raises(
         AddonError, match=rf"cannot reach the Supervisor at http://127.0.0.1:{port}/services/mqtt"
     ):
-        addon.fetch_mqtt_service(f"http://127.0.0.1:{port}", TOKEN, timeout=2)
+        addon.fetch_supervisor_broker(f"http://127.0.0.1:{port}", TOKEN, timeout=2)
     with FakeSupervisor(body=mqtt_ok(host="h", port=1883), delay=2.0) as sup:
         started = time.monotonic()
         with pytest.raises(AddonError, match="cannot reach the Supervisor.*timed out"):
-            addon.fetch_mqtt_service(sup.url, TOKEN, timeout=0.3)
+            addon.fetch_supervisor_broker(sup.url, TOKEN, timeout=0.3)
         assert time.monotonic() - started < 1.5
 
 
@@ -472,7 +474,7 @@ def test_without_dry_run_the_command_runs_listen_frame_in_process_with_the_optio
     assert started == [
         addon.build_command(
             AddonOptions(log_level="warning"),
-            MqttService("127.0.0.1", 1883, username="u", password="hidden-pw"),
+            SupervisorBroker("127.0.0.1", 1883, username="u", password="hidden-pw"),
             model=str(model_path),
         )
     ]
@@ -762,7 +764,9 @@ def test_the_command_line_resolves_to_the_listen_frame_config_the_options_asked_
     from edge_agent.listen_frame.cli import run as listen_frame_run
 
     options = AddonOptions(3, 0.65, "home/cams", "", "debug", "bobby_lf", 512, 30)
-    service = MqttService(host="core-mosquitto", port=8883, ssl=True, username="bob", password="p@ss w:rd/%")
+    service = SupervisorBroker(
+        host="core-mosquitto", port=8883, ssl=True, username="bob", password="p@ss w:rd/%"
+    )
     args = cli.build_parser().parse_args(addon.build_command(options, service, model=str(model_path)))
     assert args.func is listen_frame_run and args.log_level == "debug"
     config = config_from_args(args)
