@@ -20,6 +20,7 @@ from tests.e2e.harness import (
     build_video,
     dumb_camera,
     listen_frame,
+    tail,
     until,
 )
 from tests.support.mosquitto import Mosquitto
@@ -58,7 +59,16 @@ class Stack:
         return f"{BASE}/{self.cam}"
 
     def logs(self) -> str:
-        return "\n".join(p.log() for p in (self.hass.process, self.listen_frame, self.camera))
+        """For failures: hass's log records (first lines only: the tracebacks of onboarding's
+        integrations that cannot load here would fill it; artifacts/e2e-logs/ has everything),
+        then listen_frame's and the camera's logs."""
+        records = [
+            line for line in tail(self.hass.process.log_path, 200_000).splitlines() if line[:2] == "20"
+        ]
+        hass = f"--- hass (exit {self.hass.process.proc.poll()}), last records ---\n" + "\n".join(
+            records[-40:]
+        )
+        return "\n".join([hass, *(p.log() for p in (self.listen_frame, self.camera) if p is not None)])
 
     async def until(self, what: str, check: Any, timeout: float = 60.0, interval: float = 0.3) -> Any:
         return await until(what, check, timeout, interval, self.logs)
