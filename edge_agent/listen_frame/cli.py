@@ -60,6 +60,9 @@ SCHEMA = vol.Schema(
             vol.Coerce(float), vol.Range(min=0.001, max=24 * 365)
         ),
         vol.Optional("max_rois", default=MAX_ROIS): vol.All(vol.Coerce(int), vol.Range(min=1, max=256)),
+        vol.Optional("max_megapixels", default=16.0): vol.All(
+            vol.Coerce(float), vol.Range(min=0.1, max=100.0)
+        ),
     }
 )
 
@@ -118,6 +121,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a camera offline without a frame this long is forgotten, its HA entities removed (168)",
     )
     p.add_argument("--max-rois", type=int, help=f"regions an ROI set may have (default {MAX_ROIS})")
+    p.add_argument(
+        "--max-megapixels",
+        type=float,
+        help="frames whose JPEG header declares more pixels are refused before decoding (default 16)",
+    )
     p.set_defaults(func=run)
 
 
@@ -147,6 +155,7 @@ def config_from_args(args: argparse.Namespace):
         allow_cameras=frozenset(s["allow_cameras"]) if s.get("allow_cameras") else None,
         forget_after=s["forget_after_hours"] * 3600.0,
         max_rois=s["max_rois"],
+        max_megapixels=s["max_megapixels"],
         **extra,
     )
 

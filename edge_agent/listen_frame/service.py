@@ -73,6 +73,7 @@ class ListenFrameConfig:
     allow_cameras: frozenset[str] | None = None  # served without an announce; None: announced ones
     forget_after: float = 7 * 24 * 3600.0  # offline and silent this long: discovery removed
     max_rois: int = MAX_ROIS
+    max_megapixels: float = 16.0  # frames whose JPEG header declares more are refused undecoded
 
     @property
     def worker_count(self) -> int:
@@ -139,7 +140,13 @@ class ListenFrame:
         self.stop_event = threading.Event()
         self.dispatcher = Dispatcher(
             config.worker_count,
-            WorkerConfig(config.model_path, config.labels_path, config.threads, config.snapshot_quality),
+            WorkerConfig(
+                config.model_path,
+                config.labels_path,
+                config.threads,
+                config.snapshot_quality,
+                max_pixels=int(config.max_megapixels * 1_000_000),
+            ),
             on_result=self._on_result,
             on_lost=self._on_lost,
         )

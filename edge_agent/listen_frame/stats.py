@@ -81,6 +81,7 @@ def service_stats(self: ListenFrame) -> dict:
             k: c[k]
             for k in (
                 "decode",
+                "too_large",
                 "oversize",
                 "bad_rois",
                 "bad_command",

@@ -44,7 +44,7 @@ class WorkerResult:
     inference_ms: float = 0.0
     decode_ms: float = 0.0
     snapshot: bytes | None = None
-    error: str | None = None  # "decode" when the frame was not a usable JPEG
+    error: str | None = None  # "decode": not a usable JPEG; "too_large": over max_pixels
     detail: str | None = None
     inferred: bool = True  # False: the motion gate saw no motion, the model did not run
     motion: float | None = None  # fraction of the gate's thumbnail that changed
@@ -57,12 +57,23 @@ class WorkerConfig:
     labels_path: str | None = None
     threads: int = 1
     snapshot_quality: int = 80
+    # A JPEG header can declare 16000x16000 in 600 bytes, and libjpeg fills in what is missing:
+    # frames declaring more pixels are refused before anything is decoded.
+    max_pixels: int = 16_000_000
 
 
-def snapshot_jpeg(jpeg: bytes, objects: list[DetectedObject], roi_set: RoiSet, quality: int) -> bytes:
+SNAPSHOT_WIDTH = 640  # the last-person image is drawn on a decode no wider than this
+
+
+def snapshot_jpeg(
+    jpeg: bytes, size: tuple[int, int], objects: list[DetectedObject], roi_set: RoiSet, quality: int
+) -> bytes:
+    """The last-person image: boxes and regions drawn on a reduced decode (bounded memory)."""
     from edge_agent.detect import imaging
 
-    rgb, _ = imaging.decode_jpeg(jpeg)
+    w, h = size
+    scale = min(1.0, SNAPSHOT_WIDTH / w)
+    rgb, _ = imaging.decode_jpeg(jpeg, (max(1, round(w * scale)), max(1, round(h * scale))))
     drawn = imaging.draw_detections(rgb, objects, [list(r.points) for r in roi_set.rois])
     return imaging.encode_jpeg(drawn, quality)
 
@@ -94,6 +105,17 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
         t0 = time.perf_counter()
         thumb, fraction = None, None
         try:
+            width, height = imaging.jpeg_dimensions(job.jpeg)
+            if width * height > config.max_pixels:
+                conn.send(
+                    WorkerResult(
+                        job.job_id,
+                        job.cam,
+                        error="too_large",
+                        detail=f"{width}x{height} is more than {config.max_pixels / 1e6:.0f} megapixels",
+                    )
+                )
+                continue
             if job.motion is not None:
                 # The gate first, on a 1/8-scale decode (half the cost of the full one): most
                 # frames of a quiet camera end here.
@@ -112,7 +134,7 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
                         )
                     )
                     continue
-            rgb, size = imaging.decode_jpeg(job.jpeg, target)
+            rgb, size = imaging.decode_jpeg(job.jpeg, target, max_pixels=config.max_pixels)
         except imaging.ImageDecodeError as err:
             conn.send(WorkerResult(job.job_id, job.cam, error="decode", detail=str(err)))
             continue
@@ -122,7 +144,7 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
         snapshot = None
         if job.want_snapshot and any(o.label == "person" for o in objects):
             try:
-                snapshot = snapshot_jpeg(job.jpeg, objects, job.roi_set, config.snapshot_quality)
+                snapshot = snapshot_jpeg(job.jpeg, size, objects, job.roi_set, config.snapshot_quality)
             except Exception:  # a snapshot is a nicety: never lose the detections for it
                 log.exception("could not draw the snapshot for %s", job.cam)
         conn.send(

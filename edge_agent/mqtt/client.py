@@ -247,8 +247,13 @@ def _not_sent(rc: int = mqtt.MQTT_ERR_NO_CONN) -> mqtt.MQTTMessageInfo:
 
 
 def packet_size_for_payload(max_payload: int) -> int:
-    """The v5 Maximum Packet Size for a service that accepts payloads up to `max_payload` bytes."""
-    return int(max_payload) + PACKET_HEADROOM
+    """The v5 Maximum Packet Size for a service that accepts payloads up to `max_payload` bytes.
+
+    Twice the limit: a payload somewhat over it still reaches the service, which drops it with a
+    log line and a counter (a camera set to a too-high resolution shows up in the stats); one far
+    over it (a flood, a hostile client) is dropped by the broker before paho buffers anything.
+    """
+    return 2 * int(max_payload) + PACKET_HEADROOM
 
 
 class ManagedClient:

@@ -383,3 +383,42 @@ def test_model_that_does_not_load_stops_with_a_clear_error(mosquitto, tmp_path):
     cmd = Command("listen-frame", "--broker", mosquitto.url, "--model", str(bad), "--workers", "1")
     assert cmd.wait(60) == 2
     assert "broken.tflite" in cmd.output() and "Traceback" not in cmd.output()
+
+
+def _declares(jpeg: bytes, width: int, height: int) -> bytes:
+    """`jpeg` with its frame header (SOF0) claiming width x height: a few hundred bytes that
+    libjpeg would happily "decode" into a 768 MB image, filling in what is missing."""
+    i = jpeg.index(b"\xff\xc0")
+    return jpeg[: i + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + jpeg[i + 9 :]
+
+
+def test_a_frame_declaring_huge_dimensions_is_refused_before_decoding(service, client):
+    import cv2
+    import numpy as np
+
+    from edge_agent.detect.imaging import jpeg_dimensions
+    from edge_agent.procinfo import rss_mb
+
+    base, cmd = service
+    cam = "giant"
+    client.announce(f"{base}/{cam}")
+    _, small = cv2.imencode(".jpg", np.full((16, 16, 3), 128, np.uint8))
+    bomb = _declares(small.tobytes(), 16000, 16000)
+    assert len(bomb) < 1000 and jpeg_dimensions(bomb) == (16000, 16000)
+    workers = worker_pids(cmd.pid)
+    before = sum(rss_mb(p) or 0 for p in [cmd.pid, *workers])
+    for _ in range(5):
+        client.publish(f"{base}/{cam}/frame", bomb, qos=0)
+        time.sleep(0.2)
+    stats = client.wait_for(
+        lambda: [
+            s
+            for s in map(json.loads, client.payloads(f"{base}/{cam}/stats"))
+            if s["errors"].get("too_large", 0) + s["dropped"] >= 5
+        ],
+        what="the refused frames in stats",
+    )[-1]
+    assert stats["errors"]["too_large"] >= 1 and stats["analysed"] == 0
+    after = sum(rss_mb(p) or 0 for p in [cmd.pid, *worker_pids(cmd.pid)])
+    assert after - before < 30, (before, after)  # one decoded bomb alone would be ~768 MB
+    assert "Corrupt JPEG data" not in cmd.output()
