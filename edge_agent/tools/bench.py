@@ -22,18 +22,11 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
-from edge_agent.mqtt.client import user_properties
 from edge_agent.procinfo import child_pids, rss_mb
+from edge_agent.tools.bench_instances import BenchClient, listen_frame_session  # noqa: F401 (re-exported)
 
 # listen_frame's throughput with workers = cores, as a share of the larger raw ceiling (issue 12).
 TARGET_RATIO = 0.88
@@ -47,6 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=15.0, help="length of each measurement (default 15)")
     p.add_argument("--workers", default=None, help="worker counts to measure, e.g. 1,2 (default 1..cores)")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
+    p.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="N > 1: N instances sharing the frames next to one instance with as many workers in all "
+        "(--workers: workers per instance, default 1)",
+    )
     p.set_defaults(func=run)
 
 
@@ -176,114 +176,6 @@ def measure_raw_parallel(model: Path, frames: list[bytes], processes: int, secon
     return total
 
 
-class BenchClient:
-    """Publishes frames and times the detections that come back."""
-
-    def __init__(self, url: str, base: str) -> None:
-        from edge_agent.mqtt.client import BrokerSettings
-
-        s = BrokerSettings.from_url(url)
-        self.base = base
-        self.lock = threading.Lock()
-        self.latencies: list[float] = []
-        self.received = 0
-        self.since = 0.0  # frames captured before this (warm-up) are not counted
-        self.on_detection = None
-        self.pid = 0  # listen_frame's, once started
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"bobby-bench-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv5
-        )
-        self.client.on_message = self._on_message
-        connected = threading.Event()
-        self.client.on_connect = lambda *a: connected.set()
-        self.client.connect(s.host, s.port)
-        self.client.loop_start()
-        if not connected.wait(10):
-            raise SystemExit("bench: cannot connect to the broker")
-        self.client.subscribe(f"{base}/+/detections", 0)
-        self.client.subscribe(f"{base}/listen_frame/+/availability", 1)
-        self.online = threading.Event()
-
-    def _on_message(self, client, userdata, msg) -> None:
-        if msg.topic.endswith("/availability"):
-            if msg.payload == b"online":
-                self.online.set()
-            return
-        now = time.time()
-        data = json.loads(msg.payload)
-        if data["captured_at"] >= self.since:
-            with self.lock:
-                self.received += 1
-                self.latencies.append((now - data["captured_at"]) * 1000.0)
-        if self.on_detection:
-            self.on_detection(data["camera"])
-
-    def publish(self, cam: str, jpeg: bytes) -> None:
-        self.client.publish(
-            f"{self.base}/{cam}/frame",
-            jpeg,
-            qos=0,
-            properties=user_properties(captured_at=f"{time.time():.6f}"),
-        )
-
-    def reset(self, since: float = 0.0) -> None:
-        with self.lock:
-            self.received = 0
-            self.latencies = []
-            self.since = since
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-@contextmanager
-def listen_frame_session(url: str, model: Path, workers: int, cams: list[str]) -> Iterator[BenchClient]:
-    """A listen_frame process on its own base topic, and a bench client on the same topics.
-
-    listen_frame serves only cameras that announced themselves or that it is told to allow
-    (docs/mqtt.md, "Limits and bad input"): the bench's cameras are allowed by name."""
-    import subprocess
-
-    base = f"bench{uuid.uuid4().hex[:6]}"
-    client = BenchClient(url, base)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "edge_agent",
-            "--log-level",
-            "WARNING",
-            "listen-frame",
-            "--broker",
-            url,
-            "--base-topic",
-            base,
-            "--model",
-            str(model),
-            "--workers",
-            str(workers),
-            "--instance",
-            "bench",
-            "--no-discovery",
-            "--stats-interval",
-            "60",
-            *(arg for cam in cams for arg in ("--allow-camera", cam)),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        if not client.online.wait(60):
-            raise SystemExit("bench: listen_frame did not come online")
-        client.pid = proc.pid
-        yield client
-    finally:
-        client.on_detection = None
-        proc.terminate()
-        proc.wait(20)
-        client.close()
-
-
 def cpu_seconds(pid: int | None = None) -> float:
     """User + system CPU time of a process so far (Linux /proc), 0.0 when it is gone."""
     try:
@@ -393,6 +285,10 @@ def run(args: argparse.Namespace) -> int:
         f"bench: {len(frames)} frames 640x480 from {video.name}, model {model.name}, {cores} cores",
         flush=True,
     )
+    if args.instances > 1:
+        from edge_agent.tools.bench_instances import run_instances
+
+        return run_instances(args, model, frames)
 
     raw = measure_raw(model, frames, args.seconds)
     print(

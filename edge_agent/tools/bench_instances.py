@@ -1,0 +1,214 @@
+"""`bobby-edge bench --instances N`: N listen_frame instances on one machine, sharing the frames.
+
+Measures the closed-loop throughput (as bench.py does for one instance) of N instances in one
+shared-subscription group, each with W workers, next to one instance with N x W workers: what
+running several instances costs (each one reads every other's detections, docs/listen_frame.md
+"Several instances") against what one bigger instance gives. Also the session helpers bench.py
+uses (a bench client, listen_frame processes on a base topic of their own).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge_agent.mqtt.client import user_properties
+from edge_agent.procinfo import child_pids
+
+
+class BenchClient:
+    """Publishes frames and times the detections that come back."""
+
+    def __init__(self, url: str, base: str) -> None:
+        from edge_agent.mqtt.client import BrokerSettings
+
+        s = BrokerSettings.from_url(url)
+        self.base = base
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.received = 0
+        self.since = 0.0  # frames captured before this (warm-up) are not counted
+        self.on_detection = None
+        self.pid = 0  # listen_frame's, once started
+        self.pids: list[int] = []
+        self.announced: set[str] = set()  # every instance's, once started
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"bobby-bench-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv5
+        )
+        self.client.on_message = self._on_message
+        connected = threading.Event()
+        self.client.on_connect = lambda *a: connected.set()
+        self.client.connect(s.host, s.port)
+        self.client.loop_start()
+        if not connected.wait(10):
+            raise SystemExit("bench: cannot connect to the broker")
+        self.client.subscribe(f"{base}/+/detections", 0)
+        self.client.subscribe(f"{base}/listen_frame/+/availability", 1)
+        self.online = threading.Event()
+        self.online_instances: set[str] = set()
+        self.expected = 1  # instances that must be online before `online` is set
+
+    def _on_message(self, client, userdata, msg) -> None:
+        if msg.topic.endswith("/availability"):
+            if msg.payload == b"online":
+                with self.lock:
+                    self.online_instances.add(msg.topic)
+                    if len(self.online_instances) >= self.expected:
+                        self.online.set()
+            return
+        now = time.time()
+        data = json.loads(msg.payload)
+        if data["captured_at"] >= self.since:
+            with self.lock:
+                self.received += 1
+                self.latencies.append((now - data["captured_at"]) * 1000.0)
+        if self.on_detection:
+            self.on_detection(data["camera"])
+
+    def publish(self, cam: str, jpeg: bytes) -> None:
+        if cam not in self.announced:  # listen_frame serves only cameras that announced themselves
+            self.announced.add(cam)
+            announce = json.dumps({"id": cam, "mode": "dumb"})
+            self.client.publish(f"{self.base}/{cam}/announce", announce, qos=1, retain=True).wait_for_publish(
+                5
+            )
+        self.client.publish(
+            f"{self.base}/{cam}/frame",
+            jpeg,
+            qos=0,
+            properties=user_properties(captured_at=f"{time.time():.6f}"),
+        )
+
+    def reset(self, since: float = 0.0) -> None:
+        with self.lock:
+            self.received = 0
+            self.latencies = []
+            self.since = since
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@contextmanager
+def listen_frame_session(url: str, model: Path, workers: int, instances: int = 1) -> Iterator[BenchClient]:
+    """`instances` listen_frame processes (one shared-subscription group when more than one) on a
+    base topic of their own, each with `workers` workers, and a bench client on the same topics."""
+    import subprocess
+
+    base = f"bench{uuid.uuid4().hex[:6]}"
+    client = BenchClient(url, base)
+    client.expected = instances
+    procs = []
+    for i in range(instances):
+        share = ["--share-group", "bench"] if instances > 1 else []
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "edge_agent",
+                    "--log-level",
+                    "WARNING",
+                    "listen-frame",
+                    "--broker",
+                    url,
+                    "--base-topic",
+                    base,
+                    "--model",
+                    str(model),
+                    "--workers",
+                    str(workers),
+                    "--instance",
+                    f"bench{i}" if instances > 1 else "bench",
+                    *share,
+                    "--no-discovery",
+                    "--stats-interval",
+                    "60",
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+        )
+    try:
+        if not client.online.wait(60 + 15 * instances):
+            raise SystemExit("bench: listen_frame did not come online")
+        client.pid = procs[0].pid
+        client.pids = [p.pid for p in procs]
+        yield client
+    finally:
+        client.on_detection = None
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(20)
+        client.close()
+
+
+def closed_loop_fps(client: BenchClient, frames: list[bytes], cameras: int, seconds: float) -> float:
+    """Every camera keeps one frame outstanding; the next goes when its detections arrive."""
+    cams = [f"cam{i}" for i in range(cameras)]
+    counters = dict.fromkeys(cams, 0)
+
+    def next_frame(cam: str) -> None:
+        counters[cam] += 1
+        client.publish(cam, frames[counters[cam] % len(frames)])
+
+    client.on_detection = next_frame
+    for cam in cams:
+        next_frame(cam)
+    time.sleep(min(3.0, seconds / 3))  # warm-up
+    client.reset()
+    start = time.perf_counter()
+    time.sleep(seconds)
+    with client.lock:
+        n = client.received
+    return n / (time.perf_counter() - start)
+
+
+def measure_instances(
+    url: str, model: Path, frames: list[bytes], instances: int, workers: int, seconds: float
+) -> dict:
+    """fps of one instance with instances x workers workers, then of `instances` with `workers` each."""
+    total = instances * workers
+    out = {"instances": instances, "workers_each": workers, "total_workers": total}
+    for key, (n, w) in (("one_instance", (1, total)), ("several", (instances, workers))):
+        with listen_frame_session(url, model, w, instances=n) as client:
+            # Each process that serves a camera folds the others' detections: spread the load.
+            out[key] = {"fps": closed_loop_fps(client, frames, 2 * total + 2, seconds), "processes": n}
+            out[key]["worker_processes"] = sum(len(child_pids(p)) for p in client.pids)
+    out["ratio"] = out["several"]["fps"] / out["one_instance"]["fps"] if out["one_instance"]["fps"] else 0.0
+    return out
+
+
+def run_instances(args, model: Path, frames: list[bytes]) -> int:
+    """`bench --instances N`: the comparison above, printed (and written to --json)."""
+    from edge_agent.tools.local_broker import Mosquitto
+
+    workers = int(args.workers.split(",")[0]) if args.workers else 1
+    broker = Mosquitto().start()
+    try:
+        m = measure_instances(broker.url, model, frames, args.instances, workers, args.seconds)
+    finally:
+        broker.stop()
+    one, several = m["one_instance"], m["several"]
+    print(
+        f"listen_frame, 1 instance with {m['total_workers']} worker(s): {one['fps']:.1f} fps",
+        flush=True,
+    )
+    print(
+        f"listen_frame, {m['instances']} instances with {m['workers_each']} worker(s) each (shared "
+        f"subscription): {several['fps']:.1f} fps = {m['ratio']:.0%} of one instance",
+        flush=True,
+    )
+    if args.json:
+        args.json.write_text(json.dumps(m, indent=2))
+    return 0
