@@ -8,7 +8,7 @@ import threading
 
 from edge_agent.camera import config as camcfg
 from edge_agent.camera.common import install_stop_handlers
-from edge_agent.settings import SettingsError, add_common_args, resolve
+from edge_agent.settings import SettingsError, add_common_args
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +55,17 @@ def run(args: argparse.Namespace) -> int:
 
     warn_password_on_command_line(getattr(args, "broker", None), log)
     try:
-        cfg = resolve(args, camcfg.CAMERA_SCHEMA)
-        cfg = camcfg.finish(cfg)
+        cfg = camcfg.load(args)
     except SettingsError as err:
         log.error("%s", err)
         return 2
-    broker = camcfg.broker_settings(cfg)
+    broker = cfg.broker_settings()
     stop = threading.Event()
     install_stop_handlers(stop)
     from edge_agent.deploy.systemd import start_watchdog
 
     start_watchdog(stop)  # under systemd (Type=notify): READY=1, then the watchdog's pings
-    if cfg["mode"] == "smart":
+    if cfg.mode == "smart":
         from edge_agent.camera.smart import SmartCamera
         from edge_agent.detect.model import ModelError
 
@@ -81,14 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         # jpeg=True: a picamera2 source hands out its encoder's JPEGs (no OpenCV in this process).
-        source = open_source(
-            cfg["source"],
-            (cfg["width"], cfg["height"]),
-            cfg["fps"],
-            loop=cfg["loop"],
-            jpeg=True,
-            quality=cfg["quality"],
-        )
+        source = open_source(cfg.source, cfg.size, cfg.fps, loop=cfg.loop, jpeg=True, quality=cfg.quality)
     except SourceError as err:
         log.error("%s", err)
         return 1

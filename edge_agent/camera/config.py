@@ -2,6 +2,7 @@
 
 Keys are the flag names with `_` for `-` (`--camera-id` is `camera_id:`); `settings.resolve`
 merges defaults < YAML file < environment < flags and validates here, so every error names the key.
+What the agent then reads is a `CameraConfig` (a frozen dataclass built from the validated dict).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import voluptuous as vol
 from edge_agent.ids import BASE_TOPIC_RULE, CAMERA_ID_RULE, valid_base_topic, valid_camera_id
 from edge_agent.mqtt.client import BrokerSettings
 from edge_agent.mqtt.topics import DEFAULT_BASE
-from edge_agent.settings import SettingsError, broker_url
+from edge_agent.settings import SettingsError, broker_url, resolve
 
 
 def camera_id(value: Any) -> str:
@@ -231,95 +232,177 @@ def add_smart_args(parser) -> None:
     )
 
 
-def _secret(cfg: dict, key: str, env: dict) -> str | None:
-    if cfg.get(key):
-        return cfg[key]
-    path = cfg.get(f"{key}_file")
+def _secret(data: dict, key: str, env: dict) -> str | None:
+    if data.get(key):
+        return data[key]
+    path = data.get(f"{key}_file")
     if path:
         return Path(path).read_text().strip() or None
     return env.get(SECRET_ENV[key]) or None
 
 
-def finish(cfg: dict, env: dict | None = None) -> dict:
-    """Secrets from files or the environment, and cross-key checks (errors name the keys)."""
-    env = dict(os.environ if env is None else env)
-    cfg.setdefault("name", None)
-    for key in SECRET_ENV:
-        cfg[key] = _secret(cfg, key, env)
-    if cfg.get("http_username") and not cfg.get("http_password"):
-        raise SettingsError(
-            "settings: http_password: required with http_username (or http_password_file, $BOBBY_HTTP_PASSWORD)"
+def _secret_field():
+    return dataclasses.field(default=None, repr=False)  # never in a log line
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CameraConfig:
+    """The camera agent's settings once validated: one field per CAMERA_SCHEMA key.
+
+    Built only by `CameraConfig.from_validated` (or `load`), so the schema stays the one place of
+    defaults and error messages; optional keys left out of the file are None (False for flags).
+    """
+
+    mode: str
+    source: str
+    camera_id: str
+    name: str | None = None
+    broker: str | None = None
+    base_topic: str
+    fps: float
+    width: int
+    height: int
+    quality: int
+    loop: bool
+    stats_interval: float
+    mqtt_username: str | None = None
+    mqtt_password: str | None = _secret_field()
+    mqtt_password_file: str | None = None
+    mqtt_tls: bool = False
+    mqtt_ca_certs: str | None = None
+    mqtt_tls_insecure: bool = False
+    # Smart mode: detection.
+    model: str | None = None
+    threads: int
+    threshold: float
+    discovery: bool
+    discovery_prefix: str
+    # Motion gate.
+    motion_gate: bool
+    motion_pixel_threshold: int
+    motion_area: float
+    motion_max_skip: float
+    # Live view.
+    http_port: int | None = None
+    http_bind: str
+    http_token: str | None = _secret_field()
+    http_token_file: str | None = None
+    http_username: str | None = None
+    http_password: str | None = _secret_field()
+    http_password_file: str | None = None
+    view_quality: int
+    # Recording.
+    record: bool
+    record_dir: str | None = None
+    chunk_seconds: float
+    retention_days: float | None
+    retention_max_mb: float | None
+    min_free_percent: float
+    min_free_mb: float
+    retention_check_seconds: float
+    continuous: bool
+    event_clips: bool
+    pre_roll: float
+    post_roll: float
+    state_wait: float
+    snapshot_interval: float
+    state_dir: str | None = None
+
+    @classmethod
+    def from_validated(cls, data: dict[str, Any], env: dict | None = None) -> CameraConfig:
+        """From what CAMERA_SCHEMA returned: secrets from files or the environment, and the
+        cross-key checks (errors name the keys)."""
+        env = dict(os.environ if env is None else env)
+        data = dict(data)
+        for key in SECRET_ENV:
+            data[key] = _secret(data, key, env)
+        if data.get("http_username") and not data.get("http_password"):
+            raise SettingsError(
+                "settings: http_password: required with http_username "
+                "(or http_password_file, $BOBBY_HTTP_PASSWORD)"
+            )
+        if data["record"] and not data.get("record_dir"):
+            raise SettingsError("settings: record_dir: required when record is on")
+        if data["record"] and data["mode"] != "smart":
+            raise SettingsError("settings: record: recording needs mode: smart")
+        if data["record"] and not (data["continuous"] or data["event_clips"]):
+            raise SettingsError(
+                "settings: continuous, event_clips: with record on, at least one must be true"
+            )
+        return cls(**data)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.camera_id
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+    def broker_settings(self) -> BrokerSettings:
+        b = BrokerSettings.resolve(self.broker)
+        changes: dict[str, Any] = {}
+        if self.mqtt_username:
+            changes["username"] = self.mqtt_username
+        if self.mqtt_password:
+            changes["password"] = self.mqtt_password
+        if self.mqtt_tls:
+            changes["tls"] = True
+        if self.mqtt_ca_certs:
+            changes["ca_certs"] = self.mqtt_ca_certs
+        if self.mqtt_tls_insecure:
+            changes["insecure"] = True
+        return dataclasses.replace(b, **changes) if changes else b
+
+    def motion_settings(self):
+        from edge_agent.detect.motion import MotionSettings
+
+        if not self.motion_gate:
+            return None
+        return MotionSettings(self.motion_pixel_threshold, self.motion_area, self.motion_max_skip)
+
+    def record_settings(self):
+        from edge_agent.camera.recording import RecordSettings
+
+        if not self.record:
+            return None
+        days = self.retention_days
+        mb = self.retention_max_mb
+        return RecordSettings(
+            directory=str(Path(self.record_dir).expanduser()),
+            camera_id=self.camera_id,
+            fps=self.fps,
+            size=self.size,
+            continuous=self.continuous,
+            chunk_seconds=self.chunk_seconds,
+            max_age=days * 86400.0 if days else None,
+            max_bytes=int(mb * 1024 * 1024) if mb else None,
+            min_free_fraction=self.min_free_percent / 100.0,
+            min_free_bytes=int(self.min_free_mb * 1024 * 1024),
+            retention_interval=self.retention_check_seconds,
+            clips=self.event_clips,
+            pre_roll=self.pre_roll,
+            post_roll=self.post_roll,
         )
-    if cfg["record"] and not cfg.get("record_dir"):
-        raise SettingsError("settings: record_dir: required when record is on")
-    if cfg["record"] and cfg["mode"] != "smart":
-        raise SettingsError("settings: record: recording needs mode: smart")
-    if cfg["record"] and not (cfg["continuous"] or cfg["event_clips"]):
-        raise SettingsError("settings: continuous, event_clips: with record on, at least one must be true")
-    return cfg
+
+    def http_settings(self):
+        """None without http_port (then aiohttp is never imported)."""
+        if self.http_port is None:
+            return None
+        from edge_agent.camera.http import HttpSettings
+
+        return HttpSettings(
+            self.http_port, self.http_bind, self.http_token, self.http_username, self.http_password
+        )
+
+    def state_path(self) -> Path:
+        """Where the last good ROI set is kept: state_dir, else default_state_dir()."""
+        return Path(self.state_dir).expanduser() if self.state_dir else default_state_dir()
 
 
-def broker_settings(cfg: dict) -> BrokerSettings:
-    b = BrokerSettings.resolve(cfg.get("broker"))
-    changes = {}
-    if cfg.get("mqtt_username"):
-        changes["username"] = cfg["mqtt_username"]
-    if cfg.get("mqtt_password"):
-        changes["password"] = cfg["mqtt_password"]
-    if cfg.get("mqtt_tls"):
-        changes["tls"] = True
-    if cfg.get("mqtt_ca_certs"):
-        changes["ca_certs"] = cfg["mqtt_ca_certs"]
-    if cfg.get("mqtt_tls_insecure"):
-        changes["insecure"] = True
-    return dataclasses.replace(b, **changes) if changes else b
-
-
-def motion_settings(cfg: dict):
-    from edge_agent.detect.motion import MotionSettings
-
-    if not cfg["motion_gate"]:
-        return None
-    return MotionSettings(cfg["motion_pixel_threshold"], cfg["motion_area"], cfg["motion_max_skip"])
-
-
-def record_settings(cfg: dict):
-    from edge_agent.camera.recording import RecordSettings
-
-    if not cfg["record"]:
-        return None
-    days = cfg["retention_days"]
-    mb = cfg.get("retention_max_mb")
-    return RecordSettings(
-        directory=str(Path(cfg["record_dir"]).expanduser()),
-        camera_id=cfg["camera_id"],
-        fps=cfg["fps"],
-        size=(cfg["width"], cfg["height"]),
-        continuous=cfg["continuous"],
-        chunk_seconds=cfg["chunk_seconds"],
-        max_age=days * 86400.0 if days else None,
-        max_bytes=int(mb * 1024 * 1024) if mb else None,
-        min_free_fraction=cfg["min_free_percent"] / 100.0,
-        min_free_bytes=int(cfg["min_free_mb"] * 1024 * 1024),
-        retention_interval=cfg["retention_check_seconds"],
-        clips=cfg["event_clips"],
-        pre_roll=cfg["pre_roll"],
-        post_roll=cfg["post_roll"],
-    )
-
-
-def http_settings(cfg: dict):
-    from edge_agent.camera.http import HttpSettings
-
-    if cfg.get("http_port") is None:
-        return None
-    return HttpSettings(
-        cfg["http_port"],
-        cfg["http_bind"],
-        cfg.get("http_token"),
-        cfg.get("http_username"),
-        cfg.get("http_password"),
-    )
+def load(args, env: dict | None = None) -> CameraConfig:
+    """Config file < environment < flags (`args`), validated; raises SettingsError naming the key."""
+    return CameraConfig.from_validated(resolve(args, CAMERA_SCHEMA, env), env)
 
 
 def default_state_dir(env: dict | None = None) -> Path:
@@ -327,7 +410,3 @@ def default_state_dir(env: dict | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "bobby-edge"
-
-
-def state_dir(cfg: dict) -> Path:
-    return Path(cfg["state_dir"]).expanduser() if cfg.get("state_dir") else default_state_dir()

@@ -25,6 +25,7 @@ import paho.mqtt.client as mqtt
 
 from edge_agent import __version__
 from edge_agent.camera.common import SwitchState
+from edge_agent.camera.config import CameraConfig
 from edge_agent.camera.sources import EndOfStream, FrameSource, SourceError
 from edge_agent.mqtt.client import BrokerSettings, ManagedClient, client_id, user_properties
 from edge_agent.mqtt.messages import CommandError, parse_switch
@@ -54,13 +55,17 @@ def connect(client: ManagedClient) -> None:
 
 class DumbCamera:
     def __init__(
-        self, cfg: dict, source: FrameSource, broker: BrokerSettings, stop: threading.Event | None = None
+        self,
+        cfg: CameraConfig,
+        source: FrameSource,
+        broker: BrokerSettings,
+        stop: threading.Event | None = None,
     ) -> None:
         self.cfg = cfg
-        self.cam = cfg["camera_id"]
-        self.topics = Topics(cfg["base_topic"])
+        self.cam = cfg.camera_id
+        self.topics = Topics(cfg.base_topic)
         self.source = source
-        self.size = (cfg["width"], cfg["height"])
+        self.size = cfg.size
         self.stop_event = stop or threading.Event()
         self.stream = SwitchState(on=True)
         self.stream_known = threading.Event()  # our retained state read (or a command came first)
@@ -98,10 +103,10 @@ class DumbCamera:
             stream_url, snapshot_url = live_urls(self.http, self.broker.host)
         return {
             "id": self.cam,
-            "name": self.cfg.get("name") or self.cam,
+            "name": self.cfg.display_name,
             "mode": "dumb",
             "resolution": list(self.size),
-            "fps": float(self.cfg["fps"]),
+            "fps": float(self.cfg.fps),
             "sw_version": __version__,
             "platform": self.source.platform,
             "stream_url": stream_url,
@@ -112,7 +117,7 @@ class DumbCamera:
         """For the status page: no person state or regions (listen_frame has those)."""
         return {
             "camera": self.cam,
-            "name": self.cfg.get("name") or self.cam,
+            "name": self.cfg.display_name,
             "mode": "dumb",
             "stream": self.stream.state,
             "connected": self.client.connected.is_set(),
@@ -120,20 +125,17 @@ class DumbCamera:
         }
 
     def _start_http(self) -> None:
-        if self.cfg.get("http_port") is None:
+        settings = self.cfg.http_settings()
+        if settings is None:
             return  # no live view: aiohttp (~9 MB) stays unloaded
-        from edge_agent.camera.config import http_settings
         from edge_agent.camera.http import FrameHub, LiveServer
 
-        settings = http_settings(self.cfg)
-        if settings is None:
-            return
         self.hub = FrameHub()
         self.http = LiveServer(
             settings,
             self.hub,
             self.cam,
-            self.cfg.get("name") or self.cam,
+            self.cfg.display_name,
             self.status,
             streaming=lambda: self.stream_on.is_set(),
         )
@@ -200,7 +202,7 @@ class DumbCamera:
         from edge_agent.camera.sources import to_size
         from edge_agent.detect import imaging  # OpenCV: only for sources that give arrays
 
-        return imaging.encode_jpeg(to_size(rgb, self.size), self.cfg["quality"])
+        return imaging.encode_jpeg(to_size(rgb, self.size), self.cfg.quality)
 
     def run(self) -> int:
         try:
@@ -211,7 +213,7 @@ class DumbCamera:
             return 1
         connect(self.client)
         # Wait briefly for our retained stream state (it arrives right after subscribing).
-        if not self.stream_known.wait(self.cfg["state_wait"]) and self.client.connected.is_set():
+        if not self.stream_known.wait(self.cfg.state_wait) and self.client.connected.is_set():
             self._finish_state_wait()
         code = 0
         last_info: mqtt.MQTTMessageInfo | None = None

@@ -24,6 +24,7 @@ import paho.mqtt.client as mqtt
 
 from edge_agent import __version__
 from edge_agent.camera import pipeline as pl
+from edge_agent.camera.config import CameraConfig
 from edge_agent.camera.dumb import connect
 from edge_agent.camera.roi_store import RoiStore
 from edge_agent.camera.smart_stats import smart_stats, smart_status
@@ -44,28 +45,29 @@ HEARTBEAT_TIMEOUT = 20.0  # a child silent this long is taken as hung and restar
 
 
 class SmartCamera:
-    def __init__(self, cfg: dict, broker: BrokerSettings, stop: threading.Event | None = None) -> None:
-        from edge_agent.camera.config import http_settings, motion_settings, record_settings, state_dir
+    def __init__(
+        self, cfg: CameraConfig, broker: BrokerSettings, stop: threading.Event | None = None
+    ) -> None:
         from edge_agent.detect.model import resolve_model
 
         self.cfg = cfg
-        self.cam = cfg["camera_id"]
-        self.name = cfg.get("name") or self.cam
-        self.topics = Topics(cfg["base_topic"])
+        self.cam = cfg.camera_id
+        self.name = cfg.display_name
+        self.topics = Topics(cfg.base_topic)
         self.service_id = f"camera/{self.cam}"
         self.stop_event = stop or threading.Event()
-        self.model_path = str(resolve_model(cfg.get("model")))
-        self.size = (cfg["width"], cfg["height"])
-        self.motion = motion_settings(cfg)
-        self.record = record_settings(cfg)
-        self.http_settings = http_settings(cfg)
+        self.model_path = str(resolve_model(cfg.model))
+        self.size = cfg.size
+        self.motion = cfg.motion_settings()
+        self.record = cfg.record_settings()
+        self.http_settings = cfg.http_settings()
         self.lock = threading.RLock()
         self.bad = RateLimitedLog(log, interval=10.0)
         # The last good ROI set, kept on disk: a malformed retained set after a restart is refused
         # and must not leave the camera with no regions.
-        self.roi_store = RoiStore(state_dir(cfg) / f"{self.cam}.rois.json", self.bad)
+        self.roi_store = RoiStore(cfg.state_path() / f"{self.cam}.rois.json", self.bad)
         roi_set = self.roi_store.load() or RoiSet(
-            detection=replace(DetectionSettings(), threshold=cfg["threshold"])
+            detection=replace(DetectionSettings(), threshold=cfg.threshold)
         )
         self.pending_rois: dict[int, float] = {}  # version -> sent_at, waiting for the child
         self.last_apply_ms: float | None = None
@@ -95,8 +97,8 @@ class SmartCamera:
             ChannelSettings(
                 self.topics,
                 self.service_id,
-                discovery_prefix=cfg["discovery_prefix"] if cfg["discovery"] else None,
-                snapshot_interval=cfg["snapshot_interval"],
+                discovery_prefix=cfg.discovery_prefix if cfg.discovery else None,
+                snapshot_interval=cfg.snapshot_interval,
                 discovery_model="smart camera",
                 discovery_sw_version=__version__,
                 discovery_extra_sensors=discovery.SMART_CAMERA_SENSORS,
@@ -148,7 +150,7 @@ class SmartCamera:
             "name": self.name,
             "mode": "smart",
             "resolution": list(self.size),
-            "fps": float(self.cfg["fps"]),
+            "fps": float(self.cfg.fps),
             "sw_version": __version__,
             "platform": self.platform,
             "stream_url": stream_url,
@@ -169,8 +171,8 @@ class SmartCamera:
         t = self.topics
         for topic in (t.stream_set(self.cam), t.detection_set(self.cam), t.rois(self.cam)):
             mc.subscribe(topic, qos=1)
-        if self.cfg["discovery"]:
-            mc.subscribe(f"{self.cfg['discovery_prefix']}/status", qos=1)
+        if self.cfg.discovery:
+            mc.subscribe(f"{self.cfg.discovery_prefix}/status", qos=1)
         mc.publish(t.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
         mc.publish(t.availability(self.cam), ONLINE, qos=1, retain=True)
         if self.channel.settled:
@@ -182,7 +184,7 @@ class SmartCamera:
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         topic = msg.topic
-        prefix = self.cfg["discovery_prefix"]
+        prefix = self.cfg.discovery_prefix
         if topic == f"{prefix}/status":
             if msg.payload.strip().lower() == b"online" and self.channel.settled:
                 log.info("Home Assistant is online: republishing discovery")
@@ -244,17 +246,17 @@ class SmartCamera:
         with self.lock:
             return pl.PipelineConfig(
                 camera_id=self.cam,
-                source=self.cfg["source"],
+                source=self.cfg.source,
                 size=self.size,
-                fps=self.cfg["fps"],
-                loop=self.cfg["loop"],
+                fps=self.cfg.fps,
+                loop=self.cfg.loop,
                 model_path=self.model_path,
-                threads=self.cfg["threads"],
+                threads=self.cfg.threads,
                 roi_set=self.roi_set,
                 detection_on=self.detection.on,
-                stats_interval=self.cfg["stats_interval"],
-                view_quality=self.cfg["view_quality"],
-                snapshot_quality=self.cfg["quality"],
+                stats_interval=self.cfg.stats_interval,
+                view_quality=self.cfg.view_quality,
+                snapshot_quality=self.cfg.quality,
                 motion=self.motion,
                 record=self.record,
                 log_level=logging.getLogger().getEffectiveLevel(),
@@ -397,13 +399,13 @@ class SmartCamera:
             return 1
         connect(self.mqtt)
         # Our retained state (switches, person states) arrives within state_wait of connecting.
-        self.stop_event.wait(self.cfg["state_wait"])
+        self.stop_event.wait(self.cfg.state_wait)
         if self.mqtt.connected.is_set():
             self._finish_state_wait()
         child = self._start_child()
         backoff = RestartBackoff(first=1.0, longest=30.0, stable_after=60.0)
         restart_at: float | None = None
-        next_stats = time.monotonic() + self.cfg["stats_interval"]
+        next_stats = time.monotonic() + self.cfg.stats_interval
         try:
             while not self.stop_event.wait(0.25):
                 notify("WATCHDOG=1")  # under systemd: a loop that hangs gets the camera restarted
@@ -412,9 +414,9 @@ class SmartCamera:
                     self._finish_state_wait()
                 self.channel.tick(time.time())
                 if now >= next_stats:
-                    next_stats += self.cfg["stats_interval"]
+                    next_stats += self.cfg.stats_interval
                     self.mqtt.publish(
-                        self.topics.stats(self.cam), json.dumps(self.stats(self.cfg["stats_interval"]))
+                        self.topics.stats(self.cam), json.dumps(self.stats(self.cfg.stats_interval))
                     )
                 if restart_at is not None:
                     if now >= restart_at:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edge_agent.camera.config import CameraConfig
 
 
 def register(subparsers) -> None:
@@ -15,13 +20,11 @@ def register(subparsers) -> None:
     check.set_defaults(func=run)
 
 
-def check_file(path: Path) -> dict:
+def check_file(path: Path) -> CameraConfig:
     """The validated settings; raises SettingsError naming the key."""
     from edge_agent.camera import config as camcfg
-    from edge_agent.settings import resolve
 
-    cfg = resolve(argparse.Namespace(config=path), camcfg.CAMERA_SCHEMA)
-    return camcfg.finish(cfg)
+    return camcfg.load(argparse.Namespace(config=path))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,9 +36,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{err}", file=sys.stderr)
         return 1
     secrets = {"mqtt_password", "http_token", "http_password"}
-    print(f"{args.file}: valid ({cfg['mode']} camera {cfg['camera_id']!r}, source {cfg['source']!r})")
-    for key in sorted(cfg):
-        value = "***" if key in secrets and cfg[key] else cfg[key]
+    print(f"{args.file}: valid ({cfg.mode} camera {cfg.camera_id!r}, source {cfg.source!r})")
+    values = dataclasses.asdict(cfg)
+    for key in sorted(values):
+        value = "***" if key in secrets and values[key] else values[key]
         if value is not None:
             print(f"  {key}: {value}")
     return 0

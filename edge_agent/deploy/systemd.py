@@ -25,6 +25,10 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edge_agent.camera.config import CameraConfig
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +134,13 @@ def _under_home(path: Path) -> bool:
     return path.is_relative_to("/home") or path.is_relative_to("/root") or path.is_relative_to("/run/user")
 
 
-def writable_dirs(cfg: dict) -> list[Path]:
+def writable_dirs(cfg: CameraConfig) -> list[Path]:
     """What the agent writes besides its StateDirectory: recordings, a configured state_dir."""
     dirs = []
-    if cfg.get("record") and cfg.get("record_dir"):
-        dirs.append(Path(cfg["record_dir"]).expanduser())
-    if cfg.get("state_dir"):
-        dirs.append(Path(cfg["state_dir"]).expanduser())
+    if cfg.record and cfg.record_dir:
+        dirs.append(Path(cfg.record_dir).expanduser())
+    if cfg.state_dir:
+        dirs.append(Path(cfg.state_dir).expanduser())
     return dirs
 
 
@@ -320,7 +324,7 @@ def run_install(args: argparse.Namespace) -> int:
         sys.executable,
         args.user,
         run_as,
-        f"Bobby camera {cfg['camera_id']} ({cfg['mode']})",
+        f"Bobby camera {cfg.camera_id} ({cfg.mode})",
         writable,
     )
     directory = args.unit_dir or unit_dir(args.user)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import pytest
+import voluptuous as vol
 
 from edge_agent import cli
 from edge_agent.camera import config as camcfg
-from edge_agent.settings import SettingsError, resolve
+from edge_agent.settings import SettingsError
 
 
 def write(tmp_path, text):
@@ -41,9 +43,11 @@ retention_max_mb: 2000
     out = capsys.readouterr().out
     assert "valid (smart camera 'garden'" in out
     assert "http_token: ***" in out and "mqtt_password: ***" in out and "hunter22" not in out
-    cfg = camcfg.finish(resolve(argparse.Namespace(config=path), camcfg.CAMERA_SCHEMA))
-    assert cfg["http_token"] == "s3cret-token-value"
-    broker = camcfg.broker_settings(cfg)
+    cfg = camcfg.load(argparse.Namespace(config=path))
+    assert (
+        cfg.http_token == "s3cret-token-value" and "s3cret" not in repr(cfg) and "hunter22" not in repr(cfg)
+    )
+    broker = cfg.broker_settings()
     assert broker.tls and broker.username == "bobby" and broker.password == "hunter22"
 
 
@@ -72,9 +76,23 @@ def test_errors_name_the_key(tmp_path, capsys, text, message):
 def test_flags_override_file_and_secrets_from_environment(tmp_path):
     path = write(tmp_path, "source: picamera2\ncamera_id: garden\nfps: 5\n")
     args = argparse.Namespace(config=path, fps=1.5)
-    cfg = camcfg.finish(resolve(args, camcfg.CAMERA_SCHEMA), env={"BOBBY_MQTT_PASSWORD": "from-env"})
-    assert cfg["fps"] == 1.5 and cfg["mqtt_password"] == "from-env"
+    cfg = camcfg.load(args, env={"BOBBY_MQTT_PASSWORD": "from-env"})
+    assert cfg.fps == 1.5 and cfg.mqtt_password == "from-env"
     with pytest.raises(SettingsError, match="http_password: required with http_username"):
-        camcfg.finish(
-            resolve(argparse.Namespace(config=path, http_username="me"), camcfg.CAMERA_SCHEMA), env={}
-        )
+        camcfg.load(argparse.Namespace(config=path, http_username="me"), env={})
+
+
+def test_typed_config_has_a_field_for_every_key_and_defaults_from_the_schema(tmp_path):
+    keys = {str(k.schema if isinstance(k, vol.Marker) else k) for k in camcfg.CAMERA_SCHEMA.schema}
+    assert {f.name for f in dataclasses.fields(camcfg.CameraConfig)} == keys
+    cfg = camcfg.load(argparse.Namespace(config=write(tmp_path, "source: picamera2\ncamera_id: hall\n")), env={})
+    assert (cfg.mode, cfg.fps, cfg.size, cfg.base_topic, cfg.http_port) == (
+        "dumb",
+        2.0,
+        (640, 480),
+        "bobby",
+        None,
+    )
+    assert cfg.display_name == "hall" and cfg.http_settings() is None and cfg.record_settings() is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.fps = 5.0

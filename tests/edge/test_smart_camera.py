@@ -267,7 +267,7 @@ def test_last_good_roi_set_survives_a_restart_with_a_malformed_retained_set(tmp_
     from edge_agent.camera.smart import SmartCamera
     from edge_agent.mqtt.client import BrokerSettings
 
-    cfg = camcfg.finish(
+    cfg = camcfg.CameraConfig.from_validated(
         camcfg.CAMERA_SCHEMA(
             {
                 "mode": "smart",
