@@ -91,10 +91,19 @@ def service_stats(self: ListenFrame) -> dict:
                 "bad_announce",
                 "camera_cap",
                 "not_allowed",
+                "bad_detections",
+                "bad_ack",
+                "bad_stats",
             )
         },
         "turned_smart": c["turned_smart"],
         "forgotten": c["forgotten"],
+        # Several instances: who is live, what this one owns, what it folded from the others.
+        "instances": sorted(self.instances.live),
+        "owned": sum(1 for cam in cameras if cam.owned and cam.served),
+        "takeovers": c["takeovers"],
+        "peer_detections": c["peer_detections"],
+        "peer_ignored": c["peer_unknown"] + c["peer_other_version"],
         "run": self.run_id,
         # Per camera: this instance's own cumulative counters, and the totals over all instances
         # as it knows them (docs/listen_frame.md, "Several instances": stats).
