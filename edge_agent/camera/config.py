@@ -362,7 +362,7 @@ class CameraConfig:
         return MotionSettings(self.motion_pixel_threshold, self.motion_area, self.motion_max_skip)
 
     def record_settings(self):
-        from edge_agent.camera.recording import RecordSettings
+        from edge_agent.camera.recording.recorder import RecordSettings
 
         if not self.record:
             return None

@@ -29,7 +29,7 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-from edge_agent.camera.recording import RecordSettings
+from edge_agent.camera.recording.recorder import RecordSettings
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.motion import MotionGate, MotionSettings
 from edge_agent.detect.rois import RoiSet
@@ -383,7 +383,8 @@ class Pipeline:
 
     def _make_recorder(self, settings: RecordSettings):
         """The Pi's hardware encoder when the source is picamera2 and the board has one, else PyAV."""
-        from edge_agent.camera.recording import PicameraRecorder, Recorder
+        from edge_agent.camera.recording.hardware_encoder import PicameraRecorder
+        from edge_agent.camera.recording.software_encoder import Recorder
 
         def on_clip(path: str, start: float, end: float) -> None:
             self.send(Clip(path, start, end))

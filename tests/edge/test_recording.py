@@ -16,14 +16,10 @@ import av
 import cv2
 import pytest
 
-from edge_agent.camera.recording import (
-    PicameraRecorder,
-    Recorder,
-    RecordSettings,
-    disk_space,
-    enforce_retention,
-    recorded_files,
-)
+from edge_agent.camera.recording.hardware_encoder import PicameraRecorder
+from edge_agent.camera.recording.recorder import RecordSettings
+from edge_agent.camera.recording.retention import disk_space, enforce_retention, recorded_files
+from edge_agent.camera.recording.software_encoder import Recorder
 from tests.support.mqtt import Collector
 from tests.support.procs import FAKES, CameraProcess, camera_env
 
