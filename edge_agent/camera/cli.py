@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         return camera.run()
     from edge_agent.camera.dumb import DumbCamera
-    from edge_agent.camera.sources import SourceError, open_source
+    from edge_agent.camera.sources.base import SourceError
+    from edge_agent.camera.sources.spec import open_source
 
     try:
         # jpeg=True: a picamera2 source hands out its encoder's JPEGs (no OpenCV in this process).

@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 from edge_agent import __version__
 from edge_agent.camera.common import SwitchState
 from edge_agent.camera.config import CameraConfig
-from edge_agent.camera.sources import EndOfStream, FrameSource, SourceError
+from edge_agent.camera.sources.base import EndOfStream, FrameSource, SourceError
 from edge_agent.mqtt.client import BrokerSettings, ManagedClient, client_id, user_properties
 from edge_agent.mqtt.messages import CommandError, parse_switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
@@ -199,7 +199,7 @@ class DumbCamera:
     # --- capture side (main thread) --------------------------------------------------------
 
     def _encode(self, rgb) -> bytes:
-        from edge_agent.camera.sources import to_size
+        from edge_agent.camera.sources.base import to_size
         from edge_agent.detect import imaging  # OpenCV: only for sources that give arrays
 
         return imaging.encode_jpeg(to_size(rgb, self.size), self.cfg.quality)

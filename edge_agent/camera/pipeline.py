@@ -185,7 +185,7 @@ class Pipeline:
     # --- threads ---------------------------------------------------------------------------
 
     def capture_loop(self) -> None:
-        from edge_agent.camera.sources import SourceError
+        from edge_agent.camera.sources.base import SourceError
 
         try:
             while not self.stop.is_set():
@@ -405,7 +405,8 @@ class Pipeline:
         return Recorder(settings, on_clip=on_clip)
 
     def run(self) -> None:
-        from edge_agent.camera.sources import SourceError, open_source
+        from edge_agent.camera.sources.base import SourceError
+        from edge_agent.camera.sources.spec import open_source
         from edge_agent.detect.detector import Detector
 
         cfg = self.cfg

@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_agent.camera import sources
-from edge_agent.camera.sources import EndOfStream, SourceError, describe, make_source, open_source, redact_url
+from edge_agent.camera.sources.base import EndOfStream, SourceError
+from edge_agent.camera.sources.capture import V4L2Source, redact_url
+from edge_agent.camera.sources.spec import describe, make_source, open_source
 from tests.edge.fakes.mjpeg_camera import MjpegCamera
 from tests.support.procs import FAKES
 
@@ -31,7 +32,7 @@ def test_spec_parsing():
     assert describe("rtsp://user:pw@cam/stream") == "stream"
     assert describe("http://cam:8080/video") == "stream"
     assert describe("/data/garden.mp4") == "file"
-    assert isinstance(make_source("/dev/video3", (320, 240), 2), sources.V4L2Source)
+    assert isinstance(make_source("/dev/video3", (320, 240), 2), V4L2Source)
     assert make_source("/dev/video3", (320, 240), 2).target == 3
     assert make_source("picamera2:1", (320, 240), 2).camera_num == 1
     assert redact_url("rtsp://admin:secret@10.0.0.5/live") == "rtsp://admin:***@10.0.0.5/live"

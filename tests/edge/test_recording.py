@@ -253,7 +253,7 @@ def test_without_a_hardware_encoder_the_pipeline_records_in_software(tmp_path, p
     from multiprocessing import Pipe
 
     from edge_agent.camera.pipeline import Pipeline, PipelineConfig
-    from edge_agent.camera.sources import open_source
+    from edge_agent.camera.sources.spec import open_source
     from edge_agent.detect.rois import RoiSet
 
     picam.close()  # the fixture's camera: the source opens its own
