@@ -73,12 +73,15 @@ class Service:
         return self.cmd.pid
 
     def wait_online(self, client: Collector, timeout: float = 60.0) -> None:
-        try:
+        try:  # a service that exited (bad settings, an import error) fails at once, with its log
             client.wait_for(
-                lambda: client.last(self.availability) == b"online", timeout, "listen_frame online"
+                lambda: client.last(self.availability) == b"online" or not self.alive(),
+                timeout,
+                "listen_frame online",
             )
         except AssertionError as err:
             raise AssertionError(f"{err}\n{self.tail()}") from None
+        assert self.alive(), f"listen_frame exited with {self.cmd.proc.returncode}\n{self.tail()}"
 
     def workers(self) -> list[int]:
         """The detector processes: children whose command line is multiprocessing's spawn_main."""
@@ -172,15 +175,16 @@ def base() -> str:
 
 
 @pytest.fixture
-def figure(record_property):
-    """figure("fuzz 10000 payloads, …"): printed (`-s` shows it) and kept in the junit file."""
+def figure(request, record_testsuite_property):
+    """figure("fuzz 10000 payloads, …"): printed (`-s` shows it) and kept as a property of the
+    junit file's test suite (artifacts/junit-reliability.xml in `make test`)."""
     count = 0
 
     def emit(text: str) -> None:
         nonlocal count
         count += 1
         print(f"\nreliability: {text}", end="", flush=True)
-        record_property(f"figure_{count}", text)
+        record_testsuite_property(f"{request.node.name}[{count}]", text)
 
     return emit
 
