@@ -15,7 +15,7 @@ from typing import Any
 import voluptuous as vol
 import yaml
 
-from edge_agent.mqtt.client import BROKER_ENV, BrokerSettings, BrokerURLError
+from edge_agent.mqtt.broker import BROKER_ENV, BrokerSettings, BrokerURLError
 from edge_agent.mqtt.topics import DEFAULT_BASE
 
 

@@ -51,7 +51,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_agent.mqtt.client import warn_password_on_command_line
+    from edge_agent.mqtt.broker import warn_password_on_command_line
 
     warn_password_on_command_line(getattr(args, "broker", None), log)
     try:

@@ -15,7 +15,7 @@ from typing import Any
 import voluptuous as vol
 
 from edge_agent.ids import BASE_TOPIC_RULE, CAMERA_ID_RULE, valid_base_topic, valid_camera_id
-from edge_agent.mqtt.client import BrokerSettings
+from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.topics import DEFAULT_BASE
 from edge_agent.settings import SettingsError, broker_url, resolve
 

@@ -27,7 +27,8 @@ from edge_agent import __version__
 from edge_agent.camera.common import SwitchState
 from edge_agent.camera.config import CameraConfig
 from edge_agent.camera.sources.base import EndOfStream, FrameSource, SourceError
-from edge_agent.mqtt.client import BrokerSettings, ManagedClient, client_id, user_properties
+from edge_agent.mqtt.broker import BrokerSettings
+from edge_agent.mqtt.client import ManagedClient, client_id, user_properties
 from edge_agent.mqtt.messages import CommandError, parse_switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog

@@ -31,8 +31,9 @@ from edge_agent.camera.smart_stats import smart_stats, smart_status
 from edge_agent.deploy.systemd import notify
 from edge_agent.detect.rois import MAX_SET_BYTES, DetectionSettings, RoiSet
 from edge_agent.mqtt import discovery
+from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
-from edge_agent.mqtt.client import BrokerSettings, ManagedClient, client_id, packet_size_for_payload
+from edge_agent.mqtt.client import ManagedClient, client_id, packet_size_for_payload
 from edge_agent.mqtt.messages import SwitchState, detections_json
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics

@@ -12,7 +12,7 @@ import voluptuous as vol
 
 from edge_agent.camera.config import base_topic, camera_id
 from edge_agent.ids import INSTANCE_RULE, MAX_ROIS, valid_instance
-from edge_agent.mqtt.client import BrokerSettings, warn_password_on_command_line
+from edge_agent.mqtt.broker import BrokerSettings, warn_password_on_command_line
 from edge_agent.settings import SettingsError, add_common_args, broker_url, resolve
 
 log = logging.getLogger("edge_agent.listen_frame")
@@ -162,7 +162,7 @@ def config_from_args(args: argparse.Namespace):
 
 def broker_settings(s: dict, env: dict[str, str] | None = None) -> BrokerSettings:
     """The URL's settings with the password file / config password / $BOBBY_BROKER_PASSWORD, CA, TLS."""
-    from edge_agent.mqtt.client import BrokerURLError
+    from edge_agent.mqtt.broker import BrokerURLError
 
     broker = BrokerSettings.from_url(s["broker"])
     if s.get("mqtt_password") and broker.password is None:

@@ -40,8 +40,9 @@ from edge_agent.listen_frame.stats import (
     service_stats,
 )
 from edge_agent.listen_frame.worker import WorkerConfig, WorkerResult
+from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
-from edge_agent.mqtt.client import BrokerSettings, ManagedClient, client_id, packet_size_for_payload
+from edge_agent.mqtt.client import ManagedClient, client_id, packet_size_for_payload
 from edge_agent.mqtt.messages import detections_json
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog

@@ -1,16 +1,15 @@
-"""Broker settings (`mqtt://user:password@host:port`, `mqtts://` for TLS) and a paho client that
-reconnects by itself.
+"""`ManagedClient`: a paho client that reconnects by itself (its broker settings: broker.py).
 
 paho-mqtt 2.x does the protocol work; this module only adds what every Bobby service needs the
-same way: the URL form, the Last Will, MQTT v5 with a fallback to 3.1.1, automatic reconnection with
+same way: the Last Will, MQTT v5 with a fallback to 3.1.1, automatic reconnection with
 backoff and a hook to re-subscribe and republish retained state after each (re)connection.
 
 Reliability rules it enforces for every service (docs/reliability.md, "Broker restart"):
 
 - While the broker is away nothing piles up in paho. QoS 0 messages are dropped (counted); QoS 1
-  messages wait in a bounded store of ours where a retained topic keeps only its newest payload
-  (a state or snapshot superseded meanwhile is counted, never replayed) and a non-retained one is
-  kept at most `STALE_AFTER` seconds.
+  messages wait in a bounded store of ours (outage_store.py) where a retained topic keeps only
+  its newest payload (a state or snapshot superseded meanwhile is counted, never replayed) and a
+  non-retained one is kept at most `STALE_AFTER` seconds.
 - On every (re)connection the service's hook (availability first, then its retained state) goes
   out before anything left over from the outage: paho would otherwise re-send its whole backlog
   ahead of the hook's messages through its 20-message in-flight window.
@@ -25,31 +24,24 @@ Reliability rules it enforces for every service (docs/reliability.md, "Broker re
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
-import os
 import re
 import ssl
-import sys
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-log = logging.getLogger(__name__)
+from edge_agent.mqtt.broker import BrokerSettings, BrokerURLError
+from edge_agent.mqtt.outage_store import OutageStore, PendingMessage
 
-BROKER_ENV = "BOBBY_BROKER"
-PASSWORD_ENV = "BOBBY_BROKER_PASSWORD"
-DEFAULT_BROKER = "mqtt://localhost:1883"
+log = logging.getLogger(__name__)
 
 # Reconnection: at most this long between attempts while the broker cannot be reached (a refused
 # TCP connect costs nothing); a broker that answers and refuses us waits up to `max_backoff`.
@@ -87,142 +79,14 @@ def client_id(role: str, name: str) -> str:
     return f"{safe[: _CLIENT_ID_MAX - 9]}-{digest}"
 
 
-def redact_url(text: str) -> str:
-    """`scheme://user:secret@host` -> `scheme://user:***@host`, wherever it appears in `text`."""
-    return re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", str(text))
-
-
-def password_on_command_line(url: str | None, argv: list[str] | None = None) -> bool:
-    """Whether a broker URL carries a password and is on this process's command line (`ps` shows
-    it), rather than handed over in-process (the add-on) or read from a file."""
-    if not url:
-        return False
-    try:
-        has_password = bool(urlsplit(url if "://" in url else f"mqtt://{url}").password)
-    except ValueError:
-        return False
-    if argv is None:
-        try:
-            argv = Path("/proc/self/cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            argv = sys.argv
-    return has_password and any(url in arg for arg in argv)
-
-
-def warn_password_on_command_line(
-    url: str | None, logger: logging.Logger | None = None, argv: list[str] | None = None
-) -> None:
-    if password_on_command_line(url, argv):
-        (logger or log).warning(
-            "the broker password is on the command line (--broker), where every user of this machine "
-            "sees it in the process list; use --broker-password-file FILE or $%s instead",
-            PASSWORD_ENV,
-        )
-
-
-def read_password_file(path: str | os.PathLike) -> str:
-    """The first line of a password file (a trailing newline is not part of the password)."""
-    try:
-        text = Path(path).read_text()
-    except OSError as err:
-        raise BrokerURLError(f"broker password file {str(path)!r}: {err.strerror or err}") from None
-    password = text.splitlines()[0] if text else ""
-    if not password:
-        raise BrokerURLError(f"broker password file {str(path)!r} is empty")
-    return password
-
-
 # What paho reports when a broker refuses the protocol version (v5 reason code 132).
 UNSUPPORTED_PROTOCOL = 132
-
-
-class BrokerURLError(ValueError):
-    """A broker URL or password source that is not usable; the message never holds the password."""
-
-
-@dataclass(frozen=True)
-class BrokerSettings:
-    host: str = "localhost"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = dataclasses.field(default=None, repr=False)  # never in a log line
-    tls: bool = False
-    ca_certs: str | None = None
-    insecure: bool = False
-
-    @classmethod
-    def from_url(cls, url: str) -> BrokerSettings:
-        """Parse `mqtt[s]://[user[:password]@]host[:port]`."""
-        shown = redact_url(url)  # error messages end up in logs: never the password
-        try:
-            parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-            hostname = parts.hostname
-        except ValueError as err:
-            raise BrokerURLError(f"broker URL {shown!r}: {redact_url(str(err))}") from None
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise BrokerURLError(f"broker URL {shown!r}: scheme must be mqtt:// or mqtts://")
-        if not hostname:
-            raise BrokerURLError(f"broker URL {shown!r}: no host")
-        tls = parts.scheme == "mqtts"
-        try:
-            port = parts.port or (8883 if tls else 1883)
-        except ValueError:
-            raise BrokerURLError(f"broker URL {shown!r}: the port must be a number from 0 to 65535") from None
-        return cls(
-            host=hostname,
-            port=port,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            tls=tls,
-        )
-
-    @classmethod
-    def resolve(
-        cls, url: str | None, password_file: str | None = None, env: dict[str, str] | None = None
-    ) -> BrokerSettings:
-        """The URL given, else $BOBBY_BROKER, else localhost; the password from the first of
-        `password_file`, the URL, $BOBBY_BROKER_PASSWORD (the last two need a user name)."""
-        env = os.environ if env is None else env
-        settings = cls.from_url(url or env.get(BROKER_ENV) or DEFAULT_BROKER)
-        return settings.with_password(password_file, env)
-
-    def with_password(
-        self, password_file: str | None = None, env: dict[str, str] | None = None
-    ) -> BrokerSettings:
-        """These settings with the password from `password_file`, else as they are, else the
-        environment's $BOBBY_BROKER_PASSWORD. Sources that keep it out of the process list."""
-        env = os.environ if env is None else env
-        if password_file:
-            return dataclasses.replace(self, password=read_password_file(password_file))
-        if self.password is None and env.get(PASSWORD_ENV):
-            return dataclasses.replace(self, password=env[PASSWORD_ENV])
-        return self
-
-    def redacted(self) -> str:
-        user = f"{self.username}:***@" if self.username else ""
-        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
 
 
 def user_properties(**values: str) -> Properties:
     props = Properties(PacketTypes.PUBLISH)
     props.UserProperty = [(k, str(v)) for k, v in values.items()]
     return props
-
-
-@dataclass
-class _Pending:
-    """A QoS 1 message waiting for the broker to come back."""
-
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    properties: Properties | None
-    at: float  # time.monotonic() when it was published
-
-    @property
-    def size(self) -> int:
-        return len(self.payload) + len(self.topic)
 
 
 def _as_bytes(payload) -> bytes:
@@ -308,9 +172,7 @@ class ManagedClient:
         # keeps QoS 1 messages in `_pending` instead of handing them to paho.
         self._lock = threading.RLock()
         self._live = False
-        self._pending: OrderedDict[object, _Pending] = OrderedDict()
-        self._pending_bytes = 0
-        self._seq = 0  # keys of non-retained pending messages
+        self._pending = OutageStore(pending_max_messages, pending_max_bytes, self.counters)
         if settings.tls and settings.insecure:
             log.warning(
                 "TLS certificate verification is OFF for broker %s (mqtt_tls_insecure): anyone on the "
@@ -422,41 +284,23 @@ class ManagedClient:
             client._inflight_messages = 0
         if not leftovers:
             return
-        later = self._pending
-        self._pending, self._pending_bytes = OrderedDict(), 0
         now = time.monotonic()
-        for m in leftovers:
-            props = m.properties if self.is_v5 else None
-            self._store(_Pending(m.topic, bytes(m.payload), m.qos, bool(m.retain), props, m.timestamp or now))
-        for item in later.values():
-            self._store(item)
-
-    def _store(self, item: _Pending) -> None:
-        key: object
-        if item.retain:
-            key = ("r", item.topic)
-            old = self._pending.pop(key, None)
-            if old is not None:
-                self._pending_bytes -= old.size
-                self.counters["superseded"] += 1
-        else:
-            self._seq += 1
-            key = ("e", self._seq)
-        self._pending[key] = item
-        self._pending_bytes += item.size
-        while self._pending and (
-            len(self._pending) > self.pending_max_messages or self._pending_bytes > self.pending_max_bytes
-        ):
-            _, dropped = self._pending.popitem(last=False)
-            self._pending_bytes -= dropped.size
-            self.counters["dropped_pending_full"] += 1
+        self._pending.add_before(
+            PendingMessage(
+                m.topic,
+                bytes(m.payload),
+                m.qos,
+                bool(m.retain),
+                m.properties if self.is_v5 else None,
+                m.timestamp or now,
+            )
+            for m in leftovers
+        )
 
     def _replay_pending(self) -> None:
         if not self._pending:
             return
-        items = list(self._pending.values())
-        self._pending.clear()
-        self._pending_bytes = 0
+        items = self._pending.take()
         now = time.monotonic()
         sent = stale = 0
         for item in items:
@@ -550,15 +394,14 @@ class ManagedClient:
                 if qos == 0:
                     self.counters["dropped_offline"] += 1
                     return _not_sent()
-                self._store(_Pending(topic, _as_bytes(payload), qos, retain, properties, time.monotonic()))
+                self._pending.add(
+                    PendingMessage(topic, _as_bytes(payload), qos, retain, properties, time.monotonic())
+                )
                 return _not_sent()
             if retain and self._pending:
                 # Published anew while the backlog waits to be replayed (right after a
                 # reconnection): the waiting payload is older and must not come after this one.
-                old = self._pending.pop(("r", topic), None)
-                if old is not None:
-                    self._pending_bytes -= old.size
-                    self.counters["superseded"] += 1
+                self._pending.supersede(topic)
             info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
             self.counters["dropped_queue_full"] += 1

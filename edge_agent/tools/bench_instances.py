@@ -29,7 +29,7 @@ class BenchClient:
     """Publishes frames and times the detections that come back."""
 
     def __init__(self, url: str, base: str) -> None:
-        from edge_agent.mqtt.client import BrokerSettings
+        from edge_agent.mqtt.broker import BrokerSettings
 
         s = BrokerSettings.from_url(url)
         self.base = base

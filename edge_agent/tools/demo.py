@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 
-from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.broker import BrokerSettings
+from edge_agent.mqtt.client import ManagedClient
 from edge_agent.mqtt.topics import Topics
 
 log = logging.getLogger("edge_agent.tools.demo")

@@ -11,7 +11,8 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.broker import BrokerSettings
+from edge_agent.mqtt.client import ManagedClient
 from edge_agent.mqtt.topics import DEFAULT_BASE, Topics
 from edge_agent.settings import add_common_args
 

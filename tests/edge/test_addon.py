@@ -30,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edge_agent import __version__, cli
 from edge_agent.deploy import addon
 from edge_agent.deploy.addon import AddonError, AddonOptions, SupervisorBroker
-from edge_agent.mqtt.client import BrokerSettings
+from edge_agent.mqtt.broker import BrokerSettings
 from tests.support.mosquitto import Mosquitto, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge_agent.mqtt.client import BrokerSettings, ManagedClient
+from edge_agent.mqtt.broker import BrokerSettings
+from edge_agent.mqtt.client import ManagedClient
 from tests.support.mosquitto import Mosquitto, free_port
 
 

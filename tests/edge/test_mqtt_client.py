@@ -10,16 +10,14 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 
-from edge_agent.mqtt.client import (
+from edge_agent.mqtt.broker import (
     PASSWORD_ENV,
     BrokerSettings,
     BrokerURLError,
-    ManagedClient,
-    client_id,
-    packet_size_for_payload,
     redact_url,
     warn_password_on_command_line,
 )
+from edge_agent.mqtt.client import ManagedClient, client_id, packet_size_for_payload
 from tests.support.mqtt import Collector
 
 # ---- client ids ---------------------------------------------------------------------------

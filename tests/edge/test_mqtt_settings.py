@@ -9,7 +9,8 @@ import pytest
 
 from edge_agent.cli import build_parser
 from edge_agent.listen_frame.cli import config_from_args
-from edge_agent.mqtt.client import BrokerURLError, ManagedClient
+from edge_agent.mqtt.broker import BrokerURLError
+from edge_agent.mqtt.client import ManagedClient
 from edge_agent.settings import SettingsError
 from tests.support.procs import Command
 

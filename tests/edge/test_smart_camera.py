@@ -265,7 +265,7 @@ def test_last_good_roi_set_survives_a_restart_with_a_malformed_retained_set(tmp_
     # The MQTT side is not needed: a SmartCamera is built and fed ROI sets as its handler gets them.
     from edge_agent.camera import config as camcfg
     from edge_agent.camera.smart import SmartCamera
-    from edge_agent.mqtt.client import BrokerSettings
+    from edge_agent.mqtt.broker import BrokerSettings
 
     cfg = camcfg.CameraConfig.from_validated(
         camcfg.CAMERA_SCHEMA(
