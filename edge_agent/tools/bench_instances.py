@@ -152,8 +152,21 @@ def listen_frame_session(
         client.close()
 
 
-def closed_loop_fps(client: BenchClient, frames: list[bytes], cams: list[str], seconds: float) -> float:
-    """Every camera keeps one frame outstanding; the next goes when its detections arrive."""
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """CPU time so far of these processes and their children (the workers)."""
+    from edge_agent.tools.bench import cpu_seconds
+
+    return sum(cpu_seconds(p) + sum(cpu_seconds(c) for c in child_pids(p)) for p in pids)
+
+
+def closed_loop_fps(
+    client: BenchClient, frames: list[bytes], cams: list[str], seconds: float
+) -> tuple[float, float]:
+    """Every camera keeps one frame outstanding; the next goes when its detections arrive.
+
+    Returns the analysed frames per second and the CPU milliseconds all listen_frame processes
+    (MQTT processes and workers) spent per analysed frame: what several instances cost, less
+    moved by other load on the machine than the rate."""
     counters = dict.fromkeys(cams, 0)
 
     def next_frame(cam: str) -> None:
@@ -165,13 +178,16 @@ def closed_loop_fps(client: BenchClient, frames: list[bytes], cams: list[str], s
         next_frame(cam)
     time.sleep(min(3.0, seconds / 3))  # warm-up
     client.reset()
+    cpu0 = tree_cpu_seconds(client.pids)
     start = time.perf_counter()
     time.sleep(seconds)
     with client.lock:
         n = client.received
+    elapsed = time.perf_counter() - start
+    cpu = tree_cpu_seconds(client.pids) - cpu0
     if n == 0:
         raise SystemExit(f"bench: listen_frame answered no frame in {seconds:.0f} s")
-    return n / (time.perf_counter() - start)
+    return n / elapsed, cpu * 1000.0 / n
 
 
 def measure_instances(
@@ -183,7 +199,8 @@ def measure_instances(
     cams = [f"cam{i}" for i in range(2 * total + 2)]
     for key, (n, w) in (("one_instance", (1, total)), ("several", (instances, workers))):
         with listen_frame_session(url, model, w, cams, instances=n) as client:
-            out[key] = {"fps": closed_loop_fps(client, frames, cams, seconds), "processes": n}
+            fps, cpu_ms = closed_loop_fps(client, frames, cams, seconds)
+            out[key] = {"fps": fps, "cpu_ms_per_frame": cpu_ms, "processes": n}
             out[key]["worker_processes"] = sum(len(child_pids(p)) for p in client.pids)
     out["ratio"] = out["several"]["fps"] / out["one_instance"]["fps"] if out["one_instance"]["fps"] else 0.0
     return out
@@ -201,12 +218,15 @@ def run_instances(args, model: Path, frames: list[bytes]) -> int:
         broker.stop()
     one, several = m["one_instance"], m["several"]
     print(
-        f"listen_frame, 1 instance with {m['total_workers']} worker(s): {one['fps']:.1f} fps",
+        f"listen_frame, 1 instance with {m['total_workers']} worker(s): {one['fps']:.1f} fps, "
+        f"{one['cpu_ms_per_frame']:.1f} ms of CPU per analysed frame",
         flush=True,
     )
     print(
         f"listen_frame, {m['instances']} instances with {m['workers_each']} worker(s) each (shared "
-        f"subscription): {several['fps']:.1f} fps = {m['ratio']:.0%} of one instance",
+        f"subscription): {several['fps']:.1f} fps = {m['ratio']:.0%} of one instance, "
+        f"{several['cpu_ms_per_frame']:.1f} ms of CPU per analysed frame "
+        f"({several['cpu_ms_per_frame'] / one['cpu_ms_per_frame']:.0%})",
         flush=True,
     )
     if args.json:
