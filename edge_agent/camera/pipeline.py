@@ -3,7 +3,7 @@
 It runs in its own process (not a thread of the MQTT process) because inference holds the CPU and,
 through Python's GIL, would starve the MQTT loop; and because picamera2 must be created in the
 process that uses it. The parent (edge_agent.supervisor.ChildProcess) talks to it over two
-pipes, with the message classes below:
+pipes, with the message classes of pipeline_messages.py:
 
 parent → child (`ctrl`): SetRois, SetDetection, SetViewers, PersonChanged, Stop
 
@@ -24,11 +24,23 @@ import queue
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
 import numpy as np
 
+from edge_agent.camera.pipeline_messages import (
+    Clip,
+    LiveFrame,
+    PersonChanged,
+    PipelineConfig,
+    PipelineResult,
+    PipelineStats,
+    RoisApplied,
+    SetDetection,
+    SetRois,
+    SetViewers,
+    Snapshot,
+)
 from edge_agent.camera.recording.recorder import RecordSettings
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.motion import MotionGate, MotionSettings
@@ -37,100 +49,6 @@ from edge_agent.supervisor import Fatal, Heartbeat, Ready, Stop
 
 HEARTBEAT_EVERY = 1.0
 IDLE_VIEW_EVERY = 1.0  # with no viewer, still refresh /snapshot.jpg this often
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    camera_id: str
-    source: str
-    size: tuple[int, int]
-    fps: float
-    loop: bool
-    model_path: str
-    threads: int
-    roi_set: RoiSet
-    detection_on: bool
-    stats_interval: float = 10.0
-    view_quality: int = 75
-    snapshot_interval: float = 2.0
-    snapshot_quality: int = 80
-    motion: MotionSettings | None = None  # the camera's own motion flags; None: the ROI set's
-    record: RecordSettings | None = None
-    log_level: int = logging.INFO
-
-
-# ---- parent -> child ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SetRois:
-    roi_set: RoiSet
-    sent_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class SetDetection:
-    on: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SetViewers:
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class PersonChanged:
-    """The debounced camera-wide state changed (event clips start and end with it)."""
-
-    on: bool
-    at: float
-
-
-# ---- child -> parent ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LiveFrame:
-    jpeg: bytes
-    captured_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """A drawn frame with a person in it (the parent decides whether it is published)."""
-
-    jpeg: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class RoisApplied:
-    version: int
-    sent_at: float
-    applied_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineStats:
-    stats: dict
-
-
-@dataclass(frozen=True, slots=True)
-class Clip:
-    path: str
-    start: float
-    end: float
-
-
-@dataclass
-class PipelineResult:
-    """What the detector found in one captured frame (listen_frame's is WorkerResult)."""
-
-    captured_at: float
-    analysed_at: float
-    inference_ms: float
-    size: tuple[int, int]
-    rois_version: int
-    objects: list[DetectedObject] = field(default_factory=list)
 
 
 class _Window:

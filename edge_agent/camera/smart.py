@@ -23,9 +23,10 @@ from dataclasses import replace
 import paho.mqtt.client as mqtt
 
 from edge_agent import __version__
-from edge_agent.camera import pipeline as pl
+from edge_agent.camera import pipeline_messages as pm
 from edge_agent.camera.config import CameraConfig
 from edge_agent.camera.dumb import connect
+from edge_agent.camera.pipeline import run_pipeline
 from edge_agent.camera.roi_store import RoiStore
 from edge_agent.camera.smart_stats import smart_stats, smart_status
 from edge_agent.deploy.systemd import notify
@@ -214,7 +215,7 @@ class SmartCamera:
 
     def _on_detection(self, on: bool) -> None:
         if self.child is not None:
-            self.child.send(pl.SetDetection(on))
+            self.child.send(pm.SetDetection(on))
 
     def _on_person(self, roi: str | None, on: bool, at: float) -> None:
         if roi is not None:
@@ -223,7 +224,7 @@ class SmartCamera:
             self.last_person_at = at
         child = self.child
         if child is not None:
-            child.send(pl.PersonChanged(on, at))  # event clips
+            child.send(pm.PersonChanged(on, at))  # event clips
 
     def _apply_rois(self, new: RoiSet) -> bool:
         """The detector process gets the set; True when no detector runs (the next starts with it)."""
@@ -234,7 +235,7 @@ class SmartCamera:
             live = child is not None and child.ready.is_set() and child.alive
             if live:
                 self.pending_rois[new.version] = sent_at
-        if live and child.send(pl.SetRois(new, sent_at)):
+        if live and child.send(pm.SetRois(new, sent_at)):
             log.info("ROI set version %d sent to the running detector", new.version)
             return False
         self.pending_rois.pop(new.version, None)
@@ -243,9 +244,9 @@ class SmartCamera:
 
     # ---- child process ---------------------------------------------------------------------
 
-    def pipeline_config(self) -> pl.PipelineConfig:
+    def pipeline_config(self) -> pm.PipelineConfig:
         with self.lock:
-            return pl.PipelineConfig(
+            return pm.PipelineConfig(
                 camera_id=self.cam,
                 source=self.cfg.source,
                 size=self.size,
@@ -264,7 +265,7 @@ class SmartCamera:
             )
 
     def _start_child(self) -> ChildProcess:
-        child = ChildProcess(pl.run_pipeline, (self.pipeline_config(),), "detector process", events=True)
+        child = ChildProcess(run_pipeline, (self.pipeline_config(),), "detector process", events=True)
         with self.lock:
             self.child = child
         threading.Thread(target=self._read_child, args=(child,), name="child-reader", daemon=True).start()
@@ -273,13 +274,13 @@ class SmartCamera:
 
     def _read_child(self, child: ChildProcess) -> None:
         handlers = {
-            pl.LiveFrame: self._on_live_frame,
-            pl.PipelineResult: self._on_result,
+            pm.LiveFrame: self._on_live_frame,
+            pm.PipelineResult: self._on_result,
             Heartbeat: lambda msg: None,
-            pl.RoisApplied: self._on_rois_applied,
-            pl.Snapshot: lambda msg: self.channel.offer_snapshot(msg.jpeg, time.time()),
-            pl.PipelineStats: self._on_child_stats,
-            pl.Clip: self._on_clip,
+            pm.RoisApplied: self._on_rois_applied,
+            pm.Snapshot: lambda msg: self.channel.offer_snapshot(msg.jpeg, time.time()),
+            pm.PipelineStats: self._on_child_stats,
+            pm.Clip: self._on_clip,
             Ready: lambda msg: self._on_ready(child, msg),
             Fatal: lambda msg: log.error("detector process: %s", msg.message),
         }
@@ -298,11 +299,11 @@ class SmartCamera:
             except Exception:
                 log.exception("handling %s from the detector process failed", type(msg).__name__)
 
-    def _on_live_frame(self, msg: pl.LiveFrame) -> None:
+    def _on_live_frame(self, msg: pm.LiveFrame) -> None:
         if self.hub is not None:
             self.hub.put(msg.jpeg, msg.captured_at)
 
-    def _on_rois_applied(self, msg: pl.RoisApplied) -> None:
+    def _on_rois_applied(self, msg: pm.RoisApplied) -> None:
         with self.lock:
             known = self.pending_rois.pop(msg.version, None)
         if known is not None:
@@ -314,11 +315,11 @@ class SmartCamera:
             )
             self.channel.ack_rois(msg.version, ok=True)
 
-    def _on_child_stats(self, msg: pl.PipelineStats) -> None:
+    def _on_child_stats(self, msg: pm.PipelineStats) -> None:
         with self.lock:
             self.child_stats = msg.stats
 
-    def _on_clip(self, msg: pl.Clip) -> None:
+    def _on_clip(self, msg: pm.Clip) -> None:
         self.counters["clips"] += 1
         self.mqtt.publish(
             self.topics.event(self.cam),
@@ -340,7 +341,7 @@ class SmartCamera:
         if self.mqtt.connected.is_set():
             self.mqtt.publish(self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
 
-    def _on_result(self, result: pl.PipelineResult) -> None:
+    def _on_result(self, result: pm.PipelineResult) -> None:
         if not self.detection.on:
             return  # switched off while the frame was analysed
         now = time.time()
@@ -378,7 +379,7 @@ class SmartCamera:
         def on_viewers(n: int) -> None:
             child = self.child
             if child is not None:
-                child.send(pl.SetViewers(n))
+                child.send(pm.SetViewers(n))
 
         self.http = LiveServer(
             self.http_settings,

@@ -252,7 +252,8 @@ def test_without_a_hardware_encoder_the_pipeline_records_in_software(tmp_path, p
     # A Pi 5 has no H.264 block: H264Encoder cannot open /dev/video11.
     from multiprocessing import Pipe
 
-    from edge_agent.camera.pipeline import Pipeline, PipelineConfig
+    from edge_agent.camera.pipeline import Pipeline
+    from edge_agent.camera.pipeline_messages import PipelineConfig
     from edge_agent.camera.sources.spec import open_source
     from edge_agent.detect.rois import RoiSet
 

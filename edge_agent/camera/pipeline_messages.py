@@ -1,0 +1,111 @@
+"""What crosses the pipes between the smart camera (smart.py) and its detector process (pipeline.py).
+
+`PipelineConfig` starts the child; then parent → child (`ctrl`): SetRois, SetDetection,
+SetViewers, PersonChanged, Stop; child → parent (`out`): Ready, Fatal, Heartbeat
+(edge_agent.supervisor), PipelineResult, LiveFrame, Snapshot, RoisApplied, PipelineStats, Clip.
+All are pickled: plain frozen dataclasses, no behaviour.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from edge_agent.camera.recording.recorder import RecordSettings
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.detect.motion import MotionSettings
+from edge_agent.detect.rois import RoiSet
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    camera_id: str
+    source: str
+    size: tuple[int, int]
+    fps: float
+    loop: bool
+    model_path: str
+    threads: int
+    roi_set: RoiSet
+    detection_on: bool
+    stats_interval: float = 10.0
+    view_quality: int = 75
+    snapshot_interval: float = 2.0
+    snapshot_quality: int = 80
+    motion: MotionSettings | None = None  # the camera's own motion flags; None: the ROI set's
+    record: RecordSettings | None = None
+    log_level: int = logging.INFO
+
+
+# ---- parent -> child ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetRois:
+    roi_set: RoiSet
+    sent_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetDetection:
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetViewers:
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonChanged:
+    """The debounced camera-wide state changed (event clips start and end with it)."""
+
+    on: bool
+    at: float
+
+
+# ---- child -> parent ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFrame:
+    jpeg: bytes
+    captured_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A drawn frame with a person in it (the parent decides whether it is published)."""
+
+    jpeg: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RoisApplied:
+    version: int
+    sent_at: float
+    applied_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStats:
+    stats: dict
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    path: str
+    start: float
+    end: float
+
+
+@dataclass
+class PipelineResult:
+    """What the detector found in one captured frame (listen_frame's is WorkerResult)."""
+
+    captured_at: float
+    analysed_at: float
+    inference_ms: float
+    size: tuple[int, int]
+    rois_version: int
+    objects: list[DetectedObject] = field(default_factory=list)
