@@ -85,7 +85,9 @@ def test_flags_override_file_and_secrets_from_environment(tmp_path):
 def test_typed_config_has_a_field_for_every_key_and_defaults_from_the_schema(tmp_path):
     keys = {str(k.schema if isinstance(k, vol.Marker) else k) for k in camcfg.CAMERA_SCHEMA.schema}
     assert {f.name for f in dataclasses.fields(camcfg.CameraConfig)} == keys
-    cfg = camcfg.load(argparse.Namespace(config=write(tmp_path, "source: picamera2\ncamera_id: hall\n")), env={})
+    cfg = camcfg.load(
+        argparse.Namespace(config=write(tmp_path, "source: picamera2\ncamera_id: hall\n")), env={}
+    )
     assert (cfg.mode, cfg.fps, cfg.size, cfg.base_topic, cfg.http_port) == (
         "dumb",
         2.0,
