@@ -408,8 +408,8 @@ class CameraChannel:
 
     def remove_discovery(self) -> None:
         """The camera is gone for good: every discovery config it has (or had) is emptied."""
-        if self.discovery is None:
-            return
+        if self.discovery is None or not self.is_owner():
+            return  # the owner removes them (every instance forgets the camera at about the same time)
         self.discovery.publish(self.mqtt, {})  # empties what this run published
         for topic in self._discovery_configs():  # and what an earlier run may have left
             self.mqtt.publish(topic, b"", qos=1, retain=True)
