@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from edge_agent.mqtt.topics import OFF, ON
 
+MAX_COMMAND_BYTES = 1024  # a switch command: ON, OFF or {"state": …, "request_id": (64 chars)}
+
 
 class CommandError(ValueError):
     """A `…/set` payload that is not ON, OFF or the JSON form; the message says why."""
@@ -21,6 +23,8 @@ class CommandError(ValueError):
 
 def parse_switch(payload: bytes) -> tuple[bool, str | None]:
     """`ON` / `OFF` (any case), or JSON `{"state": "ON", "request_id": "…"}` -> (on, request id)."""
+    if len(payload) > MAX_COMMAND_BYTES:
+        raise CommandError(f"{len(payload)} bytes; a command is at most {MAX_COMMAND_BYTES}")
     try:
         text = payload.decode("utf-8").strip()
     except UnicodeDecodeError:
@@ -31,13 +35,14 @@ def parse_switch(payload: bytes) -> tuple[bool, str | None]:
         raise CommandError(f'expected ON, OFF or JSON {{"state": …}}, got {text[:40]!r}')
     try:
         data = json.loads(text)
-    except ValueError as err:
-        raise CommandError(f"invalid JSON: {err}") from None
+    except (ValueError, RecursionError) as err:  # RecursionError: deeply nested arrays
+        raise CommandError(f"invalid JSON: {str(err)[:80]}") from None
     if not isinstance(data, dict):
         raise CommandError("a JSON command must be an object")
-    state = str(data.get("state", "")).upper()
-    if state not in (ON, OFF):
-        raise CommandError(f'\'state\' must be "ON" or "OFF", got {data.get("state")!r}')
+    state = data.get("state")
+    if state not in (ON, OFF, ON.lower(), OFF.lower(), "On", "Off"):
+        raise CommandError(f'\'state\' must be "ON" or "OFF", got {str(state)[:40]!r}')
+    state = state.upper()
     rid = data.get("request_id")
     if rid is not None and (not isinstance(rid, str) or len(rid) > 64):
         raise CommandError("'request_id' must be a string of at most 64 characters")

@@ -82,3 +82,18 @@ def test_discovery_publisher_removes_what_a_camera_no_longer_has():
     pub.reconnected()
     pub.publish(client, {b: {"x": 2}})
     assert len(client.subscribed) == 4
+
+
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        (b'{"state": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "at most 1024"),
+        (b'{"state": ' + b"[" * 500 + b"]" * 500 + b"}", "'state' must be"),
+        (b'{"state": ["ON"]}', "'state' must be"),
+        (b'{"state": "ON", "request_id": "' + b"x" * 65 + b'"}', "at most 64 characters"),
+    ],
+)
+def test_hostile_switch_commands_are_refused_with_a_reason(payload, why):
+    # The first one raised RecursionError (not a CommandError) in the handler: found by the fuzzer.
+    with pytest.raises(CommandError, match=why):
+        parse_switch(payload)
