@@ -230,8 +230,14 @@ class ListenFrame:
             client.subscribe(f"{self.config.discovery_prefix}/status", 1)
         client.subscribe(self._frame_subscription(), 0)
         client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
-        for cam in self.registry.values():  # after a reconnect: the broker may have lost our retained state
-            cam.channel.reconnected()
+        # After a reconnect the broker may have lost our retained state. With other instances
+        # live, read it back before publishing (channel.reconnected, docs/listen_frame.md).
+        resync = len(self.instances.live) > 1
+        for cam in self.registry.values():
+            settled = cam.channel.settled
+            cam.channel.reconnected(resync)
+            if settled and not cam.channel.settled:
+                cam.settle_at = time.monotonic() + STATE_WAIT
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         topic = msg.topic

@@ -278,15 +278,24 @@ class CameraChannel:
         self._publish_states(new, arrivals=False)
         self._publish_states(changed)
 
-    def reconnected(self) -> None:
-        """A new connection: the broker may have lost our retained state, so all of it again."""
+    def reconnected(self, resync: bool = False) -> None:
+        """A new connection: the broker may have lost our retained state, so all of it again.
+
+        `resync` (other instances serve the camera too): they went on publishing while we were
+        away, and our debouncer missed their detections; so the person states are read back
+        first, as at start, and settle() (called by the service) publishes only what differs.
+        """
         if not self.settled:
             return
         with self.lock:
             states = self.tracker.states()
             self.published.clear()
+            if resync:
+                self.settled = False
         if self.discovery is not None:
             self.discovery.reconnected()
+        if resync:
+            return
         self.detection_switch.publish()
         self._publish_states(states, arrivals=False)
         self.publish_discovery()
@@ -321,8 +330,10 @@ class CameraChannel:
         now: float | None = None,
     ) -> None:
         now = time.time() if now is None else now
-        if changes and not self.is_owner():
-            return  # the owner publishes; on_person_state() keeps `published` up to date
+        if changes and self.hooks.owner is not None and not (self.settled and self.hooks.owner()):
+            # listen_frame: the owner publishes, once it has read the broker's state (settle());
+            # the others keep `published` up to date in on_person_state()
+            return
         for roi, on in changes.items():
             with self.lock:
                 if self.published.get(roi) == on:
