@@ -12,35 +12,26 @@ others' detections into its debouncer (docs/listen_frame.md, "Several instances"
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
-import socket
 import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 
 from edge_agent.detect.rois import DetectionSettings, RoiSet
-from edge_agent.ids import MAX_ROIS, valid_camera_id
+from edge_agent.ids import valid_camera_id
 from edge_agent.listen_frame.cameras import Announce, CameraRegistry
 from edge_agent.listen_frame.gate import CameraGates
 from edge_agent.listen_frame.ownership import Instances, RoiAcks
 from edge_agent.listen_frame.peers import Peers
 from edge_agent.listen_frame.pool import Dispatcher, Frame
-from edge_agent.listen_frame.stats import (
-    CameraWindow,
-    CounterTotals,
-    camera_stats,
-    own_counters,
-    service_stats,
-)
+from edge_agent.listen_frame.state import CameraState, ListenFrameConfig
+from edge_agent.listen_frame.stats import CounterTotals, publish_stats
 from edge_agent.listen_frame.worker import WorkerConfig, WorkerResult
-from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
 from edge_agent.mqtt.client import ManagedClient, client_id, packet_size_for_payload
 from edge_agent.mqtt.messages import detections_json
@@ -51,55 +42,6 @@ log = logging.getLogger("edge_agent.listen_frame")
 KIND = "listen_frame"
 CAPTURED_AT_TOLERANCE = 24 * 3600.0
 STATE_WAIT = 1.0  # after subscribing, our retained state has arrived within this (as the smart camera)
-
-
-@dataclass
-class ListenFrameConfig:
-    broker: BrokerSettings
-    model_path: str
-    base_topic: str = "bobby"
-    instance: str = field(default_factory=lambda: socket.gethostname().split(".")[0] or "listen_frame")
-    share_group: str | None = None
-    workers: int = 0  # 0: one per core
-    threads: int = 1
-    labels_path: str | None = None
-    threshold: float = 0.5
-    max_payload: int = 2 * 1024 * 1024
-    discovery: bool = True
-    discovery_prefix: str = "homeassistant"
-    stats_interval: float = 10.0
-    snapshot_interval: float = 30.0  # during a visit, at most one last-person snapshot this often
-    snapshot_quality: int = 80
-    max_cameras: int = 64  # cameras served at most (docs/listen_frame.md, which cameras are served)
-    allow_cameras: frozenset[str] | None = None  # served without an announce; None: announced ones
-    forget_after: float = 7 * 24 * 3600.0  # offline and silent this long: discovery removed
-    max_rois: int = MAX_ROIS
-    max_megapixels: float = 16.0  # frames whose JPEG header declares more are refused undecoded
-
-    @property
-    def worker_count(self) -> int:
-        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
-
-
-class CameraState:
-    """A camera this instance has heard of: its channel, what it announced, its counters."""
-
-    def __init__(self, cam: str, channel: CameraChannel) -> None:
-        self.cam = cam
-        self.channel = channel
-        self.name: str | None = None
-        self.mode: str | None = None
-        self.sw_version: str | None = None
-        self.counters: Counter[str] = Counter()
-        self.window = CameraWindow()
-        self.active = False  # frames seen since the last stats message
-        self.settle_at: float | None = None  # when its retained state has surely arrived
-        self.owned: bool | None = None  # whether this instance owned it when last looked at
-
-    @property
-    def served(self) -> bool:
-        """Whether this service does the camera's detection (smart cameras do their own)."""
-        return self.mode != "smart"
 
 
 class ListenFrame:
@@ -488,25 +430,4 @@ class ListenFrame:
         self.counters["forgotten"] += 1
 
     def publish_stats(self) -> None:
-        interval = self.config.stats_interval
-        with self.lock:
-            for cam in self.registry.values():  # our own counters into the totals over instances
-                self.totals.observe(self.config.instance, self.run_id, cam.cam, own_counters(cam.counters))
-            self.own_stats_seen = True
-            self.stats_at = time.monotonic()
-            cameras = [c for c in self.registry.values() if c.active]
-            snapshots = []
-            for cam in cameras:
-                if cam.owned:  # only the owner speaks for the camera
-                    snapshots.append((cam, camera_stats(self, cam, interval)))
-                cam.window = CameraWindow()
-                cam.active = False
-        for cam, stats in snapshots:
-            self.mqtt.publish(self.topics.stats(cam.cam), json.dumps(stats))
-        # Retained: an instance that starts (or restarts) reads every instance's counters at once.
-        self.mqtt.publish(
-            self.topics.service_stats(KIND, self.config.instance),
-            json.dumps(service_stats(self)),
-            qos=1,
-            retain=True,
-        )
+        publish_stats(self)

@@ -117,6 +117,32 @@ def service_stats(self: ListenFrame) -> dict:
     }
 
 
+def publish_stats(self: ListenFrame) -> None:
+    """Every stats_interval: the cameras' stats (those this instance owns) and the service's."""
+    interval = self.config.stats_interval
+    with self.lock:
+        for cam in self.registry.values():  # our own counters into the totals over instances
+            self.totals.observe(self.config.instance, self.run_id, cam.cam, own_counters(cam.counters))
+        self.own_stats_seen = True
+        self.stats_at = time.monotonic()
+        cameras = [c for c in self.registry.values() if c.active]
+        snapshots = []
+        for cam in cameras:
+            if cam.owned:  # only the owner speaks for the camera
+                snapshots.append((cam, camera_stats(self, cam, interval)))
+            cam.window = CameraWindow()
+            cam.active = False
+    for cam, stats in snapshots:
+        self.mqtt.publish(self.topics.stats(cam.cam), json.dumps(stats))
+    # Retained: an instance that starts (or restarts) reads every instance's counters at once.
+    self.mqtt.publish(
+        self.topics.service_stats("listen_frame", self.config.instance),
+        json.dumps(service_stats(self)),
+        qos=1,
+        retain=True,
+    )
+
+
 # ---- counters summed over instances --------------------------------------------------------
 
 COUNTERS = ("frames_in", "analysed", "dropped", "skipped", "motion_skipped")

@@ -14,10 +14,8 @@ how they answer commands lives here, once:
 
 A service routes its topics to these handlers with a `TopicRouter` table.
 
-With several listen_frame instances, one of them owns the camera (`ChannelHooks.owner`,
-docs/listen_frame.md "Several instances"): every instance keeps the debounced state (from all
-instances' detections), only the owner publishes states, arrivals, snapshots and discovery; the
-others follow the published states, and a new owner publishes only what differs.
+Several listen_frame instances (docs/listen_frame.md): all keep the debounced state, only the
+owner (`ChannelHooks.owner`) publishes; a new owner publishes only what differs.
 """
 
 from __future__ import annotations
@@ -258,12 +256,8 @@ class CameraChannel:
         self.publish_discovery()
 
     def take_over(self) -> None:
-        """This instance has just become the camera's owner: what differs, and discovery.
-
-        The debouncer was fed all instances' detections and follows the published states, so
-        a person still in view stays ON (no second ON, no OFF) and only what the last owner had
-        not published yet goes out.
-        """
+        """Just became the camera's owner: what differs (the debouncer had every instance's
+        detections and follows the published states: no second ON, no OFF), and discovery."""
         if not self.settled:
             return  # settle() will do it
         self._publish_differences()
@@ -280,11 +274,8 @@ class CameraChannel:
 
     def reconnected(self, resync: bool = False) -> None:
         """A new connection: the broker may have lost our retained state, so all of it again.
-
-        `resync` (other instances serve the camera too): they went on publishing while we were
-        away, and our debouncer missed their detections; so the person states are read back
-        first, as at start, and settle() (called by the service) publishes only what differs.
-        """
+        `resync` (other instances live, our debouncer missed their detections): read the states
+        back first, as at start; settle() (called by the service) publishes only what differs."""
         if not self.settled:
             return
         with self.lock:
