@@ -16,6 +16,11 @@ from tests.support.frames import still_jpeg
 from tests.support.mqtt import Collector
 
 
+def prefix_for(base: str) -> str:
+    """A discovery prefix of the test's own: other tests leave retained configs under theirs."""
+    return f"ha-{base}"
+
+
 def discovery_of(c: Collector, cam: str) -> list[str]:
     return sorted({m.topic for m in c.messages if m.payload and f"/bobby_{cam}/" in m.topic})
 
@@ -28,16 +33,27 @@ def test_unannounced_cameras_get_nothing_and_announced_ones_their_held_state(
     mosquitto, model_path, media_dir
 ):
     base = f"adm{uuid.uuid4().hex[:6]}"
-    c = Collector(mosquitto, [f"{base}/#", "homeassistant/#"])
+    c = Collector(mosquitto, [f"{base}/#", f"{prefix_for(base)}/#"])
     jpeg = still_jpeg(media_dir / PERSON_STILLS[0])
     # An ROI set retained before the camera ever announced (HA saved it, the camera was away).
     c.publish(f"{base}/late/rois", json.dumps({"version": 4, "rois": []}), retain=True)
-    with listen_frame(mosquitto, model_path, base, "adm", "--workers", "1", "--max-cameras", "3"):
+    with listen_frame(
+        mosquitto,
+        model_path,
+        base,
+        "adm",
+        "--discovery-prefix",
+        prefix_for(base),
+        "--workers",
+        "1",
+        "--max-cameras",
+        "3",
+    ):
         c.wait_payload(f"{base}/listen_frame/adm/availability", b"online", timeout=60)
         for i in range(40):  # ids that never announced themselves
             c.publish(f"{base}/junk{i}/frame", jpeg, qos=0)
         time.sleep(2.0)
-        assert [m.topic for m in c.messages if m.topic.startswith("homeassistant/")] == []
+        assert [m.topic for m in c.messages if m.topic.startswith(prefix_for(base) + "/")] == []
         assert not any(m.topic.endswith("/detections") for m in c.messages)
         c.clear()
         errors = stats(c, base, "adm")["errors"]
@@ -49,7 +65,7 @@ def test_unannounced_cameras_get_nothing_and_announced_ones_their_held_state(
         assert ack["ok"] is True
         c.publish(f"{base}/late/frame", jpeg, qos=0)
         assert json.loads(c.wait_payload(f"{base}/late/detections"))["persons"] >= 1
-        assert "homeassistant/binary_sensor/bobby_late/person/config" in discovery_of(c, "late")
+        assert f"{prefix_for(base)}/binary_sensor/bobby_late/person/config" in discovery_of(c, "late")
 
         # The cap: two more are served, the next one is not.
         for cam in ("two", "three", "four"):
@@ -65,10 +81,21 @@ def test_unannounced_cameras_get_nothing_and_announced_ones_their_held_state(
 
 def test_a_camera_gone_for_long_is_forgotten_with_its_discovery(mosquitto, model_path, media_dir):
     base = f"fgt{uuid.uuid4().hex[:6]}"
-    c = Collector(mosquitto, [f"{base}/#", "homeassistant/#"])
+    c = Collector(mosquitto, [f"{base}/#", f"{prefix_for(base)}/#"])
     jpeg = still_jpeg(media_dir / PERSON_STILLS[0])
     # 0.001 h = 3.6 s offline without a frame
-    with listen_frame(mosquitto, model_path, base, "f", "--workers", "1", "--forget-after-hours", "0.001"):
+    with listen_frame(
+        mosquitto,
+        model_path,
+        base,
+        "f",
+        "--discovery-prefix",
+        prefix_for(base),
+        "--workers",
+        "1",
+        "--forget-after-hours",
+        "0.001",
+    ):
         c.wait_payload(f"{base}/listen_frame/f/availability", b"online", timeout=60)
         c.announce(f"{base}/gone")
         c.publish(f"{base}/gone/availability", b"online", retain=True)
@@ -91,9 +118,20 @@ def test_a_camera_gone_for_long_is_forgotten_with_its_discovery(mosquitto, model
 
 def test_the_allow_list_serves_only_the_cameras_it_names(mosquitto, model_path, media_dir):
     base = f"alw{uuid.uuid4().hex[:6]}"
-    c = Collector(mosquitto, [f"{base}/#", "homeassistant/#"])
+    c = Collector(mosquitto, [f"{base}/#", f"{prefix_for(base)}/#"])
     jpeg = still_jpeg(media_dir / PERSON_STILLS[0])
-    with listen_frame(mosquitto, model_path, base, "a", "--workers", "1", "--allow-camera", "mine"):
+    with listen_frame(
+        mosquitto,
+        model_path,
+        base,
+        "a",
+        "--discovery-prefix",
+        prefix_for(base),
+        "--workers",
+        "1",
+        "--allow-camera",
+        "mine",
+    ):
         c.wait_payload(f"{base}/listen_frame/a/availability", b"online", timeout=60)
         c.publish(f"{base}/mine/frame", jpeg, qos=0)  # no announce needed
         c.wait_payload(f"{base}/mine/detections")
