@@ -75,6 +75,12 @@ def _number(low: float, high: float):
     return check
 
 
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise vol.Invalid(f"expected true or false, got {value!r}")
+    return value
+
+
 def _base_topic(value: Any) -> str:
     if not valid_base_topic(value):
         raise vol.Invalid(f"expected {BASE_TOPIC_RULE}, got {value!r}")
@@ -124,6 +130,7 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Optional("max_payload_kb", default=2048): _integer(64, 16384),
         vol.Optional("stats_interval", default=10): _integer(1, 3600),
         vol.Optional("snapshot_interval", default=30): _integer(1, 3600),
+        vol.Optional("motion_gate", default=True): _boolean,
         # A broker with TLS (the Mosquitto add-on's `ssl`) whose certificate the system CAs do not
         # vouch for: its CA file, e.g. under /ssl (mapped read-only).
         vol.Optional("mqtt_ca_file", default=None): vol.Any(None, vol.All(str, vol.Length(max=4096))),
@@ -144,6 +151,7 @@ class AddonOptions:
     max_payload_kb: int = 2048
     stats_interval: int = 10
     snapshot_interval: int = 30
+    motion_gate: bool = True
     mqtt_ca_file: str | None = None
 
 
@@ -300,6 +308,8 @@ def build_command(options: AddonOptions, broker: SupervisorBroker, *, model: str
         "--stats-interval", str(options.stats_interval),
         "--snapshot-interval", str(options.snapshot_interval),
     ]  # fmt: skip
+    if not options.motion_gate:
+        argv.append("--no-motion-gate")
     if options.mqtt_ca_file:
         argv += ["--ca-file", options.mqtt_ca_file]
     return argv

@@ -41,6 +41,7 @@ SCHEMA = vol.Schema(
         vol.Optional("model"): vol.Any(None, str),
         vol.Optional("labels"): vol.Any(None, str),
         vol.Optional("threshold", default=0.5): vol.All(vol.Coerce(float), vol.Range(min=0.01, max=1.0)),
+        vol.Optional("motion_gate", default=True): bool,
         vol.Optional("max_payload", default=2 * 1024 * 1024): vol.All(vol.Coerce(int), vol.Range(min=1024)),
         vol.Optional("discovery", default=True): bool,
         vol.Optional("discovery_prefix", default="homeassistant"): str,
@@ -96,6 +97,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--threshold", type=float, help="default minimum score until a camera's ROI set says (0.5)"
     )
+    p.add_argument(
+        "--no-motion-gate",
+        dest="motion_gate",
+        action="store_const",
+        const=False,
+        help="infer every frame until a camera's ROI set turns its motion gate on (default: gate on)",
+    )
     p.add_argument("--max-payload", type=int, help="largest frame accepted, in bytes (default 2 MiB)")
     p.add_argument("--discovery-prefix", help="Home Assistant discovery prefix (default homeassistant)")
     p.add_argument(
@@ -146,6 +154,7 @@ def config_from_args(args: argparse.Namespace):
         workers=s["workers"],
         threads=s["threads"],
         threshold=s["threshold"],
+        motion_gate=s["motion_gate"],
         max_payload=s["max_payload"],
         discovery=s["discovery"],
         discovery_prefix=s["discovery_prefix"],

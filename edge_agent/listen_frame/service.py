@@ -51,7 +51,9 @@ class ListenFrame:
         self.service_id = f"{KIND}/{config.instance}"
         self.availability_topic = self.topics.service_availability(KIND, config.instance)
         # Until HA sends a camera's ROI set: the whole frame, with the threshold of the command line.
-        self.default_roi_set = RoiSet(detection=replace(DetectionSettings(), threshold=config.threshold))
+        self.default_roi_set = RoiSet(
+            detection=replace(DetectionSettings(), threshold=config.threshold, motion=config.motion_gate)
+        )
         self.channel_settings = ChannelSettings(
             self.topics,
             self.service_id,

@@ -27,6 +27,7 @@ class ListenFrameConfig:
     threads: int = 1
     labels_path: str | None = None
     threshold: float = 0.5
+    motion_gate: bool = True  # until a camera's ROI set says otherwise
     max_payload: int = 2 * 1024 * 1024
     discovery: bool = True
     discovery_prefix: str = "homeassistant"

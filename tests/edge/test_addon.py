@@ -149,7 +149,17 @@ def test_every_option_set(tmp_path):
         )
     )
     assert options == AddonOptions(
-        3, 0.65, "home/cams", "/share/bobby/custom.tflite", "debug", "bobby_lf", 512, 30, 60, "/ssl/ca.pem"
+        3,
+        0.65,
+        "home/cams",
+        "/share/bobby/custom.tflite",
+        "debug",
+        "bobby_lf",
+        512,
+        30,
+        60,
+        True,
+        "/ssl/ca.pem",
     )
     service = SupervisorBroker(
         host="192.168.1.5", port=8883, ssl=True, username="bob", password="p@ss w:rd/%"
@@ -489,7 +499,7 @@ def test_without_dry_run_the_command_runs_listen_frame_in_process_with_the_optio
 
 # The Supervisor's option types (supervisor/addons/options.py, RE_SCHEMA_ELEMENT), for the ones we use.
 SUPERVISOR_TYPE = re.compile(
-    r"^(?:(?P<kind>int|float)(?:\((?P<min>[\d.]+)?,(?P<max>[\d.]+)?\))?|(?P<str>str)|list\((?P<list>.+)\))(?P<optional>\?)?$"
+    r"^(?:(?P<kind>int|float)(?:\((?P<min>[\d.]+)?,(?P<max>[\d.]+)?\))?|(?P<str>str)|(?P<bool>bool)|list\((?P<list>.+)\))(?P<optional>\?)?$"
 )
 
 
@@ -499,6 +509,8 @@ def supervisor_validate(typ: str, value):
     assert m, f"type {typ!r} is not one the Supervisor knows (or this test reads)"
     if m["str"]:
         return str(value)
+    if m["bool"]:
+        return vol.Boolean()(value)
     if m["list"]:
         return vol.In(m["list"].split("|"))(str(value))
     rng = {k: float(m[k]) for k in ("min", "max") if m[k]}
@@ -561,6 +573,10 @@ def test_config_yaml_options_match_the_python_schema_and_the_translations():
                 sup_ok = _accepts(lambda v: supervisor_validate(typ, v), value)
                 py_ok = _accepts(addon.OPTIONS_SCHEMA, {key: value})
                 assert sup_ok == py_ok == ok, (key, value)
+        if m["bool"]:
+            for value in (True, False):
+                assert addon.OPTIONS_SCHEMA({key: value})[key] is value
+            assert not _accepts(addon.OPTIONS_SCHEMA, {key: "yes"})  # the Supervisor writes booleans
         if m["list"]:
             for value in m["list"].split("|"):
                 assert addon.OPTIONS_SCHEMA({key: value})[key] == value
@@ -915,3 +931,10 @@ def test_the_broker_credentials_from_the_supervisor_get_through(tmp_path, model_
         if watcher is not None:
             watcher.close()
         broker.stop()
+
+
+def test_motion_gate_off_reaches_listen_frame(tmp_path):
+    options = addon.load_options(write_options(tmp_path, {"motion_gate": False}))
+    assert options.motion_gate is False
+    assert "--no-motion-gate" in addon.build_command(options, SERVICE, model=BUNDLED)
+    assert "--no-motion-gate" not in addon.build_command(AddonOptions(), SERVICE, model=BUNDLED)
