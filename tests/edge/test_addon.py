@@ -702,6 +702,7 @@ def test_apparmor_profile_grants_no_blanket_file_access():
         "/data/**": "rw",
         "/share/**": "r",
         "/config/**": "r",
+        "/ssl/**": "r",
         "/tmp/**": "rw",
         "/dev/shm/**": "rw",
         "/etc/**": "r",
