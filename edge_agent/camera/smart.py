@@ -33,9 +33,10 @@ from edge_agent.deploy.systemd import notify
 from edge_agent.detect.rois import MAX_SET_BYTES, DetectionSettings, RoiSet
 from edge_agent.mqtt import discovery
 from edge_agent.mqtt.broker import BrokerSettings
-from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
+from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings
 from edge_agent.mqtt.client import ManagedClient, client_id, packet_size_for_payload
 from edge_agent.mqtt.messages import SwitchState, detections_json
+from edge_agent.mqtt.routing import TopicRouter, home_assistant_message
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
@@ -89,8 +90,8 @@ class SmartCamera:
             # It receives commands and ROI sets only: the broker drops anything larger.
             max_packet_size=packet_size_for_payload(MAX_SET_BYTES),
             will=(self.topics.availability(self.cam), OFFLINE),
-            on_connected=self._on_connected,
-            on_message=self._on_message,
+            on_connected=self._subscribe_and_announce,
+            on_message=self._route_own,
         )
         self.broker = broker
         self.channel = CameraChannel(
@@ -169,7 +170,7 @@ class SmartCamera:
             t.person(self.cam, "+"),
         )
 
-    def _on_connected(self, mc: ManagedClient) -> None:
+    def _subscribe_and_announce(self, mc: ManagedClient) -> None:
         t = self.topics
         for topic in (t.stream_set(self.cam), t.detection_set(self.cam), t.rois(self.cam)):
             mc.subscribe(topic, qos=1)
@@ -184,16 +185,14 @@ class SmartCamera:
             for topic in self._state_topics():
                 mc.subscribe(topic, qos=1)
 
-    def _on_message(self, msg: mqtt.MQTTMessage) -> None:
-        topic = msg.topic
-        prefix = self.cfg.discovery_prefix
-        if topic == f"{prefix}/status":
-            if msg.payload.strip().lower() == b"online" and self.channel.settled:
-                log.info("Home Assistant is online: republishing discovery")
-                self.channel.publish_discovery()
-        elif topic.startswith(prefix + "/"):
-            self.channel.on_discovery_config(msg)
-        else:
+    def _route_own(self, msg: mqtt.MQTTMessage) -> None:
+        prefix = self.cfg.discovery_prefix if self.cfg.discovery else None
+        if not home_assistant_message(
+            msg,
+            prefix,
+            lambda: [self.channel] if self.channel.settled else [],
+            lambda cam: self.channel if cam == self.cam else None,
+        ):
             self.router.dispatch(msg)
 
     def _for_us(self, handler):
@@ -275,7 +274,7 @@ class SmartCamera:
     def _read_child(self, child: ChildProcess) -> None:
         handlers = {
             pm.LiveFrame: self._on_live_frame,
-            pm.PipelineResult: self._on_result,
+            pm.PipelineResult: self._on_pipeline_result,
             Heartbeat: lambda msg: None,
             pm.RoisApplied: self._on_rois_applied,
             pm.Snapshot: lambda msg: self.channel.offer_snapshot(msg.jpeg, time.time()),
@@ -341,7 +340,7 @@ class SmartCamera:
         if self.mqtt.connected.is_set():
             self.mqtt.publish(self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
 
-    def _on_result(self, result: pm.PipelineResult) -> None:
+    def _on_pipeline_result(self, result: pm.PipelineResult) -> None:
         if not self.detection.on:
             return  # switched off while the frame was analysed
         now = time.time()

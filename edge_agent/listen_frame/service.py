@@ -32,9 +32,10 @@ from edge_agent.listen_frame.pool import Dispatcher, Frame
 from edge_agent.listen_frame.state import CameraState, ListenFrameConfig
 from edge_agent.listen_frame.stats import CounterTotals, publish_stats
 from edge_agent.listen_frame.worker import WorkerConfig, WorkerResult
-from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings, TopicRouter
+from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings
 from edge_agent.mqtt.client import ManagedClient, client_id, packet_size_for_payload
 from edge_agent.mqtt.messages import detections_json
+from edge_agent.mqtt.routing import TopicRouter, home_assistant_message
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
 
@@ -92,7 +93,7 @@ class ListenFrame:
                 config.snapshot_quality,
                 max_pixels=int(config.max_megapixels * 1_000_000),
             ),
-            on_result=self._on_result,
+            on_result=self._on_worker_result,
             on_lost=self._on_lost,
         )
         self.mqtt = ManagedClient(
@@ -103,8 +104,8 @@ class ListenFrame:
             # The broker drops an oversized frame before paho would buffer it.
             max_packet_size=packet_size_for_payload(config.max_payload),
             will=(self.availability_topic, OFFLINE),
-            on_connected=self._on_connected,
-            on_message=self._on_message,
+            on_connected=self._subscribe_and_republish,
+            on_message=self._route_cameras,
         )
         # What arrives under `<base>/<cam>/`: frames and announces are ours, the rest the channel's.
         self.router = TopicRouter(
@@ -149,7 +150,7 @@ class ListenFrame:
         topic = self.topics.all("frame")
         return f"$share/{self.config.share_group}/{topic}" if self.config.share_group else topic
 
-    def _on_connected(self, client: ManagedClient) -> None:
+    def _subscribe_and_republish(self, client: ManagedClient) -> None:
         t = self.topics
         # The other instances first (who owns what, their counters), then announces, then the
         # rest of the retained state, frames last: the broker delivers retained messages in the
@@ -183,17 +184,14 @@ class ListenFrame:
             if settled and not cam.channel.settled:
                 cam.settle_at = time.monotonic() + STATE_WAIT
 
-    def _on_message(self, msg: mqtt.MQTTMessage) -> None:
+    def _route_cameras(self, msg: mqtt.MQTTMessage) -> None:
         topic = msg.topic
-        prefix = self.config.discovery_prefix
-        if self.config.discovery and topic == f"{prefix}/status":
-            if msg.payload.strip().lower() == b"online":
-                log.info("Home Assistant is online: republishing discovery")
-                for cam in self.registry.values():
-                    cam.channel.publish_discovery()
-            return
-        if self.config.discovery and topic.startswith(prefix + "/"):
-            self._on_discovery_config(msg)
+        if home_assistant_message(
+            msg,
+            self.config.discovery_prefix if self.config.discovery else None,
+            lambda: [cam.channel for cam in self.registry.values()],
+            lambda cam_id: cam.channel if (cam := self.registry.get(cam_id)) is not None else None,
+        ):
             return
         parts = self.topics.split(topic)
         if parts is None:
@@ -339,16 +337,6 @@ class ListenFrame:
         else:
             self._serve(cam)  # a camera announcing now: whatever it had retained came before
 
-    def _on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
-        if not msg.payload:
-            return
-        dev = msg.topic.split("/")[-3]
-        if not dev.startswith("bobby_"):
-            return
-        cam = self.registry.get(dev[len("bobby_") :])
-        if cam is not None:
-            cam.channel.on_discovery_config(msg)
-
     # ---- results ---------------------------------------------------------------------------
 
     def _count_error(self, cam: CameraState, kind: str) -> None:
@@ -360,7 +348,7 @@ class ListenFrame:
         if cam is not None:
             self._count_error(cam, reason)
 
-    def _on_result(self, frame: Frame, result: WorkerResult) -> None:
+    def _on_worker_result(self, frame: Frame, result: WorkerResult) -> None:
         cam = self.registry.get(frame.cam)
         if cam is None:
             return  # forgotten while its frame was in a worker

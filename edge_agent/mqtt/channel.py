@@ -12,7 +12,7 @@ how they answer commands lives here, once:
 - the last-person snapshot: at the start of a visit, then at most every `snapshot_interval`;
 - Home Assistant discovery (stale region entities removed, republished on HA's birth).
 
-A service routes its topics to these handlers with a `TopicRouter` table.
+A service routes its topics to these handlers with a `TopicRouter` table (mqtt/routing.py).
 
 Several listen_frame instances (docs/listen_frame.md): all keep the debounced state, only the
 owner (`ChannelHooks.owner`) publishes; a new owner publishes only what differs.
@@ -423,27 +423,3 @@ class CameraChannel:
         with self.lock:
             roi_ids = [r.id for r in self.roi_set.rois]
         self.discovery.on_config(self.mqtt, msg.topic, msg.payload, roi_ids)
-
-
-Handler = Callable[[str, mqtt.MQTTMessage], None]
-
-
-class TopicRouter:
-    """`<base>/<cam>/<rest>` -> the handler registered for `<rest>`, called with (cam, msg)."""
-
-    def __init__(self, topics: Topics, table: dict[str, Handler]) -> None:
-        self.topics = topics
-        self.table = table
-
-    def dispatch(self, msg: mqtt.MQTTMessage) -> bool:
-        parts = self.topics.split(msg.topic)
-        if parts is None:
-            return False
-        cam, rest = parts
-        handler = self.table.get(rest)
-        if handler is None and "/" in rest:  # `person/+`: one more level, any name
-            handler = self.table.get(rest.rpartition("/")[0] + "/+")
-        if handler is None:
-            return False
-        handler(cam, msg)
-        return True
