@@ -182,5 +182,5 @@ def test_other_sources_keep_giving_arrays_when_jpeg_is_asked(media_dir):
     with open_source(str(media_dir / "opencv_vtest.avi"), (160, 120), fps=20, jpeg=True) as src:
         assert not src.gives_jpeg
         assert src.read().shape == (120, 160, 3)
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(SourceError, match="gives arrays"):
             src.read_jpeg()

@@ -97,8 +97,9 @@ class FrameSource(ABC):
         return to_size(rgb, self.size)
 
     def read_jpeg(self) -> bytes | None:
-        """The next frame as JPEG, from the device's encoder; only where `gives_jpeg`."""
-        raise NotImplementedError(f"{type(self).__name__} gives arrays, not JPEGs")
+        """The next frame as JPEG from the device's own encoder: only sources with `gives_jpeg`
+        have one; the others give arrays (`read()`), which the dumb camera encodes itself."""
+        raise SourceError(f"{type(self).__name__} gives arrays (read()), not JPEGs: check gives_jpeg")
 
     def close(self) -> None:
         self._closed.set()
