@@ -114,7 +114,8 @@ class Peers:
     def _on_peer_detections(self, cam: CameraState, msg: mqtt.MQTTMessage) -> None:
         """Another instance's analysed frame of a camera we serve: into our debouncer too."""
         if peer_service(msg.payload) == self.lf.service_id:
-            return  # our own, back from the broker (checked before any parsing: one per frame)
+            self.lf.counters["own_echoes"] += 1
+            return  # our own, back from a broker without MQTT v5's No Local (checked before parsing)
         try:
             peer = parse_peer_detections(cam.cam, msg.payload)
         except ValueError as err:

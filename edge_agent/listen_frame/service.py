@@ -169,8 +169,10 @@ class ListenFrame:
             t.all("rois", "applied", "+"),
         ):
             client.subscribe(topic, 1)
-        client.subscribe(t.all("detections"), 0)  # the other instances' analysed frames
-        client.subscribe(t.all("stats"), 0)  # the owner's figures, where a new owner carries on
+        # The other instances' analysed frames, and the owner's figures where a new owner carries
+        # on; not our own back from the broker (one message per analysed frame otherwise).
+        client.subscribe(t.all("detections"), 0, no_local=True)
+        client.subscribe(t.all("stats"), 0, no_local=True)
         if self.config.discovery:
             client.subscribe(f"{self.config.discovery_prefix}/status", 1)
         client.subscribe(self._frame_subscription(), 0)

@@ -104,6 +104,7 @@ def service_stats(self: ListenFrame) -> dict:
         "takeovers": c["takeovers"],
         "peer_detections": c["peer_detections"],
         "peer_ignored": c["peer_unknown"] + c["peer_other_version"],
+        "own_echoes": c["own_echoes"],  # our own detections back from the broker: 0 with MQTT v5
         "run": self.run_id,
         # Per camera: this instance's own cumulative counters, and the totals over all instances
         # as it knows them (docs/listen_frame.md, "Several instances": stats).

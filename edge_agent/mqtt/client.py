@@ -378,8 +378,15 @@ class ManagedClient:
                 return
             raise ConnectionError(f"broker {self.settings.redacted()} did not accept the connection")
 
-    def subscribe(self, topic: str, qos: int = 0) -> None:
-        self.client.subscribe(topic, qos)
+    def subscribe(self, topic: str, qos: int = 0, no_local: bool = False) -> None:
+        """`no_local`: (MQTT v5) the broker does not send back what this client publishes there.
+        Without v5 our own messages come back; the caller must tell them apart."""
+        if no_local and self.is_v5:
+            from paho.mqtt.subscribeoptions import SubscribeOptions
+
+            self.client.subscribe(topic, options=SubscribeOptions(qos=qos, noLocal=True))
+        else:
+            self.client.subscribe(topic, qos)
 
     def publish(self, topic: str, payload, qos: int = 0, retain: bool = False, properties=None):
         """Publish now if connected; otherwise drop QoS 0 and keep QoS 1 for the reconnection.

@@ -100,6 +100,17 @@ def test_people_found_in_video_frames(service, client, media_dir):
         what="stats counting 12 analysed frames",
     )[-1]
     assert stats["errors"] == {} and stats["dropped"] == 0 and stats["inference_ms"] > 0
+    # Its own detections do not come back from the broker (MQTT v5 No Local): one message per
+    # analysed frame saved on the MQTT process.
+    service_stats = client.wait_for(
+        lambda: [
+            s
+            for s in map(json.loads, client.payloads(f"{base}/listen_frame/main/stats"))
+            if s["analysed"] >= 12
+        ],
+        what="service stats counting 12 analysed frames",
+    )[-1]
+    assert service_stats["own_echoes"] == 0, service_stats
 
 
 @pytest.mark.parametrize("still", PERSON_STILLS)
