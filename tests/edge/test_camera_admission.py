@@ -11,9 +11,9 @@ import time
 import uuid
 
 from tests.conftest import PERSON_STILLS
-from tests.edge.test_listen_frame import listen_frame
 from tests.support.frames import still_jpeg
 from tests.support.mqtt import Collector
+from tests.support.procs import listen_frame
 
 
 def prefix_for(base: str) -> str:

@@ -27,10 +27,9 @@ from edge_agent.listen_frame.ownership import (
 )
 from edge_agent.listen_frame.stats import CounterTotals, parse_service_stats
 from tests.conftest import NO_PERSON_STILLS
-from tests.edge.test_listen_frame import listen_frame, worker_pids
 from tests.support.frames import still_jpeg, video_jpegs
 from tests.support.mqtt import Collector
-from tests.support.procs import Command
+from tests.support.procs import Command, listen_frame, worker_pids
 
 TAKEOVER_LIMIT = 3.0  # seconds from an instance's Last Will to its camera's new owner speaking
 FPS = 6.0

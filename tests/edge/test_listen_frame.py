@@ -13,38 +13,7 @@ import pytest
 from tests.conftest import NO_PERSON_STILLS, PERSON_STILLS
 from tests.support.frames import still_jpeg, video_jpegs
 from tests.support.mqtt import Collector
-from tests.support.procs import Command, children, kill
-
-
-def listen_frame(broker, model_path, base, instance, *extra: str) -> Command:
-    return Command(
-        "listen-frame",
-        "--broker",
-        broker.url,
-        "--base-topic",
-        base,
-        "--instance",
-        instance,
-        "--model",
-        str(model_path),
-        "--stats-interval",
-        "1",
-        "--snapshot-interval",
-        "1",
-        *extra,
-    )
-
-
-def worker_pids(pid: int) -> list[int]:
-    out = []
-    for child in children(pid):
-        try:
-            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"spawn_main" in cmdline:
-            out.append(child)
-    return out
+from tests.support.procs import Command, kill, listen_frame, worker_pids
 
 
 def detections(c: Collector, topic: str) -> list[dict]:

@@ -30,9 +30,9 @@ from edge_agent.detect.motion import (
 )
 from edge_agent.detect.rois import DetectionSettings, RoiError, parse_roi_set
 from tests.conftest import NO_PERSON_STILLS, PERSON_STILLS
-from tests.edge.test_listen_frame import listen_frame
 from tests.support.frames import still_jpeg, video_jpegs
 from tests.support.mqtt import Collector
+from tests.support.procs import listen_frame
 
 # ---- helpers -----------------------------------------------------------------------------------
 

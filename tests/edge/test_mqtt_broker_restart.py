@@ -20,7 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from tests.conftest import PERSON_STILLS
 from tests.support.frames import still_jpeg
 from tests.support.mqtt import Collector
-from tests.support.procs import Command
+from tests.support.procs import listen_frame
 
 RUNS = 5
 WITHIN = 5.0
@@ -66,23 +66,7 @@ def test_retained_state_back_within_5_s_after_each_of_5_broker_restarts(own_mosq
     base = f"rs{uuid.uuid4().hex[:6]}"
     avail = f"{base}/listen_frame/main/availability"
     state = f"{base}/cam1/detection/state"
-    service = Command(
-        "listen-frame",
-        "--broker",
-        broker.url,
-        "--base-topic",
-        base,
-        "--instance",
-        "main",
-        "--model",
-        str(model_path),
-        "--workers",
-        "2",
-        "--snapshot-interval",
-        "1",
-        "--stats-interval",
-        "1",
-    )
+    service = listen_frame(broker, model_path, base, "main", "--workers", "2")
     cams = None
     figures: list[tuple[float, float, float]] = []
     try:

@@ -17,9 +17,9 @@ import uuid
 import pytest
 
 from tests.conftest import NO_PERSON_STILLS, PERSON_STILLS
-from tests.edge.test_listen_frame import listen_frame
 from tests.support.frames import still_jpeg
 from tests.support.mqtt import Collector
+from tests.support.procs import listen_frame
 
 CLEAR_AFTER = 1.5
 FPS = 6.0

@@ -21,7 +21,7 @@ from edge_agent.procinfo import child_pids, rss_mb
 from tests.conftest import NO_PERSON_STILLS, PERSON_STILLS
 from tests.support.frames import still_jpeg
 from tests.support.mqtt import Collector
-from tests.support.procs import Command
+from tests.support.procs import listen_frame
 
 INSTANCE = "rel"
 
@@ -51,21 +51,9 @@ class Service:
         self.base = base
         self.availability = f"{base}/listen_frame/{INSTANCE}/availability"
         self.stats_topic = f"{base}/listen_frame/{INSTANCE}/stats"
-        self.cmd = Command(
-            "listen-frame",
-            "--broker",
-            broker.url,
-            "--base-topic",
-            base,
-            "--instance",
-            INSTANCE,
-            "--model",
-            str(model_path),
-            "--workers",
-            str(workers),
-            "--stats-interval",
-            "1",
-            *extra,
+        # The default last-person image interval, as a user runs it.
+        self.cmd = listen_frame(
+            broker, model_path, base, INSTANCE, "--workers", str(workers), "--snapshot-interval", "30", *extra
         )
 
     @property

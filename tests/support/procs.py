@@ -112,3 +112,37 @@ class CameraProcess:
             self.proc.kill()
             self.proc.wait(5)
         self.log_file.close()
+
+
+def listen_frame(broker, model_path, base, instance, *extra: str) -> Command:
+    """`bobby-edge listen-frame` as the tests run it: stats every second, snapshots at most every
+    second; `extra` flags come last, so they win over these."""
+    return Command(
+        "listen-frame",
+        "--broker",
+        broker.url,
+        "--base-topic",
+        base,
+        "--instance",
+        instance,
+        "--model",
+        str(model_path),
+        "--stats-interval",
+        "1",
+        "--snapshot-interval",
+        "1",
+        *extra,
+    )
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The detector worker processes (spawned: `spawn_main` in their command line) of `pid`."""
+    out = []
+    for child in children(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline:
+            out.append(child)
+    return out
