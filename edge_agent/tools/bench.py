@@ -26,7 +26,12 @@ import time
 from pathlib import Path
 
 from edge_agent.procinfo import child_pids, rss_mb
-from edge_agent.tools.bench_instances import BenchClient, listen_frame_session  # noqa: F401 (re-exported)
+from edge_agent.tools.bench_instances import (  # noqa: F401 (BenchClient re-exported)
+    BenchClient,
+    count_answers,
+    listen_frame_session,
+    start_closed_loop,
+)
 
 # listen_frame's throughput with workers = cores, as a share of the larger raw ceiling (issue 12).
 TARGET_RATIO = 0.88
@@ -194,32 +199,14 @@ def measure_throughput(
     workers_count = workers
     cams = [f"cam{i}" for i in range(2 * workers + 2)]
     with listen_frame_session(url, model, workers, cams) as client:
-        counters = dict.fromkeys(cams, 0)
-
-        def next_frame(cam: str) -> None:
-            counters[cam] += 1
-            client.publish(cam, frames[counters[cam] % len(frames)])
-
-        client.on_detection = next_frame
-        for cam in cams:
-            next_frame(cam)
-        time.sleep(min(3.0, seconds / 3))  # warm-up
+        start_closed_loop(client, frames, cams, seconds)
         # spawn also starts multiprocessing's resource tracker: a child with next to no memory
         worker_pids = sorted(child_pids(client.pid), key=lambda p: rss_mb(p) or 0.0, reverse=True)
         worker_pids = worker_pids[:workers_count]
         pids = {"listen_frame (MQTT)": client.pid, "mosquitto": broker_pid, "bench client": os.getpid()}
         pids |= {f"worker {i + 1}": p for i, p in enumerate(worker_pids)}
         cpu0 = {name: cpu_seconds(p) for name, p in pids.items() if p}
-        client.reset()
-        start = time.perf_counter()
-        time.sleep(seconds)
-        with client.lock:
-            n = client.received
-        elapsed = time.perf_counter() - start
-        if n == 0:
-            raise SystemExit(
-                f"bench: listen_frame answered no frame in {seconds:.0f} s (its log above says why)"
-            )
+        n, elapsed = count_answers(client, seconds)
         cpu = {name: (cpu_seconds(pids[name]) - c) * 1000.0 / max(1, n) for name, c in cpu0.items()}
         return {
             "fps": n / elapsed,

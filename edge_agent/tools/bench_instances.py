@@ -159,14 +159,9 @@ def tree_cpu_seconds(pids: list[int]) -> float:
     return sum(cpu_seconds(p) + sum(cpu_seconds(c) for c in child_pids(p)) for p in pids)
 
 
-def closed_loop_fps(
-    client: BenchClient, frames: list[bytes], cams: list[str], seconds: float
-) -> tuple[float, float]:
-    """Every camera keeps one frame outstanding; the next goes when its detections arrive.
-
-    Returns the analysed frames per second and the CPU milliseconds all listen_frame processes
-    (MQTT processes and workers) spent per analysed frame: what several instances cost, less
-    moved by other load on the machine than the rate."""
+def start_closed_loop(client: BenchClient, frames: list[bytes], cams: list[str], seconds: float) -> None:
+    """Every camera keeps one frame outstanding; the next goes when its detections arrive (the
+    detector is never starved and never flooded). Warms up, then counts from zero."""
     counters = dict.fromkeys(cams, 0)
 
     def next_frame(cam: str) -> None:
@@ -178,16 +173,30 @@ def closed_loop_fps(
         next_frame(cam)
     time.sleep(min(3.0, seconds / 3))  # warm-up
     client.reset()
-    cpu0 = tree_cpu_seconds(client.pids)
+
+
+def count_answers(client: BenchClient, seconds: float) -> tuple[int, float]:
+    """Frames answered during `seconds` of the running loop, and the time it took."""
     start = time.perf_counter()
     time.sleep(seconds)
     with client.lock:
         n = client.received
     elapsed = time.perf_counter() - start
-    cpu = tree_cpu_seconds(client.pids) - cpu0
     if n == 0:
-        raise SystemExit(f"bench: listen_frame answered no frame in {seconds:.0f} s")
-    return n / elapsed, cpu * 1000.0 / n
+        raise SystemExit(f"bench: listen_frame answered no frame in {seconds:.0f} s (its log above says why)")
+    return n, elapsed
+
+
+def closed_loop_fps(
+    client: BenchClient, frames: list[bytes], cams: list[str], seconds: float
+) -> tuple[float, float]:
+    """The analysed frames per second of a closed loop, and the CPU milliseconds all listen_frame
+    processes (MQTT processes and workers) spent per analysed frame: what several instances
+    cost, less moved by other load on the machine than the rate."""
+    start_closed_loop(client, frames, cams, seconds)
+    cpu0 = tree_cpu_seconds(client.pids)
+    n, elapsed = count_answers(client, seconds)
+    return n / elapsed, (tree_cpu_seconds(client.pids) - cpu0) * 1000.0 / n
 
 
 def measure_instances(
