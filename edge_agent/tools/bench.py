@@ -26,12 +26,7 @@ import time
 from pathlib import Path
 
 from edge_agent.procinfo import child_pids, rss_mb
-from edge_agent.tools.bench_instances import (  # noqa: F401 (BenchClient re-exported)
-    BenchClient,
-    count_answers,
-    listen_frame_session,
-    start_closed_loop,
-)
+from edge_agent.tools.bench_instances import count_answers, listen_frame_session, start_closed_loop
 
 # listen_frame's throughput with workers = cores, as a share of the larger raw ceiling (issue 12).
 TARGET_RATIO = 0.88
