@@ -1,13 +1,9 @@
-"""Pieces both camera modes share: the stop signals (switch states: `edge_agent.mqtt.messages`)."""
+"""What both camera modes share: ending the main loop on SIGTERM and SIGINT."""
 
 from __future__ import annotations
 
 import signal
 import threading
-
-from edge_agent.mqtt.messages import SwitchState
-
-__all__ = ["SwitchState", "install_stop_handlers"]  # SwitchState: kept importable from here
 
 
 def install_stop_handlers(stop: threading.Event) -> None:

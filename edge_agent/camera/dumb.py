@@ -24,12 +24,12 @@ import time
 import paho.mqtt.client as mqtt
 
 from edge_agent import __version__
-from edge_agent.camera.common import SwitchState
 from edge_agent.camera.config import CameraConfig
 from edge_agent.camera.sources.base import EndOfStream, FrameSource, SourceError
 from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.client import ManagedClient, client_id, user_properties
-from edge_agent.mqtt.messages import CommandError, parse_switch
+from edge_agent.mqtt.messages import SwitchState
+from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
 
@@ -68,9 +68,8 @@ class DumbCamera:
         self.source = source
         self.size = cfg.size
         self.stop_event = stop or threading.Event()
-        self.stream = SwitchState(on=True)
         self.stream_known = threading.Event()  # our retained state read (or a command came first)
-        self.stream_on = threading.Event()
+        self.stream_on = threading.Event()  # the capture loop waits on it
         self.stream_on.set()
         self._lock = threading.Lock()
         self.counters = {
@@ -85,13 +84,22 @@ class DumbCamera:
         self.http = None
         self.hub = None
         self.broker = broker
-        self.client = ManagedClient(
+        self.mqtt = ManagedClient(
             broker,
             client_id=client_id("camera", self.cam),
             will=(self.topics.availability(self.cam), OFFLINE),
             on_connected=self._on_connected,
             on_message=self._on_message,
             max_packet_size=MAX_INCOMING_PACKET,
+        )
+        self.stream_switch = Switch(
+            "streaming",
+            self.mqtt,
+            self.topics.stream_state(self.cam),
+            on_change=self._stream_changed,
+            bad=self.bad_input,
+            counters=self.counters,
+            label=self.cam,
         )
 
     # --- MQTT side (paho's network thread) -------------------------------------------------
@@ -120,9 +128,9 @@ class DumbCamera:
             "camera": self.cam,
             "name": self.cfg.display_name,
             "mode": "dumb",
-            "stream": self.stream.state,
-            "connected": self.client.connected.is_set(),
-            "stats": {**self.counters, **self.source.stats(), **self.client.counters},
+            "stream": self.stream_switch.state.state,
+            "connected": self.mqtt.connected.is_set(),
+            "stats": {**self.counters, **self.source.stats(), **self.mqtt.counters},
         }
 
     def _start_http(self) -> None:
@@ -148,54 +156,36 @@ class DumbCamera:
         mc.publish(t.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
         mc.publish(t.availability(self.cam), ONLINE, qos=1, retain=True)
         if self.stream_known.is_set():
-            self._publish_stream_state()
+            self.stream_switch.publish()
         else:
             # First connection: adopt the state we left retained in an earlier run.
             mc.subscribe(t.stream_state(self.cam), qos=1)
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         if msg.topic == self.topics.stream_state(self.cam):
-            if msg.retain and not self.stream_known.is_set():
-                state = SwitchState.from_retained(msg.payload)
-                if state is not None:
-                    log.info("streaming %s (retained state from an earlier run)", state.state)
-                    self._set_stream(state, publish=False)
-                self._finish_state_wait()
-            return
-        if msg.topic == self.topics.stream_set(self.cam):
-            try:
-                on, rid = parse_switch(msg.payload)
-            except CommandError as err:
-                self.counters["bad_command"] += 1
-                self.bad_input.warning("stream_set", "refused a command on %s: %s", msg.topic, err)
-                return
-            log.info("streaming %s (request %s)", "ON" if on else "OFF", rid)
-            self._set_stream(SwitchState(on=on, request_id=rid), publish=True)
+            self.stream_switch.on_state(msg)  # our retained state from an earlier run
             self._finish_state_wait()
+        elif msg.topic == self.topics.stream_set(self.cam):
+            self._finish_state_wait(publish=False)  # the command's answer is the state published
+            self.stream_switch.on_set(msg)
 
-    def _finish_state_wait(self) -> None:
+    def _finish_state_wait(self, publish: bool = True) -> None:
         """Stop listening to our own state; publish it so that HA sees it at once."""
         with self._lock:
             if self.stream_known.is_set():
                 return
             self.stream_known.set()
-        self.client.client.unsubscribe(self.topics.stream_state(self.cam))
-        self._publish_stream_state()
+        self.mqtt.client.unsubscribe(self.topics.stream_state(self.cam))
+        if publish:
+            self.stream_switch.settle()
+        else:
+            self.stream_switch.settled = True
 
-    def _set_stream(self, state: SwitchState, publish: bool) -> None:
-        with self._lock:
-            self.stream = state
+    def _stream_changed(self, state: SwitchState) -> None:
         if state.on:
             self.stream_on.set()
         else:
             self.stream_on.clear()
-        if publish and self.stream_known.is_set():
-            self._publish_stream_state()
-
-    def _publish_stream_state(self) -> None:
-        with self._lock:
-            payload = self.stream.payload()
-        self.client.publish(self.topics.stream_state(self.cam), payload, qos=1, retain=True)
 
     # --- capture side (main thread) --------------------------------------------------------
 
@@ -212,9 +202,9 @@ class DumbCamera:
             log.error("%s", err)
             self.source.close()
             return 1
-        connect(self.client)
+        connect(self.mqtt)
         # Wait briefly for our retained stream state (it arrives right after subscribing).
-        if not self.stream_known.wait(self.cfg.state_wait) and self.client.connected.is_set():
+        if not self.stream_known.wait(self.cfg.state_wait) and self.mqtt.connected.is_set():
             self._finish_state_wait()
         code = 0
         last_info: mqtt.MQTTMessageInfo | None = None
@@ -225,7 +215,7 @@ class DumbCamera:
                 if time.monotonic() >= next_summary:
                     next_summary += SUMMARY_EVERY
                     log.info("frames: %s; source: %s", self.counters, self.source.stats())
-                if not self.stream_known.is_set() and self.client.connected.is_set():
+                if not self.stream_known.is_set() and self.mqtt.connected.is_set():
                     self._finish_state_wait()  # connected later than the first wait
                 if not self.stream_on.is_set():
                     self.stop_event.wait(0.2)  # streaming off: do not even capture
@@ -245,7 +235,7 @@ class DumbCamera:
                 captured_at = time.time()
                 self.counters["captured"] += 1
                 publish = True
-                if not self.client.connected.is_set():
+                if not self.mqtt.connected.is_set():
                     self.counters["dropped_disconnected"] += 1
                     publish = False
                 elif (
@@ -270,8 +260,8 @@ class DumbCamera:
                     self.hub.put(jpeg, captured_at)  # the live view: the very JPEG published
                 if not publish:
                     continue
-                props = user_properties(captured_at=f"{captured_at:.3f}") if self.client.is_v5 else None
-                info = self.client.publish(self.topics.frame(self.cam), jpeg, qos=0, properties=props)
+                props = user_properties(captured_at=f"{captured_at:.3f}") if self.mqtt.is_v5 else None
+                info = self.mqtt.publish(self.topics.frame(self.cam), jpeg, qos=0, properties=props)
                 if info.rc == mqtt.MQTT_ERR_SUCCESS:
                     self.counters["published"] += 1
                     last_info, last_sent = info, time.monotonic()
@@ -287,5 +277,5 @@ class DumbCamera:
             log.info("stopping: frames %s; source %s", self.counters, self.source.stats())
             if self.http is not None:
                 self.http.stop()
-            self.client.stop(final=(self.topics.availability(self.cam), OFFLINE))
+            self.mqtt.stop(final=(self.topics.availability(self.cam), OFFLINE))
         return code

@@ -116,7 +116,7 @@ class SmartCamera:
             bad=self.bad,
         )
         self.stream_switch = Switch(
-            "stream",
+            "streaming",
             self.mqtt,
             self.topics.stream_state(self.cam),
             bad=self.bad,

@@ -60,7 +60,7 @@ class Switch:
             self.counters["bad_command"] += 1
             self.bad.warning(
                 f"cmd:{self.label}:{self.name}",
-                "%s: ignoring %s command %r: %s",
+                "%s: refused a command on %s %r: %s",
                 self.label,
                 self.name,
                 msg.payload[:80],
