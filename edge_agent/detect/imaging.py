@@ -229,6 +229,28 @@ def decode_jpeg(
     `decoder="opencv"` skips libturbojpeg for this call (comparisons; the default picks the best
     one that loaded, see `jpeg_decoder()`).
     """
+    img, size, bgr = _decode(data, target, max_pixels, decoder)
+    if target is not None:
+        img = _resize_bgr_or_rgb(img, target)
+    return (cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if bgr else img), size
+
+
+def decode_jpeg_scaled(
+    data: bytes, target: tuple[int, int], *, max_pixels: int | None = None
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """The RGB frame as the decoder gives it for `target`, before the final resize: at least
+    `target` in both dimensions (640x480 stays whole for 300x300). `resize(frame, target)` then
+    gives what `decode_jpeg(data, target)` gives. For listen_frame's worker, which also makes
+    the motion gate's thumbnail from it: one decode instead of two. Same errors as `decode_jpeg`.
+    """
+    img, size, bgr = _decode(data, target, max_pixels, "auto")
+    return (cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if bgr else img), size
+
+
+def _decode(
+    data: bytes, target: tuple[int, int] | None, max_pixels: int | None, decoder: str
+) -> tuple[np.ndarray, tuple[int, int], bool]:
+    """(image at the decoder's reduced scale, the frame's (w, h), whether the image is BGR)."""
     if not isinstance(data, (bytes, bytearray)):
         data = bytes(data)  # memoryview (e.g. from a socket buffer) has no rfind
     size, sos = _scan_header(data)
@@ -248,20 +270,16 @@ def decode_jpeg(
         try:
             scale = turbo_scale(size, target)
             flags = _TJ_FLAGS if scale == (1, 1) else 0
-            img = tj.decode(data, pixel_format=_TJPF_RGB, scaling_factor=scale, flags=flags)
+            return tj.decode(data, pixel_format=_TJPF_RGB, scaling_factor=scale, flags=flags), size, False
         except OSError as err:
             # libturbojpeg refuses what OpenCV may still read (e.g. CMYK): let OpenCV try.
             refused = f"libturbojpeg: {err}; "
-        else:
-            return (_resize_bgr_or_rgb(img, target) if target is not None else img), size
     img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), _reduced_flag(size, target))
     if img is None:
         raise ImageDecodeError(
             f"corrupt JPEG: {refused}OpenCV could not decode {len(data)} bytes ({size[0]}x{size[1]})"
         )
-    if target is not None:
-        img = _resize_bgr_or_rgb(img, target)
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), size
+    return img, size, True
 
 
 _TJPF_GRAY = 6  # TJPF_GRAY in turbojpeg.h

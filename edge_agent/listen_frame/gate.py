@@ -2,9 +2,9 @@
 
 Frames of one camera go to whichever worker is free, so no worker sees all of them; the state
 (background, timers) stays here, where every frame passes in order. Each frame's job carries a
-MotionCheck (the background, 80x60 floats, 19 kB pickled, about 10 µs; and whether the frame must
-be inferred anyway); the worker decodes the JPEG at 1/8 to a thumbnail, decides, and sends the
-thumbnail back to be learned. docs/performance.md ("Motion gate") compares this with per-worker
+MotionCheck (the background, 80x60 floats, 19 kB pickled, about 10 µs; whether the frame must
+be inferred anyway; whether it probably will be); the worker makes the thumbnail (a 1/8 decode, or
+from the frame it decoded for the model), decides, and sends the thumbnail back to be learned. docs/performance.md ("Motion gate") compares this with per-worker
 backgrounds and with gating in this process.
 """
 
@@ -44,14 +44,20 @@ class CameraGates:
             return state.check(now, person_on) if state is not None else None
 
     def result(
-        self, cam: str, received_at: float, thumb: np.ndarray | None, inferred: bool, person: bool
+        self,
+        cam: str,
+        received_at: float,
+        thumb: np.ndarray | None,
+        inferred: bool,
+        person: bool,
+        fraction: float | None = None,
     ) -> None:
-        """A worker's answer for a frame received at `received_at`."""
+        """A worker's answer for a frame received at `received_at` (`fraction`: how much changed)."""
         with self._lock:
             state = self._states.get(cam)
             if state is None or thumb is None:
                 return
-            state.learn(thumb, received_at)
+            state.learn(thumb, received_at, fraction)
             if inferred:
                 state.inferred(received_at, person)
 

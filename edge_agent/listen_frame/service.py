@@ -363,7 +363,7 @@ class ListenFrame:
         if not channel.detection.on:
             return  # switched off while the frame was in a worker
         person = any(o.label == "person" for o in result.objects)
-        self.gates.result(frame.cam, frame.received_at, result.thumb, result.inferred, person)
+        self.gates.result(frame.cam, frame.received_at, result.thumb, result.inferred, person, result.motion)
         if not result.inferred:  # the motion gate saw nothing new: no detections message
             self.counters["motion_skipped"] += 1
             cam.counters["motion_skipped"] += 1

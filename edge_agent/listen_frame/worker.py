@@ -86,7 +86,7 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
     try:
         from edge_agent.detect import imaging
         from edge_agent.detect.detector import Detector
-        from edge_agent.detect.motion import jpeg_thumbnail
+        from edge_agent.detect.motion import jpeg_thumbnail, thumbnail
         from edge_agent.detect.rois import apply_filters
 
         detector = Detector(config.model_path, labels=config.labels_path, threads=config.threads)
@@ -116,17 +116,26 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
                     )
                 )
                 continue
-            if job.motion is not None:
-                # The gate first, on a 1/8-scale decode (half the cost of the full one): most
-                # frames of a quiet camera end here.
-                thumb = jpeg_thumbnail(job.jpeg)
-                infer, fraction = job.motion.decide(thumb)
+            check = job.motion
+            if check is None:
+                rgb, size = imaging.decode_jpeg(job.jpeg, target, max_pixels=config.max_pixels)
+            else:
+                if check.expect_inference:
+                    # A moving (or forced) camera: one decode, the thumbnail averaged from it.
+                    frame, size = imaging.decode_jpeg_scaled(job.jpeg, target, max_pixels=config.max_pixels)
+                    thumb = thumbnail(frame)
+                else:
+                    # A quiet camera: the gate first, on a 1/8-scale decode (half the cost of
+                    # the whole one); most of its frames end here.
+                    frame, size = None, (width, height)
+                    thumb = jpeg_thumbnail(job.jpeg)
+                infer, fraction = check.decide(thumb)
                 if not infer:
                     conn.send(
                         WorkerResult(
                             job.job_id,
                             job.cam,
-                            size=imaging.jpeg_dimensions(job.jpeg),
+                            size=size,
                             decode_ms=(time.perf_counter() - t0) * 1000.0,
                             inferred=False,
                             motion=fraction,
@@ -134,7 +143,10 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
                         )
                     )
                     continue
-            rgb, size = imaging.decode_jpeg(job.jpeg, target, max_pixels=config.max_pixels)
+                if frame is None:
+                    rgb, size = imaging.decode_jpeg(job.jpeg, target, max_pixels=config.max_pixels)
+                else:
+                    rgb = imaging.resize(frame, target)
         except imaging.ImageDecodeError as err:
             conn.send(WorkerResult(job.job_id, job.cam, error="decode", detail=str(err)))
             continue

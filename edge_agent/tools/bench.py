@@ -7,6 +7,8 @@ Prints, on the real model and 640x480 JPEG frames made from a video:
   3. N raw interpreters in N processes at once (N = each worker count above 1): what the
      hardware gives when every process infers (it can be more than N x the one-thread figure:
      one lone process is not always given a core to itself, and frequency scaling differs);
+     then N processes that decode the JPEG frames and detect, fed from memory: the most any
+     detector of these frames gets here before MQTT, dispatching and the motion gate;
   4. listen_frame's sustained analysed frames per second through a real Mosquitto with 1, 2, …
      workers (closed loop: every camera has one frame outstanding, the next one is sent when its
      detections arrive), and its ratio to the LARGER of the two raw ceilings: workers x the
@@ -134,36 +136,49 @@ def measure_raw(model: Path, frames: list[bytes], seconds: float) -> dict:
     }
 
 
-def _raw_loop(model: str, inputs: list, seconds: float, start, results) -> None:
-    from edge_agent.detect.detector import load_interpreter
+def _raw_loop(model: str, inputs: list, seconds: float, start, results, decode: bool) -> None:
+    from edge_agent.detect.detector import Detector, load_interpreter
 
-    interpreter, _ = load_interpreter(model, threads=1)
-    interpreter.allocate_tensors()
-    index = interpreter.get_input_details()[0]["index"]
+    if decode:  # inputs are JPEG frames: decode and detect, as a worker does without the rest
+        detector = Detector(model, threads=1)
+        step = detector.detect_jpeg
+    else:
+        interpreter, _ = load_interpreter(model, threads=1)
+        interpreter.allocate_tensors()
+        index = interpreter.get_input_details()[0]["index"]
+
+        def step(x) -> None:
+            interpreter.set_tensor(index, x)
+            interpreter.invoke()
+
     for x in inputs[:5]:  # warm-up
-        interpreter.set_tensor(index, x)
-        interpreter.invoke()
+        step(x)
     start.wait()
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        interpreter.set_tensor(index, inputs[n % len(inputs)])
-        interpreter.invoke()
+        step(inputs[n % len(inputs)])
         n += 1
     results.put(n / (time.perf_counter() - t0))
 
 
-def measure_raw_parallel(model: Path, frames: list[bytes], processes: int, seconds: float) -> float:
+def measure_raw_parallel(
+    model: Path, frames: list[bytes], processes: int, seconds: float, decode: bool = False
+) -> float:
     """Total fps of `processes` raw interpreters running at once: what the hardware allows when
-    every core infers (shared caches and memory make it less than processes x one)."""
+    every core infers (shared caches and memory make it less than processes x one). With
+    `decode`, each process decodes the JPEG frames and detects: the most any detector fed
+    these frames can give here, before receiving, dispatching and publishing them."""
     import multiprocessing as mp
 
     from edge_agent.detect import imaging
 
     ctx = mp.get_context("spawn")
-    inputs = [imaging.decode_jpeg(f, (300, 300))[0][None, ...] for f in frames[:10]]
+    inputs = (
+        frames[:10] if decode else [imaging.decode_jpeg(f, (300, 300))[0][None, ...] for f in frames[:10]]
+    )
     start, results = ctx.Event(), ctx.Queue()
     procs = [
-        ctx.Process(target=_raw_loop, args=(str(model), inputs, seconds, start, results))
+        ctx.Process(target=_raw_loop, args=(str(model), inputs, seconds, start, results, decode))
         for _ in range(processes)
     ]
     for p in procs:
@@ -297,6 +312,20 @@ def run(args: argparse.Namespace) -> int:
                 f"({together / single:.0%} of {w} x one = {single:.1f} fps)",
                 flush=True,
             )
+        # What decoding the JPEG costs on top, with nothing else running: the part of the gap
+        # to the ceiling that no detector of JPEG frames avoids.
+        decoding = (
+            measure_raw_parallel(model, frames, w, args.seconds, decode=True)
+            if w > 1
+            else raw["decode_and_detect_fps"]
+        )
+        ceilings[w]["decode_and_detect"] = decoding
+        if w > 1:
+            print(
+                f"JPEG decode + detect, {w} processes at once (no MQTT): {decoding:.1f} fps in total "
+                f"= {decoding / ceilings[w]['used']:.1%} of the raw ceiling {ceilings[w]['used']:.1f} fps",
+                flush=True,
+            )
 
     def ceiling_text(w: int) -> str:
         c = ceilings[w]
@@ -327,8 +356,11 @@ def run(args: argparse.Namespace) -> int:
                 "rss_mb": [rss_main, *rss_workers],
                 "cpu_ms_per_frame": m["cpu_ms_per_frame"],
             }
+            decoding = ceilings[w]["decode_and_detect"]
+            results["listen_frame"][w]["ratio_to_decode_and_detect"] = fps / decoding
             print(
                 f"listen_frame, {w} worker(s), through Mosquitto: {fps:.1f} fps = {ratio:.1%} of {ceiling_text(w)}; "
+                f"{fps / decoding:.1%} of decode + detect alone ({decoding:.1f}); "
                 f"memory {rss_main:.0f} MiB + {' + '.join(f'{r:.0f}' for r in rss_workers)} MiB (workers)",
                 flush=True,
             )

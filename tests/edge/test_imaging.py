@@ -173,6 +173,25 @@ def test_turbojpeg_matches_opencv(fresh_decoder, vtest_frame, frame, target):
     assert np.abs(rgb.astype(int) - ref[..., ::-1].astype(int)).mean() > diff.mean() + 5
 
 
+@pytest.mark.parametrize("decoder", ["auto", "opencv"])
+@pytest.mark.parametrize("frame, shape", [((640, 480), (480, 640)), ((1920, 1080), (405, 720))])
+def test_scaled_decode_then_resize_is_the_model_input(fresh_decoder, vtest_frame, decoder, frame, shape):
+    """listen_frame's worker decodes once (the gate's thumbnail comes from that frame) and
+    resizes after: the model must get what decode_jpeg gives, with either decoder."""
+    imaging.set_jpeg_decoder(decoder)
+    jpeg = encode_jpeg(resize(vtest_frame, frame), quality=80)
+    scaled, size = imaging.decode_jpeg_scaled(jpeg, (300, 300))
+    assert size == frame and scaled.shape[2] == 3 and scaled.dtype == np.uint8
+    if decoder == "auto":
+        assert scaled.shape[:2] == shape  # 1/1 at 640x480, 3/8 at 1920x1080
+    rgb, _ = decode_jpeg(jpeg, (300, 300))
+    diff = np.abs(resize(scaled, (300, 300)).astype(int) - rgb.astype(int))
+    # The same pixels (OpenCV converts BGR before resizing here, after in decode_jpeg).
+    assert diff.max() <= (0 if decoder == "auto" else 1), diff.max()
+    with pytest.raises(ImageDecodeError, match="too large"):
+        imaging.decode_jpeg_scaled(jpeg, (300, 300), max_pixels=frame[0] * frame[1] - 1)
+
+
 @pytest.fixture
 def vtest_frame(media_dir) -> np.ndarray:
     cap = cv2.VideoCapture(str(media_dir / "opencv_vtest.avi"))
