@@ -186,6 +186,7 @@ _SIMD_SCALES = ((1, 8), (1, 4), (1, 2), (1, 1))
 # Not for scaled ones, where the IDCT is the scaled one anyway and at 1280x720 the fast
 # upsampling found 355 persons against 358.
 _TJ_FLAGS = 256 | 2048
+_TJ_FASTDCT = 2048
 
 
 def turbo_scale(size: tuple[int, int], target: tuple[int, int] | None) -> tuple[int, int]:
@@ -210,9 +211,7 @@ def _resize_bgr_or_rgb(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     # Bilinear is 2-3x faster than INTER_AREA at non-integer factors (640x480 -> 300x300: 1.6
     # against 4.3 ms) and found as many persons in decode_bench; AREA (which averages what it
     # drops) only for big reductions such as a 12 MP still.
-    factor = max(img.shape[1] / w, img.shape[0] / h)
-    interpolation = cv2.INTER_AREA if factor > _AREA_ABOVE else cv2.INTER_LINEAR
-    return cv2.resize(img, (w, h), interpolation=interpolation)
+    return cv2.resize(img, (w, h), interpolation=_interpolation((img.shape[1], img.shape[0]), size))
 
 
 def decode_jpeg(
@@ -229,30 +228,80 @@ def decode_jpeg(
     `decoder="opencv"` skips libturbojpeg for this call (comparisons; the default picks the best
     one that loaded, see `jpeg_decoder()`).
     """
-    img, size, bgr = _decode(data, target, max_pixels, decoder)
+    if not isinstance(data, (bytes, bytearray)):
+        data = bytes(data)  # memoryview (e.g. from a socket buffer) has no rfind
+    size = _checked_size(data, max_pixels)
+    if target is not None and decoder != "opencv":
+        planes = _yuv_to_target(data, size, target)
+        if planes is not None:
+            return planes[0], size
+    img, bgr = _decode(data, size, target, decoder)
     if target is not None:
         img = _resize_bgr_or_rgb(img, target)
     return (cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if bgr else img), size
 
 
-def decode_jpeg_scaled(
+def decode_jpeg_with_luma(
     data: bytes, target: tuple[int, int], *, max_pixels: int | None = None
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """The RGB frame as the decoder gives it for `target`, before the final resize: at least
-    `target` in both dimensions (640x480 stays whole for 300x300). `resize(frame, target)` then
-    gives what `decode_jpeg(data, target)` gives. For listen_frame's worker, which also makes
-    the motion gate's thumbnail from it: one decode instead of two. Same errors as `decode_jpeg`.
-    """
-    img, size, bgr = _decode(data, target, max_pixels, "auto")
-    return (cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if bgr else img), size
-
-
-def _decode(
-    data: bytes, target: tuple[int, int] | None, max_pixels: int | None, decoder: str
-) -> tuple[np.ndarray, tuple[int, int], bool]:
-    """(image at the decoder's reduced scale, the frame's (w, h), whether the image is BGR)."""
+) -> tuple[np.ndarray, tuple[int, int], np.ndarray]:
+    """`decode_jpeg(data, target)` and, from the same decode, the frame's luma (grey, at least
+    `target` in both dimensions): listen_frame's worker makes the motion gate's thumbnail from it
+    instead of decoding the JPEG a second time. Same errors as `decode_jpeg`."""
     if not isinstance(data, (bytes, bytearray)):
-        data = bytes(data)  # memoryview (e.g. from a socket buffer) has no rfind
+        data = bytes(data)
+    size = _checked_size(data, max_pixels)
+    planes = _yuv_to_target(data, size, target)
+    if planes is not None:
+        return planes[0], size, planes[1]
+    img, bgr = _decode(data, size, target, "auto")
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY)
+    img = _resize_bgr_or_rgb(img, target)
+    return (cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if bgr else img), size, grey
+
+
+def _interpolation(src: tuple[int, int], target: tuple[int, int]) -> int:
+    factor = max(src[0] / target[0], src[1] / target[1])
+    return cv2.INTER_AREA if factor > _AREA_ABOVE else cv2.INTER_LINEAR
+
+
+def _yuv_to_target(
+    data: bytes, size: tuple[int, int], target: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(RGB at `target`, the luma plane) through libjpeg-turbo's YUV planes; None where that
+    path does not apply (no libturbojpeg, a frame large enough for a scaled decode, odd sizes,
+    grey or CMYK frames, a decode error: the caller decodes to RGB instead).
+
+    A JPEG is stored as Y, Cb, Cr planes, the colour ones usually at half resolution. Decoding
+    to RGB upsamples the colour planes to the whole frame and converts every pixel; resizing the
+    planes to the model input first and converting there (90,000 pixels instead of 307,200 at
+    640x480) saves about a third of the decode (0.89 against 1.32 ms with the gate's thumbnail,
+    decode_bench and docs/detection.md "Decoder"). Bilinear resizing and the YCbCr->RGB
+    conversion are both linear, so the order changes only rounding: 0.37 grey levels on average
+    on opencv_vtest.avi.
+    """
+    tj = _turbo_decoder()
+    w, h = size
+    if tj is None or w % 2 or h % 2 or turbo_scale(size, target) != (1, 1):
+        return None
+    try:
+        planes = tj.decode_to_yuv_planes(data, flags=_TJ_FASTDCT)
+    except (OSError, ValueError):
+        # CMYK (libturbojpeg refuses it), grey (PyTurboJPEG sizes colour planes it does not
+        # have): decode_jpeg's RGB path, and OpenCV after it, handle them.
+        return None
+    if len(planes) != 3:
+        return None
+    luma = planes[0][:h, :w]
+    tw, th = target
+    interpolation = _interpolation(size, target)
+    y = cv2.resize(luma, (tw, th), interpolation=interpolation)
+    cb, cr = (cv2.resize(p, (tw, th), interpolation=interpolation) for p in planes[1:])
+    # JPEG's YCbCr is full-range BT.601, which is OpenCV's YCrCb (note the order).
+    return cv2.cvtColor(cv2.merge((y, cr, cb)), cv2.COLOR_YCrCb2RGB), luma
+
+
+def _checked_size(data: bytes, max_pixels: int | None) -> tuple[int, int]:
+    """The frame's (w, h), after refusing a frame too large or cut short (nothing decoded yet)."""
     size, sos = _scan_header(data)
     if max_pixels is not None and size[0] * size[1] > max_pixels:
         raise ImageDecodeError(
@@ -264,13 +313,20 @@ def _decode(
     # the rest with grey, which gives the model half a picture.
     if data.rfind(b"\xff\xd9") <= sos:
         raise ImageDecodeError(f"truncated JPEG: no end-of-image marker ({len(data)} bytes)")
+    return size
+
+
+def _decode(
+    data: bytes, size: tuple[int, int], target: tuple[int, int] | None, decoder: str
+) -> tuple[np.ndarray, bool]:
+    """(the image at the decoder's reduced scale for `target`, whether it is BGR)."""
     tj = _turbo_decoder() if decoder != "opencv" else None
     refused = ""
     if tj is not None:
         try:
             scale = turbo_scale(size, target)
             flags = _TJ_FLAGS if scale == (1, 1) else 0
-            return tj.decode(data, pixel_format=_TJPF_RGB, scaling_factor=scale, flags=flags), size, False
+            return tj.decode(data, pixel_format=_TJPF_RGB, scaling_factor=scale, flags=flags), False
         except OSError as err:
             # libturbojpeg refuses what OpenCV may still read (e.g. CMYK): let OpenCV try.
             refused = f"libturbojpeg: {err}; "
@@ -279,7 +335,7 @@ def _decode(
         raise ImageDecodeError(
             f"corrupt JPEG: {refused}OpenCV could not decode {len(data)} bytes ({size[0]}x{size[1]})"
         )
-    return img, size, True
+    return img, True
 
 
 _TJPF_GRAY = 6  # TJPF_GRAY in turbojpeg.h

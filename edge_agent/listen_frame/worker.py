@@ -121,13 +121,15 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
                 rgb, size = imaging.decode_jpeg(job.jpeg, target, max_pixels=config.max_pixels)
             else:
                 if check.expect_inference:
-                    # A moving (or forced) camera: one decode, the thumbnail averaged from it.
-                    frame, size = imaging.decode_jpeg_scaled(job.jpeg, target, max_pixels=config.max_pixels)
-                    thumb = thumbnail(frame)
+                    # A moving (or forced) camera: one decode, the thumbnail averaged from its luma.
+                    rgb, size, luma = imaging.decode_jpeg_with_luma(
+                        job.jpeg, target, max_pixels=config.max_pixels
+                    )
+                    thumb = thumbnail(luma)
                 else:
                     # A quiet camera: the gate first, on a 1/8-scale decode (half the cost of
                     # the whole one); most of its frames end here.
-                    frame, size = None, (width, height)
+                    rgb, size = None, (width, height)
                     thumb = jpeg_thumbnail(job.jpeg)
                 infer, fraction = check.decide(thumb)
                 if not infer:
@@ -143,10 +145,8 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
                         )
                     )
                     continue
-                if frame is None:
+                if rgb is None:
                     rgb, size = imaging.decode_jpeg(job.jpeg, target, max_pixels=config.max_pixels)
-                else:
-                    rgb = imaging.resize(frame, target)
         except imaging.ImageDecodeError as err:
             conn.send(WorkerResult(job.job_id, job.cam, error="decode", detail=str(err)))
             continue

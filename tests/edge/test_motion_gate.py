@@ -205,9 +205,9 @@ def test_thumbnail_from_the_decoded_frame_matches_the_one_eighth_decode(media_di
 
     diffs = []
     for jpeg in video_jpegs(media_dir / "opencv_vtest.avi", 40):
-        frame, size = imaging.decode_jpeg_scaled(jpeg, (300, 300))
-        assert size == (640, 480) and frame.shape[0] >= 300 and frame.shape[1] >= 300
-        diff = np.abs(thumbnail(frame).astype(np.float32) - jpeg_thumbnail(jpeg).astype(np.float32))
+        rgb, size, luma = imaging.decode_jpeg_with_luma(jpeg, (300, 300))
+        assert size == (640, 480) and rgb.shape == (300, 300, 3) and luma.shape == (480, 640)
+        diff = np.abs(thumbnail(luma).astype(np.float32) - jpeg_thumbnail(jpeg).astype(np.float32))
         diffs.append((float(diff.mean()), float(diff.max())))
     # The finest pixel threshold (sensitivity 10) is 8 grey levels.
     assert max(m for m, _ in diffs) < 1.0 and max(x for _, x in diffs) <= 4.0, diffs
@@ -239,10 +239,9 @@ def test_the_worker_decodes_a_moving_camera_s_frame_once(model_path, media_dir):
     moving, quiet = results
     assert moving.inferred and quiet.inferred and moving.motion > 0.5
     assert any(o.label == "person" for o in moving.objects + quiet.objects)
-    frame, _ = imaging.decode_jpeg_scaled(jpegs[0], (300, 300))
-    assert np.array_equal(moving.thumb, thumbnail(frame))
+    assert np.array_equal(moving.thumb, thumbnail(imaging.decode_jpeg_with_luma(jpegs[0], (300, 300))[2]))
     assert np.array_equal(quiet.thumb, jpeg_thumbnail(jpegs[1]))
-    assert not np.array_equal(thumbnail(imaging.decode_jpeg_scaled(jpegs[1], (300, 300))[0]), quiet.thumb)
+    assert not np.array_equal(thumbnail(imaging.decode_jpeg_with_luma(jpegs[1], (300, 300))[2]), quiet.thumb)
 
 
 # ---- listen_frame end to end -------------------------------------------------------------------
