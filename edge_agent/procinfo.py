@@ -17,6 +17,18 @@ def rss_mb(pid: int | None = None) -> float | None:
     return None
 
 
+def involuntary_switches(pid: int) -> int:
+    """How often the kernel has taken the CPU from the process's main thread so far (0 if gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("nonvoluntary_ctxt_switches:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def child_pids(pid: int) -> list[int]:
     """Direct children of `pid`."""
     out = []

@@ -3,9 +3,10 @@
 Frames arrive as JPEG (from a dumb camera over MQTT, or from a smart camera's encoder), and the
 model wants a small RGB array (300x300 for SSD MobileNet). The fastest path that keeps detection
 quality was measured with `python -m edge_agent.tools.decode_bench` (see docs/detection.md, "Decoder"):
-libjpeg-turbo through PyTurboJPEG, scaling by M/8 during the IDCT to the smallest size that is
-still at least the model input in both dimensions (640x480 at 5/8 = 400x300 for a 300x300
-model), straight to RGB, then one bilinear `cv2.resize`. Where libturbojpeg cannot be loaded,
+libjpeg-turbo through PyTurboJPEG, scaling during the IDCT where the frame is large enough
+(`turbo_scale`), straight to RGB, then one bilinear `cv2.resize`; a frame decoded whole (640x480
+for a 300x300 model) goes through its Y/Cb/Cr planes instead, resized before the colour
+conversion (`_yuv_to_target`). Where libturbojpeg cannot be loaded,
 OpenCV's decoder, which offers only 1/2, 1/4 and 1/8 (at 640x480, 1/2 is 320x240, below the
 model input: it lost 4 % of the persons, so a 640x480 frame is decoded whole there).
 """

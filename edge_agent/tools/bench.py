@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from edge_agent.procinfo import child_pids, rss_mb
+from edge_agent.procinfo import child_pids, involuntary_switches, rss_mb
 from edge_agent.tools.bench_instances import count_answers, listen_frame_session, start_closed_loop
 
 # listen_frame's throughput with workers = cores, as a share of the larger raw ceiling (issue 12).
@@ -216,10 +216,18 @@ def measure_throughput(
         pids = {"listen_frame (MQTT)": client.pid, "mosquitto": broker_pid, "bench client": os.getpid()}
         pids |= {f"worker {i + 1}": p for i, p in enumerate(worker_pids)}
         cpu0 = {name: cpu_seconds(p) for name, p in pids.items() if p}
+        switches0 = sum(involuntary_switches(p) for p in worker_pids)
         n, elapsed = count_answers(client, seconds)
         cpu = {name: (cpu_seconds(pids[name]) - c) * 1000.0 / max(1, n) for name, c in cpu0.items()}
+        switches = sum(involuntary_switches(p) for p in worker_pids) - switches0
+        with client.lock:
+            inference = statistics.median(client.inference_ms) if client.inference_ms else 0.0
         return {
             "fps": n / elapsed,
+            # the interpreter's time as the workers measured it, against the raw figure: is it slowed?
+            "worker_inference_ms": inference,
+            # how often the other processes on these cores took a worker's CPU, per analysed frame
+            "worker_preemptions_per_frame": switches / max(1, n),
             "rss_main": rss_mb(client.pid) or 0.0,
             "rss_workers": [rss_mb(p) or 0.0 for p in worker_pids],
             "cpu_ms_per_frame": cpu,
@@ -367,11 +375,18 @@ def run(args: argparse.Namespace) -> int:
             cpu = m["cpu_ms_per_frame"]
             share = raw["inference_cpu_ms"] / sum(cpu.values())
             results["listen_frame"][w]["inference_cpu_share"] = share
+            results["listen_frame"][w]["worker_inference_ms"] = m["worker_inference_ms"]
+            results["listen_frame"][w]["worker_preemptions_per_frame"] = m["worker_preemptions_per_frame"]
             print(
                 f"  CPU per analysed frame: {sum(cpu.values()):.1f} ms in all ("
                 + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
                 + f"); one inference is {raw['inference_cpu_ms']:.1f} ms of CPU = {share:.0%} of it"
                 + (" (the ratio's limit when the workers fill every core)" if w == cores else ""),
+                flush=True,
+            )
+            print(
+                f"  in the workers: inference {m['worker_inference_ms']:.2f} ms (median, as they measured it; raw "
+                f"{raw['inference_ms']:.2f}); preempted {m['worker_preemptions_per_frame']:.1f} times per analysed frame",
                 flush=True,
             )
         top = max(worker_counts)

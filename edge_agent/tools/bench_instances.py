@@ -35,6 +35,7 @@ class BenchClient:
         self.base = base
         self.lock = threading.Lock()
         self.latencies: list[float] = []
+        self.inference_ms: list[float] = []  # as the workers measured it (detections messages)
         self.received = 0
         self.since = 0.0  # frames captured before this (warm-up) are not counted
         self.on_detection = None
@@ -70,6 +71,7 @@ class BenchClient:
             with self.lock:
                 self.received += 1
                 self.latencies.append((now - data["captured_at"]) * 1000.0)
+                self.inference_ms.append(data["inference_ms"])
         if self.on_detection:
             self.on_detection(data["camera"])
 
@@ -85,6 +87,7 @@ class BenchClient:
         with self.lock:
             self.received = 0
             self.latencies = []
+            self.inference_ms = []
             self.since = since
 
     def close(self) -> None:

@@ -36,6 +36,7 @@ def test_bench_prints_every_figure(model_path, media_dir, tmp_path):
         "JPEG decode + detect, 2 processes at once (no MQTT)",
         "listen_frame, 2 worker(s), through Mosquitto",
         "CPU per analysed frame",
+        "in the workers: inference",
         "latency at half load",
         "target: >= 88%",
     ):
@@ -51,6 +52,7 @@ def test_bench_prints_every_figure(model_path, media_dir, tmp_path):
     assert one["ceiling_basis"] in ("single", "at once")
     assert figures["decoder"] in ("turbojpeg", "opencv")
     assert one["cpu_ms_per_frame"]["worker 1"] > 0
+    assert one["worker_inference_ms"] > 0 and one["worker_preemptions_per_frame"] >= 0
     # Against decoding + detecting with nothing else running, too (the part no detector avoids).
     assert ceiling["decode_and_detect"] > 0
     assert abs(one["ratio_to_decode_and_detect"] - one["fps"] / ceiling["decode_and_detect"]) < 1e-9
