@@ -275,10 +275,10 @@ def _yuv_to_target(
     A JPEG is stored as Y, Cb, Cr planes, the colour ones usually at half resolution. Decoding
     to RGB upsamples the colour planes to the whole frame and converts every pixel; resizing the
     planes to the model input first and converting there (90,000 pixels instead of 307,200 at
-    640x480) saves about a third of the decode (0.89 against 1.32 ms with the gate's thumbnail,
-    decode_bench and docs/detection.md "Decoder"). Bilinear resizing and the YCbCr->RGB
-    conversion are both linear, so the order changes only rounding: 0.37 grey levels on average
-    on opencv_vtest.avi.
+    640x480) costs 0.93 against 1.07 ms (decode_bench, docs/detection.md "Decoder"), and the
+    Y plane gives the motion gate's thumbnail for 0.04 ms. Bilinear resizing and the YCbCr->RGB
+    conversion are both linear, so the order changes only the rounding (under one grey level on
+    average, tests/edge/test_imaging.py) and the persons found (the same 360 on opencv_vtest.avi).
     """
     tj = _turbo_decoder()
     w, h = size
