@@ -188,6 +188,7 @@ _SIMD_SCALES = ((1, 8), (1, 4), (1, 2), (1, 1))
 # upsampling found 355 persons against 358.
 _TJ_FLAGS = 256 | 2048
 _TJ_FASTDCT = 2048
+_TJCS_YCBCR = 1  # TJCS_YCbCr in turbojpeg.h: the colour space decode_header reports
 
 
 def turbo_scale(size: tuple[int, int], target: tuple[int, int] | None) -> tuple[int, int]:
@@ -285,10 +286,14 @@ def _yuv_to_target(
     if tj is None or w % 2 or h % 2 or turbo_scale(size, target) != (1, 1):
         return None
     try:
+        # Only YCbCr: an Adobe RGB-coded JPEG would hand back R, G, B planes as if Y, Cb, Cr,
+        # and grey, CMYK and YCCK frames have no such three planes (20 µs, header only).
+        if tj.decode_header(data)[3] != _TJCS_YCBCR:
+            return None
         planes = tj.decode_to_yuv_planes(data, flags=_TJ_FASTDCT)
     except (OSError, ValueError):
-        # CMYK (libturbojpeg refuses it), grey (PyTurboJPEG sizes colour planes it does not
-        # have): decode_jpeg's RGB path, and OpenCV after it, handle them.
+        # a header or frame libturbojpeg refuses: decode_jpeg's RGB path, and OpenCV after
+        # it, handle it (or raise ImageDecodeError)
         return None
     if len(planes) != 3:
         return None
