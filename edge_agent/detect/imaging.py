@@ -186,8 +186,8 @@ _SIMD_SCALES = ((1, 8), (1, 4), (1, 2), (1, 1))
 # decodes: at 640x480, 0.1 ms less and as many persons found (360 against 357; decode_bench).
 # Not for scaled ones, where the IDCT is the scaled one anyway and at 1280x720 the fast
 # upsampling found 355 persons against 358.
-_TJ_FLAGS = 256 | 2048
-_TJ_FASTDCT = 2048
+_TJ_FASTUPSAMPLE, _TJ_FASTDCT = 256, 2048
+_TJ_FLAGS = _TJ_FASTUPSAMPLE | _TJ_FASTDCT
 _TJCS_YCBCR = 1  # TJCS_YCbCr in turbojpeg.h: the colour space decode_header reports
 
 

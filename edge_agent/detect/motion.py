@@ -222,7 +222,7 @@ class MotionGate:
         check = self.state.check(now, person_on)
         thumb = thumbnail(rgb)
         infer, self.last_fraction = check.decide(thumb)
-        self.state.learn(thumb, now)
+        self.state.learn(thumb, now, self.last_fraction)
         if infer:
             self.state.inferred_at = max(self.state.inferred_at, now)
         else:

@@ -3,9 +3,10 @@
 Frames of one camera go to whichever worker is free, so no worker sees all of them; the state
 (background, timers) stays here, where every frame passes in order. Each frame's job carries a
 MotionCheck (the background, 80x60 floats, 19 kB pickled, about 10 µs; whether the frame must
-be inferred anyway; whether it probably will be); the worker makes the thumbnail (a 1/8 decode, or
-from the frame it decoded for the model), decides, and sends the thumbnail back to be learned. docs/performance.md ("Motion gate") compares this with per-worker
-backgrounds and with gating in this process.
+be inferred anyway; whether it probably will be); the worker makes the thumbnail (a 1/8 decode,
+or the luma of the frame it decoded for the model), decides, and sends the thumbnail back to be
+learned. docs/performance.md ("Motion gate") compares this with per-worker backgrounds and with
+gating in this process.
 """
 
 from __future__ import annotations
