@@ -3,8 +3,9 @@
 // commands (custom_components/bobby_camera/websocket_api.py); coordinates are normalised 0..1.
 import { LitElement, html, svg, css, nothing, type PropertyValues, type TemplateResult, type SVGTemplateResult } from "lit";
 import { EditorState, MAX_ROIS } from "./editor-state";
-import { areaBox, footPoint, labelPoint, midpoints, normalise, type Point } from "./geometry";
+import { areaBox, footPoint, midpoints, normalise, type Point } from "./geometry";
 import { languageOf, type HomeAssistant } from "./ha";
+import { formatScore, placeRegionNames, placeScoreLabels, scoreCaption, type ChipStyle, type PlacedName, type Rect } from "./labels";
 import { localize } from "./localize";
 import { ackText, personsText } from "./status";
 import type { Ack, CameraConfig, CardConfig, DetectionSettings, Detections } from "./types";
@@ -14,6 +15,29 @@ const CARD_TYPE = "bobby-camera-card";
 // Boxes older than this (no new detections message) are no longer drawn.
 const DETECTIONS_MAX_AGE_MS = 4000;
 const DEFAULT_SIZE: [number, number] = [640, 480];
+// The chips' text and size, in screen pixels (scaled into the picture's units when drawn).
+const CHIP_FONT_PX = 13;
+const CHIP_FONT_WEIGHT = 500;
+const CHIP_HEIGHT_PX = 18;
+const CHIP_PAD_PX = 4;
+const CHIP_GAP_PX = 2;
+
+let measureContext: CanvasRenderingContext2D | null | undefined;
+
+/** The width of a chip's text in screen pixels, measured with the font the SVG draws it in. */
+function textWidth(text: string, family: string): number {
+  if (measureContext === undefined) measureContext = document.createElement("canvas").getContext("2d");
+  if (!measureContext) return text.length * CHIP_FONT_PX * 0.62;
+  measureContext.font = `${CHIP_FONT_WEIGHT} ${CHIP_FONT_PX}px ${family}`;
+  return measureContext.measureText(text).width;
+}
+
+/** What bobby_camera/subscribe_detections sends: detections, acknowledgements and entity changes. */
+interface StreamMessage {
+  detections?: Detections;
+  ack?: Ack;
+  entities?: Pick<CameraConfig, "camera_entity" | "person_entity" | "count_entity" | "region_entities">;
+}
 
 interface SaveResult {
   version: number;
@@ -55,6 +79,8 @@ export class BobbyCameraCard extends LitElement {
   private _loadedFor?: string;
   private _resize?: ResizeObserver;
   private _tick?: number;
+  private _font = "";
+  private _names?: { key: string; placed: PlacedName[] };
 
   static getConfigElement(): HTMLElement {
     return document.createElement("bobby-camera-card-editor");
@@ -163,7 +189,7 @@ export class BobbyCameraCard extends LitElement {
       return;
     }
     if (!this._unsub) {
-      this._unsub = this.hass.connection.subscribeMessage<{ detections?: Detections; ack?: Ack }>((message) => this._onMessage(message), {
+      this._unsub = this.hass.connection.subscribeMessage<StreamMessage>((message) => this._onMessage(message), {
         type: "bobby_camera/subscribe_detections",
         entity_id: entity,
       });
@@ -174,7 +200,12 @@ export class BobbyCameraCard extends LitElement {
     }
   }
 
-  private _onMessage(message: { detections?: Detections; ack?: Ack }): void {
+  private _onMessage(message: StreamMessage): void {
+    if (message.entities && this._camera) {
+      // An entity created after get_config (a new region's person sensor, registered when its
+      // discovery arrives): the card follows its state from that moment on.
+      this._camera = { ...this._camera, ...message.entities };
+    }
     if (message.detections) {
       this._detections = message.detections;
       this._detectionsAt = Date.now();
@@ -227,37 +258,92 @@ export class BobbyCameraCard extends LitElement {
     return points.map(([x, y]) => `${x * w},${y * h}`).join(" ");
   }
 
-  private _regionsView(): SVGTemplateResult[] {
-    const cam = this._camera;
-    if (!cam || this._config?.show_regions === false) return [];
+  /** The chips' sizes in picture units, and the text measured in the font the SVG uses. */
+  private _chipStyle(): ChipStyle {
     const [w, h] = this._picSize;
     const u = this._unit;
-    return cam.rois.map((roi) => {
-      const entity = roi.id ? cam.region_entities[roi.id] : undefined;
-      const on = entity ? this.hass?.states[entity]?.state === "on" : false;
-      const [lx, ly] = labelPoint(roi.points);
-      return svg`<g class="region ${on ? "on" : ""}">
-        <polygon points=${this._pts(roi.points)}></polygon>
-        <text x=${lx * w} y=${ly * h} font-size=${14 * u} text-anchor="middle" dominant-baseline="middle">${roi.name}</text>
-      </g>`;
-    });
+    if (!this._font) {
+      const svgEl = this.renderRoot?.querySelector("svg");
+      this._font = (svgEl && getComputedStyle(svgEl).fontFamily) || "sans-serif";
+    }
+    const family = this._font;
+    return {
+      width: w,
+      height: h,
+      lineHeight: CHIP_HEIGHT_PX * u,
+      pad: CHIP_PAD_PX * u,
+      gap: CHIP_GAP_PX * u,
+      measure: (text) => textWidth(text, family) * u,
+    };
   }
 
-  private _boxesView(): SVGTemplateResult[] {
-    const d = this._detections;
-    if (!d || this._config?.show_boxes === false) return [];
+  private _chip(cls: string, r: Rect, text: string): SVGTemplateResult {
+    const u = this._unit;
+    return svg`<g class="chip ${cls}">
+      <rect x=${r.x} y=${r.y} width=${r.w} height=${r.h} rx=${3 * u}></rect>
+      <text x=${r.x + CHIP_PAD_PX * u} y=${r.y + r.h / 2} font-size=${CHIP_FONT_PX * u} dominant-baseline="central">${text}</text>
+    </g>`;
+  }
+
+  /** The region names' places: computed again only when the regions, the picture or its scale change. */
+  private _regionNames(names: { points: Point[]; text: string }[], style: ChipStyle): PlacedName[] {
+    const key = JSON.stringify([names, style.width, style.height, style.lineHeight, this._font]);
+    if (this._names?.key !== key) this._names = { key, placed: placeRegionNames(names, style) };
+    return this._names.placed;
+  }
+
+  /**
+   * View mode: the regions' fills (one translucent layer per state, so that overlapping regions do
+   * not darken each other), their outlines, the detected boxes, then every name and score on top
+   * as chips that never overlap (labels.ts places them).
+   */
+  private _overlayView(): SVGTemplateResult[] {
+    const cam = this._camera;
     const [w, h] = this._picSize;
     const u = this._unit;
-    return d.objects.map((o) => {
-      const [x0, y0, x1, y1] = o.box;
-      const [fx, fy] = footPoint(o.box);
-      const label = `${o.label} ${Math.round(o.score * 100)}%`;
-      return svg`<g class="box">
-        <rect x=${x0 * w} y=${y0 * h} width=${(x1 - x0) * w} height=${(y1 - y0) * h}></rect>
-        <circle class="foot" cx=${fx * w} cy=${fy * h} r=${4 * u}></circle>
-        <text x=${x0 * w + 3 * u} y=${Math.max(y0 * h - 4 * u, 14 * u)} font-size=${13 * u}>${label}</text>
-      </g>`;
-    });
+    const style = this._chipStyle();
+    const px = (points: readonly Point[]): Point[] => points.map(([x, y]) => [x * w, y * h]);
+    const regions =
+      cam && this._config?.show_regions !== false
+        ? cam.rois.map((roi) => {
+            const entity = roi.id ? cam.region_entities[roi.id] : undefined;
+            return { roi, on: entity ? this.hass?.states[entity]?.state === "on" : false };
+          })
+        : [];
+    const names = this._regionNames(
+      regions.map(({ roi }) => ({ points: px(roi.points), text: roi.name })),
+      style,
+    );
+    const d = this._config?.show_boxes === false ? undefined : this._detections;
+    const objects = d?.objects ?? [];
+    const scores = placeScoreLabels(
+      objects.map((o) => ({
+        box: [o.box[0] * w, o.box[1] * h, o.box[2] * w, o.box[3] * h] as const,
+        text: scoreCaption(o.label, o.score),
+        short: formatScore(o.score),
+        priority: o.score,
+      })),
+      style,
+      names.map((n) => n.rect),
+    );
+    const fills = (on: boolean): SVGTemplateResult =>
+      svg`<g class="fills ${on ? "on" : "off"}">${regions.filter((r) => r.on === on).map(({ roi }) => svg`<polygon points=${this._pts(roi.points)}></polygon>`)}</g>`;
+    return [
+      fills(false),
+      fills(true),
+      ...regions.map(({ roi, on }) => svg`<g class="region ${on ? "on" : ""}" data-id=${roi.id ?? ""}><polygon points=${this._pts(roi.points)}></polygon></g>`),
+      ...objects.map((o) => {
+        const [x0, y0, x1, y1] = o.box;
+        const [fx, fy] = footPoint(o.box);
+        return svg`<g class="box">
+          <rect x=${x0 * w} y=${y0 * h} width=${(x1 - x0) * w} height=${(y1 - y0) * h}></rect>
+          <circle class="foot" cx=${fx * w} cy=${fy * h} r=${4 * u}></circle>
+        </g>`;
+      }),
+      ...scores.flatMap((p) => (p.leader ? [svg`<line class="leader" x1=${p.leader[0]} y1=${p.leader[1]} x2=${p.leader[2]} y2=${p.leader[3]}></line>`] : [])),
+      ...regions.map(({ on }, i) => this._chip(`name ${on ? "on" : ""}`, names[i].rect, names[i].text)),
+      ...scores.flatMap((p) => (p.rect ? [this._chip("score", p.rect, p.text)] : [])),
+    ];
   }
 
   private _editView(): SVGTemplateResult[] {
@@ -279,11 +365,17 @@ export class BobbyCameraCard extends LitElement {
     }
     st.regions.forEach((r, i) => {
       const selected = i === st.selected;
-      const [lx, ly] = labelPoint(r.points);
       out.push(svg`<g class="region edit ${selected ? "selected" : ""} ${problems[i] ? "invalid" : ""}" data-index=${i}>
         <polygon points=${this._pts(r.points)}></polygon>
-        <text x=${lx * w} y=${ly * h} font-size=${14 * u} text-anchor="middle" dominant-baseline="middle">${r.name}</text>
       </g>`);
+    });
+    // The names on top of every region, placed apart (as in view mode).
+    const names = this._regionNames(
+      st.regions.map((r) => ({ points: r.points.map(([x, y]): Point => [x * w, y * h]), text: r.name })),
+      this._chipStyle(),
+    );
+    st.regions.forEach((r, i) => {
+      if (r.name) out.push(this._chip(`name ${i === st.selected ? "selected" : ""} ${problems[i] ? "invalid" : ""}`, names[i].rect, names[i].text));
     });
     const sel = st.regions[st.selected];
     if (sel && !st.drawing) {
@@ -424,7 +516,7 @@ export class BobbyCameraCard extends LitElement {
           @pointercancel=${this._onPointerUp}
           @contextmenu=${this._onContextMenu}
         >
-          ${this._editing ? this._editView() : [...this._regionsView(), ...this._boxesView()]}
+          ${this._editing ? this._editView() : this._overlayView()}
         </svg>
         ${this._editing ? nothing : html`<div class="count">${this._countText()}</div>`}
       </div>
@@ -550,14 +642,30 @@ export class BobbyCameraCard extends LitElement {
     rect {
       vector-effect: non-scaling-stroke;
     }
+    /* View mode: each state's fills in one group whose opacity applies once, so overlapping
+       regions keep one tint instead of darkening each other; outlines and chips on top. */
+    .fills polygon {
+      stroke: none;
+    }
+    .fills.off {
+      fill: var(--bobby-region-color, #03a9f4);
+      opacity: 0.1;
+    }
+    .fills.on {
+      fill: var(--bobby-region-on-color, #ff9800);
+      opacity: 0.3;
+    }
     .region polygon {
-      fill: rgba(3, 169, 244, 0.08);
+      fill: none;
       stroke: var(--bobby-region-color, #03a9f4);
       stroke-width: 2;
     }
     .region.on polygon {
-      fill: rgba(255, 152, 0, 0.35);
       stroke: var(--bobby-region-on-color, #ff9800);
+      stroke-width: 3;
+    }
+    .region.edit polygon {
+      fill: rgba(3, 169, 244, 0.08);
     }
     .region.selected polygon {
       fill: rgba(3, 169, 244, 0.25);
@@ -568,14 +676,37 @@ export class BobbyCameraCard extends LitElement {
       stroke-dasharray: 6 4;
       fill: rgba(219, 68, 55, 0.2);
     }
-    .region text,
-    .box text {
-      fill: #fff;
-      paint-order: stroke;
-      stroke: rgba(0, 0, 0, 0.7);
-      stroke-width: 3px;
+    .chip {
       pointer-events: none;
-      font-family: var(--paper-font-body1_-_font-family, sans-serif);
+    }
+    .chip rect {
+      fill: rgba(0, 0, 0, 0.65);
+      stroke: none;
+    }
+    .chip text {
+      fill: #fff;
+      font-weight: 500;
+    }
+    .chip.score rect {
+      fill: rgba(27, 94, 32, 0.88);
+    }
+    .chip.name rect {
+      fill: rgba(1, 87, 155, 0.88);
+    }
+    .chip.name.on rect {
+      fill: rgba(230, 81, 0, 0.92);
+    }
+    .chip.name.selected rect {
+      stroke: #fff;
+      stroke-width: 1.5;
+    }
+    .chip.name.invalid rect {
+      fill: rgba(183, 28, 28, 0.9);
+    }
+    .leader {
+      stroke: #4caf50;
+      stroke-width: 1.5;
+      vector-effect: non-scaling-stroke;
     }
     .box rect {
       fill: none;

@@ -153,7 +153,7 @@ async def test_card_draws_and_saves_a_region(stack: Stack, browser: Browser, art
         stack,
         page,
         "the renamed region",
-        f"return root.querySelector('.region.selected text').textContent === {json.dumps(REGION)};",
+        f"return root.querySelector('.chip.name.selected text').textContent === {json.dumps(REGION)};",
         10,
     )
     # Detection settings: the minimum and maximum box areas are drawn to scale on the picture.
