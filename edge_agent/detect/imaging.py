@@ -14,6 +14,7 @@ model input: it lost 4 % of the persons, so a 640x480 frame is decoded whole the
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import warnings
@@ -414,12 +415,18 @@ _BOX_IN_ROI_COLOUR = (255, 60, 0)
 _ROI_COLOUR = (255, 210, 0)
 
 
+def format_score(score: float) -> str:
+    """A score as a whole percentage ("56%"), as the dashboard card writes it (frontend/src/labels.ts
+    formatScore: the same rounding, half up)."""
+    return f"{math.floor(min(max(score, 0.0), 1.0) * 100 + 0.5)}%"
+
+
 def draw_detections(
     rgb: np.ndarray,
     objects: Sequence[DetectedObject],
     polygons: Sequence[Sequence[tuple[float, float]]] = (),
 ) -> np.ndarray:
-    """A copy of `rgb` with ROI outlines, boxes and "label score" captions drawn on it."""
+    """A copy of `rgb` with ROI outlines, boxes and "label 56%" captions drawn on it."""
     out = np.ascontiguousarray(rgb).copy()
     h, w = out.shape[:2]
     thick = max(1, round(min(w, h) / 240))
@@ -434,7 +441,7 @@ def draw_detections(
         p2 = (round(xmax * (w - 1)), round(ymax * (h - 1)))
         colour = _BOX_IN_ROI_COLOUR if obj.rois else _BOX_COLOUR
         cv2.rectangle(out, p1, p2, colour, thick)
-        caption = f"{obj.label} {obj.score:.2f}"
+        caption = f"{obj.label} {format_score(obj.score)}"
         (tw, th), base = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
         ty = p1[1] - 3 if p1[1] - th - base - 3 >= 0 else min(h - 1, p1[1] + th + 3)
         cv2.rectangle(out, (p1[0], ty - th - 2), (p1[0] + tw + 2, ty + base), colour, cv2.FILLED)
