@@ -17,7 +17,6 @@ dropped); the viewer thread encodes the newest frame for the HTTP server.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import queue
@@ -267,18 +266,22 @@ class Pipeline:
             self.send(
                 PipelineResult(captured_at, time.time(), inference_ms, (w, h), roi_set.version, objects)
             )
-            if person and time.monotonic() - last_snapshot >= self.cfg.snapshot_interval:
+            if person and self.snapshot_due(time.monotonic(), last_snapshot):
                 last_snapshot = time.monotonic()
                 drawn = imaging.draw_detections(rgb, objects, [list(r.points) for r in roi_set.rois])
                 self.send(Snapshot(imaging.encode_jpeg(drawn, self.cfg.snapshot_quality)))
 
+    def snapshot_due(self, now: float, last: float) -> bool:
+        """Whether a frame with a person is drawn for the parent, as listen_frame's workers are
+        asked to (CameraChannel.want_snapshot): every one until the camera-wide state is on (a
+        visit may be starting: its first picture is the one kept), then every snapshot_interval."""
+        return not self.person_on or now - last >= self.cfg.snapshot_interval
+
     def _configure_gate(self, roi_set: RoiSet) -> None:
-        """The motion gate the ROI set asks for (detection.motion*), or the camera's own flags."""
+        """The motion gate the ROI set asks for (detection.motion*), with the camera's own
+        thresholds (--motion-gate) where it has them; the set decides whether there is one."""
         self.gate_for = roi_set
-        settings = MotionSettings.from_detection(roi_set.detection)
-        if self.cfg.motion is not None:  # --motion-gate and its thresholds win over the set
-            keepalive = min(self.cfg.motion.keepalive, roi_set.detection.clear_after / 2.0)
-            settings = dataclasses.replace(self.cfg.motion, keepalive=keepalive)
+        settings = MotionSettings.from_detection(roi_set.detection, self.cfg.motion)
         if settings is None:
             self.gate = None
         elif self.gate is None:

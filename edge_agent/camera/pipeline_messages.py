@@ -30,7 +30,7 @@ class PipelineConfig:
     detection_on: bool
     stats_interval: float = 10.0
     view_quality: int = 75
-    snapshot_interval: float = 2.0
+    snapshot_interval: float = 30.0  # the camera's snapshot_interval (smart.py passes it)
     snapshot_quality: int = 80
     motion: MotionSettings | None = None  # the camera's own motion flags; None: the ROI set's
     record: RecordSettings | None = None

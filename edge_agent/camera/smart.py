@@ -257,6 +257,7 @@ class SmartCamera:
                 detection_on=self.detection.on,
                 stats_interval=self.cfg.stats_interval,
                 view_quality=self.cfg.view_quality,
+                snapshot_interval=self.cfg.snapshot_interval,
                 snapshot_quality=self.cfg.quality,
                 motion=self.motion,
                 record=self.record,

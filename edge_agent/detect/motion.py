@@ -32,6 +32,7 @@ differ by 0.6 grey levels on average, 3 at most, on opencv_vtest.avi, against th
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -68,12 +69,22 @@ class MotionSettings:
     background_tau: float = 1.0  # seconds: how fast the background follows the scene
 
     @classmethod
-    def from_detection(cls, det: DetectionSettings) -> MotionSettings | None:
-        """The gate a camera's ROI set asks for; None when its motion gate is off."""
+    def from_detection(
+        cls, det: DetectionSettings, own: MotionSettings | None = None
+    ) -> MotionSettings | None:
+        """The gate a camera's ROI set asks for; None when its motion gate is off.
+
+        The one rule of listen_frame and the smart camera (docs/detection.md, motion gate): the
+        set's `detection.motion` decides whether there is a gate. `own`, the smart camera's
+        `--motion-gate` thresholds, replaces the set's sensitivity when there is one; it never
+        turns on a gate the set turned off.
+        """
         if not det.motion:
             return None
-        pixel, area = sensitivity_thresholds(det.motion_sensitivity)
         # Below clear_after, with room for a missed detection: the state must not clear between two.
+        if own is not None:
+            return dataclasses.replace(own, keepalive=min(own.keepalive, det.clear_after / 2.0))
+        pixel, area = sensitivity_thresholds(det.motion_sensitivity)
         keepalive = min(det.motion_keepalive, det.clear_after / 2.0)
         return cls(pixel_threshold=pixel, area_threshold=area, keepalive=keepalive)
 
