@@ -2,8 +2,10 @@
 
 - `bobby_camera/get_config`: the camera's ROI set, the entities the card shows, the last ack.
 - `bobby_camera/subscribe_detections`: the latest boxes of `<base>/<cam>/detections` (received
-  through HA's MQTT integration: the browser never talks to the broker) and the acknowledgements
-  of `<base>/<cam>/rois/applied`.
+  through HA's MQTT integration: the browser never talks to the broker), the acknowledgements
+  of `<base>/<cam>/rois/applied`, and the card's entities again whenever one of them appears,
+  goes or is renamed (a new region's person sensor is registered when its discovery arrives,
+  after the save: the card fills the region from that moment on).
 - `bobby_camera/save_rois` (admins): the whole set, validated and published exactly as the options
   flow and the `set_rois` action do it (BobbyRuntimeData.async_save_set), answered with the
   service's acknowledgement when it comes in time.
@@ -31,7 +33,7 @@ from homeassistant.components.websocket_api import async_register_command
 from homeassistant.components.websocket_api.connection import ActiveConnection
 from homeassistant.components.websocket_api.decorators import async_response, require_admin, websocket_command
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import entity_registry as er
@@ -101,6 +103,22 @@ def _mqtt_entity(hass: HomeAssistant, domain: str, camera_id: str, object_id: st
     return er.async_get(hass).async_get_entity_id(domain, "mqtt", f"bobby_{camera_id}_{object_id}")
 
 
+def _card_entities(hass: HomeAssistant, runtime: BobbyRuntimeData) -> dict[str, Any]:
+    """The entities the card shows: its camera, the person sensors (one per stored region), the count."""
+    cam = runtime.camera_id
+    _version, rois, _detection = stored_set(runtime.entry.options)
+    return {
+        "camera_entity": er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"bobby_{cam}_live"),
+        "person_entity": _mqtt_entity(hass, "binary_sensor", cam, "person"),
+        "count_entity": _mqtt_entity(hass, "sensor", cam, "person_count"),
+        "region_entities": {
+            roi["id"]: entity_id
+            for roi in rois
+            if (entity_id := _mqtt_entity(hass, "binary_sensor", cam, f"person_{roi['id']}"))
+        },
+    }
+
+
 def _resolution(runtime: BobbyRuntimeData) -> list[int] | None:
     value = (runtime.announce or {}).get("resolution")
     if (
@@ -120,21 +138,13 @@ def ws_get_config(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
         return
     cam = runtime.camera_id
     version, rois, detection = stored_set(runtime.entry.options)
-    regions = {
-        roi["id"]: entity_id
-        for roi in rois
-        if (entity_id := _mqtt_entity(hass, "binary_sensor", cam, f"person_{roi['id']}"))
-    }
     connection.send_result(
         msg["id"],
         {
             "entry_id": runtime.entry.entry_id,
             "camera_id": cam,
             "name": runtime.name,
-            "camera_entity": er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"bobby_{cam}_live"),
-            "person_entity": _mqtt_entity(hass, "binary_sensor", cam, "person"),
-            "count_entity": _mqtt_entity(hass, "sensor", cam, "person_count"),
-            "region_entities": regions,
+            **_card_entities(hass, runtime),
             "version": version,
             "rois": rois,
             "detection": detection,
@@ -296,7 +306,8 @@ class _Forwarder:
 async def ws_subscribe_detections(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Events `{"detections": {...}}` per analysed frame and `{"ack": {...}}` per acknowledgement."""
+    """Events `{"detections": {...}}` per analysed frame, `{"ack": {...}}` per acknowledgement and
+    `{"entities": {...}}` (get_config's entity fields) when the card's entities change."""
     if (runtime := _runtime(hass, connection, msg)) is None:
         return
     msg_id: int = msg["id"]
@@ -320,10 +331,24 @@ async def ws_subscribe_detections(
         if (ack := _ack(message.payload)) is not None:
             send({"ack": ack})
 
+    entities = _card_entities(hass, runtime)
+
+    @callback
+    def on_registry(_event: Event[er.EventEntityRegistryUpdatedData]) -> None:
+        # Registry changes are rare (discovery, renames): the whole map again, sent when it differs.
+        nonlocal entities
+        if runtime.entry.state is not ConfigEntryState.LOADED:
+            return
+        now = _card_entities(hass, runtime)
+        if now != entities:
+            entities = now
+            send({"entities": now})
+
     topics = runtime.topics
     unsubs = [
         await mqtt.async_subscribe(hass, f"{topics.base}/{cam}/detections", on_detections, 0),
         await mqtt.async_subscribe(hass, topics.rois_applied, on_applied, 1),
+        hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, on_registry),
     ]
 
     @callback

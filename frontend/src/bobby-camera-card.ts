@@ -213,7 +213,14 @@ export class BobbyCameraCard extends LitElement {
     }
     if (message.ack) {
       const ack = message.ack;
+      // A newer set than the one shown was saved elsewhere (another card, the options flow, the
+      // set_rois action): its regions are read again.
+      const newer = this._camera !== undefined && (ack.version ?? -1) > this._camera.version;
       if (this._camera) this._camera = { ...this._camera, last_ack: ack };
+      if (newer && !this._editing && !this._saving) {
+        this._loadedFor = undefined;
+        void this._load();
+      }
       if (this._sentVersion === undefined || (ack.version ?? -1) >= this._sentVersion) {
         this._status = ackText(this._lang, ack, this._sentVersion);
       }
