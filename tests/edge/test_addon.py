@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -31,11 +30,12 @@ from edge_agent import __version__, cli
 from edge_agent.deploy import addon
 from edge_agent.deploy.addon import AddonError, AddonOptions, SupervisorBroker
 from edge_agent.mqtt.broker import BrokerSettings
+from scripts import release
 from tests.support.mosquitto import Mosquitto, free_port
+from tests.support.supervisor import TOKEN, FakeSupervisor, mqtt_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDON = ROOT / "addon"
-TOKEN = "test-supervisor-token"
 BUNDLED = "/opt/bobby/models/test.tflite"
 
 
@@ -47,56 +47,6 @@ def write_options(tmp_path: Path, options) -> Path:
     path = tmp_path / "options.json"
     path.write_text(json.dumps(options))
     return path
-
-
-# --- a fake Supervisor: a real HTTP server on loopback ------------------------------------------
-
-
-class FakeSupervisor:
-    """Answers GET /services/mqtt like the Supervisor; records what it was asked."""
-
-    def __init__(self, status: int = 200, body=None, delay: float = 0.0) -> None:
-        self.status = status
-        self.body = body
-        self.delay = delay
-        self.requests: list[tuple[str, str | None]] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake.requests.append((self.path, self.headers.get("Authorization")))
-                time.sleep(fake.delay)
-                if self.path != "/services/mqtt":
-                    status, body = 404, {"result": "error", "message": "Service does not exist"}
-                elif self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                    status, body = 401, {"result": "error", "message": "Unauthorized"}
-                else:
-                    status, body = fake.status, fake.body
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:  # keep pytest's output clean
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeSupervisor:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def mqtt_ok(**data) -> dict:
-    return {"result": "ok", "data": data}
 
 
 SERVICE = SupervisorBroker(host="core-mosquitto", port=1883, username="addons", password="s3cret:/@%pw")
@@ -527,8 +477,9 @@ def test_config_yaml_is_an_addon_for_aarch64_and_amd64_that_needs_mqtt():
     assert "mqtt:need" in config["services"]
     # s6-overlay v3 in HA's base images is the init; Docker's own must be off.
     assert config["init"] is False
-    # Built locally by the Supervisor from the Dockerfile, unless the image name is per-arch.
-    assert "image" not in config or "{arch}" in config["image"]
+    # The Supervisor pulls the release workflow's image of this version for its architecture
+    # (tests/edge/test_addon_schema.py checks it against the Supervisor's rules).
+    assert config["image"] == "ghcr.io/bobby-camera/{arch}-bobby-listen-frame"
     maps = {m["type"]: m for m in config["map"]}
     assert set(maps) == {"share", "addon_config", "ssl"}  # ssl: a TLS broker's CA (mqtt_ca_file)
     assert all(m.get("read_only", True) is True for m in maps.values())
@@ -591,13 +542,17 @@ def _accepts(validator, value) -> bool:
     return True
 
 
-def test_build_yaml_uses_homeassistants_debian_base_images():
-    build = load_yaml("build.yaml")
-    config = load_yaml("config.yaml")
-    assert set(build["build_from"]) == set(config["arch"])
-    for arch, image in build["build_from"].items():
-        assert re.fullmatch(rf"ghcr\.io/home-assistant/{arch}-base-debian:[a-z]+", image), image
-        assert "alpine" not in image
+def test_the_base_image_is_homeassistants_multi_arch_debian_in_the_dockerfile():
+    # HA's builder actions and the Supervisor read the base from the Dockerfile; build.yaml is
+    # deprecated (the Supervisor warns, the actions ignore it), so there is none.
+    assert not (ADDON / "build.yaml").exists()
+    steps = dockerfile_instructions()
+    word, rest = steps[0]
+    assert word == "ARG" and rest.startswith("BUILD_FROM=")
+    image = rest.partition("=")[2]
+    # Debian for the glibc-only TFLite wheels; one multi-arch name for aarch64 and amd64.
+    assert re.fullmatch(r"ghcr\.io/home-assistant/base-debian:[a-z]+", image), image
+    assert "alpine" not in image
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -612,13 +567,22 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
     return out
 
 
-def test_dockerfile_builds_from_build_from_installs_the_package_and_the_checked_model():
+def test_dockerfile_installs_the_release_of_its_version_or_the_local_wheel_and_the_checked_model():
     steps = dockerfile_instructions()
-    assert steps[0] == ("ARG", "BUILD_FROM")
+    assert steps[0][0] == "ARG" and steps[0][1].startswith("BUILD_FROM=")
     assert steps[1][0] == "FROM" and steps[1][1] in ("$BUILD_FROM", "${BUILD_FROM}")
     runs = " ".join(rest for word, rest in steps if word == "RUN")
     assert "apk " not in runs and "apt-get install" in runs and "python3-venv" in runs
-    assert "pip install --no-cache-dir /usr/src/bobby-edge" in runs
+    # The version comes from the build (HA's builder actions, the Supervisor): no default.
+    assert ("ARG", "BUILD_VERSION") in steps
+    install = next(rest for word, rest in steps if word == "RUN" and "pip install" in rest)
+    # build-context.sh's wheel when the context has one, else the release on PyPI; and the
+    # installed command must say that version.
+    assert "--mount=type=bind,source=.,target=/mnt/context" in install
+    assert "/mnt/context/wheels/bobby_edge-${BUILD_VERSION}-py3-none-any.whl" in install
+    assert 'package="bobby-edge==${BUILD_VERSION}"' in install
+    assert 'test "$(/opt/bobby/venv/bin/bobby-edge --version)" = "bobby-edge ${BUILD_VERSION}"' in install
+    assert not [rest for word, rest in steps if word in ("COPY", "ADD") and "wheels" in rest]
     dest = re.search(r"bobby-edge model download --dest (\S+)", runs)
     assert dest and Path(dest.group(1)) == Path(addon.DEFAULT_MODEL_PATH).parent
     env = " ".join(rest for word, rest in steps if word == "ENV")
@@ -737,37 +701,35 @@ def test_docs_changelog_and_repository_file():
     assert repository["name"]
 
 
-def test_build_context_script_assembles_a_self_contained_addon(tmp_path):
+def test_build_context_script_assembles_a_local_addon_that_installs_the_checkout(tmp_path):
     dest = tmp_path / "bobby_listen_frame"
     proc = subprocess.run(
-        [str(ADDON / "build-context.sh"), str(dest)], capture_output=True, text=True, timeout=60
+        [str(ADDON / "build-context.sh"), str(dest)], capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr
-    for name in (
-        "config.yaml",
-        "build.yaml",
-        "Dockerfile",
-        "run.sh",
-        "apparmor.txt",
-        "DOCS.md",
-        "translations/en.yaml",
-    ):
+    for name in ("Dockerfile", "run.sh", "apparmor.txt", "DOCS.md", "CHANGELOG.md", "translations/en.yaml"):
         assert (dest / name).read_bytes() == (ADDON / name).read_bytes(), name
     assert os.access(dest / "run.sh", os.X_OK)
-    package = dest / "bobby-edge"
-    assert (package / "pyproject.toml").read_bytes() == (ROOT / "pyproject.toml").read_bytes()
-    assert (package / "README.md").is_file()  # pyproject.toml's readme
-    assert (package / "edge_agent" / "deploy" / "addon.py").read_bytes() == (
-        ROOT / "edge_agent" / "deploy" / "addon.py"
-    ).read_bytes()
-    assert not list(package.rglob("__pycache__"))
+    assert not (dest / "build-context.sh").exists()
+    # config.yaml without `image:`: the Supervisor builds the Dockerfile instead of pulling.
+    local = yaml.safe_load((dest / "config.yaml").read_text())
+    released = load_yaml("config.yaml")
+    assert "image" not in local and local == {k: v for k, v in released.items() if k != "image"}
+    # The wheel of this checkout, named as the Dockerfile looks for it, with all of edge_agent.
+    wheels = list((dest / "wheels").iterdir())
+    assert [w.name for w in wheels] == [f"bobby_edge-{__version__}-py3-none-any.whl"]
+    assert release.wheel_problems(wheels[0]) == []
+    assert f"bobby-edge {__version__} from this checkout" in proc.stdout
     # Every COPY source of the Dockerfile is in the assembled context.
     for word, rest in dockerfile_instructions():
         if word == "COPY":
             assert (dest / rest.split()[0]).exists(), rest
-    # Assembling again replaces the package copy rather than nesting it.
-    subprocess.run([str(ADDON / "build-context.sh"), str(dest)], check=True, capture_output=True, timeout=60)
-    assert not (package / "bobby-edge").exists()
+    # Assembling again replaces the wheel rather than adding one.
+    (dest / "wheels" / "bobby_edge-0.0.1-py3-none-any.whl").write_bytes(b"old")
+    subprocess.run([str(ADDON / "build-context.sh"), str(dest)], check=True, capture_output=True, timeout=300)
+    assert [w.name for w in (dest / "wheels").iterdir()] == [wheels[0].name]
+    # Nothing is left in the checkout by the build.
+    assert not (ROOT / "build").exists() and not (ROOT / "edge_agent" / "build").exists()
     inside = subprocess.run(
         [str(ADDON / "build-context.sh"), str(ADDON / "ctx")], capture_output=True, text=True
     )
