@@ -8,14 +8,24 @@ key and what was expected, wherever the value came from.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
 import yaml
 
-from edge_agent.mqtt.broker import BROKER_ENV, BrokerSettings, BrokerURLError
+from edge_agent.mqtt.broker import (
+    BROKER_ENV,
+    DEFAULT_BROKER,
+    PASSWORD_ENV,
+    BrokerSettings,
+    BrokerURLError,
+    password_from_env,
+    read_password_file,
+)
 from edge_agent.mqtt.topics import DEFAULT_BASE
 
 
@@ -39,6 +49,64 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         help=f"mqtt://[user:password@]host[:port] (mqtts:// for TLS); default ${BROKER_ENV} or mqtt://localhost:1883",
     )
     parser.add_argument("--base-topic", help=f"topic prefix (default {DEFAULT_BASE!r})")
+
+
+def add_password_file_arg(parser: argparse.ArgumentParser) -> None:
+    """`--broker-password-file`, the same flag (and config key `mqtt_password_file`) everywhere."""
+    parser.add_argument(
+        "--broker-password-file",
+        dest="mqtt_password_file",
+        metavar="FILE",
+        help=f"file holding the broker password (also the config's mqtt_password_file, or ${PASSWORD_ENV}); "
+        "unlike a password in --broker it does not show in the process list",
+    )
+
+
+# The login keys of every command's config file, beside its `broker` URL.
+LOGIN_KEYS: dict[Any, Any] = {
+    vol.Optional("mqtt_username"): vol.Any(None, str),
+    vol.Optional("mqtt_password"): vol.Any(None, str),
+    vol.Optional("mqtt_password_file"): vol.Any(None, str),
+}
+
+
+def broker_settings(s: Mapping[str, Any], env: Mapping[str, str] | None = None) -> BrokerSettings:
+    """Where the broker is and how to log in, the same for every command (README, "Broker login").
+
+    From a command's merged settings `s` (flags > config file > environment, as `resolve` gives):
+    the URL `broker` (--broker, the config key or $BOBBY_BROKER; else mqtt://localhost:1883); the
+    user `mqtt_username`, else the URL's; the password from the first of `mqtt_password_file`
+    (--broker-password-file or the key), the URL, `mqtt_password` (config key), and
+    $BOBBY_BROKER_PASSWORD (its deprecated alias $BOBBY_MQTT_PASSWORD warns once); TLS with
+    mqtts://, or `mqtt_tls`, `mqtt_ca_certs`, `mqtt_tls_insecure`. An unusable password file
+    raises SettingsError naming the key, never the password.
+    """
+    env = os.environ if env is None else env
+    try:
+        broker = BrokerSettings.from_url(s.get("broker") or env.get(BROKER_ENV) or DEFAULT_BROKER)
+    except BrokerURLError as err:
+        raise SettingsError(f"settings: broker: {err}") from None
+    changes: dict[str, Any] = {}
+    if s.get("mqtt_username"):
+        changes["username"] = s["mqtt_username"]
+    # broker_password_file: listen_frame's config key before there was one login story.
+    password_file = s.get("mqtt_password_file") or s.get("broker_password_file")
+    if password_file:
+        try:
+            changes["password"] = read_password_file(password_file)
+        except BrokerURLError as err:
+            raise SettingsError(f"settings: mqtt_password_file (--broker-password-file): {err}") from None
+    elif broker.password is None:
+        password = s.get("mqtt_password") or password_from_env(env)
+        if password:
+            changes["password"] = password
+    if s.get("mqtt_tls"):
+        changes["tls"] = True
+    if s.get("mqtt_ca_certs"):
+        changes["ca_certs"] = s["mqtt_ca_certs"]
+    if s.get("mqtt_tls_insecure"):
+        changes["insecure"] = True
+    return dataclasses.replace(broker, **changes) if changes else broker
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

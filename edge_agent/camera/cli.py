@@ -8,7 +8,7 @@ import threading
 
 from edge_agent.camera import config as camcfg
 from edge_agent.camera.common import install_stop_handlers
-from edge_agent.settings import SettingsError, add_common_args
+from edge_agent.settings import SettingsError, add_common_args, add_password_file_arg
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--stats-interval", type=float, help="seconds between stats (default 10)")
     p.add_argument("--state-wait", type=float, help=argparse.SUPPRESS)
-    p.add_argument(
-        "--broker-password-file",
-        dest="mqtt_password_file",
-        help="file holding the broker password (also $BOBBY_BROKER_PASSWORD; not visible in `ps` "
-        "as a password in --broker is)",
-    )
+    add_password_file_arg(p)
     camcfg.add_smart_args(p)
     p.set_defaults(func=run)
 

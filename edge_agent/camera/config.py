@@ -18,6 +18,7 @@ from edge_agent.ids import BASE_TOPIC_RULE, CAMERA_ID_RULE, valid_base_topic, va
 from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.topics import DEFAULT_BASE
 from edge_agent.settings import SettingsError, broker_url, resolve
+from edge_agent.settings import broker_settings as login_settings
 
 
 def camera_id(value: Any) -> str:
@@ -181,8 +182,8 @@ CAMERA_SCHEMA = vol.Schema(COMMON, extra=vol.PREVENT_EXTRA)
 
 
 # Secrets from the environment, when neither the file nor a flag gives them.
+# (The broker password has the same sources as in every command: settings.broker_settings.)
 SECRET_ENV = {
-    "mqtt_password": "BOBBY_MQTT_PASSWORD",
     "http_token": "BOBBY_HTTP_TOKEN",
     "http_password": "BOBBY_HTTP_PASSWORD",
 }
@@ -316,6 +317,8 @@ class CameraConfig:
         data = dict(data)
         for key in SECRET_ENV:
             data[key] = _secret(data, key, env)
+        # The broker password as every command finds it (file, URL, key, $BOBBY_BROKER_PASSWORD).
+        data["mqtt_password"] = login_settings(data, env).password
         if data.get("http_username") and not data.get("http_password"):
             raise SettingsError(
                 "settings: http_password: required with http_username "
@@ -340,19 +343,9 @@ class CameraConfig:
         return (self.width, self.height)
 
     def broker_settings(self) -> BrokerSettings:
-        b = BrokerSettings.resolve(self.broker)
-        changes: dict[str, Any] = {}
-        if self.mqtt_username:
-            changes["username"] = self.mqtt_username
-        if self.mqtt_password:
-            changes["password"] = self.mqtt_password
-        if self.mqtt_tls:
-            changes["tls"] = True
-        if self.mqtt_ca_certs:
-            changes["ca_certs"] = self.mqtt_ca_certs
-        if self.mqtt_tls_insecure:
-            changes["insecure"] = True
-        return dataclasses.replace(b, **changes) if changes else b
+        """The broker and login (settings.broker_settings; the password was resolved at load)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return login_settings({**fields, "mqtt_password_file": None}, env={})
 
     def motion_settings(self):
         from edge_agent.detect.motion import MotionSettings

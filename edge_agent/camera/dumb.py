@@ -44,13 +44,15 @@ MAX_INCOMING_PACKET = 64 * 1024
 def connect(client: ManagedClient) -> None:
     """Connect now if the broker is there; otherwise keep trying in the background.
 
-    A camera is left running for months: a broker that is down at boot must not stop it.
+    A camera is left running for months: a broker that is down at boot must not stop it, nor
+    one that refuses its login (retried with backoff, so that fixing the user on the broker is
+    enough; the client logs the refusal once).
     """
     try:
-        client.start(timeout=10.0)
+        client.start(timeout=10.0, retry_refused=True)
     except ConnectionError as err:
         if not isinstance(err.__cause__, OSError):
-            raise  # reachable but refused us (credentials, protocol): retrying will not help
+            raise
         client.start(timeout=None)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import signal
@@ -12,8 +11,16 @@ import voluptuous as vol
 
 from edge_agent.camera.config import base_topic, camera_id
 from edge_agent.ids import INSTANCE_RULE, MAX_ROIS, valid_instance
-from edge_agent.mqtt.broker import BrokerSettings, warn_password_on_command_line
-from edge_agent.settings import SettingsError, add_common_args, broker_url, resolve
+from edge_agent.mqtt.broker import warn_password_on_command_line
+from edge_agent.settings import (
+    LOGIN_KEYS,
+    SettingsError,
+    add_common_args,
+    add_password_file_arg,
+    broker_settings,
+    broker_url,
+    resolve,
+)
 
 log = logging.getLogger("edge_agent.listen_frame")
 CA_ENV = "BOBBY_MQTT_CA_FILE"
@@ -27,10 +34,13 @@ def instance_name(value: object) -> str:
 
 SCHEMA = vol.Schema(
     {
+        # The broker and its login, as every command reads them (settings.broker_settings); a
+        # password in --broker shows in the process list.
         vol.Optional("broker", default="mqtt://localhost:1883"): broker_url,
-        # Secrets and TLS beyond the URL (a password in --broker shows in the process list).
-        vol.Optional("mqtt_password"): vol.Any(None, str),
+        **LOGIN_KEYS,
+        # The same as mqtt_password_file (this command's name for it before there was one login story).
         vol.Optional("broker_password_file"): vol.Any(None, str),
+        vol.Optional("mqtt_tls", default=False): bool,
         vol.Optional("mqtt_ca_certs"): vol.Any(None, vol.IsFile(msg="expected a readable CA file")),
         vol.Optional("mqtt_tls_insecure", default=False): bool,
         vol.Optional("base_topic", default="bobby"): base_topic,
@@ -76,11 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "detections, debounced person state, snapshots, stats and Home Assistant discovery.",
     )
     add_common_args(p)
-    p.add_argument(
-        "--broker-password-file",
-        help="file holding the broker password (also $BOBBY_BROKER_PASSWORD); unlike a password in "
-        "--broker it does not show in the process list",
-    )
+    add_password_file_arg(p)
     p.add_argument(
         "--ca-file",
         dest="mqtt_ca_certs",
@@ -167,25 +173,6 @@ def config_from_args(args: argparse.Namespace):
         max_megapixels=s["max_megapixels"],
         **extra,
     )
-
-
-def broker_settings(s: dict, env: dict[str, str] | None = None) -> BrokerSettings:
-    """The URL's settings with the password file / config password / $BOBBY_BROKER_PASSWORD, CA, TLS."""
-    from edge_agent.mqtt.broker import BrokerURLError
-
-    broker = BrokerSettings.from_url(s["broker"])
-    if s.get("mqtt_password") and broker.password is None:
-        broker = dataclasses.replace(broker, password=s["mqtt_password"])
-    try:
-        broker = broker.with_password(s.get("broker_password_file"), env)
-    except BrokerURLError as err:
-        raise SettingsError(f"settings: broker_password_file: {err}") from None
-    changes = {}
-    if s.get("mqtt_ca_certs"):
-        changes["ca_certs"] = s["mqtt_ca_certs"]
-    if s.get("mqtt_tls_insecure"):
-        changes["insecure"] = True
-    return dataclasses.replace(broker, **changes) if changes else broker
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,8 +1,10 @@
 """Where the broker is and how to log in: `mqtt://user:password@host:port` (`mqtts://` for TLS).
 
 `BrokerSettings` comes from a URL, `$BOBBY_BROKER` or localhost; the password from a file,
-the URL or `$BOBBY_BROKER_PASSWORD`. A password never appears in a log line or an error message,
-and one on the command line (where `ps` shows it) gets a warning.
+the URL or `$BOBBY_BROKER_PASSWORD` (`$BOBBY_MQTT_PASSWORD`, the camera's old name, still works
+with a warning). A password never appears in a log line or an error message, and one on the
+command line (where `ps` shows it) gets a warning. Every command gets its login the same way:
+`edge_agent.settings.broker_settings()` (README, "Broker login").
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -20,6 +23,8 @@ log = logging.getLogger(__name__)
 
 BROKER_ENV = "BOBBY_BROKER"
 PASSWORD_ENV = "BOBBY_BROKER_PASSWORD"
+# The camera config's old name for the same password: read when PASSWORD_ENV is not set, warned once.
+LEGACY_PASSWORD_ENV = "BOBBY_MQTT_PASSWORD"
 DEFAULT_BROKER = "mqtt://localhost:1883"
 
 
@@ -66,6 +71,27 @@ def read_password_file(path: str | os.PathLike) -> str:
     if not password:
         raise BrokerURLError(f"broker password file {str(path)!r} is empty")
     return password
+
+
+_legacy_warned = False
+
+
+def password_from_env(env: Mapping[str, str] | None = None) -> str | None:
+    """$BOBBY_BROKER_PASSWORD, else the deprecated $BOBBY_MQTT_PASSWORD (one warning per process)."""
+    global _legacy_warned
+    env = os.environ if env is None else env
+    if env.get(PASSWORD_ENV):
+        return env[PASSWORD_ENV]
+    if env.get(LEGACY_PASSWORD_ENV):
+        if not _legacy_warned:
+            _legacy_warned = True
+            log.warning(
+                "$%s is deprecated: name the broker password $%s (the same for every command)",
+                LEGACY_PASSWORD_ENV,
+                PASSWORD_ENV,
+            )
+        return env[LEGACY_PASSWORD_ENV]
+    return None
 
 
 class BrokerURLError(ValueError):
@@ -122,12 +148,14 @@ class BrokerSettings:
         self, password_file: str | None = None, env: dict[str, str] | None = None
     ) -> BrokerSettings:
         """These settings with the password from `password_file`, else as they are, else the
-        environment's $BOBBY_BROKER_PASSWORD. Sources that keep it out of the process list."""
-        env = os.environ if env is None else env
+        environment's $BOBBY_BROKER_PASSWORD (or its deprecated alias). Sources that keep it out
+        of the process list."""
         if password_file:
             return dataclasses.replace(self, password=read_password_file(password_file))
-        if self.password is None and env.get(PASSWORD_ENV):
-            return dataclasses.replace(self, password=env[PASSWORD_ENV])
+        if self.password is None:
+            password = password_from_env(env)
+            if password:
+                return dataclasses.replace(self, password=password)
         return self
 
     def redacted(self) -> str:

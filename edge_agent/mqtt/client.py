@@ -14,8 +14,10 @@ Reliability rules it enforces for every service (docs/reliability.md, "Broker re
   out before anything left over from the outage: paho would otherwise re-send its whole backlog
   ahead of the hook's messages through its 20-message in-flight window.
 - Reconnection attempts are at most `RECONNECT_MAX` seconds apart while the broker cannot be
-  reached, so a restarted broker is used within that time; a broker that answers but refuses us
-  is retried with the longer `max_backoff`.
+  reached, so a restarted broker is used within that time. A broker that answers but refuses us
+  (a wrong login: "Not authorized", "Bad user name or password") is retried after
+  `refused_backoff` seconds, doubling up to `max_backoff` (1 s to 60 s): one WARNING when the
+  refusals start or their reason changes, DEBUG for the repeats, one INFO when it connects again.
 - Client ids are stable per role and name (`client_id()`), so a service restarted quickly takes
   its half-open old session over instead of that session's Last Will overwriting `online` later.
 - MQTT v5 Maximum Packet Size on CONNECT (`max_packet_size`): the broker drops a message we would
@@ -44,8 +46,15 @@ from edge_agent.mqtt.outage_store import OutageStore, PendingMessage
 log = logging.getLogger(__name__)
 
 # Reconnection: at most this long between attempts while the broker cannot be reached (a refused
-# TCP connect costs nothing); a broker that answers and refuses us waits up to `max_backoff`.
+# TCP connect costs nothing); a broker that answers and refuses us waits REFUSED_BACKOFF, doubling
+# up to MAX_BACKOFF.
 RECONNECT_MAX = 2.0
+REFUSED_BACKOFF = 1.0
+MAX_BACKOFF = 60.0
+# CONNACK reason codes of a login the broker does not accept (MQTT 3.1.1's return codes 4 and 5
+# are mapped to these by paho).
+BAD_LOGIN = 134  # Bad user name or password
+NOT_AUTHORIZED = 135
 # While disconnected: at most this many QoS 1 messages / bytes wait for the broker (see module doc).
 PENDING_MAX_MESSAGES = 1000
 PENDING_MAX_BYTES = 16 * 1024 * 1024
@@ -120,6 +129,14 @@ def packet_size_for_payload(max_payload: int) -> int:
     return 2 * int(max_payload) + PACKET_HEADROOM
 
 
+class BrokerRefused(ConnectionError):
+    """The broker answered and refused the connection (`reason`: "Not authorized", ...)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class ManagedClient:
     """A paho client with Last Will, v5→3.1.1 fallback, backoff and an on-connect hook.
 
@@ -139,7 +156,8 @@ class ManagedClient:
         on_message: Callable[[mqtt.MQTTMessage], None] | None = None,
         protocol: int = mqtt.MQTTv5,
         min_backoff: float = 0.5,
-        max_backoff: float = 30.0,
+        max_backoff: float = MAX_BACKOFF,
+        refused_backoff: float = REFUSED_BACKOFF,
         max_packet_size: int | None = None,
         reconnect_max: float = RECONNECT_MAX,
         pending_max_messages: int = PENDING_MAX_MESSAGES,
@@ -158,6 +176,15 @@ class ManagedClient:
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self.reconnect_max = min(reconnect_max, max_backoff)
+        self.refused_backoff = min(refused_backoff, max_backoff)
+        # Refusals by a broker that answers: the reason of the current run of them (None while
+        # connected or unreachable), how many, and the delay before the next attempt.
+        self.refused: str | None = None
+        self.refusals = 0
+        self._refused_delay: float | None = None
+        # Set by the first CONNACK of a start(), accepted or refused, so start() need not wait out
+        # its timeout to learn that the login is wrong.
+        self._answered = threading.Event()
         self.max_packet_size = max_packet_size
         self.pending_max_messages = pending_max_messages
         self.pending_max_bytes = pending_max_bytes
@@ -209,6 +236,7 @@ class ManagedClient:
         client.reconnect_delay_set(self.min_backoff, self.reconnect_max)
         client.max_queued_messages_set(PAHO_MAX_QUEUED)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -238,17 +266,20 @@ class ManagedClient:
                 log.info("broker %s does not speak MQTT v5; switching to 3.1.1", self.settings.redacted())
                 threading.Thread(target=self._fall_back_to_311, name="mqtt-fallback", daemon=True).start()
                 return
-            log.warning("broker %s refused the connection: %s", self.settings.redacted(), reason_code)
-            # It answers, so it is up: retrying fast would only repeat the refusal.
-            client.reconnect_delay_set(self.min_backoff, self.max_backoff)
+            self._refused_by_broker(client, reason_code)
             return
         client.reconnect_delay_set(self.min_backoff, self.reconnect_max)
         self.connect_count += 1
+        after = ""
+        if self.refused is not None:
+            after = f" after {self.refusals} refused attempt(s) ({self.refused})"
+        self.refused, self.refusals, self._refused_delay = None, 0, None
         log.info(
-            "connected to %s (MQTT %s)%s",
+            "connected to %s (MQTT %s)%s%s",
             self.settings.redacted(),
             "5" if self.is_v5 else "3.1.1",
             " again" if self.connect_count > 1 else "",
+            after,
         )
         with self._lock:
             self._take_back_paho_backlog(client)
@@ -263,6 +294,60 @@ class ManagedClient:
         with self._lock:
             self._replay_pending()
         self.connected.set()
+        self._answered.set()
+
+    def _refused_by_broker(self, client: mqtt.Client, reason_code) -> None:
+        """The broker answered and refused us: retry later and later (it is up, so retrying fast
+        would only repeat the refusal), with one log line per change of state, not per attempt.
+
+        paho's own doubling cannot be used: `reconnect_delay_set` restarts it from its minimum,
+        so the delay is kept here and handed to paho as both its minimum and maximum.
+        """
+        self.refusals += 1
+        if self._refused_delay is None:
+            self._refused_delay = self.refused_backoff
+        else:
+            self._refused_delay = min(self._refused_delay * 2, self.max_backoff)
+        client.reconnect_delay_set(self._refused_delay, self._refused_delay)
+        reason = str(reason_code)
+        if reason != self.refused:
+            self.refused = reason
+            login = reason_code in (BAD_LOGIN, NOT_AUTHORIZED)
+            log.warning(
+                "broker %s refused the connection: %s%s; retrying after %g s, doubling up to %g s "
+                "(not logged again until this changes)",
+                self.settings.redacted(),
+                reason,
+                " (check the user and the password: --broker-password-file, the config's "
+                "mqtt_password_file or $BOBBY_BROKER_PASSWORD)"
+                if login
+                else "",
+                self._refused_delay,
+                self.max_backoff,
+            )
+        else:
+            log.debug(
+                "broker %s still refuses the connection (%s, %d attempts); next try in %g s",
+                self.settings.redacted(),
+                reason,
+                self.refusals,
+                self._refused_delay,
+            )
+        self._answered.set()
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        """The broker cannot be reached (TCP): after refusals, back to the fast retries."""
+        if self.refused is None:
+            return
+        log.warning(
+            "broker %s no longer answers (it refused us %d time(s): %s); retrying every %g s at most",
+            self.settings.redacted(),
+            self.refusals,
+            self.refused,
+            self.reconnect_max,
+        )
+        self.refused, self.refusals, self._refused_delay = None, 0, None
+        client.reconnect_delay_set(self.min_backoff, self.reconnect_max)
 
     def _take_back_paho_backlog(self, client: mqtt.Client) -> None:
         """QoS 1 messages paho kept from the last connection join our store, ahead of what came
@@ -350,12 +435,16 @@ class ManagedClient:
         except Exception:
             log.exception("message handler failed on %s", msg.topic)
 
-    def start(self, timeout: float | None = 10.0) -> None:
+    def start(self, timeout: float | None = 10.0, *, retry_refused: bool = False) -> None:
         """Connect (falling back to 3.1.1 if the broker refuses v5) and start the network thread.
 
         With `timeout=None` a broker that is not there yet is waited for in the background; the
-        fallback happens whenever a broker refuses v5, so also then.
+        fallback happens whenever a broker refuses v5, so also then. A broker that refuses us (a
+        wrong login) raises `BrokerRefused` at once, unless `retry_refused`: then this returns
+        and the network thread keeps trying with backoff (a service left running connects once
+        the login is fixed on the broker).
         """
+        self._answered.clear()
         try:
             self._connect(asynchronous=False)
         except OSError as err:
@@ -366,7 +455,17 @@ class ManagedClient:
         self.client.loop_start()
         if timeout is None:
             return
-        if not self.connected.wait(timeout):
+        self._answered.wait(timeout)
+        if not self.connected.is_set() and self.refused is not None:
+            if retry_refused:
+                return
+            self.stopping = True
+            self.client.disconnect()
+            self.client.loop_stop()
+            raise BrokerRefused(
+                f"broker {self.settings.redacted()} refused the connection: {self.refused}", self.refused
+            )
+        if not self.connected.wait(0):
             if self.is_v5:
                 # A broker that answered nothing to the v5 CONNECT (rather than refusing it).
                 log.info("no MQTT v5 connection; trying 3.1.1")
@@ -374,7 +473,7 @@ class ManagedClient:
                 self.client.disconnect()
                 self.protocol = mqtt.MQTTv311
                 self.client = self._make_client()
-                self.start(timeout)
+                self.start(timeout, retry_refused=retry_refused)
                 return
             raise ConnectionError(f"broker {self.settings.redacted()} did not accept the connection")
 

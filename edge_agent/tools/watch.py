@@ -11,15 +11,16 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from edge_agent.mqtt.broker import BrokerSettings
+from edge_agent.mqtt.broker import warn_password_on_command_line
 from edge_agent.mqtt.client import ManagedClient
 from edge_agent.mqtt.topics import DEFAULT_BASE, Topics
-from edge_agent.settings import add_common_args
+from edge_agent.settings import add_common_args, add_password_file_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("watch", help="print detections and person states as they arrive")
     add_common_args(p)
+    add_password_file_arg(p)
     p.add_argument("--camera", default="+", help="one camera id (default: all)")
     p.add_argument("--json", action="store_true", help="print the raw JSON of each detection")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
@@ -86,22 +87,32 @@ class Watcher:
 def run(args: argparse.Namespace) -> int:
     import voluptuous as vol
 
-    from edge_agent.settings import SettingsError, broker_url, resolve
+    from edge_agent.settings import LOGIN_KEYS, SettingsError, broker_settings, broker_url, resolve
 
+    # The broker and login keys of the camera's and listen_frame's config files: the same file
+    # (or the same flags and environment) serves every command.
     schema = vol.Schema(
         {
             vol.Optional("broker", default="mqtt://localhost:1883"): broker_url,
+            **LOGIN_KEYS,
+            vol.Optional("broker_password_file"): vol.Any(None, str),
+            vol.Optional("mqtt_tls"): bool,
+            vol.Optional("mqtt_ca_certs"): vol.Any(None, str),
+            vol.Optional("mqtt_tls_insecure"): bool,
             vol.Optional("base_topic", default=DEFAULT_BASE): str,
-        }
+        },
+        extra=vol.ALLOW_EXTRA,
     )
+    warn_password_on_command_line(getattr(args, "broker", None))
     try:
         s = resolve(args, schema)
+        broker = broker_settings(s)
     except SettingsError as err:
         print(err, file=sys.stderr)
         return 2
     watcher = Watcher(Topics(s["base_topic"]), args.camera, args.json)
     client = ManagedClient(
-        BrokerSettings.from_url(s["broker"]),
+        broker,
         client_id=f"bobby-watch-{time.time_ns() % 10**9}",
         on_connected=watcher.on_connected,
         on_message=watcher.on_message,

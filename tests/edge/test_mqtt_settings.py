@@ -30,7 +30,7 @@ def test_listen_frame_password_from_file_environment_or_config(tmp_path, model_p
     cfg = tmp_path / "lf.yaml"
     cfg.write_text("mqtt_password: from-config\n")
     assert config_from_args(parse(*base, "--config", str(cfg))).broker.password == "from-config"
-    with pytest.raises(SettingsError, match="broker_password_file") as err:
+    with pytest.raises(SettingsError, match="mqtt_password_file") as err:
         config_from_args(parse(*base, "--broker-password-file", str(tmp_path / "none")))
     assert "from-" not in str(err.value)
 
