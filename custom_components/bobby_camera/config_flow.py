@@ -1,8 +1,11 @@
 """Set-up of a camera: MQTT discovery, the user's choice, reconfigure. The ROI editor (options flow)
 is in options_flow.py.
 
-The confirm step shows the camera's HTTP origin (`scheme://host:port` of its stream and snapshot
-URLs): it is stored with the entry, and the camera's token is only ever sent there.
+The confirm step says what applies to the camera at hand: a smart camera with an HTTP server shows
+its HTTP origin (`scheme://host:port` of its stream and snapshot URLs), stored with the entry: the
+camera's token is only ever sent there. A dumb camera (its pictures and live view come over MQTT),
+a smart camera without an HTTP server and a camera that has not announced itself yet each get
+their own text (steps `confirm_dumb`, `confirm_smart_no_http`, `confirm_unannounced`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from .const import (
     DEFAULT_BASE_TOPIC,
     DOMAIN,
     MODE_DUMB,
+    MODE_SMART,
     SCAN_SECONDS,
     announce_topic_filter,
     valid_base_topic,
@@ -42,7 +46,7 @@ from .const import (
 from .options_flow import BobbyOptionsFlow
 from .runtime import BobbyConfigEntry, announced_origin, url_origin
 
-# What the confirm step shows for a camera that announces no HTTP server.
+# What the reconfigure step shows for a camera that announces no HTTP server.
 NO_ORIGIN = "none"
 # An announce is a small JSON object; a larger one is not parsed.
 MAX_ANNOUNCE_BYTES = 16 * 1024
@@ -131,21 +135,43 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
         return await self.async_step_confirm()
 
     async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Confirm a discovered or chosen camera, and the HTTP origin its token may go to."""
+        """Confirm a discovered or chosen camera, with what applies to it: for a smart camera with
+        an HTTP server, the origin its token may go to; for the others, how they are seen."""
         if user_input is not None:
             return self._create()
         self._set_confirm_only()
-        mode = (self._announce or {}).get("mode")
-        return self.async_show_form(
-            step_id="confirm",
-            description_placeholders={
-                "name": _display_name(self._camera_id, self._announce),
-                "camera_id": self._camera_id,
-                "mode": mode if mode in ("dumb", "smart") else MODE_DUMB,
-                "base_topic": self._base,
-                "origin": announced_origin(self._announce) or NO_ORIGIN,
-            },
-        )
+        placeholders = {
+            "name": _display_name(self._camera_id, self._announce),
+            "camera_id": self._camera_id,
+            "base_topic": self._base,
+        }
+        origin = announced_origin(self._announce)
+        if self._announce is None:
+            step_id = "confirm_unannounced"
+        elif self._announce.get("mode", MODE_DUMB) != MODE_SMART:
+            step_id = "confirm_dumb"
+        elif origin is None:
+            step_id = "confirm_smart_no_http"
+        else:
+            step_id = "confirm"
+            placeholders["origin"] = origin
+        return self.async_show_form(step_id=step_id, description_placeholders=placeholders)
+
+    async def async_step_confirm_dumb(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The confirm step of a dumb camera (its own text)."""
+        return await self.async_step_confirm(user_input)
+
+    async def async_step_confirm_smart_no_http(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The confirm step of a smart camera that serves no HTTP (its own text)."""
+        return await self.async_step_confirm(user_input)
+
+    async def async_step_confirm_unannounced(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The confirm step of a camera chosen by id that has not announced itself (its own text)."""
+        return await self.async_step_confirm(user_input)
 
     async def _mqtt_abort(self) -> ConfigFlowResult | None:
         if not mqtt.mqtt_config_entry_enabled(self.hass):

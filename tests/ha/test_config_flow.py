@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -58,7 +59,6 @@ async def test_discovery_confirm_creates_entry(hass: HomeAssistant, mqtt_mock: A
     assert result["description_placeholders"] == {
         "name": "Garden",
         "camera_id": CAM,
-        "mode": "smart",
         "base_topic": BASE,
         "origin": "http://192.168.1.20:8080",
     }
@@ -75,6 +75,53 @@ async def test_discovery_confirm_creates_entry(hass: HomeAssistant, mqtt_mock: A
         CONF_ORIGIN: "http://192.168.1.20:8080",
     }
     assert result["result"].unique_id == CAM
+
+
+@pytest.mark.parametrize(
+    ("announce", "step_id", "origin"),
+    [
+        # A dumb camera: its pictures and live view come over MQTT; no origin, no token, even
+        # when it serves its own HTTP live view (Home Assistant does not use it).
+        (announce_payload(), "confirm_dumb", ""),
+        (
+            announce_payload(stream_url="http://192.168.1.30:8081/video"),
+            "confirm_dumb",
+            "http://192.168.1.30:8081",
+        ),
+        # A smart camera without an HTTP server: no live view, nothing to accept.
+        (announce_payload(mode="smart"), "confirm_smart_no_http", ""),
+    ],
+)
+async def test_confirm_says_what_applies_to_the_camera(
+    hass: HomeAssistant, mqtt_mock: Any, announce: dict[str, Any], step_id: str, origin: str
+) -> None:
+    """Each kind of camera gets its own confirm text (strings.json), with only its placeholders."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery("bobby/garden/announce", announce)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == step_id
+    assert result["description_placeholders"] == {"name": "Garden", "camera_id": CAM, "base_topic": BASE}
+    with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_CAMERA_ID: CAM, CONF_BASE_TOPIC: BASE, CONF_ORIGIN: origin}
+
+
+def test_confirm_texts_fit_their_camera() -> None:
+    """The dumb and no-HTTP texts speak of no origin or token; the smart one of both."""
+    steps = json.loads(
+        (Path(__file__).resolve().parents[2] / "custom_components/bobby_camera/strings.json").read_text()
+    )["config"]["step"]
+    confirm = steps["confirm"]["description"]
+    assert (
+        "{origin}" in confirm and "token" in confirm and "smart camera" in confirm and "{mode}" not in confirm
+    )
+    for step in ("confirm_dumb", "confirm_smart_no_http", "confirm_unannounced"):
+        text = steps[step]["description"]
+        assert "{origin}" not in text and "{mode}" not in text, step
+    assert "dumb camera" in steps["confirm_dumb"]["description"]
+    assert "smart camera" in steps["confirm_smart_no_http"]["description"]
 
 
 async def test_manifest_discovery_topic_starts_flow(hass: HomeAssistant, mqtt_mock: Any) -> None:
@@ -163,9 +210,9 @@ async def test_user_by_camera_id(hass: HomeAssistant, mqtt_mock: Any) -> None:
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_BASE_TOPIC: " home/cams ", CONF_CAMERA_ID: "porch"}
         )
-    # Nothing announced: the confirm step says the camera has no HTTP server.
-    assert result["step_id"] == "confirm"
-    assert result["description_placeholders"]["origin"] == "none"
+    # Nothing announced: the confirm step says its kind is not known yet (and shows no origin).
+    assert result["step_id"] == "confirm_unannounced"
+    assert "origin" not in result["description_placeholders"]
     with patch("custom_components.bobby_camera.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
