@@ -112,6 +112,8 @@ def camera_discovery(
             payload_on=ON,
             payload_off=OFF,
             device_class="occupancy",
+            # A person, not the house the occupancy class would show.
+            icon="mdi:account",
         )
         # The trigger listens to the non-retained arrival topic: one message per real OFF -> ON,
         # so it never fires on a retained copy (a new subscription, an HA or broker restart).
@@ -166,7 +168,8 @@ def camera_discovery(
     entity(
         "image",
         "last_person",
-        name="Last person",
+        # Short enough not to be cut on HA's device page ("Last pers…"); the entity id keeps last_person.
+        name="Snapshot",
         image_topic=topics.snapshot(cam),
         content_type="image/jpeg",
     )
