@@ -1,25 +1,53 @@
 #!/usr/bin/env bash
-# Installs what the tests and the demo need on a fresh Debian/Raspberry Pi OS machine:
-# Mosquitto, its clients and libturbojpeg (apt), a Python 3.11+ virtual environment for
-# edge_agent (.venv) and a Python 3.13 one with Home Assistant and its test harness (.venv-ha).
+# Installs what the tests and the demo need on a fresh Debian/Raspberry Pi OS machine, each
+# target only what it uses:
+#   edge      (make demo, make bench): Mosquitto and libturbojpeg (apt), .venv (Python 3.11+)
+#   ha        + Chromium (apt) and .venv-ha (Python 3.13, Home Assistant and its test harness)
+#   frontend  + nodejs/npm (apt) and the card's npm packages
+#   all       (make test): all of the above, and what only tests use: systemd-analyze (the
+#             unit `service install` writes), apparmor_parser (the add-on's profile),
+#             mosquitto-clients (the docs' troubleshooting commands)
 # Re-running it is cheap: each step is skipped when its result is already there and up to date.
+# BOBBY_SETUP_DRY_RUN=1 prints the apt packages of the target (and which are missing), then stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}   # all | edge | ha | frontend
+case $what in all|edge|ha|frontend) ;; *) echo "usage: $0 [all|edge|ha|frontend]" >&2; exit 2;; esac
 
 log() { printf '[setup] %s\n' "$*"; }
 
+has_package() {  # has_package PACKAGE: whether what this target uses from it is installed
+  case $1 in
+    mosquitto) command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] ;;
+    # listen_frame's decoder (PyTurboJPEG); Home Assistant's camera component loads it too
+    # (else: "Error loading libturbojpeg").
+    libturbojpeg0) compgen -G '/usr/lib/*/libturbojpeg.so.0*' >/dev/null ;;
+    chromium) command -v chromium >/dev/null 2>&1 ;;
+    systemd) command -v systemd-analyze >/dev/null 2>&1 ;;
+    nodejs) command -v node >/dev/null 2>&1 ;;
+    npm) command -v npm >/dev/null 2>&1 ;;
+    mosquitto-clients) command -v mosquitto_sub >/dev/null 2>&1 ;;
+    apparmor) command -v apparmor_parser >/dev/null 2>&1 || [ -x /usr/sbin/apparmor_parser ] || [ -x /sbin/apparmor_parser ] ;;
+    *) return 1 ;;
+  esac
+}
+
+apt_packages() {  # the Debian packages the target $what uses
+  local pkgs=(mosquitto libturbojpeg0)
+  case $what in all|ha) [ "${BOBBY_BROWSER_TESTS:-1}" = 1 ] && pkgs+=(chromium) ;; esac  # the e2e suite's browser
+  case $what in all|frontend) pkgs+=(nodejs npm) ;; esac  # builds and tests the dashboard card (frontend/)
+  case $what in all) pkgs+=(systemd mosquitto-clients apparmor) ;; esac  # tests only (see the top)
+  echo "${pkgs[@]}"
+}
+
 ensure_apt() {
-  local missing=()
-  command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
-  if [ "${BOBBY_BROWSER_TESTS:-1}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
-  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)  # checks the unit `service install` writes
-  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # builds and tests the dashboard card (frontend/)
-  command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)  # the docs' troubleshooting commands
-  # Home Assistant's camera component loads it through PyTurboJPEG (else: "Error loading libturbojpeg").
-  compgen -G '/usr/lib/*/libturbojpeg.so.0*' >/dev/null || missing+=(libturbojpeg0)
-  command -v apparmor_parser >/dev/null 2>&1 || [ -x /usr/sbin/apparmor_parser ] || [ -x /sbin/apparmor_parser ] \
-    || missing+=(apparmor)  # compiles the add-on's AppArmor profile in its test
+  local missing=() p
+  for p in $(apt_packages); do has_package "$p" || missing+=("$p"); done
+  if [ "${BOBBY_SETUP_DRY_RUN:-0}" = 1 ]; then
+    log "apt packages for $what: $(apt_packages)"
+    log "missing: ${missing[*]:-none}"
+    exit 0
+  fi
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     log "missing: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"; exit 1
