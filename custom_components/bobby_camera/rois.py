@@ -44,7 +44,7 @@ class RoiError(ValueError):
     def __str__(self) -> str:
         """English fallback text, for logs."""
         region = self.placeholders.get("region")
-        where = f"region '{region}': " if region else ""
+        where = f'region "{region}": ' if region else ""
         return f"{where}{self.key.replace('_', ' ')}"
 
 

@@ -341,7 +341,7 @@ async def test_save_refuses_invalid_stored_set(
     result = await _step(hass, result, {"next_step_id": "save"})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "invalid_rois"
-    assert result["description_placeholders"] == {"error": "region 'Driveway': self intersecting"}
+    assert result["description_placeholders"] == {"error": 'region "Driveway": self intersecting'}
     assert published(mqtt_mock, ROIS_TOPIC) == []
 
 

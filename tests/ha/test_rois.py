@@ -117,7 +117,7 @@ def test_normalise_roi() -> None:
 
 def test_error_text() -> None:
     """The English fallback, for logs and aborts."""
-    assert str(RoiError("self_intersecting", region="Door")) == "region 'Door': self intersecting"
+    assert str(RoiError("self_intersecting", region="Door")) == 'region "Door": self intersecting'
     assert str(RoiError("invalid_area")) == "invalid area"
 
 
