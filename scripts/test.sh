@@ -28,6 +28,8 @@ run firmware .venv tests/firmware "$@"
 run reliability .venv tests/reliability -s "$@"
 run ha .venv-ha tests/ha -p no:cacheprovider \
   --cov=custom_components.bobby_camera --cov-report=term-missing:skip-covered --cov-fail-under=95 "$@"
+echo "=== hassfest ==="  # HA's hassfest and HACS's checks on the integration, as CI's validate.yaml
+scripts/hassfest.sh || status=1
 echo "=== frontend (node $(node --version 2>/dev/null || echo missing)) ==="
 if [ -f frontend/node_modules/.package-lock.json ]; then
   (cd frontend && npx --no-install tsc --noEmit && node build.mjs --tests \
