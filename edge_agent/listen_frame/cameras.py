@@ -7,11 +7,14 @@ allow-list, and at most `max_cameras` of them. Until then, what arrives for it i
 its retained state (ROI set, detection switch, person states) is held, bounded, and handed over
 when it announces (the broker may deliver those before the announce). A camera that has been
 offline, without a frame, for `forget_after` is forgotten: its discovery configs are removed.
+
+A camera removed in Home Assistant (`<base>/<cam>/forget`, docs/mqtt.md) is forgotten at once and
+stays so: its retained announce is not followed any more (the marker is read before the announces)
+until the camera announces itself again, live.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter, OrderedDict
@@ -23,6 +26,7 @@ import paho.mqtt.client as mqtt
 
 from edge_agent.mqtt.topics import OFFLINE, ONLINE
 from edge_agent.ratelimit import RateLimitedLog
+from edge_agent.untrusted import read_object
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,7 @@ RETAINED_STATE = ("rois", "detection/state", "person", "person/+")
 MAX_ANNOUNCE_BYTES = 4096
 MAX_PENDING_BYTES = 4 * 1024 * 1024  # retained state held for cameras that have not announced
 MODES = ("dumb", "smart")
+MAX_FORGOTTEN = 1024  # cameras remembered as removed in HA (the oldest go first)
 
 
 @dataclass(frozen=True)
@@ -44,14 +49,7 @@ class Announce:
     @classmethod
     def parse(cls, cam: str, payload: bytes) -> Announce:
         """ValueError with the reason when the announce is not one we accept."""
-        if len(payload) > MAX_ANNOUNCE_BYTES:
-            raise ValueError(f"{len(payload)} bytes (at most {MAX_ANNOUNCE_BYTES})")
-        try:
-            data = json.loads(payload, parse_constant=_no_constant)
-        except (ValueError, RecursionError) as err:
-            raise ValueError(f"not JSON: {err}") from None
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
+        data = read_object(payload, max_bytes=MAX_ANNOUNCE_BYTES)
         if data.get("id", cam) != cam:
             raise ValueError(f"its id {str(data.get('id'))[:70]!r} is not the topic's {cam!r}")
         mode = data.get("mode", "dumb")
@@ -64,10 +62,6 @@ class Announce:
         if sw is not None and (not isinstance(sw, str) or len(sw) > 32):
             raise ValueError("sw_version must be a string of at most 32 characters")
         return cls(name, mode, sw)
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
 
 
 S = TypeVar("S")
@@ -96,6 +90,8 @@ class CameraRegistry(Generic[S]):
         self._pending_bytes = 0
         self.offline_since: dict[str, float] = {}
         self.last_frame: dict[str, float] = {}
+        # Removed in Home Assistant (a `forget`): not served again until they announce live.
+        self.forgotten: OrderedDict[str, float] = OrderedDict()
 
     def get(self, cam: str) -> S | None:
         return self.cameras.get(cam)
@@ -133,6 +129,15 @@ class CameraRegistry(Generic[S]):
 
     def hold(self, cam: str, rest: str, msg: mqtt.MQTTMessage) -> None:
         """Retained state of a camera that has not announced (yet): kept, within bounds."""
+        if cam in self.forgotten:
+            if rest == "frame":
+                self.counters["unannounced"] += 1
+                self.bad.warning(
+                    "forgotten_frame",
+                    "ignoring frames of %r: it was removed in Home Assistant; restart the camera to offer it again",
+                    cam,
+                )
+            return  # what is left of a removed camera (the forget empties it): not kept
         key = "person/+" if rest.startswith("person/") else rest
         if key not in RETAINED_STATE or not msg.retain:
             self.unannounced(cam, rest)
@@ -176,6 +181,22 @@ class CameraRegistry(Generic[S]):
             for cam, since in self.offline_since.items()
             if now - max(since, self.last_frame.get(cam, 0.0)) >= self.forget_after
         ]
+
+    def removed(self, cam: str) -> None:
+        """Removed in Home Assistant: remembered (bounded), what was held for it dropped."""
+        self.forgotten[cam] = time.time()
+        self.forgotten.move_to_end(cam)
+        while len(self.forgotten) > MAX_FORGOTTEN:
+            self.forgotten.popitem(last=False)
+        held = self._pending.pop(cam, {})
+        self._pending_bytes -= sum(len(m.payload) for m in held.values())
+
+    def is_removed(self, cam: str) -> bool:
+        return cam in self.forgotten
+
+    def unremove(self, cam: str) -> bool:
+        """It announced itself again (or its marker was cleared): True when it had been removed."""
+        return self.forgotten.pop(cam, None) is not None
 
     def forget(self, cam: str) -> S | None:
         self.offline_since.pop(cam, None)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.ids import valid_instance, valid_roi_id
 from edge_agent.mqtt.topics import OFFLINE, ONLINE
+from edge_agent.untrusted import read_object
 
 KIND = "listen_frame"
 MAX_INSTANCES = 64  # live instances we keep track of; more are refused (and counted)
@@ -151,14 +152,7 @@ def parse_peer_detections(cam: str, payload: bytes) -> PeerDetections:
     Untrusted input: bounded before parsing, every field checked, nothing but what the debouncer
     and the stats need is kept.
     """
-    if len(payload) > MAX_DETECTIONS_BYTES:
-        raise ValueError(f"{len(payload)} bytes (at most {MAX_DETECTIONS_BYTES})")
-    try:
-        data = json.loads(payload, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as err:
-        raise ValueError(f"not JSON: {str(err)[:80]}") from None
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
+    data = read_object(payload, max_bytes=MAX_DETECTIONS_BYTES)
     if data.get("camera") != cam:
         raise ValueError("its camera is not the topic's")
     service = data.get("service")
@@ -193,22 +187,18 @@ def parse_peer_detections(cam: str, payload: bytes) -> PeerDetections:
     return PeerDetections(instance, version, objects, inference, e2e)
 
 
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
 # ---- ROI acknowledgements -----------------------------------------------------------------------
 
 
 def parse_ack(payload: bytes) -> dict | None:
     """One instance's `rois/applied/<instance>`, checked; None when it is not one."""
-    if not payload or len(payload) > MAX_ACK_BYTES:
+    if not payload:
         return None
     try:
-        data = json.loads(payload, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
+        data = read_object(payload, max_bytes=MAX_ACK_BYTES)
+    except ValueError:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("ok"), bool):
+    if not isinstance(data.get("ok"), bool):
         return None
     version, active = data.get("version"), data.get("active_version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
@@ -245,10 +235,11 @@ class RoiAcks:
             if instance in acks or len(acks) < MAX_INSTANCES:
                 acks[instance] = ack
 
-    def forget(self, cam: str) -> None:
+    def forget(self, cam: str) -> list[str]:
+        """The camera is forgotten: the instances whose acknowledgement of it we had."""
         with self._lock:
-            self._acks.pop(cam, None)
             self._last.pop(cam, None)
+            return sorted(self._acks.pop(cam, {}))
 
     def aggregate(self, cam: str, live: Iterable[str], force: bool = False) -> str | None:
         """The `rois/applied` payload to publish now, or None (nothing new, or still waiting).

@@ -34,7 +34,7 @@ from edge_agent.listen_frame.stats import CounterTotals, publish_stats
 from edge_agent.listen_frame.worker import WorkerConfig, WorkerResult
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings
 from edge_agent.mqtt.client import ManagedClient, client_id, packet_size_for_payload
-from edge_agent.mqtt.messages import detections_json
+from edge_agent.mqtt.messages import CommandError, Forget, detections_json
 from edge_agent.mqtt.routing import TopicRouter, home_assistant_message
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
@@ -156,9 +156,12 @@ class ListenFrame:
         # rest of the retained state, frames last: the broker delivers retained messages in the
         # order of the subscriptions, so the live instances are known, and a camera and its
         # channel's earlier state too, before its first frame is served.
+        # A camera removed in HA (`forget`) before the announces: its retained announce is then
+        # not followed (docs/mqtt.md, forget).
         for topic in (
             t.service_availability(KIND, "+"),
             t.service_stats(KIND, "+"),
+            t.all("forget"),
             t.all("announce"),
             t.all("availability"),
             t.all("rois"),
@@ -211,10 +214,14 @@ class ListenFrame:
             if cam is not None and cam.served:
                 self.peers.on_peer_message(cam, rest, msg)
             return
-        if rest == "announce":
+        if rest == "forget":
+            self._on_forget(cam_id, msg)
+        elif rest == "announce":
             self._on_announce(cam_id, msg)
         elif self.registry.get(cam_id) is not None or (
-            self.registry.allowed(cam_id) and self.registry.admit(cam_id)[0] is not None
+            self.registry.allowed(cam_id)
+            and not self.registry.is_removed(cam_id)
+            and self.registry.admit(cam_id)[0] is not None
         ):
             self.router.dispatch(msg)
         elif rest != "availability":
@@ -245,6 +252,7 @@ class ListenFrame:
                 sw_version=lambda: cam.sw_version,
                 owner=lambda: self.instances.owns(cam_id),
                 ack=lambda version, ok, error, active: self.peers.ack(cam_id, version, ok, error, active),
+                removed_in_ha=lambda: self._publish_forget(cam_id, "device deleted in Home Assistant"),
             ),
             bad=self.bad,
         )
@@ -306,6 +314,42 @@ class ListenFrame:
             cam.counters["dropped"] += 1
             self.counters["dropped"] += 1
 
+    # ---- forget: a camera removed in Home Assistant (docs/mqtt.md, forget) -----------------
+
+    def _publish_forget(self, cam_id: str, reason: str) -> None:
+        """HA deleted the camera's device: the retained marker every instance (this one too) follows."""
+        payload = Forget(by=self.service_id, reason=reason).to_json()
+        self.mqtt.publish(self.topics.forget(cam_id), payload, qos=1, retain=True)
+
+    def _on_forget(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
+        if not msg.payload:  # the marker was cleared: the camera announced itself again
+            if self.registry.unremove(cam_id):
+                log.info("%s: its forget was cleared", cam_id)
+            return
+        try:
+            forget = Forget.parse(msg.payload)
+        except CommandError as err:
+            self.counters["bad_forget"] += 1
+            self.bad.warning(f"forget:{cam_id}", "%s: refused the forget: %s", cam_id, err)
+            return
+        self.registry.removed(cam_id)
+        cam = self.registry.forget(cam_id)
+        self.gates.forget(cam_id)
+        self.totals.forget(cam_id)
+        instances = set(self.acks.forget(cam_id)) | {self.config.instance}
+        if cam is None:
+            log.info("%s: removed in Home Assistant (by %s): not served", cam_id, forget.by or "someone")
+            return
+        self.counters["removed"] += 1
+        log.warning(
+            "%s: removed in Home Assistant (by %s%s): forgotten, its discovery and retained state "
+            "emptied; it is offered again when it announces itself again",
+            cam_id,
+            forget.by or "someone",
+            f": {forget.reason}" if forget.reason else "",
+        )
+        cam.channel.forget([self.topics.cam(cam_id, "rois", "applied", i) for i in sorted(instances)])
+
     def _on_announce(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
         if not msg.payload:
             return  # a camera removed its retained announce; it is forgotten when it stays away
@@ -315,6 +359,16 @@ class ListenFrame:
             self.counters["bad_announce"] += 1
             self.bad.warning(f"announce:{cam_id}", "%s: refused the announce: %s", cam_id, err)
             return
+        if self.registry.is_removed(cam_id):
+            if msg.retain:
+                log.info("%s: removed in Home Assistant: its retained announce is not followed", cam_id)
+                return
+            # The camera announces itself now: offered again (a new device and discovery in HA).
+            # Its marker goes (a camera clears it itself, an older one does not), so that a
+            # restart of this service follows the new announce.
+            self.registry.unremove(cam_id)
+            self.mqtt.publish(self.topics.forget(cam_id), b"", qos=1, retain=True)
+            log.info("%s: announced itself again after its removal: served again", cam_id)
         cam, held = self.registry.admit(cam_id)
         if cam is None:
             return

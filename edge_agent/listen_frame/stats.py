@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from edge_agent.untrusted import read_object
+
 if TYPE_CHECKING:
     from edge_agent.listen_frame.service import CameraState, ListenFrame
 
@@ -94,10 +96,12 @@ def service_stats(self: ListenFrame) -> dict:
                 "bad_detections",
                 "bad_ack",
                 "bad_stats",
+                "bad_forget",
             )
         },
         "turned_smart": c["turned_smart"],
         "forgotten": c["forgotten"],
+        "removed": c["removed"],  # forgotten at once: removed in Home Assistant (a `forget`)
         # Several instances: who is live, what this one owns, what it folded from the others.
         "instances": sorted(self.instances.live),
         "owned": sum(1 for cam in cameras if cam.owned and cam.served),
@@ -151,6 +155,7 @@ ERROR_KEY_RE = re.compile(r"error_[a-z_]{1,32}")
 MAX_ERROR_KINDS = 16
 MAX_COUNTER = 2**53
 MAX_SERVICE_STATS_BYTES = 256 * 1024
+MAX_CAMERA_STATS_BYTES = 16 * 1024
 
 
 def own_counters(counters: Counter) -> dict[str, int]:
@@ -188,14 +193,7 @@ def parse_service_stats(payload: bytes, wanted) -> PeerStats:
 
     Untrusted: bounded before parsing; a camera entry that is not well formed is skipped.
     """
-    if len(payload) > MAX_SERVICE_STATS_BYTES:
-        raise ValueError(f"{len(payload)} bytes (at most {MAX_SERVICE_STATS_BYTES})")
-    try:
-        data = json.loads(payload)
-    except (ValueError, RecursionError) as err:
-        raise ValueError(f"not JSON: {str(err)[:80]}") from None
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
+    data = read_object(payload, max_bytes=MAX_SERVICE_STATS_BYTES)
     run = data.get("run")
     run = run[:64] if isinstance(run, str) else None
     per_camera = data.get("per_camera") or {}
@@ -213,12 +211,11 @@ def parse_service_stats(payload: bytes, wanted) -> PeerStats:
 
 
 def parse_camera_stats(payload: bytes) -> tuple[str | None, dict[str, int]]:
-    """`<base>/<cam>/stats` of whichever service published it: (service, its counters)."""
-    if len(payload) > 16 * 1024:
-        raise ValueError("too large")
-    data = json.loads(payload)
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
+    """`<base>/<cam>/stats` of whichever service published it: (service, its counters).
+
+    Untrusted (anyone can publish there): read by `read_object`; a ValueError says what is wrong.
+    """
+    data = read_object(payload, max_bytes=MAX_CAMERA_STATS_BYTES)
     errors = data.get("errors")
     flat = {k: data[k] for k in COUNTERS if k in data}
     if isinstance(errors, dict) and len(errors) <= MAX_ERROR_KINDS:

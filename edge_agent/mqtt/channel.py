@@ -10,7 +10,10 @@ how they answer commands lives here, once:
 - debounced person states (retained; never republished unchanged except after a reconnect,
   when the broker may have lost them) and `arrival` events, one per real OFF -> ON;
 - the last-person snapshot: at the start of a visit, then at most every `snapshot_interval`;
-- Home Assistant discovery (stale region entities removed, republished on HA's birth).
+- Home Assistant discovery (stale region entities removed, republished on HA's birth);
+- forgetting: the camera removed in HA (docs/mqtt.md, forget): every retained topic emptied,
+  nothing published any more; the camera-wide person sensor's config emptied by someone else
+  (HA deleting the MQTT device) is reported to the service (`ChannelHooks.removed_in_ha`).
 
 A service routes its topics to these handlers with a `TopicRouter` table (mqtt/routing.py).
 
@@ -31,7 +34,7 @@ from typing import ClassVar
 import paho.mqtt.client as mqtt
 
 from edge_agent.detect.detection import DetectedObject
-from edge_agent.detect.person_state import PersonTracker
+from edge_agent.detect.person_state import PersonCount, PersonTracker
 from edge_agent.detect.rois import RoiError, RoiSet, parse_roi_set
 from edge_agent.ids import MAX_ROIS
 from edge_agent.mqtt.discovery import DiscoveryPublisher, camera_discovery
@@ -78,6 +81,9 @@ class ChannelHooks:
     # publishes the acknowledgement `ack(version, ok, error, active_version)` (None: the channel).
     owner: Callable[[], bool] | None = None
     ack: Callable[[int | None, bool, str | None, int], None] | None = None
+    # HA emptied the discovery config of the camera-wide person sensor that this channel
+    # published: its device was deleted there (the service then publishes a `forget`).
+    removed_in_ha: Callable[[], None] | None = None
 
 
 class Publisher:
@@ -129,7 +135,10 @@ class CameraChannel:
             label=cam,
         )
         self.settled = False  # the retained state was read and ours published
+        self.forgotten = False  # removed in Home Assistant: nothing is published any more
         self.published: dict[str | None, bool] = {}  # person states as the broker has them
+        self.count = PersonCount()  # the person count HA shows (quiet while people stay)
+        self.published_count: int | None = None  # as the broker has it (None: not known)
         self.last_snapshot = 0.0  # when the current visit's last snapshot was published
         self.visit_snapshot = False  # the current visit has its snapshot
         self._candidate: tuple[bytes, float] | None = None
@@ -184,6 +193,8 @@ class CameraChannel:
             self.publish_discovery()
 
     def ack_rois(self, version: int | None, ok: bool, error: str | None = None) -> None:
+        if self.forgotten:
+            return
         if self.hooks.ack:
             self.hooks.ack(version, ok, error, self.roi_set.version)
             return
@@ -236,9 +247,11 @@ class CameraChannel:
             with self.lock:
                 changes = {k: False for k, v in self.tracker.states().items() if v}
                 self.tracker = PersonTracker(self.roi_set.detection, [r.id for r in self.roi_set.rois])
+                self.count.reset()
         if self.hooks.on_detection:
             self.hooks.on_detection(state.on)
         self._publish_states(changes)
+        self._publish_count()
 
     # ---- life cycle ------------------------------------------------------------------------
 
@@ -267,20 +280,23 @@ class CameraChannel:
         """States the broker does not have: never published (no arrival), or different."""
         with self.lock:
             states = self.tracker.states()
+            self.count.decide(bool(states.get(None)), time.time())
             new = {k: v for k, v in states.items() if k not in self.published}
             changed = {k: v for k, v in states.items() if k in self.published and self.published[k] != v}
         self._publish_states(new, arrivals=False)
         self._publish_states(changed)
+        self._publish_count()
 
     def reconnected(self, resync: bool = False) -> None:
         """A new connection: the broker may have lost our retained state, so all of it again.
         `resync` (other instances live, our debouncer missed their detections): read the states
         back first, as at start; settle() (called by the service) publishes only what differs."""
-        if not self.settled:
+        if not self.settled or self.forgotten:
             return
         with self.lock:
             states = self.tracker.states()
             self.published.clear()
+            self.published_count = None
             if resync:
                 self.settled = False
         if self.discovery is not None:
@@ -289,6 +305,7 @@ class CameraChannel:
             return
         self.detection_switch.publish()
         self._publish_states(states, arrivals=False)
+        self._publish_count()
         self.publish_discovery()
 
     # ---- detections and person states ------------------------------------------------------
@@ -297,21 +314,37 @@ class CameraChannel:
         """One analysed frame's filtered objects."""
         if not self.detection.on:
             return  # switched off while the frame was analysed
+        persons = sum(1 for o in objects if o.label == "person")
         with self.lock:
             changes = self.tracker.update(objects, now)
+            self.count.update(persons, bool(self.tracker.states().get(None)), now)
         if changes:
-            persons = sum(1 for o in objects if o.label == "person")
             self._publish_states(changes, persons=persons, now=now)
+        self._publish_count()
 
     def tick(self, now: float) -> None:
-        """Time passing: states whose person left `clear_after` ago go off."""
+        """Time passing: states whose person left `clear_after` ago go off; the count's period."""
         with self.lock:
             changes = self.tracker.tick(now)
+            self.count.decide(bool(self.tracker.states().get(None)), now)
         self._publish_states(changes, now=now)
+        self._publish_count()
 
     def person_on(self, roi: str | None = None) -> bool:
         with self.lock:
             return bool(self.tracker.states().get(roi))
+
+    def _publish_count(self) -> None:
+        """The person count (`PersonCount`), retained, when the broker's copy differs; by whoever
+        publishes the person states (the owner, once settled)."""
+        with self.lock:
+            value = self.count.value
+            if value is None or value == self.published_count or not self.settled or self.forgotten:
+                return
+            if not self.is_owner():
+                return
+            self.published_count = value
+        self.mqtt.publish(self.topics.person_count(self.cam), str(value), qos=1, retain=True)
 
     def _publish_states(
         self,
@@ -321,6 +354,8 @@ class CameraChannel:
         now: float | None = None,
     ) -> None:
         now = time.time() if now is None else now
+        if self.forgotten:
+            return
         if changes and self.hooks.owner is not None and not (self.settled and self.hooks.owner()):
             # listen_frame: the owner publishes, once it has read the broker's state (settle());
             # the others keep `published` up to date in on_person_state()
@@ -377,13 +412,15 @@ class CameraChannel:
         self._publish_snapshot(candidate[0])
 
     def _publish_snapshot(self, jpeg: bytes) -> None:
+        if self.forgotten:
+            return
         self.counters["snapshots"] += 1
         self.mqtt.publish(self.topics.snapshot(self.cam), jpeg, qos=1, retain=True)
 
     # ---- discovery -------------------------------------------------------------------------
 
     def publish_discovery(self) -> None:
-        if self.discovery is None or not self.settled or not self.is_owner():
+        if self.discovery is None or not self.settled or self.forgotten or not self.is_owner():
             return
         self.discovery.publish(self.mqtt, self._discovery_configs())
 
@@ -416,9 +453,47 @@ class CameraChannel:
         for topic in self._discovery_configs():  # and what an earlier run may have left
             self.mqtt.publish(topic, b"", qos=1, retain=True)
 
+    def forget(self, extra_topics: Sequence[str] = ()) -> None:
+        """Removed in Home Assistant (docs/mqtt.md, forget): every retained topic of the camera
+        this channel publishes is emptied (`extra_topics` too), and nothing is published any more.
+
+        Whoever owns the camera: every instance forgets, and emptying a topic twice is harmless.
+        """
+        with self.lock:
+            if self.forgotten:
+                return
+            self.forgotten = True
+            rois = {r.id for r in self.roi_set.rois} | {k for k in self.published if k is not None}
+        t, cam = self.topics, self.cam
+        topics = [t.person(cam), *(t.person(cam, roi) for roi in sorted(rois)), t.person_count(cam)]
+        topics += [t.detection_state(cam), t.snapshot(cam), t.rois_applied(cam), *extra_topics]
+        if self.discovery is not None:
+            # What this run published, and what an earlier run may have left for the regions in force.
+            topics += sorted(self.discovery.forget() | set(self._discovery_configs()))
+        for topic in topics:
+            self.mqtt.publish(topic, b"", qos=1, retain=True)
+        log.info("%s: forgotten: %d retained topics emptied", cam, len(topics))
+
     def on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
-        """A retained discovery config of this camera came back: remove it if its region is gone."""
-        if self.discovery is None or not self.is_owner():
+        """A discovery config of this camera: a retained one whose region is gone is removed; the
+        camera-wide person sensor's, emptied by someone else, means HA deleted the device."""
+        if self.discovery is None or self.forgotten:
+            return
+        if not msg.payload:
+            # Not retained (an empty retained message is never stored, so it is live), and a
+            # config we publish: emptied by HA's MQTT integration when the user deleted the
+            # device. We never empty it ourselves except when forgetting (then it is no longer ours).
+            if (
+                not msg.retain
+                and self.hooks.removed_in_ha is not None
+                and msg.topic == self.discovery.person_config
+                and self.discovery.has(msg.topic)
+                and self.is_owner()  # an earlier owner may see the owner forget it after `forget_after`
+            ):
+                log.warning("%s: its device was deleted in Home Assistant: forgetting the camera", self.cam)
+                self.hooks.removed_in_ha()
+            return
+        if not self.is_owner():
             return
         with self.lock:
             roi_ids = [r.id for r in self.roi_set.rois]

@@ -146,8 +146,8 @@ def camera_discovery(
         "sensor",
         "person_count",
         name="Person count",
-        state_topic=topics.detections(cam),
-        value_template="{{ value_json.persons }}",
+        # Not `detections` (every analysed frame): the held count, quiet while people stay.
+        state_topic=topics.person_count(cam),
         state_class="measurement",
         icon="mdi:account-group",
     )
@@ -246,6 +246,21 @@ class DiscoveryPublisher:
     @property
     def published(self) -> bool:
         return bool(self.topics)
+
+    @property
+    def person_config(self) -> str:
+        """The camera-wide person sensor's config: HA empties it when the device is deleted there."""
+        return config_topic(self.prefix, "binary_sensor", self.cam, "person")
+
+    def has(self, topic: str) -> bool:
+        with self._lock:
+            return topic in self.topics
+
+    def forget(self) -> set[str]:
+        """The camera is forgotten: the topics published so far (to be emptied), none from now on."""
+        with self._lock:
+            topics, self.topics = self.topics, set()
+            return topics
 
     def reconnected(self) -> None:
         """The broker may have lost our subscriptions: subscribe again at the next publish."""

@@ -2,7 +2,8 @@
 
 - switch commands (`…/set`: `ON` / `OFF` or JSON with a request id) and switch states;
 - the `detections` message of an analysed frame and the `arrival` event;
-- ROI acknowledgements on `…/rois/applied`.
+- ROI acknowledgements on `…/rois/applied`;
+- `forget`: a camera removed in Home Assistant.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import time
 from dataclasses import dataclass, field
 
 from edge_agent.mqtt.topics import OFF, ON
+from edge_agent.untrusted import UntrustedJSONError, read_json, read_object
 
 MAX_COMMAND_BYTES = 1024  # a switch command: ON, OFF or {"state": …, "request_id": (64 chars)}
+MAX_STATE_BYTES = 4096  # a switch's retained state: the same, with `at` and a few extra fields
 
 
 class CommandError(ValueError):
@@ -34,9 +37,9 @@ def parse_switch(payload: bytes) -> tuple[bool, str | None]:
     if not text.startswith("{"):
         raise CommandError(f'expected ON, OFF or JSON {{"state": …}}, got {text[:40]!r}')
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as err:  # RecursionError: deeply nested arrays
-        raise CommandError(f"invalid JSON: {str(err)[:80]}") from None
+        data = read_json(text, max_bytes=MAX_COMMAND_BYTES)
+    except UntrustedJSONError as err:  # once a RecursionError (deeply nested arrays) escaped here
+        raise CommandError(f"invalid JSON: {err}") from None
     if not isinstance(data, dict):
         raise CommandError("a JSON command must be an object")
     state = data.get("state")
@@ -124,12 +127,13 @@ class SwitchState:
 
     @classmethod
     def from_retained(cls, payload: bytes) -> SwitchState | None:
-        """Our own retained state from an earlier run; None when it is not one."""
+        """Our own retained state from an earlier run; None when it is not one (anyone can publish
+        there: read bounded, edge_agent.untrusted)."""
         try:
-            data = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+            data = read_object(payload, max_bytes=MAX_STATE_BYTES)
+        except UntrustedJSONError:
             return None
-        if not isinstance(data, dict) or data.get("state") not in (ON, OFF):
+        if data.get("state") not in (ON, OFF):
             return None
         rid = data.get("request_id")
         at = data.get("at")
@@ -146,3 +150,60 @@ def arrival_json(cam: str, roi: str | None, persons: int, service: str, at: floa
         {"camera": cam, "roi": roi, "persons": persons, "service": service, "at": round(at, 3)},
         separators=(",", ":"),
     )
+
+
+# ---- forget: a camera removed in Home Assistant (docs/mqtt.md, forget) --------------------------
+
+MAX_FORGET_BYTES = 1024
+FORGET_TEXT_MAX = 64  # `by` and `reason`
+
+
+@dataclass(frozen=True)
+class Forget:
+    """`<base>/<cam>/forget`: who asked for the camera to be forgotten, and why (both optional)."""
+
+    by: str | None = None
+    reason: str | None = None
+    at: float | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "by": self.by,
+                "reason": self.reason,
+                "at": round(self.at if self.at is not None else time.time(), 3),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def parse(cls, payload: bytes) -> Forget:
+        """A JSON object (every key optional, unknown ones ignored); CommandError says why not.
+
+        Bounded before it is parsed: anyone on the broker can publish one. An empty payload is
+        not a forget (the marker was cleared) and is not parsed here.
+        """
+        if len(payload) > MAX_FORGET_BYTES:
+            raise CommandError(f"{len(payload)} bytes; a forget is at most {MAX_FORGET_BYTES}")
+        try:
+            data = json.loads(payload, parse_constant=_no_constant)
+        except (ValueError, RecursionError, UnicodeDecodeError) as err:
+            raise CommandError(f"not JSON: {str(err)[:80]}") from None
+        if not isinstance(data, dict):
+            raise CommandError("a forget must be a JSON object")
+        texts = {}
+        for key in ("by", "reason"):
+            value = data.get(key)
+            if value is not None and (not isinstance(value, str) or len(value) > FORGET_TEXT_MAX):
+                raise CommandError(f"{key!r} must be a string of at most {FORGET_TEXT_MAX} characters")
+            texts[key] = value
+        at = data.get("at")
+        if at is not None and (
+            isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at) or at < 0
+        ):
+            raise CommandError("'at' must be a time in Unix seconds")
+        return cls(texts["by"], texts["reason"], float(at) if at is not None else None)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")

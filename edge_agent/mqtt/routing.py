@@ -52,8 +52,10 @@ def home_assistant_message(
     """What Home Assistant says under the discovery prefix, the same for every service.
 
     Its birth (`<prefix>/status` = `online`, e.g. after a restart): every channel republishes
-    discovery. A retained config of one of our devices (`bobby_<cam>`): that camera's channel
-    removes it if its region is gone. True when `msg` was one of these (handled or ignored).
+    discovery (a forgotten camera has no channel any more, or a forgotten one: nothing). A config
+    of one of our devices (`bobby_<cam>`), retained or emptied: to that camera's channel, which
+    removes it if its region is gone, or learns that HA deleted the device. True when `msg` was
+    one of these (handled or ignored).
     """
     if prefix is None or not msg.topic.startswith(prefix + "/"):
         return False
@@ -64,7 +66,7 @@ def home_assistant_message(
                 channel.publish_discovery()
         return True
     parts = msg.topic.split("/")
-    if msg.payload and len(parts) >= 3 and parts[-3].startswith("bobby_"):
+    if len(parts) >= 3 and parts[-3].startswith("bobby_"):
         channel = channel_of(parts[-3][len("bobby_") :])
         if channel is not None:
             channel.on_discovery_config(msg)

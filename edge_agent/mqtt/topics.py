@@ -28,6 +28,10 @@ class Topics:
     def announce(self, cam: str) -> str:
         return self.cam(cam, "announce")
 
+    def forget(self, cam: str) -> str:
+        """Retained: the camera was removed in Home Assistant; services forget it (docs/mqtt.md)."""
+        return self.cam(cam, "forget")
+
     def frame(self, cam: str) -> str:
         return self.cam(cam, "frame")
 
@@ -54,6 +58,10 @@ class Topics:
 
     def person(self, cam: str, roi: str | None = None) -> str:
         return self.cam(cam, "person", roi) if roi else self.cam(cam, "person")
+
+    def person_count(self, cam: str) -> str:
+        """Retained: the person count Home Assistant shows (detect/person_state.PersonCount)."""
+        return self.cam(cam, "person_count")
 
     def arrival(self, cam: str, roi: str | None = None) -> str:
         """Non-retained: one message per OFF -> ON, what "person detected" triggers listen to."""
