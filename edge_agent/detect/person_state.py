@@ -142,3 +142,75 @@ class PersonTracker:
 
     def states(self) -> dict[str | None, bool]:
         return {key: deb.state for key, deb in self._debouncers.items()}
+
+
+# The person count Home Assistant shows changes at most this often while someone stays in view
+# (besides the prompt first count and the return to 0): 6 s keeps it under 11 changes a minute
+# (issue 18: the per-frame count changed 494 times in 5 minutes of one visit).
+COUNT_HOLD = 6.0
+
+
+class PersonCount:
+    """The person count of `bobby/<cam>/person_count`: quiet while people stay, prompt at both ends.
+
+    The per-frame count (`detections`' `persons`) follows every analysed frame: people walking
+    in a group make it 4, 5, 4, 6, 5 … several times a second. This one is what a dashboard and a
+    recorder want, aligned with the camera-wide person state (`on`, from the `Debouncer`):
+
+    - `0` while the state is OFF, and at once when it goes OFF;
+    - when it goes ON: at once, the most persons in the frames seen since the last decision;
+    - while it stays ON: every `hold` seconds at most, the most persons seen in that period; a
+      period in which nobody was seen keeps the count (the state is still ON, `clear_after`
+      decides when the visit is over);
+    - `None` (nothing to say yet) while ON without a frame with a person: after a restart the
+      state is seeded ON from the broker, whose count is then left as it is.
+
+    So in `window` seconds of continuous presence it changes at most `window / hold + 1` times.
+    `now` is passed in (clock-agnostic, testable).
+    """
+
+    def __init__(self, hold: float = COUNT_HOLD) -> None:
+        if hold <= 0:
+            raise ValueError(f"hold must be > 0, got {hold}")
+        self.hold = float(hold)
+        self.value: int | None = None  # what is shown; None: nothing yet (see above)
+        self._peak = 0  # most persons in a frame since the period started
+        self._period_start: float | None = None
+
+    def update(self, persons: int, on: bool, now: float) -> int | None:
+        """One analysed frame with `persons` persons, the state `on` after it; the new count
+        when it changed, else None."""
+        self._peak = max(self._peak, max(0, int(persons)))
+        return self.decide(on, now)
+
+    def decide(self, on: bool, now: float) -> int | None:
+        """Time passing (also without frames); the new count when it changed, else None."""
+        if not on:
+            self._peak, self._period_start = 0, None
+            return self._show(0)
+        if not self.value:  # the visit starts (or a seeded ON sees its first person): at once
+            if self._peak == 0:
+                return None
+            return self._start(self._peak, now)
+        assert self._period_start is not None
+        if now - self._period_start < self.hold:
+            return None
+        if self._peak == 0:  # nobody seen for a whole period, still ON: the count stays
+            self._period_start = now
+            return None
+        return self._start(self._peak, now)
+
+    def reset(self) -> int | None:
+        """Detection switched off (every state OFF at once): 0."""
+        self._peak, self._period_start = 0, None
+        return self._show(0)
+
+    def _start(self, value: int, now: float) -> int | None:
+        self._peak, self._period_start = 0, now
+        return self._show(value)
+
+    def _show(self, value: int) -> int | None:
+        if value == self.value:
+            return None
+        self.value = value
+        return value

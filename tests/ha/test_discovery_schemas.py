@@ -144,7 +144,9 @@ async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistan
     async_fire_mqtt_message(
         hass, "bobby/garden/detection/state", json.dumps({"state": "OFF", "request_id": None})
     )
-    async_fire_mqtt_message(hass, "bobby/garden/detections", json.dumps({"persons": 3, "objects": []}))
+    async_fire_mqtt_message(hass, "bobby/garden/person_count", "3", retain=True)
+    # a frame's detections do not move the count: it is the held one (detect/person_state.py)
+    async_fire_mqtt_message(hass, "bobby/garden/detections", json.dumps({"persons": 5, "objects": []}))
     async_fire_mqtt_message(
         hass, "bobby/garden/stats", json.dumps({"analysed_fps": 4.5, "inference_ms": 14.2, "dropped": 7})
     )
