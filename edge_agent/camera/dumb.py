@@ -28,7 +28,7 @@ from edge_agent.camera.config import CameraConfig
 from edge_agent.camera.sources.base import EndOfStream, FrameSource, SourceError
 from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.client import ManagedClient, client_id, user_properties
-from edge_agent.mqtt.messages import SwitchState
+from edge_agent.mqtt.messages import CommandError, Forget, SwitchState
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
@@ -73,6 +73,9 @@ class DumbCamera:
         self.stream_known = threading.Event()  # our retained state read (or a command came first)
         self.stream_on = threading.Event()  # the capture loop waits on it
         self.stream_on.set()
+        # Removed in Home Assistant (a live `forget`, docs/mqtt.md): no frames, no announce, no
+        # commands until the camera is restarted (then it is offered again).
+        self.forgotten = False
         self._lock = threading.Lock()
         self.counters = {
             "captured": 0,
@@ -81,6 +84,7 @@ class DumbCamera:
             "dropped_busy": 0,
             "encode_errors": 0,
             "bad_command": 0,
+            "bad_forget": 0,
         }
         self.bad_input = RateLimitedLog(log)
         self.http = None
@@ -154,7 +158,13 @@ class DumbCamera:
 
     def _on_connected(self, mc: ManagedClient) -> None:
         t = self.topics
+        if self.forgotten:
+            return  # removed in HA: not offered again before a restart
+        # Announcing itself again clears a `forget` left on the broker: before subscribing to it,
+        # so that the old marker is not read back (docs/mqtt.md, forget).
+        mc.publish(t.forget(self.cam), b"", qos=1, retain=True)
         mc.subscribe(t.stream_set(self.cam), qos=1)
+        mc.subscribe(t.forget(self.cam), qos=1)
         mc.publish(t.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
         mc.publish(t.availability(self.cam), ONLINE, qos=1, retain=True)
         if self.stream_known.is_set():
@@ -164,12 +174,37 @@ class DumbCamera:
             mc.subscribe(t.stream_state(self.cam), qos=1)
 
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
-        if msg.topic == self.topics.stream_state(self.cam):
+        if self.forgotten:
+            return
+        if msg.topic == self.topics.forget(self.cam):
+            self._on_forget(msg)
+        elif msg.topic == self.topics.stream_state(self.cam):
             self.stream_switch.on_state(msg)  # our retained state from an earlier run
             self._finish_state_wait()
         elif msg.topic == self.topics.stream_set(self.cam):
             self._finish_state_wait(publish=False)  # the command's answer is the state published
             self.stream_switch.on_set(msg)
+
+    def _on_forget(self, msg: mqtt.MQTTMessage) -> None:
+        """Removed in Home Assistant: stop sending frames, empty what we keep retained."""
+        if not msg.payload or msg.retain:
+            return  # cleared, or a marker from before our start (we cleared it then)
+        try:
+            forget = Forget.parse(msg.payload)
+        except CommandError as err:
+            self.counters["bad_forget"] += 1
+            self.bad_input.warning("forget", "%s: refused the forget: %s", self.cam, err)
+            return
+        self.forgotten = True
+        self.stream_on.clear()
+        log.warning(
+            "%s: removed in Home Assistant (by %s): no more frames; restart the camera to offer it again",
+            self.cam,
+            forget.by or "someone",
+        )
+        t = self.topics
+        for topic in (t.announce(self.cam), t.stream_state(self.cam), t.availability(self.cam)):
+            self.mqtt.publish(topic, b"", qos=1, retain=True)
 
     def _finish_state_wait(self, publish: bool = True) -> None:
         """Stop listening to our own state; publish it so that HA sees it at once."""
@@ -279,5 +314,6 @@ class DumbCamera:
             log.info("stopping: frames %s; source %s", self.counters, self.source.stats())
             if self.http is not None:
                 self.http.stop()
-            self.mqtt.stop(final=(self.topics.availability(self.cam), OFFLINE))
+            # Forgotten: its availability was emptied and stays so (no Last Will on a clean stop).
+            self.mqtt.stop(final=None if self.forgotten else (self.topics.availability(self.cam), OFFLINE))
         return code

@@ -35,7 +35,7 @@ from edge_agent.mqtt import discovery
 from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings
 from edge_agent.mqtt.client import ManagedClient, client_id, packet_size_for_payload
-from edge_agent.mqtt.messages import SwitchState, detections_json
+from edge_agent.mqtt.messages import CommandError, Forget, SwitchState, detections_json
 from edge_agent.mqtt.routing import TopicRouter, home_assistant_message
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
@@ -83,6 +83,8 @@ class SmartCamera:
         self.last_person_at: float | None = None
         self.http = None
         self.hub = None
+        # Removed in Home Assistant (a live `forget`, docs/mqtt.md): quiet until restarted.
+        self.forgotten = False
         self.mqtt = ManagedClient(
             broker,
             # The dumb camera's id too: a camera switched between modes takes over its old session.
@@ -112,6 +114,14 @@ class SmartCamera:
                 on_detection=self._on_detection,
                 on_person=self._on_person,
                 name=lambda: self.name,
+                # HA deleted the device (its MQTT integration emptied our discovery): the same
+                # retained `forget` HA's integration sends, which comes back to _on_forget.
+                removed_in_ha=lambda: self.mqtt.publish(
+                    self.topics.forget(self.cam),
+                    Forget(by=self.service_id, reason="device deleted in Home Assistant").to_json(),
+                    qos=1,
+                    retain=True,
+                ),
             ),
             bad=self.bad,
         )
@@ -126,6 +136,7 @@ class SmartCamera:
         # Our own camera's topics: the channel's, and the stream switch, which only a camera has.
         routes = {rest: getattr(self.channel, method) for rest, method in CameraChannel.ROUTES.items()}
         routes |= {"stream/set": self.stream_switch.on_set, "stream/state": self.stream_switch.on_state}
+        routes["forget"] = self._on_forget
         self.router = TopicRouter(
             self.topics, {rest: self._for_us(handler) for rest, handler in routes.items()}
         )
@@ -172,7 +183,17 @@ class SmartCamera:
 
     def _subscribe_and_announce(self, mc: ManagedClient) -> None:
         t = self.topics
-        for topic in (t.stream_set(self.cam), t.detection_set(self.cam), t.rois(self.cam)):
+        if self.forgotten:
+            return  # removed in HA: not offered again before a restart (no announce, no discovery)
+        # Announcing itself again clears a `forget` left on the broker: before subscribing to it,
+        # so that the old marker is not read back (docs/mqtt.md, forget).
+        mc.publish(t.forget(self.cam), b"", qos=1, retain=True)
+        for topic in (
+            t.stream_set(self.cam),
+            t.detection_set(self.cam),
+            t.rois(self.cam),
+            t.forget(self.cam),
+        ):
             mc.subscribe(topic, qos=1)
         if self.cfg.discovery:
             mc.subscribe(f"{self.cfg.discovery_prefix}/status", qos=1)
@@ -195,9 +216,33 @@ class SmartCamera:
         ):
             self.router.dispatch(msg)
 
+    def _on_forget(self, msg: mqtt.MQTTMessage) -> None:
+        """Removed in Home Assistant: discovery and retained state emptied, quiet until restarted.
+
+        Only a live forget counts: a retained one predates our start (we cleared it then).
+        """
+        if not msg.payload or msg.retain or self.forgotten:
+            return
+        try:
+            forget = Forget.parse(msg.payload)
+        except CommandError as err:
+            self.channel.counters["bad_forget"] += 1
+            self.bad.warning("forget", "%s: refused the forget: %s", self.cam, err)
+            return
+        self.forgotten = True
+        log.warning(
+            "%s: removed in Home Assistant (by %s): discovery and retained state emptied, nothing "
+            "published until this camera is restarted (then it is offered again)",
+            self.cam,
+            forget.by or "someone",
+        )
+        t = self.topics
+        extra = [t.stream_state(self.cam), t.announce(self.cam), t.availability(self.cam)]
+        self.channel.forget(extra)
+
     def _for_us(self, handler):
         def route(cam: str, msg: mqtt.MQTTMessage) -> None:
-            if cam == self.cam:
+            if cam == self.cam and not self.forgotten:  # removed in HA: no commands either
                 handler(msg)
 
         return route
@@ -338,7 +383,7 @@ class SmartCamera:
             self.pending_rois.clear()
         for version, _ in pending:  # started with the newest set: nothing left to apply
             self.channel.ack_rois(version, ok=True)
-        if self.mqtt.connected.is_set():
+        if self.mqtt.connected.is_set() and not self.forgotten:
             self.mqtt.publish(self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
 
     def _on_pipeline_result(self, result: pm.PipelineResult) -> None:
@@ -361,7 +406,8 @@ class SmartCamera:
             result.rois_version,
             result.objects,
         )
-        self.mqtt.publish(self.topics.detections(self.cam), payload)
+        if not self.forgotten:
+            self.mqtt.publish(self.topics.detections(self.cam), payload)
 
     def stats(self, interval: float) -> dict:
         return smart_stats(self, interval)
@@ -415,7 +461,9 @@ class SmartCamera:
                 if not self.channel.settled and self.mqtt.connected.is_set():
                     self._finish_state_wait()
                 self.channel.tick(time.time())
-                if now >= next_stats:
+                if now >= next_stats and self.forgotten:
+                    next_stats += self.cfg.stats_interval
+                elif now >= next_stats:
                     next_stats += self.cfg.stats_interval
                     self.mqtt.publish(
                         self.topics.stats(self.cam), json.dumps(self.stats(self.cfg.stats_interval))
@@ -445,5 +493,6 @@ class SmartCamera:
                 self.child.stop()
             if self.http is not None:
                 self.http.stop()
-            self.mqtt.stop(final=(self.topics.availability(self.cam), OFFLINE))
+            # Forgotten: its availability was emptied and stays so (its Last Will is not sent on a clean stop).
+            self.mqtt.stop(final=None if self.forgotten else (self.topics.availability(self.cam), OFFLINE))
         return 0

@@ -12,7 +12,7 @@ how they answer commands lives here, once:
 - the last-person snapshot: at the start of a visit, then at most every `snapshot_interval`;
 - Home Assistant discovery (stale region entities removed, republished on HA's birth);
 - forgetting: the camera removed in HA (docs/mqtt.md, forget): every retained topic emptied,
-  nothing published any more; the camera-wide person sensor's config emptied by someone else
+  nothing published any more; the camera-wide trigger's discovery config emptied by someone else
   (HA deleting the MQTT device) is reported to the service (`ChannelHooks.removed_in_ha`).
 
 A service routes its topics to these handlers with a `TopicRouter` table (mqtt/routing.py).
@@ -81,8 +81,8 @@ class ChannelHooks:
     # publishes the acknowledgement `ack(version, ok, error, active_version)` (None: the channel).
     owner: Callable[[], bool] | None = None
     ack: Callable[[int | None, bool, str | None, int], None] | None = None
-    # HA emptied the discovery config of the camera-wide person sensor that this channel
-    # published: its device was deleted there (the service then publishes a `forget`).
+    # HA emptied the discovery config of the camera-wide trigger that this channel published:
+    # its device was deleted there (the service then publishes a `forget`).
     removed_in_ha: Callable[[], None] | None = None
 
 
@@ -476,17 +476,18 @@ class CameraChannel:
 
     def on_discovery_config(self, msg: mqtt.MQTTMessage) -> None:
         """A discovery config of this camera: a retained one whose region is gone is removed; the
-        camera-wide person sensor's, emptied by someone else, means HA deleted the device."""
+        camera-wide trigger's, emptied by someone else, means HA deleted the device."""
         if self.discovery is None or self.forgotten:
             return
         if not msg.payload:
             # Not retained (an empty retained message is never stored, so it is live), and a
             # config we publish: emptied by HA's MQTT integration when the user deleted the
-            # device. We never empty it ourselves except when forgetting (then it is no longer ours).
+            # device (homeassistant/components/mqtt/entity.py, _async_device_removed). We never
+            # empty it ourselves except when forgetting (then it is no longer ours).
             if (
                 not msg.retain
                 and self.hooks.removed_in_ha is not None
-                and msg.topic == self.discovery.person_config
+                and msg.topic == self.discovery.trigger_config
                 and self.discovery.has(msg.topic)
                 and self.is_owner()  # an earlier owner may see the owner forget it after `forget_after`
             ):

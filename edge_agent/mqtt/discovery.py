@@ -248,9 +248,11 @@ class DiscoveryPublisher:
         return bool(self.topics)
 
     @property
-    def person_config(self) -> str:
-        """The camera-wide person sensor's config: HA empties it when the device is deleted there."""
-        return config_topic(self.prefix, "binary_sensor", self.cam, "person")
+    def trigger_config(self) -> str:
+        """The camera-wide "person detected" trigger's config. HA's MQTT integration empties a
+        trigger's config only when its device is deleted (an entity's also when the user deletes
+        that one entity): the sign that the user removed the camera in HA."""
+        return config_topic(self.prefix, "device_automation", self.cam, "person_detected")
 
     def has(self, topic: str) -> bool:
         with self._lock:

@@ -113,8 +113,11 @@ def test_discovery_emptied_by_home_assistant_means_forget(mosquitto, model_path,
         c.wait_payload(f"{base}/listen_frame/h/availability", b"online", timeout=60)
         serve(c, base, cam, frames)
         configs = retained(mosquitto, f"homeassistant/+/bobby_{cam}/#")
-        # A region's config emptied (what a service does for a region that is gone) is no removal.
-        for topic in configs:  # as HA does: every config of the device, emptied
+        # One entity deleted in HA (HA empties its config) is no removal of the camera.
+        c.publish(f"homeassistant/binary_sensor/bobby_{cam}/person/config", b"", retain=True)
+        time.sleep(3)
+        assert c.payloads(f"{base}/{cam}/forget") == []
+        for topic in configs:  # the device deleted, as HA does it: every config emptied
             c.publish(topic, b"", retain=True)
         marker = json.loads(c.wait_payload(f"{base}/{cam}/forget", timeout=20))
         assert marker["by"] == "listen_frame/h" and "Home Assistant" in marker["reason"]
