@@ -2,7 +2,8 @@
 
 listen_frame and the smart cameras publish the person sensors, switches and images themselves
 through HA's MQTT discovery; this integration adds, on the same device, the ROI editor, the live
-camera and the health of the detection service.
+camera and the health of the detection service. Deleting the camera's device or entry makes the
+detection services forget the camera (removal.py).
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .card import async_register_card, async_unregister_card
-from .const import DOMAIN
+from .const import CONF_CAMERA_ID, DOMAIN
+from .entity import device_identifier
+from .removal import async_forget_camera, entry_camera
 from .runtime import BobbyConfigEntry, BobbyRuntimeData
 from .services import async_setup_services
 from .websocket_api import async_setup_websocket
@@ -49,3 +53,27 @@ async def async_unload_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> bo
     if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         await async_unregister_card(hass, entry.entry_id)
     return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: BobbyConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """The device's Delete button: the services forget the camera, and its entry goes too.
+
+    The entry is of this one camera: without its device it would only bring the device back at
+    its next reload (its entities name the device).
+    """
+    if device_identifier(entry.data[CONF_CAMERA_ID]) not in device_entry.identifiers:
+        return True  # not the camera's device (nothing else is ours)
+    if (camera := entry_camera(entry.data)) is not None:
+        await async_forget_camera(hass, *camera, "device deleted in Home Assistant")
+    hass.async_create_task(
+        hass.config_entries.async_remove(entry.entry_id), f"bobby_camera remove {entry.entry_id}"
+    )
+    return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> None:
+    """The camera's entry deleted: the services forget the camera (removal.py)."""
+    if (camera := entry_camera(entry.data)) is not None:
+        await async_forget_camera(hass, *camera, "removed in Home Assistant")

@@ -149,6 +149,11 @@ class Topics:
         return self._t("announce")
 
     @property
+    def forget(self) -> str:
+        """Retained: the camera was removed here; the services forget it (docs/mqtt.md, forget)."""
+        return self._t("forget")
+
+    @property
     def frame(self) -> str:
         return self._t("frame")
 
