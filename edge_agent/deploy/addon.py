@@ -27,6 +27,7 @@ from edge_agent.detect.model import MODEL_ENV, MODEL_FILE
 from edge_agent.ids import BASE_TOPIC_RULE, INSTANCE_RULE, valid_base_topic, valid_instance
 from edge_agent.mqtt.topics import DEFAULT_BASE, DEFAULT_DISCOVERY_PREFIX
 from edge_agent.settings import humanize
+from edge_agent.untrusted import read_json, read_object
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,8 @@ MQTT_SERVICE_SCHEMA = vol.Schema(
     extra=vol.REMOVE_EXTRA,
 )
 
+MAX_SUPERVISOR_ANSWER = 64 * 1024  # its /services/mqtt answer is a few hundred bytes
+
 NO_MQTT_HINT = (
     "install and start the Mosquitto broker add-on (Settings > Add-ons > Add-on store > Mosquitto broker), "
     "then restart this add-on"
@@ -219,8 +222,8 @@ NO_MQTT_HINT = (
 
 def _supervisor_message(body: bytes) -> str:
     try:
-        return str(json.loads(body).get("message") or "").strip()
-    except (ValueError, AttributeError):
+        return str(read_object(body, max_bytes=MAX_SUPERVISOR_ANSWER).get("message") or "").strip()[:200]
+    except ValueError:
         return body.decode("utf-8", "replace").strip()[:200]
 
 
@@ -230,9 +233,9 @@ def fetch_supervisor_broker(url: str, token: str, timeout: float = 10.0) -> Supe
     request = urllib.request.Request(endpoint, headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read()
+            body = response.read(MAX_SUPERVISOR_ANSWER + 1)  # more is refused by read_json
     except urllib.error.HTTPError as err:
-        message = _supervisor_message(err.read())
+        message = _supervisor_message(err.read(MAX_SUPERVISOR_ANSWER + 1))
         detail = f" ({message})" if message else ""
         if err.code in (400, 404):
             # 400 "Service not enabled": no add-on provides MQTT (yet).
@@ -247,9 +250,9 @@ def fetch_supervisor_broker(url: str, token: str, timeout: float = 10.0) -> Supe
         reason = getattr(err, "reason", err)
         raise AddonError(f"cannot reach the Supervisor at {endpoint}: {reason}") from None
     try:
-        answer = json.loads(body)
-    except ValueError:
-        raise AddonError(f"the Supervisor's answer from {endpoint} is not JSON") from None
+        answer = read_json(body, max_bytes=MAX_SUPERVISOR_ANSWER)
+    except ValueError as err:
+        raise AddonError(f"the Supervisor's answer from {endpoint} is not JSON we read: {err}") from None
     if not isinstance(answer, dict) or answer.get("result") != "ok":
         message = answer.get("message") if isinstance(answer, dict) else None
         raise AddonError(

@@ -10,7 +10,6 @@ Assistant integration can add keys without older services refusing the whole set
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.ids import MAX_ROIS, valid_roi_id
+from edge_agent.untrusted import UntrustedJSONError, read_json
 
 # Bounds checked before (or while) an ROI set is parsed: it arrives over MQTT from anyone on the
 # broker, and each region becomes entities in Home Assistant (docs/mqtt.md, ROI set).
@@ -346,29 +346,15 @@ def _parse_detection(raw: Any) -> DetectionSettings:
     return DetectionSettings(**kw)
 
 
-def _refuse_constant(name: str) -> Any:
-    # Python's json reads NaN and Infinity, which are not JSON and cannot be compared or echoed.
-    raise RoiError(f"{name} is not a number JSON allows")
-
-
-def _bounded_int(text: str) -> int:
-    # Python refuses to parse integers of more than 4300 digits with a bare ValueError; we refuse
-    # far earlier, with a message.
-    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
-        raise RoiError(f"number {text[:20]}... has more than {_MAX_INT_DIGITS} digits")
-    return int(text)
-
-
 def loads_bounded(text: str | bytes, max_bytes: int = MAX_SET_BYTES) -> Any:
-    """JSON as an untrusted sender may write it: at most `max_bytes`, finite numbers only."""
+    """JSON as an untrusted sender may write it (edge_agent.untrusted): at most `max_bytes`,
+    finite numbers of at most 16 digits only (NaN and Infinity cannot be compared or echoed)."""
     if len(text) > max_bytes:
         raise RoiError(f"{len(text)} bytes is more than the {max_bytes} an ROI set may have")
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int)
-    except RecursionError:
-        raise RoiError("JSON nested too deeply") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise RoiError(f"not valid JSON: {err}") from None
+        return read_json(text, max_bytes=max_bytes, max_int_digits=_MAX_INT_DIGITS)
+    except UntrustedJSONError as err:
+        raise RoiError(str(err)) from None
 
 
 def parse_roi_set(payload: bytes | str | dict, max_rois: int = MAX_ROIS) -> RoiSet:

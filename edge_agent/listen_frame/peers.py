@@ -91,8 +91,10 @@ class Peers:
         elif rest == "stats":
             try:
                 service, figures = parse_camera_stats(msg.payload)
-            except ValueError:
-                return  # a camera's stats come from its owner (or a smart camera): not ours to judge
+            except ValueError as err:  # the owner's, a smart camera's, or anyone's on the broker
+                self.lf.counters["bad_stats"] += 1
+                self.lf.bad.warning(f"stats:{cam.cam}", "%s: ignoring a stats message: %s", cam.cam, err)
+                return
             if service != self.lf.service_id:
                 self.lf.totals.seen(cam.cam, figures)
                 if cam.owned:  # two owners for a moment (views of the live set differ): never lower

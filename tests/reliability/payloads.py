@@ -315,3 +315,112 @@ def fuzz_payloads(real: bytes, total: int, max_payload: int, rng: random.Random)
         out.append(Payload("announce", shape, body, pick(CAMS + 1), retain=True))
     assert len(out) == total, len(out)
     return out
+
+
+# ---- the other instances' topics (listen_frame's peers) ----------------------------------------
+#
+# What several listen_frame instances say to each other (docs/listen_frame.md, "Several
+# instances") arrives on topics anyone on the broker can publish to: `<base>/<cam>/stats`,
+# `<base>/<cam>/detections`, `<base>/<cam>/rois/applied/<instance>` and
+# `<base>/listen_frame/<instance>/stats` / `availability`. A 16 KiB `[[[[…` on `<cam>/stats`
+# raised RecursionError out of the handler (issue 19): it is the first of the big shapes.
+
+PEER_KINDS = ("camera stats", "detections", "ack", "instance stats", "instance availability")
+deep_16k = b"[" * 16384
+
+counter_values = st.one_of(st.integers(-5, 2**60), odd_numbers, json_values)
+camera_stats = st.fixed_dictionaries(
+    {},
+    optional={
+        "service": st.one_of(st.sampled_from(["listen_frame/peer", "camera/x"]), json_values),
+        "frames_in": counter_values,
+        "analysed": counter_values,
+        "dropped": counter_values,
+        "errors": st.one_of(st.dictionaries(st.text(max_size=40), counter_values, max_size=20), json_values),
+    },
+)
+detections = st.fixed_dictionaries(
+    {"camera": st.one_of(st.just("CAM"), json_values)},
+    optional={
+        "service": st.one_of(
+            st.sampled_from(["listen_frame/peer", "listen_frame/", "listen_frame/A B"]), json_values
+        ),
+        "rois_version": st.one_of(st.integers(-2, 3), json_values),
+        "objects": st.one_of(
+            st.lists(
+                st.fixed_dictionaries(
+                    {"label": json_values, "score": odd_numbers, "box": st.one_of(points, json_values)}
+                ),
+                max_size=4,
+            ),
+            json_values,
+        ),
+        "received_at": odd_numbers,
+        "analysed_at": odd_numbers,
+        "inference_ms": odd_numbers,
+    },
+)
+acks = st.fixed_dictionaries(
+    {},
+    optional={
+        "version": st.one_of(st.integers(-1, 10**6), json_values),
+        "ok": st.one_of(st.booleans(), json_values),
+        "active_version": st.one_of(st.integers(), json_values),
+        "error": json_values,
+    },
+)
+instance_stats = st.fixed_dictionaries(
+    {},
+    optional={
+        "run": json_values,
+        "per_camera": st.one_of(
+            st.dictionaries(
+                st.one_of(st.just("CAM"), st.text(max_size=20)),
+                st.fixed_dictionaries({}, optional={"counters": counter_values, "totals": counter_values}),
+                max_size=6,
+            ),
+            json_values,
+        ),
+    },
+)
+peer_bodies = {
+    "camera stats": camera_stats,
+    "detections": detections,
+    "ack": acks,
+    "instance stats": instance_stats,
+}
+
+
+def big_peer_payloads() -> list[tuple[str, str, bytes]]:
+    """(kind, shape, body): the issue's payload and the other large shapes, on every peer topic."""
+    out = []
+    for kind in PEER_KINDS:
+        out += [
+            (kind, "16 KiB [[[[", deep_16k),
+            (kind, "nesting 100000", b"[" * 100_000 + b"]" * 100_000),
+            (kind, "object nesting 900", b'{"a":' * 900 + b"1" + b"}" * 900),
+            (kind, "5000-digit number", f'{{"frames_in": {huge_number(5000)}}}'.encode()),
+            (kind, "NaN", b'{"frames_in": NaN, "version": NaN, "ok": true, "active_version": Infinity}'),
+            (kind, "300 KiB", b'{"run": "' + b"r" * 300 * 1024 + b'"}'),
+            (kind, "not UTF-8", b"\xff\xfe{\x00"),
+        ]
+    return out
+
+
+def peer_payloads(total: int, rng: random.Random) -> list[Payload]:
+    """`total` payloads on the peer topics (`Payload.kind` is one of PEER_KINDS, `cam` an index);
+    JSON ones name their camera `"CAM"` where the real messages do: the test puts the topic's
+    camera there, so that they pass the first checks."""
+    big = big_peer_payloads()
+    out = [Payload(kind, shape, body, rng.randrange(CAMS)) for kind, shape, body in big]
+    each = (total - len(out)) * 8 // 10 // len(peer_bodies)  # the rest: raw bytes, availability
+    for kind, strategy in peer_bodies.items():
+        for value in draw(strategy, each):
+            out.append(Payload(kind, "json", dumps(value), rng.randrange(CAMS), retain=rng.randrange(4) == 0))
+    words = [b"online", b"offline", b"ONLINE", b"", b"\x00", b"online\n", b"{}", deep_16k]
+    while len(out) < total:
+        kind = rng.choice(("instance availability", "camera stats", "detections", "ack"))
+        body = rng.choice(words) if kind == "instance availability" else rng.randbytes(rng.randrange(300))
+        out.append(Payload(kind, "bytes", body, rng.randrange(CAMS)))
+    rng.shuffle(out)
+    return out
