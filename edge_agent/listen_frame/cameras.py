@@ -27,7 +27,6 @@ import paho.mqtt.client as mqtt
 from edge_agent.mqtt.topics import OFFLINE, ONLINE
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.untrusted import read_object
-from edge_agent.untrusted import read_object
 
 log = logging.getLogger(__name__)
 

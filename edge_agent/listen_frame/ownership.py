@@ -32,7 +32,6 @@ from edge_agent.detect.detection import DetectedObject
 from edge_agent.ids import valid_instance, valid_roi_id
 from edge_agent.mqtt.topics import OFFLINE, ONLINE
 from edge_agent.untrusted import read_object
-from edge_agent.untrusted import read_object
 
 KIND = "listen_frame"
 MAX_INSTANCES = 64  # live instances we keep track of; more are refused (and counted)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from edge_agent.mqtt.topics import OFF, ON
 from edge_agent.untrusted import UntrustedJSONError, read_json, read_object
-from edge_agent.untrusted import UntrustedJSONError, read_json, read_object
 
 MAX_COMMAND_BYTES = 1024  # a switch command: ON, OFF or {"state": …, "request_id": (64 chars)}
 MAX_STATE_BYTES = 4096  # a switch's retained state: the same, with `at` and a few extra fields
