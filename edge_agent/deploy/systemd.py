@@ -341,12 +341,14 @@ def run_install(args: argparse.Namespace) -> int:
             shutil.chown(d, run_as)
         except (OSError, LookupError) as err:
             print(f"warning: {d}: {err}; {run_as} must be able to write it", file=sys.stderr)
-    for f in (config, workdir / "bobby.env"):
-        if run_as and f.exists() and readable_by(f, run_as) is False:
-            print(
-                f"warning: {run_as} cannot read {f}: `sudo chgrp {run_as} {f} && sudo chmod g+r {f}`",
-                file=sys.stderr,
-            )
+    # The config file is read by the agent (as run_as); bobby.env by systemd itself, as root,
+    # before it starts the agent: it may (and should) be root's alone, mode 600.
+    if run_as and readable_by(config, run_as) is False:
+        print(
+            f"warning: {run_as} cannot read {config}: "
+            f"`sudo chgrp {run_as} {config} && sudo chmod g+r {config}`",
+            file=sys.stderr,
+        )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
