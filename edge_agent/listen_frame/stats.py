@@ -156,7 +156,6 @@ MAX_ERROR_KINDS = 16
 MAX_COUNTER = 2**53
 MAX_SERVICE_STATS_BYTES = 256 * 1024
 MAX_CAMERA_STATS_BYTES = 16 * 1024
-MAX_CAMERA_STATS_BYTES = 16 * 1024
 
 
 def own_counters(counters: Counter) -> dict[str, int]:

@@ -18,7 +18,6 @@ from edge_agent.untrusted import UntrustedJSONError, read_json, read_object
 
 MAX_COMMAND_BYTES = 1024  # a switch command: ON, OFF or {"state": …, "request_id": (64 chars)}
 MAX_STATE_BYTES = 4096  # a switch's retained state: the same, with `at` and a few extra fields
-MAX_STATE_BYTES = 4096  # a switch's retained state: the same, with `at` and a few extra fields
 
 
 class CommandError(ValueError):
