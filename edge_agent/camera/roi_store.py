@@ -43,6 +43,14 @@ class RoiStore:
         )
         return roi_set
 
+    def clear(self) -> None:
+        """The camera was removed in Home Assistant: a new entry starts again from version 1, which
+        a stored newer set would refuse."""
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError as err:
+            log.warning("cannot remove the stored ROI set %s: %s", self.path, err)
+
     def save(self, roi_set: RoiSet) -> None:
         """Atomically and durably (a power cut leaves the old file or the new one); failures are logged."""
         tmp = self.path.with_name(self.path.name + ".tmp")

@@ -239,6 +239,7 @@ class SmartCamera:
         t = self.topics
         extra = [t.stream_state(self.cam), t.announce(self.cam), t.availability(self.cam)]
         self.channel.forget(extra)
+        self.roi_store.clear()  # restarted, it is a new camera for HA: its ROI versions start again
 
     def _for_us(self, handler):
         def route(cam: str, msg: mqtt.MQTTMessage) -> None:

@@ -215,3 +215,59 @@ def test_dumb_camera_stops_on_forget_and_clears_it_when_restarted(mosquitto, tmp
     finally:
         camera.terminate()
         c.close()
+
+
+def test_smart_camera_deleted_in_home_assistant_forgets_itself_until_restarted(
+    mosquitto, tmp_path, media_dir, model_path
+):
+    """HA's MQTT integration empties the device's configs: the smart camera publishes the forget,
+    empties what it keeps retained (and its stored regions), and is quiet until restarted."""
+    base = f"fs{uuid.uuid4().hex[:6]}"
+    cam = f"shed{uuid.uuid4().hex[:6]}"
+    trigger = f"homeassistant/device_automation/bobby_{cam}/person_detected/config"
+    c = Collector(mosquitto, [f"{base}/#", f"homeassistant/+/bobby_{cam}/#"])
+    args = ["--mode", "smart", "--source", str(media_dir / "opencv_vtest.avi"), "--camera-id", cam]
+    args += ["--broker", mosquitto.url, "--base-topic", base, "--model", str(model_path)]
+    args += ["--state-wait", "0.5", "--stats-interval", "1", "--state-dir", str(tmp_path / "state")]
+    args += ["--fps", "4", "--width", "384", "--height", "288"]
+    camera = CameraProcess(args, tmp_path / "smart.log")
+    try:
+        c.wait_payload(trigger, timeout=60)
+        c.publish(f"{base}/{cam}/rois", {"version": 4, "rois": []}, retain=True)
+        c.wait_json(f"{base}/{cam}/rois/applied", lambda a: a["version"] == 4 and a["ok"], timeout=30)
+        stored = tmp_path / "state" / f"{cam}.rois.json"
+        assert stored.is_file()
+        c.wait_payload(f"{base}/{cam}/stats", timeout=30)
+        configs = retained(mosquitto, f"homeassistant/+/bobby_{cam}/#")
+        assert trigger in configs and len(configs) >= 8
+        for topic in configs:  # HA deletes the device: every config emptied
+            c.publish(topic, b"", retain=True)
+        marker = json.loads(c.wait_payload(f"{base}/{cam}/forget", timeout=20))
+        assert marker["by"] == f"camera/{cam}"
+        c.wait_for(lambda: c.last(f"{base}/{cam}/announce") == b"", what="announce emptied")
+        time.sleep(1.5)
+        left = retained(mosquitto, f"{base}/{cam}/#")
+        assert set(left) == {f"{base}/{cam}/forget", f"{base}/{cam}/rois"}, sorted(left)
+        assert not retained(mosquitto, f"homeassistant/+/bobby_{cam}/#")
+        assert not stored.exists()
+        mark = time.monotonic()
+        c.publish("homeassistant/status", b"online")
+        c.publish(f"{base}/{cam}/detection/set", b"OFF")
+        time.sleep(3)
+        assert c.count(f"{base}/{cam}/stats", after=mark) == 0
+        assert c.count(f"{base}/{cam}/detections", after=mark) == 0
+        assert c.count(trigger, after=mark) == 0
+        assert c.count(f"{base}/{cam}/detection/state", after=mark) == 0
+        assert "removed in Home Assistant" in camera.log
+    finally:
+        camera.terminate()
+    assert retained(mosquitto, f"{base}/{cam}/availability") == {}  # no "offline" left behind
+    # Restarted: offered again (the marker cleared, announced, discovery published).
+    camera = CameraProcess(args, tmp_path / "smart2.log")
+    try:
+        c.wait_for(lambda: retained(mosquitto, f"{base}/{cam}/forget", wait=0.5) == {}, what="marker cleared")
+        c.wait_for(lambda: (c.last(f"{base}/{cam}/announce") or b"").startswith(b"{"), what="announced")
+        c.wait_for(lambda: c.last(trigger), timeout=60, what="discovery published again")
+    finally:
+        camera.terminate()
+        c.close()
