@@ -116,6 +116,7 @@ class Topics:
         t = base + "/" + cam + "/"
         self.availability = (t + "availability").encode()
         self.announce = (t + "announce").encode()
+        self.forget = (t + "forget").encode()
         self.frame = (t + "frame").encode()
         self.stream_set = (t + "stream/set").encode()
         self.stream_state = (t + "stream/state").encode()
@@ -177,6 +178,9 @@ class App:
         self.config_rid = None
         self._adopt(settings.load_state(state_path))
         self.synced = False
+        # Removed in Home Assistant (a `forget`, docs/mqtt.md): no frames, no announce, no
+        # discovery until restarted; then it is offered again.
+        self.forgotten = False
         self.frames = 0
         self.errors = 0
         self.connects = 0
@@ -406,6 +410,11 @@ class App:
         self.client = c  # set before connect() so that _close() releases the socket if it fails
         self.inbox = []
         c.connect()
+        if not self.forgotten:
+            # Announcing itself again clears a `forget` left on the broker: before subscribing to
+            # it, so that the old marker is not read back (docs/mqtt.md, forget).
+            c.publish(self.t.forget, b"", retain=True, qos=1)
+            c.subscribe(self.t.forget, 1)
         c.subscribe(self.t.stream_set, 1)
         c.subscribe(self.t.config_set, 1)
         c.subscribe(self.t.ha_status, 0)
@@ -480,6 +489,8 @@ class App:
         self.client.publish(topic, json.dumps(obj).encode(), retain=retain, qos=qos)
 
     def _publish_all(self):
+        if self.forgotten:
+            return
         self._publish_announce()
         self._publish_discovery()
         self._publish_stream_state()
@@ -629,13 +640,37 @@ class App:
     def _handle_inbox(self):
         while self.inbox:
             topic, msg = self.inbox.pop(0)
-            if topic == self.t.stream_set:
+            if self.forgotten:
+                continue  # removed in HA: no commands either
+            if topic == self.t.forget:
+                if msg:
+                    self._forget(msg)
+            elif topic == self.t.stream_set:
                 self._cmd_stream(msg)
             elif topic == self.t.config_set:
                 self._cmd_config(msg)
             elif topic == self.t.ha_status and msg == b"online":
                 self._publish_discovery()  # Home Assistant restarted: tell it again
             # Anything else is our own retained state coming back: nothing to do.
+
+    def _forget(self, msg):
+        """Removed in Home Assistant: our retained topics and discovery emptied, quiet until restarted."""
+        if len(msg) > 1024:
+            self._refused("forget", msg, "%d bytes (at most 1024)" % len(msg))
+            return
+        try:
+            data = json.loads(msg)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            self._refused("forget", msg, "not a JSON object")
+            return
+        self.forgotten = True
+        self.log("forget: removed in Home Assistant: no more frames until restarted")
+        for topic in (self.t.announce, self.t.stream_state, self.t.config_state, self.t.availability):
+            self.client.publish(topic, b"", retain=True, qos=1)
+        for topic, _ in self.discovery_configs():
+            self.client.publish(topic, b"", retain=True, qos=1)
 
     def _refused(self, what, msg, error):
         self.errors += 1
@@ -758,9 +793,11 @@ class App:
             self._poll()
             if self.inbox:
                 self._handle_inbox()
-            if self.streaming and utime.ticks_diff(now, self.next_frame) >= 0:
+            if self.streaming and not self.forgotten and utime.ticks_diff(now, self.next_frame) >= 0:
                 self._frame(now)
-            if utime.ticks_diff(now, self.next_diag) >= 0:
+            if self.forgotten:
+                pass  # nothing published (the keepalive below keeps the connection)
+            elif utime.ticks_diff(now, self.next_diag) >= 0:
                 self._publish_diag()
             if utime.ticks_diff(now, self.next_ping) >= 0:
                 self.next_ping = utime.ticks_add(now, self.cfg["broker"]["keepalive"] * 500)

@@ -1,0 +1,128 @@
+"""Removing a camera for good, in a real Home Assistant (docs/home-assistant.md "Remove a camera").
+
+The camera's device is deleted through HA's websocket API as its Delete button does it
+(`config/device_registry/remove_config_entry` for every config entry of the device: the MQTT
+integration's and ours). Then HA and listen_frame are restarted: the device stays gone, nothing
+is "Discovered" again. The camera process, still running, went quiet; restarting it offers it
+again as a new discovery.
+
+This test removes the camera, so it runs on a stack of its own (not the session's `stack`,
+which the other tests share).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest_asyncio
+
+from tests.e2e.harness import dumb_camera
+from tests.e2e.stack import CAM, CAM_NAME, DOMAIN, Stack, start_stack, stop_stack
+from tests.support.mqtt import Collector
+
+QUIET = 20.0  # seconds to watch for something coming back after a restart
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def own_stack(tmp_path_factory, model_path: Path, media_dir: Path):
+    tmp = tmp_path_factory.mktemp("e2e-remove")
+    running = await start_stack(tmp, model_path, media_dir, tmp)  # its timings stay out of artifacts/
+    try:
+        yield running
+    finally:
+        await stop_stack(running)
+
+
+async def _device(stack: Stack) -> dict | None:
+    for dev in await stack.client.ws_command("config/device_registry/list"):
+        if ["mqtt", f"bobby_{CAM}"] in dev["identifiers"]:
+            return dev
+    return None
+
+
+async def _discovered(stack: Stack) -> list[dict]:
+    flows = await stack.client.ws_command("config_entries/flow/progress")
+    return [f for f in flows if f["handler"] == DOMAIN]
+
+
+async def _entries(stack: Stack) -> list[dict]:
+    return await stack.client.get(f"/api/config/config_entries/entry?domain={DOMAIN}")
+
+
+def _retained(stack: Stack, topic_filter: str, wait: float = 1.5) -> dict[str, bytes]:
+    c = Collector(stack.broker, topic_filter)
+    time.sleep(wait)
+    out = {m.topic: m.payload for m in c.messages if m.retain}
+    c.close()
+    return out
+
+
+async def _restart_hass(stack: Stack) -> None:
+    await stack.client.disconnect_ws()
+    await asyncio.to_thread(stack.hass.stop)
+    await stack.hass.start()
+    await stack.client.connect()
+
+
+async def test_a_deleted_camera_stays_deleted_until_it_is_restarted(own_stack: Stack) -> None:
+    stack = own_stack
+    device = await _device(stack)
+    assert device is not None and stack.entry_id in device["config_entries"], device
+    assert len(device["config_entries"]) == 2, device  # MQTT's and ours
+    configs = await asyncio.to_thread(_retained, stack, f"homeassistant/+/bobby_{CAM}/+/config")
+    assert len(configs) >= 8, sorted(configs)
+
+    # The device page's Delete: every config entry of the device removed from it.
+    for entry_id in device["config_entries"]:
+        if await _device(stack) is None:
+            break  # the last entry's removal took the device with it
+        await stack.client.ws_command(
+            "config/device_registry/remove_config_entry", config_entry_id=entry_id, device_id=device["id"]
+        )
+
+    async def gone() -> bool:
+        return await _device(stack) is None and not await _entries(stack)
+
+    await stack.until("the device and the Bobby entry gone", gone, 60)
+
+    async def emptied() -> bool:
+        left = await asyncio.to_thread(_retained, stack, f"homeassistant/+/bobby_{CAM}/#", 1.0)
+        return not left
+
+    await stack.until("every discovery config emptied on the broker", emptied, 60)
+    left = await asyncio.to_thread(_retained, stack, f"bobby/{CAM}/#")
+    # The forget marker, and nothing of the camera's state (announce, ROI set, person, …).
+    assert set(left) == {f"bobby/{CAM}/forget"}, sorted(left)
+    # The camera still runs: it heard the forget and went quiet.
+    await stack.until(
+        "the camera to say it was removed", lambda: "removed in Home Assistant" in stack.camera.log(20000), 30
+    )
+
+    # HA and listen_frame restart: nothing comes back.
+    await _restart_hass(stack)
+    await stack.restart_listen_frame()
+
+    async def listen_frame_online() -> bool:
+        now = await asyncio.to_thread(_retained, stack, "bobby/listen_frame/+/availability", 0.7)
+        return now.get("bobby/listen_frame/e2e/availability") == b"online"
+
+    await stack.until("listen_frame online again", listen_frame_online, 90)
+    deadline = time.monotonic() + QUIET
+    while time.monotonic() < deadline:
+        assert await _device(stack) is None, "the deleted device came back"
+        assert await _discovered(stack) == [], "the deleted camera was discovered again"
+        await asyncio.sleep(2)
+    assert not await _entries(stack)
+    assert not await asyncio.to_thread(_retained, stack, f"homeassistant/+/bobby_{CAM}/#")
+    registry = await stack.client.entities()
+    assert not [e for e in registry if e["unique_id"].startswith(f"bobby_{CAM}_")], registry
+
+    # The camera restarted: it announces itself again and is offered as a new discovery.
+    video = stack.tmp / "people.avi"
+    await asyncio.to_thread(stack.camera.stop)
+    stack.camera = dumb_camera(stack.broker_url, video, CAM, CAM_NAME, stack.tmp / "camera2.log").start()
+    flows = await stack.until("the camera discovered again", lambda: _discovered(stack), 60)
+    assert flows[0]["context"]["unique_id"] == CAM
+    await stack.until("its MQTT device back (listen_frame serves it again)", lambda: _device(stack), 90)
