@@ -3,6 +3,7 @@
 // commands (custom_components/bobby_camera/websocket_api.py); coordinates are normalised 0..1.
 import { LitElement, html, svg, css, nothing, type PropertyValues, type TemplateResult, type SVGTemplateResult } from "lit";
 import { EditorState, MAX_ROIS } from "./editor-state";
+import { withEntities, type CardEntities } from "./entities";
 import { areaBox, footPoint, midpoints, normalise, type Point } from "./geometry";
 import { languageOf, type HomeAssistant } from "./ha";
 import { formatScore, placeRegionNames, placeScoreLabels, scoreCaption, type ChipStyle, type PlacedName, type Rect } from "./labels";
@@ -21,6 +22,13 @@ const CHIP_FONT_WEIGHT = 500;
 const CHIP_HEIGHT_PX = 18;
 const CHIP_PAD_PX = 4;
 const CHIP_GAP_PX = 2;
+// The person count's chip (.count in the styles): its font, padding, height and margin.
+const COUNT_FONT_PX = 14;
+const COUNT_PAD_PX = 8;
+const COUNT_HEIGHT_PX = 24;
+const COUNT_MARGIN_PX = 8;
+// Below this width (screen pixels) the score chips hold the score alone ("56%", not "person 56%").
+const COMPACT_WIDTH_PX = 560;
 
 let measureContext: CanvasRenderingContext2D | null | undefined;
 
@@ -36,7 +44,7 @@ function textWidth(text: string, family: string): number {
 interface StreamMessage {
   detections?: Detections;
   ack?: Ack;
-  entities?: Pick<CameraConfig, "camera_entity" | "person_entity" | "count_entity" | "region_entities">;
+  entities?: CardEntities;
 }
 
 interface SaveResult {
@@ -80,6 +88,7 @@ export class BobbyCameraCard extends LitElement {
   private _resize?: ResizeObserver;
   private _tick?: number;
   private _font = "";
+  private _pushed?: CardEntities;
   private _names?: { key: string; placed: PlacedName[] };
 
   static getConfigElement(): HTMLElement {
@@ -160,6 +169,7 @@ export class BobbyCameraCard extends LitElement {
     this._unsubscribe();
     this._loadedFor = undefined;
     this._camera = undefined;
+    this._pushed = undefined;
     this._detections = undefined;
     this._editing = false;
     this._state = undefined;
@@ -180,7 +190,7 @@ export class BobbyCameraCard extends LitElement {
     try {
       const camera = await this.hass.callWS<CameraConfig>({ type: "bobby_camera/get_config", entity_id: entity });
       if (this._loadedFor !== entity) return;
-      this._camera = camera;
+      this._camera = withEntities(camera, this._pushed);
       this._error = undefined;
       if (!this._status && camera.last_ack) this._status = this._t("ack.last", { status: ackText(this._lang, camera.last_ack) });
     } catch (err) {
@@ -201,10 +211,11 @@ export class BobbyCameraCard extends LitElement {
   }
 
   private _onMessage(message: StreamMessage): void {
-    if (message.entities && this._camera) {
+    if (message.entities) {
       // An entity created after get_config (a new region's person sensor, registered when its
       // discovery arrives): the card follows its state from that moment on.
-      this._camera = { ...this._camera, ...message.entities };
+      this._pushed = message.entities;
+      if (this._camera) this._camera = withEntities(this._camera, this._pushed);
     }
     if (message.detections) {
       this._detections = message.detections;
@@ -293,9 +304,9 @@ export class BobbyCameraCard extends LitElement {
   }
 
   /** The region names' places: computed again only when the regions, the picture or its scale change. */
-  private _regionNames(names: { points: Point[]; text: string }[], style: ChipStyle): PlacedName[] {
-    const key = JSON.stringify([names, style.width, style.height, style.lineHeight, this._font]);
-    if (this._names?.key !== key) this._names = { key, placed: placeRegionNames(names, style) };
+  private _regionNames(names: { points: Point[]; text: string }[], style: ChipStyle, anchor: "corner" | "centre", keepFree?: Rect): PlacedName[] {
+    const key = JSON.stringify([names, style.width, style.height, style.lineHeight, this._font, anchor, keepFree]);
+    if (this._names?.key !== key) this._names = { key, placed: placeRegionNames(names, style, keepFree ? [keepFree] : [], anchor) };
     return this._names.placed;
   }
 
@@ -317,21 +328,35 @@ export class BobbyCameraCard extends LitElement {
             return { roi, on: entity ? this.hass?.states[entity]?.state === "on" : false };
           })
         : [];
+    // The person count's chip (HTML, bottom right) is kept free too.
+    // (At least as wide as a two-digit count, so that the names do not move with the count.)
+    const countText = Math.max(textWidth(this._countText(), this._font), textWidth(personsText(this._lang, 88), this._font));
+    const countW = (countText * COUNT_FONT_PX) / CHIP_FONT_PX + 2 * COUNT_PAD_PX;
+    const countBox: Rect = {
+      x: w - (COUNT_MARGIN_PX + countW) * u,
+      y: h - (COUNT_MARGIN_PX + COUNT_HEIGHT_PX) * u,
+      w: countW * u,
+      h: COUNT_HEIGHT_PX * u,
+    };
     const names = this._regionNames(
       regions.map(({ roi }) => ({ points: px(roi.points), text: roi.name })),
       style,
+      "corner", // tabs on their own outlines
+      countBox,
     );
     const d = this._config?.show_boxes === false ? undefined : this._detections;
     const objects = d?.objects ?? [];
+    // On a narrow card (a phone) a caption would cover the people: the score alone.
+    const compact = this._width > 0 && this._width < COMPACT_WIDTH_PX;
     const scores = placeScoreLabels(
       objects.map((o) => ({
         box: [o.box[0] * w, o.box[1] * h, o.box[2] * w, o.box[3] * h] as const,
-        text: scoreCaption(o.label, o.score),
+        text: compact ? formatScore(o.score) : scoreCaption(o.label, o.score),
         short: formatScore(o.score),
         priority: o.score,
       })),
       style,
-      names.map((n) => n.rect),
+      [...names.map((n) => n.rect), countBox],
     );
     const fills = (on: boolean): SVGTemplateResult =>
       svg`<g class="fills ${on ? "on" : "off"}">${regions.filter((r) => r.on === on).map(({ roi }) => svg`<polygon points=${this._pts(roi.points)}></polygon>`)}</g>`;
@@ -380,6 +405,7 @@ export class BobbyCameraCard extends LitElement {
     const names = this._regionNames(
       st.regions.map((r) => ({ points: r.points.map(([x, y]): Point => [x * w, y * h]), text: r.name })),
       this._chipStyle(),
+      "centre", // the corners hold the handles
     );
     st.regions.forEach((r, i) => {
       if (r.name) out.push(this._chip(`name ${i === st.selected ? "selected" : ""} ${problems[i] ? "invalid" : ""}`, names[i].rect, names[i].text));
@@ -770,6 +796,7 @@ export class BobbyCameraCard extends LitElement {
       background: rgba(0, 0, 0, 0.6);
       color: #fff;
       font-size: 14px;
+      line-height: 20px;
       pointer-events: none;
     }
     .footer,

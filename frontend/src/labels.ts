@@ -211,14 +211,21 @@ const polygonArea = (pts: readonly Point[]): number =>
   }, 0)) / 2;
 
 /**
- * Places the name chips of regions: inside the region, as near its centre as the chips placed
- * before it allow (the smallest regions first: they have the least room), else next to it; a
- * name is shortened with "…" before it is allowed to overlap.
+ * Places the name chips of regions: as a tab inside the region's top-left corner (`anchor`
+ * "corner", the view: on its own outline) or on its centre ("centre", the editor, whose corner
+ * holds a handle); where that is taken by the chips placed before it or an obstacle (the person
+ * count), inside the region as near its centre as possible (the smallest regions first: they have
+ * the least room), else next to it; a name is shortened with "…" before it may overlap.
  */
-export function placeRegionNames(regions: readonly RegionName[], style: ChipStyle): PlacedName[] {
+export function placeRegionNames(
+  regions: readonly RegionName[],
+  style: ChipStyle,
+  obstacles: readonly Rect[] = [],
+  anchor: "corner" | "centre" = "corner",
+): PlacedName[] {
   const h = style.lineHeight;
   const out: (PlacedName | undefined)[] = new Array(regions.length);
-  const taken: Rect[] = [];
+  const taken: Rect[] = [...obstacles];
   const order = regions.map((_, i) => i).sort((a, b) => polygonArea(regions[a].points) - polygonArea(regions[b].points) || a - b);
   for (const i of order) {
     const { points, text } = regions[i];
@@ -250,7 +257,15 @@ export function placeRegionNames(regions: readonly RegionName[], style: ChipStyl
           grid.push({ c, inside: false, d: 1e6 + ring });
         }
       }
-      const tries = [{ c: [cx, cy] as Point, inside: pointInPolygon([cx, cy], points), d: -1 }, ...grid].sort(
+      const first: { c: Point; inside: boolean; d: number }[] = [{ c: [cx, cy], inside: pointInPolygon([cx, cy], points), d: -1 }];
+      if (anchor === "corner" && points.length) {
+        // A tab just inside the top-left corner: on the region's own outline, so that the name
+        // is read as this outline's even where regions overlap.
+        const v = points.reduce((best, p) => (p[0] + p[1] < best[0] + best[1] ? p : best), points[0]);
+        const c: Point = [v[0] + 2 * style.gap + w / 2, v[1] + 2 * style.gap + h / 2];
+        first.unshift({ c, inside: pointInPolygon(c, points), d: -2 });
+      }
+      const tries = [...first, ...grid].sort(
         (a, b) => Number(b.inside) - Number(a.inside) || a.d - b.d,
       );
       for (const { c } of tries) {

@@ -166,9 +166,25 @@ describe("region names", () => {
     [x0, y1],
   ];
 
-  test("one region: its name on its centre", () => {
-    const [n] = placeRegionNames([{ points: square(100, 100, 300, 300), text: "Door" }], style());
-    assert.deepEqual(n, { rect: { x: 200 - 18, y: 191, w: 36, h: 18 }, text: "Door", free: true });
+  test("one region: its name as a tab in its top-left corner, or on its centre", () => {
+    const [tab] = placeRegionNames([{ points: square(100, 100, 300, 300), text: "Door" }], style());
+    assert.deepEqual(tab, { rect: { x: 104, y: 104, w: 36, h: 18 }, text: "Door", free: true });
+    const [centre] = placeRegionNames([{ points: square(100, 100, 300, 300), text: "Door" }], style(), [], "centre");
+    assert.deepEqual(centre, { rect: { x: 200 - 18, y: 191, w: 36, h: 18 }, text: "Door", free: true });
+  });
+
+  test("a corner outside its region (a triangle's sharp corner): inside, nearest the centre", () => {
+    const triangle: Point[] = [
+      [100, 100],
+      [400, 104],
+      [110, 112],
+    ];
+    const [n] = placeRegionNames([{ points: triangle, text: "Long region name" }], style());
+    assert.equal(n.free, true);
+    const centre: Point = [n.rect.x + n.rect.w / 2, n.rect.y + n.rect.h / 2];
+    // The tab's centre (164, 113) is below the thin triangle: a place whose centre is inside was taken.
+    assert.notDeepEqual([n.rect.x, n.rect.y], [104, 104]);
+    assert.ok(pointInPolygon(centre, triangle), JSON.stringify(n));
   });
 
   test("three overlapping regions with the same centre: three names apart, each inside its region", () => {
@@ -177,7 +193,29 @@ describe("region names", () => {
       { points: square(150, 150, 450, 350), text: "Path" },
       { points: square(200, 200, 400, 300), text: "Door" },
     ];
-    const placed = placeRegionNames(regions, style());
+    for (const anchor of ["corner", "centre"] as const) {
+      const placed = placeRegionNames(regions, style(), [], anchor);
+      assertSound(
+        placed.map((p) => p.rect),
+        style(),
+      );
+      for (const [i, p] of placed.entries()) {
+        assert.equal(p.text, regions[i].text);
+        assert.equal(p.free, true);
+        const centre: Point = [p.rect.x + p.rect.w / 2, p.rect.y + p.rect.h / 2];
+        assert.ok(pointInPolygon(centre, regions[i].points), `${anchor}: ${p.text} at ${centre}`);
+      }
+    }
+    // As tabs: each in its own corner.
+    assert.deepEqual(
+      placeRegionNames(regions, style()).map((p) => [p.rect.x, p.rect.y]),
+      [
+        [104, 104],
+        [154, 154],
+        [204, 204],
+      ],
+    );
+    const placed = placeRegionNames(regions, style(), [], "centre");
     assertSound(
       placed.map((p) => p.rect),
       style(),
@@ -190,6 +228,13 @@ describe("region names", () => {
     }
     // The smallest region has the least room: it keeps its centre.
     assert.deepEqual([placed[2].rect.x + placed[2].rect.w / 2, placed[2].rect.y + placed[2].rect.h / 2], [300, 250]);
+  });
+
+  test("the person count is an obstacle", () => {
+    const count: Rect = { x: 150, y: 180, w: 100, h: 40 };
+    const [n] = placeRegionNames([{ points: square(100, 100, 300, 300), text: "Door" }], style(), [count], "centre");
+    assertSound([n.rect], style(), [count]);
+    assert.equal(n.free, true);
   });
 
   test("no room anywhere: the name is shortened with an ellipsis", () => {
