@@ -24,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge_agent.detect.captions import place_captions
 from edge_agent.detect.detection import DetectedObject
 
 log = logging.getLogger(__name__)
@@ -426,7 +427,8 @@ def draw_detections(
     objects: Sequence[DetectedObject],
     polygons: Sequence[Sequence[tuple[float, float]]] = (),
 ) -> np.ndarray:
-    """A copy of `rgb` with ROI outlines, boxes and "label 56%" captions drawn on it."""
+    """A copy of `rgb` with ROI outlines, boxes and "label 56%" captions drawn on it; the captions
+    never cover each other (shortened to "56%", or left out, where there is no room)."""
     out = np.ascontiguousarray(rgb).copy()
     h, w = out.shape[:2]
     thick = max(1, round(min(w, h) / 240))
@@ -435,17 +437,34 @@ def draw_detections(
         if len(pts) >= 2:
             cv2.polylines(out, [pts], isClosed=True, color=_ROI_COLOUR, thickness=thick)
     font_scale = max(0.4, min(w, h) / 800)
+    corners = []
     for obj in objects:
         xmin, ymin, xmax, ymax = obj.box
         p1 = (round(xmin * (w - 1)), round(ymin * (h - 1)))
         p2 = (round(xmax * (w - 1)), round(ymax * (h - 1)))
+        cv2.rectangle(out, p1, p2, _BOX_IN_ROI_COLOUR if obj.rois else _BOX_COLOUR, thick)
+        corners.append((*p1, *p2))
+    # The captions on top of every box, placed so that none covers another (captions.py).
+    texts = [(f"{o.label} {format_score(o.score)}", format_score(o.score)) for o in objects]
+    metrics = [[cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1) for t in pair] for pair in texts]
+    sizes = [[(tw + 3, th + base + 3) for (tw, th), base in pair] for pair in metrics]
+    places = place_captions(corners, sizes, [o.score for o in objects], w, h)
+    for obj, pair, pair_metrics, place in zip(objects, texts, metrics, places, strict=True):
+        if place is None:
+            continue
+        variant, (x, y, cw, ch) = place
+        (_tw, th), _base = pair_metrics[variant]
+        x0, y0 = round(x), round(y)
         colour = _BOX_IN_ROI_COLOUR if obj.rois else _BOX_COLOUR
-        cv2.rectangle(out, p1, p2, colour, thick)
-        caption = f"{obj.label} {format_score(obj.score)}"
-        (tw, th), base = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
-        ty = p1[1] - 3 if p1[1] - th - base - 3 >= 0 else min(h - 1, p1[1] + th + 3)
-        cv2.rectangle(out, (p1[0], ty - th - 2), (p1[0] + tw + 2, ty + base), colour, cv2.FILLED)
+        cv2.rectangle(out, (x0, y0), (x0 + round(cw) - 1, y0 + round(ch) - 1), colour, cv2.FILLED)
         cv2.putText(
-            out, caption, (p1[0] + 1, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1, cv2.LINE_AA
+            out,
+            pair[variant],
+            (x0 + 1, y0 + th + 1),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font_scale,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
         )
     return out

@@ -136,7 +136,8 @@ export function placeScoreLabels(labels: readonly ScoreLabel[], style: ChipStyle
     let best: Rect | null = null;
     let bestCost = Infinity;
     const tries = candidates(labels[i].box, w, h, h);
-    for (let rank = 0; rank < tries.length; rank++) {
+    for (let rank = 0; rank < tries.length && rank < bestCost; rank++) {
+      // (A cost is at least its rank: once the rank reaches the best cost, nothing later is cheaper.)
       const r = clampInto({ x: tries[rank][0], y: tries[rank][1], w, h }, style);
       if (!r || !free(r, except)) continue;
       // Covering other people's boxes is allowed but costs; the order of the candidates decides the rest.
