@@ -16,7 +16,7 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import SOURCE_MQTT, ConfigEntryState, ConfigFlow, ConfigFlowResult
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     SelectOptionDict,
@@ -123,6 +123,10 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
         """A camera announced itself on `bobby/<cam>/announce`."""
+        if not discovery_info.payload:
+            # The announce was emptied: the camera was removed (docs/mqtt.md, forget). Its
+            # "Discovered" card goes too, or it would offer a camera that is gone.
+            self._abort_discovered(discovery_info.topic)
         parsed = _parse_announce(discovery_info.topic, discovery_info.payload)
         if parsed is None:
             return self.async_abort(reason="invalid_discovery_info")
@@ -133,6 +137,22 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
         self._abort_if_unique_id_configured()
         self.context["title_placeholders"] = {"name": _display_name(self._camera_id, self._announce)}
         return await self.async_step_confirm()
+
+    @callback
+    def _abort_discovered(self, topic: str) -> None:
+        """Abort the discovery flows of the camera whose announce on `topic` was emptied."""
+        parts = topic.split("/")
+        cam = parts[-2] if len(parts) >= 3 else ""
+        if not valid_camera_id(cam):
+            return
+        for flow in self._async_in_progress(include_uninitialized=True):
+            context = flow["context"]
+            if (
+                flow["flow_id"] != self.flow_id
+                and context.get("source") == SOURCE_MQTT
+                and context.get("unique_id") == cam
+            ):
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Confirm a discovered or chosen camera, with what applies to it: for a smart camera with

@@ -13,15 +13,18 @@ import logging
 from typing import Any
 
 import pytest
+from homeassistant.config_entries import SOURCE_MQTT
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.bobby_camera import async_remove_config_entry_device
+from custom_components.bobby_camera.const import DOMAIN
 from custom_components.bobby_camera.entity import device_identifier
 
-from .conftest import CAM, fire, published
+from .conftest import CAM, announce_payload, fire, published
 
 FORGET = "bobby/garden/forget"
 ANNOUNCE = "bobby/garden/announce"
@@ -102,8 +105,6 @@ async def test_another_device_is_removed_without_forgetting(
     loaded_entry: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    from custom_components.bobby_camera import async_remove_config_entry_device
-
     other = device_registry.async_get_or_create(
         config_entry_id=loaded_entry.entry_id, identifiers={("mqtt", "someone_else")}
     )
@@ -125,3 +126,19 @@ async def test_removed_while_mqtt_is_down_says_how_to_forget_by_hand(
         await hass.async_block_till_done()
     assert published(mqtt_mock, FORGET) == []
     assert "publish {} retained on bobby/garden/forget" in caplog.text
+
+
+async def test_an_emptied_announce_takes_the_discovered_card_away(
+    hass: HomeAssistant, mqtt_mock: Any
+) -> None:
+    """A camera removed (its announce emptied by a service or the camera): no "Discovered" card
+    left that would offer a camera that is gone; another camera's card stays."""
+    fire(hass, "bobby/porch/announce", announce_payload("porch"), retain=True)
+    fire(hass, "bobby/shed/announce", announce_payload("shed"), retain=True)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert sorted(f["context"]["unique_id"] for f in flows) == ["porch", "shed"]
+    fire(hass, "bobby/porch/announce", "")
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [(f["context"]["unique_id"], f["context"]["source"]) for f in flows] == [("shed", SOURCE_MQTT)]
