@@ -66,7 +66,7 @@ async def async_remove_config_entry_device(
     if device_identifier(entry.data[CONF_CAMERA_ID]) not in device_entry.identifiers:
         return True  # not the camera's device (nothing else is ours)
     if (camera := entry_camera(entry.data)) is not None:
-        await async_forget_camera(hass, *camera, "device deleted in Home Assistant")
+        await async_forget_camera(hass, entry.entry_id, *camera, "device deleted in Home Assistant")
     hass.async_create_task(
         hass.config_entries.async_remove(entry.entry_id), f"bobby_camera remove {entry.entry_id}"
     )
@@ -76,4 +76,4 @@ async def async_remove_config_entry_device(
 async def async_remove_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> None:
     """The camera's entry deleted: the services forget the camera (removal.py)."""
     if (camera := entry_camera(entry.data)) is not None:
-        await async_forget_camera(hass, *camera, "removed in Home Assistant")
+        await async_forget_camera(hass, entry.entry_id, *camera, "removed in Home Assistant")

@@ -30,13 +30,14 @@ ECHO_WAIT = 5.0
 DATA_FORGOTTEN = f"{DOMAIN}_forgotten"
 
 
-async def async_forget_camera(hass: HomeAssistant, base: str, cam: str, reason: str) -> bool:
+async def async_forget_camera(hass: HomeAssistant, entry_id: str, base: str, cam: str, reason: str) -> bool:
     """Publish the camera's forget and empty its announce and ROI set; True when done.
 
-    Once per camera and run of HA (the device's Delete button removes the entry too).
+    Once per entry (the device's Delete button removes the entry too); a camera added again is a
+    new entry, and deleting it forgets it again.
     """
-    done: set[tuple[str, str]] = hass.data.setdefault(DATA_FORGOTTEN, set())
-    if (base, cam) in done:
+    done: set[str] = hass.data.setdefault(DATA_FORGOTTEN, set())
+    if entry_id in done:
         return True
     if not mqtt.is_connected(hass):
         LOGGER.warning(
@@ -70,7 +71,7 @@ async def async_forget_camera(hass: HomeAssistant, base: str, cam: str, reason: 
         return False
     finally:
         unsubscribe()
-    done.add((base, cam))
+    done.add(entry_id)
     LOGGER.info("Camera %s removed: the detection services forget it (%s)", cam, reason)
     return True
 

@@ -142,3 +142,21 @@ async def test_an_emptied_announce_takes_the_discovered_card_away(
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [(f["context"]["unique_id"], f["context"]["source"]) for f in flows] == [("shed", SOURCE_MQTT)]
+
+
+async def test_a_camera_added_again_is_forgotten_again(
+    hass: HomeAssistant, mqtt_mock: Any, loaded_entry: MockConfigEntry
+) -> None:
+    remove = hass.async_create_task(hass.config_entries.async_remove(loaded_entry.entry_id))
+    await _echo_emptied_announce(hass, mqtt_mock)
+    await remove
+    again = MockConfigEntry(domain=DOMAIN, title="Garden", unique_id=CAM, data=dict(loaded_entry.data))
+    again.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(again.entry_id)
+    await hass.async_block_till_done()
+    mqtt_mock.async_publish.reset_mock()
+    remove = hass.async_create_task(hass.config_entries.async_remove(again.entry_id))
+    await _echo_emptied_announce(hass, mqtt_mock)
+    await remove
+    await hass.async_block_till_done()
+    _assert_forgotten(mqtt_mock, "removed in Home Assistant")
