@@ -5,12 +5,20 @@ wrap, so that every test that runs longer than that crosses one: the firmware mu
 ticks with ticks_diff().
 """
 
+import threading as _threading
 import time as _time
-from time import gmtime, localtime, sleep, time_ns  # noqa: F401
+from time import gmtime, localtime, time_ns  # noqa: F401
 
 _PERIOD = 1 << 30
 _HALF = _PERIOD // 2
 _OFFSET = _PERIOD - 3000 - _time.monotonic_ns() // 1_000_000
+# ms each thread asked to sleep so far, for the watchdog fake (machine.WDT.max_unfed_sleep_ms)
+_slept_ms = {}
+
+
+def _slept(ms):
+    tid = _threading.get_ident()
+    _slept_ms[tid] = _slept_ms.get(tid, 0) + ms
 
 
 def time():
@@ -34,11 +42,19 @@ def ticks_diff(end, start):
     return ((end - start + _HALF) & (_PERIOD - 1)) - _HALF
 
 
+def sleep(s):
+    if s > 0:
+        _slept(s * 1000)
+        _time.sleep(s)
+
+
 def sleep_ms(ms):
     if ms > 0:
+        _slept(ms)
         _time.sleep(ms / 1000)
 
 
 def sleep_us(us):
     if us > 0:
+        _slept(us / 1000)
         _time.sleep(us / 1_000_000)
