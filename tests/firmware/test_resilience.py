@@ -10,13 +10,49 @@ import time
 from tests.firmware.helpers import Board, base_config
 from tests.support.mqtt import Collector
 
+# When Mosquitto (2.0: Debian's 2.0.11 here, and the Home Assistant add-on's) sends the Last Will
+# of a client that went silent: its clock is in whole seconds, and it drops a client whose last
+# packet is more than keepalive * 3 // 2 seconds old, but it only looks once every 6 s
+# (src/keepalive.c: `if(last_keepalive_check + 5 < db.now_s)`, then every client is checked).
+# So the will goes out between keepalive * 3 // 2 s and keepalive * 3 // 2 + 1 + 5 s after the
+# last packet, depending only on where in the broker's 6 s cycle the link went. Measured with
+# keepalive 2, the drop moved across one cycle in 0.5 s steps: 3.0 s just before a sweep, 8.9 s
+# just after one, idle or with two CPU hogs alike (docs/reliability.md).
+MOSQUITTO_KEEPALIVE_SWEEP_S = 6
+BUSY_MACHINE_S = 4  # the broker's loop and the test client's thread get the CPU late
+
+
+def will_bounds(keepalive: int) -> tuple[float, float]:
+    """(earliest, latest) seconds from a silent drop to the Last Will at the test client.
+
+    Earliest: the firmware sends something at least every keepalive / 2 s (pings; frames more
+    often), so its last packet is at most that before the drop. Latest: the expiry, + 1 s for the
+    broker's whole seconds, + up to 5 s to the next sweep (the will comes at a sweep, at most 6 s
+    after the expiry's second), + time for a busy machine."""
+    expiry = keepalive * 3 // 2
+    return expiry - keepalive / 2, expiry + MOSQUITTO_KEEPALIVE_SWEEP_S + BUSY_MACHINE_S
+
+
+# The firmware's waits (backoffs, Wi-Fi association) sleep in slices of at most 100 ms, each after
+# a feed. What it slept between two feeds is counted (machine.WDT.max_unfed_sleep_ms) rather than
+# the wall-clock gap, which on a busy machine also holds a (re)connection's CONNECT, SUBSCRIBEs
+# and twenty QoS 1 round trips with a starved broker (measured: up to 1.6 s with two CPU hogs).
+FED_SLICE_MS = 100
+
+
+def assert_watchdog_fed(board: Board) -> None:
+    wdt = board.wdt
+    assert not wdt.starved, wdt.max_gap_ms
+    assert wdt.max_unfed_sleep_ms <= FED_SLICE_MS, (wdt.max_unfed_sleep_ms, wdt.max_gap_ms)
+
 
 def test_wifi_loss_fires_the_last_will_and_the_camera_comes_back(mosquitto, hw, tmp_path):
     import network
 
-    # keepalive 2 s: the broker gives up on a silent client after 1.5 x keepalive.
+    keepalive = 2  # the broker's keepalive sweep, not this, dominates: the will within 2 to 13 s
     cfg = base_config(mosquitto, fps=5)
-    cfg["broker"]["keepalive"] = 2
+    cfg["broker"]["keepalive"] = keepalive
+    earliest, latest = will_bounds(keepalive)
     board = Board(tmp_path / "flash", cfg)
     obs = Collector(mosquitto, board.topic("#"))
     board.start()
@@ -25,9 +61,13 @@ def test_wifi_loss_fires_the_last_will_and_the_camera_comes_back(mosquitto, hw, 
         obs.wait_first(board.topic("frame"))
         t_drop = time.monotonic()
         network.drop()  # the radio link is gone: nothing more reaches the broker, not even a FIN
-        will = obs.wait_first(board.topic("availability"), lambda p: p == b"offline", after=t_drop, timeout=8)
+        will = obs.wait_first(
+            board.topic("availability"), lambda p: p == b"offline", after=t_drop, timeout=latest
+        )
         print(f"Last Will after {will.at - t_drop:.1f} s")
-        assert will.at - t_drop >= 2.0, "the will came from a goodbye, not from the broker's keepalive"
+        assert will.at - t_drop >= earliest, "the will came from a goodbye, not from the broker's keepalive"
+        # and the broker says why it dropped the camera: its keepalive ran out
+        assert f"Client {board.app.client_id.decode()} has exceeded timeout" in mosquitto.log.read_text()
         assert obs.count(board.topic("frame"), after=t_drop + 0.3) == 0
         t_back = time.monotonic()
         network.restore()
@@ -39,7 +79,7 @@ def test_wifi_loss_fires_the_last_will_and_the_camera_comes_back(mosquitto, hw, 
     finally:
         board.stop()
         obs.close()
-    assert not board.wdt.starved and board.wdt.max_gap_ms < 1000, board.wdt.max_gap_ms
+    assert_watchdog_fed(board)
 
 
 def test_reconnect_after_a_broker_restart(own_mosquitto, hw, tmp_path):
@@ -77,7 +117,7 @@ def test_reconnect_after_a_broker_restart(own_mosquitto, hw, tmp_path):
         board.stop()
         obs.close()
     assert board.app.reconnects >= 1
-    assert not board.wdt.starved and board.wdt.max_gap_ms < 1000, board.wdt.max_gap_ms
+    assert_watchdog_fed(board)
 
 
 def test_a_broker_that_stops_answering_is_noticed(own_mosquitto, hw, tmp_path):
@@ -138,4 +178,4 @@ def test_capture_failures_lead_to_a_new_init(mosquitto, hw, tmp_path):
     finally:
         board.stop()
         obs.close()
-    assert not board.wdt.starved and board.wdt.max_gap_ms < 1000, board.wdt.max_gap_ms
+    assert_watchdog_fed(board)
