@@ -213,7 +213,7 @@ class DumbCamera:
                 return
             self.stream_known.set()
         self.mqtt.client.unsubscribe(self.topics.stream_state(self.cam))
-        if publish:
+        if publish and not self.forgotten:  # forgotten while it waited: its state stays emptied
             self.stream_switch.settle()
         else:
             self.stream_switch.settled = True

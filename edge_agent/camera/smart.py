@@ -253,6 +253,9 @@ class SmartCamera:
             return
         for topic in self._state_topics():
             self.mqtt.client.unsubscribe(topic)
+        if self.forgotten:  # forgotten while it waited: what it had retained stays emptied
+            self.channel.settled = self.stream_switch.settled = True
+            return
         self.channel.settle()
         self.stream_switch.settle()
 

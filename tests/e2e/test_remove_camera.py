@@ -126,3 +126,37 @@ async def test_a_deleted_camera_stays_deleted_until_it_is_restarted(own_stack: S
     flows = await stack.until("the camera discovered again", lambda: _discovered(stack), 60)
     assert flows[0]["context"]["unique_id"] == CAM
     await stack.until("its MQTT device back (listen_frame serves it again)", lambda: _device(stack), 90)
+
+    # Deleted again, now only as the MQTT device (the discovered camera was not added): HA's MQTT
+    # integration empties the device's configs, listen_frame sees it and publishes the forget.
+    device = await _device(stack)
+    assert device is not None and len(device["config_entries"]) == 1, device  # MQTT's only
+    await stack.client.ws_command(
+        "config/device_registry/remove_config_entry",
+        config_entry_id=device["config_entries"][0],
+        device_id=device["id"],
+    )
+
+    async def forgotten_by_listen_frame() -> bool:
+        left = await asyncio.to_thread(_retained, stack, f"bobby/{CAM}/#", 1.0)
+        return b'"listen_frame/e2e"' in left.get(f"bobby/{CAM}/forget", b"")
+
+    await stack.until("listen_frame's forget", forgotten_by_listen_frame, 60)
+    await stack.until("the camera quiet", lambda: "removed in Home Assistant" in stack.camera.log(20000), 30)
+    await asyncio.sleep(2)
+    left = await asyncio.to_thread(_retained, stack, f"bobby/{CAM}/#")
+    assert set(left) == {f"bobby/{CAM}/forget"}, left
+    await stack.until("no Discovered card (the camera's announce emptied)", lambda: _no_flows(stack), 30)
+    await _restart_hass(stack)
+    await stack.restart_listen_frame()
+    await stack.until("listen_frame online again", listen_frame_online, 90)
+    deadline = time.monotonic() + QUIET
+    while time.monotonic() < deadline:
+        assert await _device(stack) is None, "the deleted MQTT device came back"
+        assert await _discovered(stack) == [], "the deleted camera was discovered again"
+        await asyncio.sleep(2)
+    assert not await asyncio.to_thread(_retained, stack, f"homeassistant/+/bobby_{CAM}/#")
+
+
+async def _no_flows(stack: Stack) -> bool:
+    return await _discovered(stack) == []

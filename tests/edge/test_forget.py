@@ -268,6 +268,27 @@ def test_smart_camera_deleted_in_home_assistant_forgets_itself_until_restarted(
         c.wait_for(lambda: retained(mosquitto, f"{base}/{cam}/forget", wait=0.5) == {}, what="marker cleared")
         c.wait_for(lambda: (c.last(f"{base}/{cam}/announce") or b"").startswith(b"{"), what="announced")
         c.wait_for(lambda: c.last(trigger), timeout=60, what="discovery published again")
+        # Stopped once its detector runs (a stop while the detector process starts is slow).
+        c.wait_for(lambda: "detector process ready" in camera.log, timeout=60, what="the detector ready")
+    finally:
+        camera.terminate(timeout=30)
+        c.close()
+
+
+def test_dumb_camera_forgotten_while_it_reads_its_state_publishes_none(mosquitto, tmp_path, media_dir):
+    """A forget that arrives before the camera has settled its stream state: nothing comes back."""
+    base = f"fw{uuid.uuid4().hex[:6]}"
+    cam = "early"
+    c = Collector(mosquitto, [f"{base}/#"])
+    args = ["--mode", "dumb", "--source", str(media_dir / "opencv_vtest.avi"), "--camera-id", cam]
+    args += ["--broker", mosquitto.url, "--base-topic", base, "--state-wait", "4", "--fps", "4"]
+    camera = CameraProcess(args, tmp_path / "camera.log")
+    try:
+        c.wait_payload(f"{base}/{cam}/announce")
+        c.publish(f"{base}/{cam}/forget", {"by": "test"}, retain=True)
+        c.wait_for(lambda: c.last(f"{base}/{cam}/announce") == b"", what="announce emptied")
+        time.sleep(5)  # past the state wait
+        assert set(retained(mosquitto, f"{base}/{cam}/#")) == {f"{base}/{cam}/forget"}
     finally:
         camera.terminate()
         c.close()
