@@ -107,6 +107,7 @@ class SmartCamera:
                 discovery_model="smart camera",
                 discovery_sw_version=__version__,
                 discovery_extra_sensors=discovery.SMART_CAMERA_SENSORS,
+                own_availability=self.topics.availability(self.cam),
             ),
             roi_set,
             ChannelHooks(

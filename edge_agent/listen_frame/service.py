@@ -61,6 +61,7 @@ class ListenFrame:
             discovery_prefix=config.discovery_prefix if config.discovery else None,
             snapshot_interval=config.snapshot_interval,
             max_rois=config.max_rois,
+            own_availability=self.availability_topic,
         )
         self.counters: Counter[str] = Counter()
         # Several instances (ownership.py): who is live and who owns which camera, the ROI

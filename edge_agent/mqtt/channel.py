@@ -7,8 +7,10 @@ how they answer commands lives here, once:
 - the ROI set: parse, refuse (older versions included, with the reason), apply, acknowledge;
 - the detection switch: command with request id, retained state adopted at start and
   published from the moment the camera is served;
-- debounced person states (retained; never republished unchanged except after a reconnect,
-  when the broker may have lost them) and `arrival` events, one per real OFF -> ON;
+- debounced person states (retained; republished unchanged only to confirm them every
+  `state_heartbeat` seconds for HA's `expire_after`, and after a reconnect, when the broker may
+  have lost them) and `arrival` events, one per real OFF -> ON;
+- the person count HA shows (`PersonCount`: held, quiet while people stay);
 - the last-person snapshot: at the start of a visit, then at most every `snapshot_interval`;
 - Home Assistant discovery (stale region entities removed, republished on HA's birth);
 - forgetting: the camera removed in HA (docs/mqtt.md, forget): every retained topic emptied,
@@ -61,6 +63,16 @@ class ChannelSettings:
     discovery_model: str = "camera with listen_frame"
     discovery_sw_version: str | None = None
     discovery_extra_sensors: tuple = ()
+    # The service's own availability topic (listen_frame's, or the smart camera's): the person
+    # sensors do not follow it. They expire instead, PERSON_EXPIRES_AFTER heartbeats after the last
+    # confirmation of their state, so that a restart of the service does not take them through
+    # `unavailable` (HA's core "occupied" trigger fires on unavailable -> on).
+    own_availability: str | None = None
+    state_heartbeat: float = 20.0  # person states republished (retained, unchanged) this often
+
+
+# A person sensor expires (HA's `expire_after`) after this many heartbeats without its state.
+PERSON_EXPIRES_AFTER = 3
 
 
 @dataclass
@@ -138,6 +150,7 @@ class CameraChannel:
         self.forgotten = False  # removed in Home Assistant: nothing is published any more
         self.published: dict[str | None, bool] = {}  # person states as the broker has them
         self.count = PersonCount()  # the person count HA shows (quiet while people stay)
+        self.heartbeat_at: float | None = None  # the person states last confirmed (None: due)
         self.published_count: int | None = None  # as the broker has it (None: not known)
         self.last_snapshot = 0.0  # when the current visit's last snapshot was published
         self.visit_snapshot = False  # the current visit has its snapshot
@@ -286,6 +299,7 @@ class CameraChannel:
         self._publish_states(new, arrivals=False)
         self._publish_states(changed)
         self._publish_count()
+        self.heartbeat_at = None  # and what was already there confirmed at the next tick
 
     def reconnected(self, resync: bool = False) -> None:
         """A new connection: the broker may have lost our retained state, so all of it again.
@@ -297,6 +311,7 @@ class CameraChannel:
             states = self.tracker.states()
             self.published.clear()
             self.published_count = None
+            self.heartbeat_at = None
             if resync:
                 self.settled = False
         if self.discovery is not None:
@@ -329,6 +344,21 @@ class CameraChannel:
             self.count.decide(bool(self.tracker.states().get(None)), now)
         self._publish_states(changes, now=now)
         self._publish_count()
+        self._heartbeat(now)
+
+    def _heartbeat(self, now: float) -> None:
+        """The person states as the broker has them, again every `state_heartbeat` seconds (and
+        right after settling): their HA sensors expire without it (`expire_after`)."""
+        interval = self.settings.state_heartbeat
+        if interval <= 0 or (self.heartbeat_at is not None and now - self.heartbeat_at < interval):
+            return
+        with self.lock:
+            if not self.settled or self.forgotten or not self.is_owner():
+                return
+            self.heartbeat_at = now
+            states = dict(self.published)
+        for roi, on in states.items():
+            self.mqtt.publish(self.topics.person(self.cam, roi), ON if on else OFF, qos=1, retain=True)
 
     def person_on(self, roi: str | None = None) -> bool:
         with self.lock:
@@ -433,6 +463,9 @@ class CameraChannel:
             if self.hooks.availability_topics
             else [self.topics.availability(self.cam)]
         )
+        expire_after = None
+        if s.state_heartbeat > 0:
+            expire_after = max(1, round(s.state_heartbeat * PERSON_EXPIRES_AFTER))
         return camera_discovery(
             self.topics,
             self.cam,
@@ -443,6 +476,8 @@ class CameraChannel:
             model=s.discovery_model,
             sw_version=self.hooks.sw_version() if self.hooks.sw_version else s.discovery_sw_version,
             extra_sensors=s.discovery_extra_sensors,
+            own_availability=s.own_availability,
+            person_expire_after=expire_after,
         )
 
     def remove_discovery(self) -> None:

@@ -71,12 +71,21 @@ def camera_discovery(
     model: str = "camera with listen_frame",
     sw_version: str | None = None,
     extra_sensors: Iterable[StatsSensor] = (),
+    own_availability: str | None = None,
+    person_expire_after: int | None = None,
 ) -> dict[str, dict]:
     """Every discovery config of one camera: {config topic: payload}.
+
+    `person_expire_after` (seconds): the person sensors expire (HA's `expire_after`) that long
+    after their state was last confirmed (the publisher republishes it more often) instead of
+    following `own_availability`, the publisher's own availability topic. A restart of the
+    publisher then leaves them on or off, not `unavailable` in between: HA's core "occupied"
+    trigger fires on unavailable -> on (docs/home-assistant.md, the trigger to use).
 
     `extra_sensors`: diagnostic sensors on `stats` that only this publisher has (the smart
     camera's capture rate and recording state).
     """
+    availability_topics = list(availability_topics)
     device = {
         "identifiers": [device_id(cam)],
         "name": name or cam,
@@ -94,11 +103,15 @@ def camera_discovery(
     stats = topics.stats(cam)
 
     def entity(component: str, object_id: str, **config) -> None:
-        configs[config_topic(prefix, component, cam, object_id)] = {
+        payload = {
             **base,
             "unique_id": f"{device_id(cam)}_{object_id}",
             "object_id": f"{cam}_{object_id}",
             **config,
+        }
+        # A key given as None is left out.
+        configs[config_topic(prefix, component, cam, object_id)] = {
+            k: v for k, v in payload.items() if v is not None
         }
 
     def person(roi_id: str | None, name: str, trigger: str) -> None:
@@ -114,6 +127,7 @@ def camera_discovery(
             device_class="occupancy",
             # A person, not the house the occupancy class would show.
             icon="mdi:account",
+            **person_extra,
         )
         # The trigger listens to the non-retained arrival topic: one message per real OFF -> ON,
         # so it never fires on a retained copy (a new subscription, an HA or broker restart).
@@ -137,6 +151,14 @@ def camera_discovery(
             entity_category="diagnostic",
             **config,
         )
+
+    person_extra: dict = {}
+    if person_expire_after:
+        person_extra["expire_after"] = person_expire_after
+        wanted = [t for t in availability_topics if t != own_availability]
+        person_extra["availability"] = [{"topic": t} for t in wanted]
+        if not wanted:  # none (a smart camera: the service is the camera): no availability at all
+            person_extra["availability"] = person_extra["availability_mode"] = None
 
     configs: dict[str, dict] = {}
     person(None, "Person", "Person detected")

@@ -338,7 +338,7 @@ def test_crowd_is_on_within_3_s_and_never_off_while_there(service, client, media
     finally:
         feeder.close()
     during = [p for at, p in person_changes(client, f"{t}/person") if on_at <= at <= ended]
-    assert during == [b"ON"], during
+    assert set(during) == {b"ON"}, during  # ON (and its heartbeat confirmations), never OFF
 
 
 def test_person_standing_still_stays_on_and_the_empty_scene_clears_it(service, client, media_dir):
@@ -357,7 +357,7 @@ def test_person_standing_still_stays_on_and_the_empty_scene_clears_it(service, c
         detections_before = len(client.payloads(f"{t}/detections"))
         time.sleep(40.0)
         changes = [p for at, p in person_changes(client, f"{t}/person") if at >= on_at]
-        assert changes == [b"ON"], "the state went off while the person stood still"
+        assert set(changes) == {b"ON"}, "the state went off while the person stood still"
         # Kept alive by an inference every 2 s or so, not by inferring all 160 frames.
         kept = len(client.payloads(f"{t}/detections")) - detections_before
         assert 10 <= kept <= 40, kept

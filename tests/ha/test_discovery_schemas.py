@@ -6,21 +6,26 @@ from __future__ import annotations
 
 import importlib
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import voluptuous as vol
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt.schemas import MQTT_ORIGIN_INFO_SCHEMA
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
+from pytest_homeassistant_custom_component.common import async_fire_mqtt_message, async_fire_time_changed
 
 from edge_agent.detect.rois import RoiSet, parse_roi_set
+from edge_agent.mqtt.channel import PERSON_EXPIRES_AFTER, ChannelSettings
 from edge_agent.mqtt.discovery import SMART_CAMERA_SENSORS, camera_discovery, stale_roi_config
 from edge_agent.mqtt.topics import Topics
 
 CAM = "garden"
+# As the services publish it (edge_agent/mqtt/channel.py): 3 heartbeats of 20 s.
+EXPIRE_AFTER = round(ChannelSettings(Topics(), "x").state_heartbeat * PERSON_EXPIRES_AFTER)
 ROIS = parse_roi_set(
     {
         "version": 2,
@@ -42,6 +47,8 @@ def payloads(roi_set: RoiSet = ROIS) -> dict[str, dict[str, Any]]:
         roi_set,
         [topics.availability(CAM), topics.service_availability("listen_frame", "pi4")],
         sw_version="0.1.0",
+        own_availability=topics.service_availability("listen_frame", "pi4"),
+        person_expire_after=EXPIRE_AFTER,
     )
 
 
@@ -57,6 +64,8 @@ def smart_payloads(roi_set: RoiSet = ROIS) -> dict[str, dict[str, Any]]:
         model="smart camera",
         sw_version="0.1.0",
         extra_sensors=SMART_CAMERA_SENSORS,
+        own_availability=topics.availability(CAM),
+        person_expire_after=EXPIRE_AFTER,
     )
 
 
@@ -113,7 +122,9 @@ def test_one_entity_set_per_roi_and_stale_regions_recognised() -> None:
 
 # The automation's MQTT trigger unsubscribes at teardown, which starts MQTT's subscription debouncer.
 @pytest.mark.parametrize("expected_lingering_timers", [True])
-async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistant, mqtt_mock) -> None:
+async def test_home_assistant_discovers_one_device_per_camera(
+    hass: HomeAssistant, mqtt_mock, freezer: FrozenDateTimeFactory
+) -> None:
     for topic, payload in payloads().items():
         async_fire_mqtt_message(hass, topic, json.dumps(payload), retain=True)
     await hass.async_block_till_done()
@@ -157,6 +168,29 @@ async def test_home_assistant_discovers_one_device_per_camera(hass: HomeAssistan
     assert hass.states.get("sensor.garden_inference_ms").state == "14.2"
     # live (not retained): HA ignores a second retained copy on a topic, as after a re-subscribe
     async_fire_mqtt_message(hass, "bobby/listen_frame/pi4/availability", "offline")
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garden_person_count").state == "unavailable"
+    # The person sensors do not follow the service's availability (a restart of it must not take
+    # them through unavailable -> on): they expire when their state is not confirmed in time.
+    assert hass.states.get("binary_sensor.garden_person").state == "on"
+    freezer.tick(timedelta(seconds=EXPIRE_AFTER / 2))
+    async_fire_time_changed(hass)
+    # The heartbeat (retained, so the broker delivers it live to those already subscribed).
+    async_fire_mqtt_message(hass, "bobby/garden/person", "ON")
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(seconds=EXPIRE_AFTER * 0.9))  # past the first message's expiry
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.garden_person").state == "on"  # confirmed in time
+    freezer.tick(timedelta(seconds=EXPIRE_AFTER * 0.2))  # past the heartbeat's
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.garden_person").state == "unavailable"
+    # the camera's own availability still counts (a camera that is off sees nobody)
+    async_fire_mqtt_message(hass, "bobby/garden/person", "ON")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.garden_person").state == "on"
+    async_fire_mqtt_message(hass, "bobby/garden/availability", "offline")
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.garden_person").state == "unavailable"
 
