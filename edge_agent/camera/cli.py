@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     broker = cfg.broker_settings()
     stop = threading.Event()
     install_stop_handlers(stop)
-    from edge_agent.deploy.systemd import start_watchdog
+    from edge_agent.sd_notify import start_watchdog
 
     start_watchdog(stop)  # under systemd (Type=notify): READY=1, then the watchdog's pings
     if cfg.mode == "smart":

@@ -29,7 +29,6 @@ from edge_agent.camera.dumb import connect
 from edge_agent.camera.pipeline import run_pipeline
 from edge_agent.camera.roi_store import RoiStore
 from edge_agent.camera.smart_stats import smart_stats, smart_status
-from edge_agent.deploy.systemd import notify
 from edge_agent.detect.rois import MAX_SET_BYTES, DetectionSettings, RoiSet
 from edge_agent.mqtt import discovery
 from edge_agent.mqtt.broker import BrokerSettings
@@ -40,6 +39,7 @@ from edge_agent.mqtt.routing import TopicRouter, home_assistant_message
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
+from edge_agent.sd_notify import notify
 from edge_agent.supervisor import ChildProcess, Fatal, Heartbeat, Ready, RestartBackoff
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from edge_agent import cli
+from edge_agent import cli, sd_notify
 from edge_agent.deploy import systemd
 from tests.support.procs import CameraProcess, camera_env
 
@@ -119,17 +119,17 @@ def test_ready_and_watchdog_pings_until_the_loop_pings_itself(notify_socket, mon
     monkeypatch.setenv("NOTIFY_SOCKET", str(path))
     monkeypatch.setenv("WATCHDOG_USEC", "300000")  # WatchdogSec=0.3: a ping every 0.1 s
     monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
-    monkeypatch.setattr(systemd, "_loop_pings", False)
-    monkeypatch.setattr(systemd, "_watchdog_sent_at", 0.0)
+    monkeypatch.setattr(sd_notify, "_loop_pings", False)
+    monkeypatch.setattr(sd_notify, "_watchdog_sent_at", 0.0)
     stop = threading.Event()
-    thread = systemd.start_watchdog(stop)
+    thread = sd_notify.start_watchdog(stop)
     assert thread is not None and "NOTIFY_SOCKET" not in os.environ  # children do not inherit it
     time.sleep(0.65)
     states = [s for _, s in received]
     assert states[0] == "READY=1" and states.count("WATCHDOG=1") >= 5, states
     # A run loop that pings itself takes over: the thread stops, so a hung loop gets restarted.
     for _ in range(20):
-        systemd.notify("WATCHDOG=1")  # throttled: at most one per WatchdogSec / 6
+        sd_notify.notify("WATCHDOG=1")  # throttled: at most one per WatchdogSec / 6
         time.sleep(0.01)
     thread.join(1)
     assert not thread.is_alive()
@@ -137,16 +137,16 @@ def test_ready_and_watchdog_pings_until_the_loop_pings_itself(notify_socket, mon
     time.sleep(0.4)
     assert len(received) == count  # nobody pings any more
     stop.set()
-    monkeypatch.setattr(systemd, "_env", None)
+    monkeypatch.setattr(sd_notify, "_env", None)
 
 
 def test_no_watchdog_outside_systemd(monkeypatch):
     for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
         monkeypatch.delenv(key, raising=False)
-    assert systemd.start_watchdog(threading.Event()) is None
-    assert systemd.notify("READY=1") is False
-    monkeypatch.setattr(systemd, "_env", None)
-    assert systemd.watchdog_interval({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "1"}) == 0.0  # not us
+    assert sd_notify.start_watchdog(threading.Event()) is None
+    assert sd_notify.notify("READY=1") is False
+    monkeypatch.setattr(sd_notify, "_env", None)
+    assert sd_notify.watchdog_interval({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "1"}) == 0.0  # not us
 
 
 def test_the_camera_process_tells_systemd_it_is_ready_and_pings(
