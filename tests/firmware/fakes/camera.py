@@ -9,6 +9,7 @@ size and encoded at the quality the firmware set. The source directory is set by
 
 import os
 import threading
+import time
 from pathlib import Path
 
 JPEG = 4
@@ -78,6 +79,7 @@ class _State:
         self.failed_inits = 0
         self.deinits = 0
         self.captures = 0
+        self.captured_at = None  # a test sets a list: time.monotonic() of each frame delivered
         self.failed_captures = 0
         self.fail_inits = 0  # the next n init() calls fail
         self.fail_captures = 0  # the next n capture() calls return False
@@ -159,6 +161,8 @@ def capture():
             state.failed_captures += 1
             return False
         state.captures += 1
+        if state.captured_at is not None:
+            state.captured_at.append(time.monotonic())
         return state.jpeg()
 
 

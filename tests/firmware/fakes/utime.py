@@ -12,13 +12,19 @@ from time import gmtime, localtime, time_ns  # noqa: F401
 _PERIOD = 1 << 30
 _HALF = _PERIOD // 2
 _OFFSET = _PERIOD - 3000 - _time.monotonic_ns() // 1_000_000
-# ms each thread asked to sleep so far, for the watchdog fake (machine.WDT.max_unfed_sleep_ms)
+# What each thread asked to sleep, for the tests: the total in ms (the watchdog fake's
+# max_unfed_sleep_ms), and, while a test sets _sleep_log to a list, each sleep as
+# (thread id, time.monotonic() at the call, ms).
 _slept_ms = {}
+_sleep_log = None
 
 
 def _slept(ms):
     tid = _threading.get_ident()
     _slept_ms[tid] = _slept_ms.get(tid, 0) + ms
+    log = _sleep_log
+    if log is not None:
+        log.append((tid, _time.monotonic(), ms))
 
 
 def time():
