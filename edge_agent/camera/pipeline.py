@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import signal
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -44,7 +43,7 @@ from edge_agent.camera.recording.recorder import RecordSettings
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.motion import MotionGate, MotionSettings
 from edge_agent.detect.rois import RoiSet
-from edge_agent.supervisor import Fatal, Heartbeat, Ready, Stop
+from edge_agent.supervisor import Fatal, Heartbeat, Ready, Stop, child_setup
 
 HEARTBEAT_EVERY = 1.0
 IDLE_VIEW_EVERY = 1.0  # with no viewer, still refresh /snapshot.jpg this often
@@ -379,7 +378,5 @@ class Pipeline:
 
 def run_pipeline(ctrl: Connection, out: Connection, cfg: PipelineConfig) -> None:
     """Process entry point."""
-    # The parent decides when we stop; Ctrl-C in a terminal goes to the whole process group.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    child_setup(cfg.log_level)  # as listen_frame's workers: signals, logging
     Pipeline(cfg, ctrl, out).run()

@@ -8,7 +8,8 @@ debouncing and stats. Capture, detection, drawing and recording run in a child p
   stays), then sent to the running child over a pipe; it is acknowledged on `rois/applied` when
   the child confirms, and the time that took is logged and reported in stats (`rois_apply_ms`).
 - The child is restarted (with backoff) only when it dies, stops sending heartbeats, or reports a
-  fatal error; `child_restarts` counts it.
+  fatal error; `child_restarts` counts it. The policy is edge_agent.supervisor's, the same as
+  listen_frame's workers'; a detector that keeps dying is given up and the camera exits with 1.
 - What it publishes about the camera is the same as listen_frame's (edge_agent.mqtt.channel).
 """
 
@@ -40,11 +41,18 @@ from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.sd_notify import notify
-from edge_agent.supervisor import ChildProcess, Fatal, Heartbeat, Ready, RestartBackoff
+from edge_agent.supervisor import ChildProcess, Fatal, Heartbeat, Ready, RestartPolicy, Supervised
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_TIMEOUT = 20.0  # a child silent this long is taken as hung and restarted
+
+
+def restart_policy() -> RestartPolicy:
+    """The detector process' (edge_agent.supervisor): 1, 2, 4 … 30 s after dying again within a
+    minute of its start; given up after 10 restarts within 10 minutes, and then the camera exits
+    with status 1 (systemd's Restart=on-failure, Docker's or the add-on's restart take over)."""
+    return RestartPolicy(first=1.0, longest=30.0, stable_after=60.0, max_restarts=10, window=600.0)
 
 
 class SmartCamera:
@@ -75,6 +83,9 @@ class SmartCamera:
         self.pending_rois: dict[int, float] = {}  # version -> sent_at, waiting for the child
         self.last_apply_ms: float | None = None
         self.child: ChildProcess | None = None
+        self.supervised = Supervised(
+            "detector process", self._spawn_child, restart_policy(), heartbeat_timeout=HEARTBEAT_TIMEOUT
+        )
         self.child_restarts = 0
         self.platform = "unknown"
         self.counters = {"clips": 0}
@@ -314,7 +325,7 @@ class SmartCamera:
                 log_level=logging.getLogger().getEffectiveLevel(),
             )
 
-    def _start_child(self) -> ChildProcess:
+    def _spawn_child(self) -> ChildProcess:
         child = ChildProcess(run_pipeline, (self.pipeline_config(),), "detector process", events=True)
         with self.lock:
             self.child = child
@@ -455,9 +466,9 @@ class SmartCamera:
         self.stop_event.wait(self.cfg.state_wait)
         if self.mqtt.connected.is_set():
             self._finish_state_wait()
-        child = self._start_child()
-        backoff = RestartBackoff(first=1.0, longest=30.0, stable_after=60.0)
-        restart_at: float | None = None
+        supervised = self.supervised
+        supervised.start()
+        exit_code = 0
         next_stats = time.monotonic() + self.cfg.stats_interval
         try:
             while not self.stop_event.wait(0.25):
@@ -473,25 +484,17 @@ class SmartCamera:
                     self.mqtt.publish(
                         self.topics.stats(self.cam), json.dumps(self.stats(self.cfg.stats_interval))
                     )
-                if restart_at is not None:
-                    if now >= restart_at:
-                        restart_at = None
-                        self.child_restarts += 1
-                        child = self._start_child()
-                    continue
-                dead = not child.alive
-                if dead or child.silent_for() > HEARTBEAT_TIMEOUT:
-                    reason = (
-                        f"exited with code {child.exitcode}"
-                        if dead
-                        else f"silent for {HEARTBEAT_TIMEOUT:.0f} s"
-                    )
-                    delay = backoff.next(ran_for=now - child.started)
-                    log.error("detector process %s; restarting in %.0f s", reason, delay)
-                    child.stop(timeout=1.0)
+                if supervised.due(now):
+                    self.child_restarts += 1
+                    supervised.restart()
+                elif (reason := supervised.problem(now)) is not None:
                     with self.lock:
                         self.child = None
-                    restart_at = now + delay
+                    supervised.failed(reason, now)
+                if supervised.gave_up:
+                    log.error("no detector process: the camera stops (status 1) to be restarted whole")
+                    exit_code = 1
+                    break
         finally:
             log.info("stopping")
             if self.child is not None:
@@ -500,4 +503,4 @@ class SmartCamera:
                 self.http.stop()
             # Forgotten: its availability was emptied and stays so (its Last Will is not sent on a clean stop).
             self.mqtt.stop(final=None if self.forgotten else (self.topics.availability(self.cam), OFFLINE))
-        return 0
+        return exit_code

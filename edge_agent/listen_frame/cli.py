@@ -74,6 +74,13 @@ SCHEMA = vol.Schema(
         vol.Optional("max_megapixels", default=16.0): vol.All(
             vol.Coerce(float), vol.Range(min=0.1, max=100.0)
         ),
+        # A worker on one frame longer than max(factor x its usual job, min seconds) is hung.
+        vol.Optional("job_deadline_factor", default=10.0): vol.All(
+            vol.Coerce(float), vol.Range(min=2.0, max=1000.0)
+        ),
+        vol.Optional("job_deadline_min", default=5.0): vol.All(
+            vol.Coerce(float), vol.Range(min=0.5, max=600.0)
+        ),
     }
 )
 
@@ -140,6 +147,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         help="frames whose JPEG header declares more pixels are refused before decoding (default 16)",
     )
+    p.add_argument(
+        "--job-deadline-factor",
+        type=float,
+        help="a worker on one frame for longer than this many times its usual job (and than "
+        "--job-deadline-min) is hung: killed and replaced (default 10)",
+    )
+    p.add_argument(
+        "--job-deadline-min",
+        type=float,
+        help="the shortest job deadline, in seconds (default 5)",
+    )
     p.set_defaults(func=run)
 
 
@@ -171,6 +189,8 @@ def config_from_args(args: argparse.Namespace):
         forget_after=s["forget_after_hours"] * 3600.0,
         max_rois=s["max_rois"],
         max_megapixels=s["max_megapixels"],
+        job_deadline_factor=s["job_deadline_factor"],
+        job_deadline_min=s["job_deadline_min"],
         **extra,
     )
 
@@ -201,4 +221,4 @@ def run(args: argparse.Namespace) -> int:
         return 2
     service.serve_forever()
     service.stop()
-    return 0
+    return service.exit_code

@@ -3,7 +3,14 @@
 Each camera has one waiting slot: a new frame replaces a waiting one (the replaced frame is
 counted as dropped), so a slow detector never builds a queue and never answers with stale
 frames. Waiting cameras are served in the order they started waiting, so one busy camera cannot
-starve the others. A worker that dies is replaced; the frame it held is counted as lost.
+starve the others.
+
+The workers are supervised as the smart camera's pipeline is (edge_agent.supervisor): a worker
+that dies is replaced (at once, then with backoff if it keeps dying; given up after 5 restarts
+within a minute), and the frame it held is counted as lost (`worker_died`). A worker that takes
+longer on one frame than its job deadline (N x the usual job, with a floor: `JobDeadline`) is
+hung: killed, replaced, its frame counted as lost (`worker_hung`); the other workers carry on.
+With every worker given up, `on_failed` tells the service, which stops with status 1.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import logging
 import os
 import selectors
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +28,15 @@ from dataclasses import dataclass
 from edge_agent.detect.motion import MotionCheck
 from edge_agent.detect.rois import RoiSet
 from edge_agent.listen_frame.worker import Job, WorkerConfig, WorkerResult, run_worker
-from edge_agent.supervisor import ChildProcess, ChildStartError, Fatal, Ready
+from edge_agent.supervisor import (
+    ChildProcess,
+    ChildStartError,
+    Fatal,
+    JobDeadline,
+    Ready,
+    RestartPolicy,
+    Supervised,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +54,30 @@ class Frame:
     motion: MotionCheck | None = None  # the motion gate's check for this frame; None: gate off
 
 
+def worker_policy() -> RestartPolicy:
+    """A worker that dies is back at once; one that keeps dying waits 0.5, 1, 2 … 30 s; five
+    restarts within a minute (Frigate's watchdog figures) and it is given up."""
+    return RestartPolicy(first=0.5, longest=30.0, stable_after=60.0, immediate=1, max_restarts=5, window=60.0)
+
+
 class Worker:
-    """A detector process (edge_agent.supervisor.ChildProcess) and the frame it is working on."""
+    """One worker slot: its supervised detector process (edge_agent.supervisor) and its job."""
 
     def __init__(self, index: int, config: WorkerConfig) -> None:
         self.index = index
-        self.child = ChildProcess(run_worker, (config, index), f"worker {index}")
+        self.supervised = Supervised(
+            f"worker {index}",
+            lambda: ChildProcess(run_worker, (config, index), f"worker {index}"),
+            worker_policy(),
+        )
+        self.supervised.start()
         self.job: tuple[int, Frame] | None = None
-        self.gave_up = False
+        self.job_started = 0.0  # time.monotonic() when the job was sent
+        self.gave_up = False  # could not load the model again, or kept dying
+
+    @property
+    def child(self) -> ChildProcess | None:
+        return self.supervised.child
 
     @property
     def conn(self):
@@ -57,17 +89,20 @@ class Worker:
 
     @property
     def ready(self) -> bool:
-        return self.child.ready.is_set()
+        child = self.child
+        return child is not None and child.ready.is_set()
 
     @property
     def info(self) -> dict:
-        return self.child.info
+        child = self.child
+        return child.info if child is not None else {}
 
     def wait_ready(self, timeout: float) -> None:
         self.child.wait_ready(timeout)
 
     def stop(self, timeout: float = 2.0) -> None:
-        self.child.stop(timeout)
+        if self.child is not None:
+            self.child.stop(timeout)
 
 
 ResultHandler = Callable[[Frame, WorkerResult], None]
@@ -84,11 +119,15 @@ class Dispatcher:
         on_result: ResultHandler,
         on_lost: LostHandler,
         start_timeout: float = 60.0,
+        deadline: JobDeadline | None = None,
+        on_failed: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.on_result = on_result
         self.on_lost = on_lost
+        self.on_failed = on_failed
         self.start_timeout = start_timeout
+        self.deadline = deadline or JobDeadline()
         self.workers = [Worker(i, config) for i in range(workers)]
         self._waiting: OrderedDict[str, Frame] = OrderedDict()
         self._lock = threading.Lock()
@@ -101,6 +140,8 @@ class Dispatcher:
         self._job_ids = 0
         self.dropped = 0
         self.restarts = 0
+        self.hung = 0  # workers killed for overrunning their job deadline
+        self.failed = False  # every worker given up
 
     def start(self) -> None:
         try:
@@ -183,20 +224,58 @@ class Dispatcher:
                 self.on_lost(frame, "worker_died")
                 continue
             w.job = (job.job_id, frame)
+            w.job_started = time.monotonic()
 
-    def _replace(self, w: Worker) -> None:
-        log.error(
-            "worker %d (pid %s) died with exit code %s; starting a new one",
-            w.index,
-            w.process.pid,
-            w.process.exitcode,
-        )
+    def _replace(self, w: Worker, reason: str, lost: str = "worker_died", kill: bool = False) -> None:
+        """The worker died (or hung: `kill`): its frame counted as `lost`, a new one scheduled."""
         if w.job is not None:
-            self.on_lost(w.job[1], "worker_died")
-        w.child.stop(0.1)
-        self.restarts += 1
-        # Not waited for here: the others keep working while it loads; it says "ready" by pipe.
-        self.workers[w.index] = Worker(w.index, self.config)
+            frame, w.job = w.job[1], None
+            self.on_lost(frame, lost)
+        # Not waited for here: the others keep working while a new one loads; it says "ready" by pipe.
+        if w.supervised.failed(reason, kill=kill, stop_timeout=0.1) is None:
+            w.gave_up = True
+            self._check_failed()
+
+    def _check_failed(self) -> None:
+        if all(w.gave_up for w in self.workers) and not self.failed:
+            self.failed = True
+            log.error("no worker left: listen_frame cannot detect any more")
+            if self.on_failed is not None:
+                self.on_failed()
+
+    def _overrun(self, now: float) -> bool:
+        """Workers past their job deadline: killed and replaced; True when there were some."""
+        limit = self.deadline.limit()
+        usual = self.deadline.usual()
+        found = False
+        for w in self.workers:
+            if w.job is None or now - w.job_started <= limit:
+                continue
+            found = True
+            self.hung += 1
+            usual_text = f"{usual * 1000:.0f} ms" if usual is not None else "unknown"
+            self._replace(
+                w,
+                f"took more than {limit:.1f} s on a frame of {w.job[1].cam} (usual job {usual_text}): hung, killed",
+                lost="worker_hung",
+                kill=True,
+            )
+        return found
+
+    def _restart_due(self, now: float) -> bool:
+        started = False
+        for w in self.workers:
+            if not w.gave_up and w.supervised.due(now):
+                w.supervised.restart()
+                self.restarts += 1
+                started = True
+        return started
+
+    def _next_timeout(self, now: float) -> float | None:
+        """How long the dispatcher may wait for its pipes: until a job's deadline or a restart."""
+        times = [w.job_started + self.deadline.limit() for w in self.workers if w.job is not None]
+        times += [w.supervised.restart_at for w in self.workers if w.supervised.restart_at is not None]
+        return max(0.0, min(times) - now + 0.01) if times else None
 
     def _starting(self, w: Worker) -> None:
         try:
@@ -213,16 +292,19 @@ class Dispatcher:
             # with the other workers rather than restart in a tight loop.
             log.error("%s; continuing without it", err)
             w.gave_up = True
+            w.stop(0.5)
             self._rebuild = True
+            self._check_failed()
 
     def _selector(self) -> selectors.BaseSelector:
         """Everything the dispatcher waits on, registered once (rebuilt when a worker changes)."""
         sel = selectors.DefaultSelector()
-        sel.register(self._wake_r, selectors.EVENT_READ, ("wake", None))
+        sel.register(self._wake_r, selectors.EVENT_READ, ("wake", None, None))
         for w in self.workers:
-            if not w.gave_up:
-                sel.register(w.conn, selectors.EVENT_READ, ("conn", w))
-                sel.register(w.process.sentinel, selectors.EVENT_READ, ("sentinel", w))
+            child = w.child
+            if not w.gave_up and child is not None:
+                sel.register(child.conn, selectors.EVENT_READ, ("conn", w, child))
+                sel.register(child.process.sentinel, selectors.EVENT_READ, ("sentinel", w, child))
         return sel
 
     def _result(self, w: Worker) -> None:
@@ -235,6 +317,8 @@ class Dispatcher:
             return
         frame = w.job[1]
         w.job = None
+        if result.inferred and not result.error:  # the usual job: what the deadline scales from
+            self.deadline.observe(time.monotonic() - w.job_started)
         # The worker gets its next frame before we publish this one's results: it would
         # otherwise sit idle for the length of the publishing.
         self._assign()
@@ -247,27 +331,32 @@ class Dispatcher:
         sel = self._selector()
         while not self._stopping:
             self._assign()
-            events = sel.select()
+            events = sel.select(self._next_timeout(time.monotonic()))
             if self._stopping:
                 break
             dead = []
             for key, _ in events:
-                kind, w = key.data
+                kind, w, child = key.data
                 if kind == "wake":
                     with self._lock:
                         os.read(self._wake_r, 64)
                         self._woken = False
+                elif child is not w.child:
+                    continue  # a worker replaced in this round
                 elif kind == "sentinel":
                     dead.append(w)
-                elif w in dead or self.workers[w.index] is not w:
+                elif w in dead:
                     continue
                 elif not w.ready:
                     self._starting(w)
                 else:
                     self._result(w)
             for w in dead:
-                self._replace(w)
-            if dead or self._rebuild:
+                if w.child is not None:
+                    self._replace(w, f"died with exit code {w.child.exitcode}")
+            now = time.monotonic()
+            changed = bool(dead) | self._overrun(now) | self._restart_due(now)
+            if changed or self._rebuild:
                 self._rebuild = False
                 sel.close()
                 sel = self._selector()

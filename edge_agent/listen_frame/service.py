@@ -38,6 +38,7 @@ from edge_agent.mqtt.messages import CommandError, Forget, detections_json
 from edge_agent.mqtt.routing import TopicRouter, home_assistant_message
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
+from edge_agent.supervisor import JobDeadline
 
 log = logging.getLogger("edge_agent.listen_frame")
 KIND = "listen_frame"
@@ -93,10 +94,14 @@ class ListenFrame:
                 config.threads,
                 config.snapshot_quality,
                 max_pixels=int(config.max_megapixels * 1_000_000),
+                log_level=logging.getLogger().getEffectiveLevel(),
             ),
             on_result=self._on_worker_result,
             on_lost=self._on_lost,
+            deadline=JobDeadline(config.job_deadline_factor, config.job_deadline_min),
+            on_failed=self._no_workers,
         )
+        self.exit_code = 0  # 1: every worker given up (edge_agent.supervisor's restart window)
         self.mqtt = ManagedClient(
             config.broker,
             # Stable: after a fast restart, this session takes over the half-open old one instead
@@ -144,6 +149,11 @@ class ListenFrame:
 
     def serve_forever(self) -> None:
         self.stop_event.wait()
+
+    def _no_workers(self) -> None:
+        """Every worker was given up: stop, marked offline, with status 1 (to be restarted whole)."""
+        self.exit_code = 1
+        self.stop_event.set()
 
     # ---- MQTT in ---------------------------------------------------------------------------
 

@@ -39,6 +39,10 @@ class ListenFrameConfig:
     forget_after: float = 7 * 24 * 3600.0  # offline and silent this long: discovery removed
     max_rois: int = MAX_ROIS
     max_megapixels: float = 16.0  # frames whose JPEG header declares more are refused undecoded
+    # A worker on one frame for longer than max(factor x the usual job, floor) is hung: killed,
+    # replaced, counted as worker_hung (edge_agent.supervisor.JobDeadline).
+    job_deadline_factor: float = 10.0
+    job_deadline_min: float = 5.0
 
     @property
     def worker_count(self) -> int:

@@ -89,6 +89,7 @@ def service_stats(self: ListenFrame) -> dict:
                 "bad_command",
                 "unknown_camera",
                 "worker_died",
+                "worker_hung",
                 "unannounced",
                 "bad_announce",
                 "camera_cap",

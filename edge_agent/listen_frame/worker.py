@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -20,7 +19,7 @@ import numpy as np
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.motion import MotionCheck
 from edge_agent.detect.rois import RoiSet
-from edge_agent.supervisor import Fatal, Ready, Stop
+from edge_agent.supervisor import Fatal, Ready, Stop, child_setup
 
 
 @dataclass(slots=True)
@@ -60,6 +59,7 @@ class WorkerConfig:
     # A JPEG header can declare 16000x16000 in 600 bytes, and libjpeg fills in what is missing:
     # frames declaring more pixels are refused before anything is decoded.
     max_pixels: int = 16_000_000
+    log_level: int = logging.INFO  # the parent's (edge_agent.supervisor.child_setup)
 
 
 SNAPSHOT_WIDTH = 640  # the last-person image is drawn on a decode no wider than this
@@ -80,8 +80,7 @@ def snapshot_jpeg(
 
 def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
     """Process entry point. First message out: Ready(info) or Fatal(message)."""
-    # The parent decides when workers stop; a Ctrl-C in the terminal must not kill them mid-frame.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    child_setup(config.log_level)  # as the smart camera's pipeline: signals, logging
     log = logging.getLogger(f"edge_agent.listen_frame.worker{index}")
     try:
         from edge_agent.detect import imaging
