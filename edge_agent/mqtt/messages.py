@@ -186,9 +186,9 @@ class Forget:
         if len(payload) > MAX_FORGET_BYTES:
             raise CommandError(f"{len(payload)} bytes; a forget is at most {MAX_FORGET_BYTES}")
         try:
-            data = json.loads(payload, parse_constant=_no_constant)
-        except (ValueError, RecursionError, UnicodeDecodeError) as err:
-            raise CommandError(f"not JSON: {str(err)[:80]}") from None
+            data = read_json(payload, max_bytes=MAX_FORGET_BYTES)
+        except UntrustedJSONError as err:
+            raise CommandError(f"not JSON: {err}") from None
         if not isinstance(data, dict):
             raise CommandError("a forget must be a JSON object")
         texts = {}
@@ -203,7 +203,3 @@ class Forget:
         ):
             raise CommandError("'at' must be a time in Unix seconds")
         return cls(texts["by"], texts["reason"], float(at) if at is not None else None)
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")

@@ -30,6 +30,8 @@ import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from edge_agent.untrusted import read_json
+
 
 def noisy_frames(path: Path, count: int, sigma: float = 6.0, seed: int = 1) -> list[bytes]:
     bgr = cv2.resize(cv2.imread(str(path), cv2.IMREAD_COLOR), (640, 480), interpolation=cv2.INTER_AREA)
@@ -90,7 +92,7 @@ class Client:
                 if msg.payload == b"online":
                     self.online.set()
             elif len(parts) == 3 and parts[2] == "stats":
-                self.stats[parts[1]] = json.loads(msg.payload)
+                self.stats[parts[1]] = read_json(msg.payload, max_bytes=256 * 1024)
             elif len(parts) == 3 and parts[2] == "person":
                 self.person.setdefault(parts[1], []).append((time.monotonic(), msg.payload))
             self.cond.notify_all()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -11,10 +10,12 @@ import time
 
 import paho.mqtt.client as mqtt
 
+from edge_agent.listen_frame.ownership import MAX_DETECTIONS_BYTES
 from edge_agent.mqtt.broker import warn_password_on_command_line
 from edge_agent.mqtt.client import ManagedClient
 from edge_agent.mqtt.topics import DEFAULT_BASE, Topics
 from edge_agent.settings import add_common_args, add_password_file_arg
+from edge_agent.untrusted import read_object
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,10 +71,10 @@ class Watcher:
         cam, rest = parts
         if rest == "detections":
             try:
-                data = json.loads(msg.payload)
-            except ValueError:
-                return
-            line = msg.payload.decode() if self.raw else format_detection(cam, data)
+                data = read_object(msg.payload, max_bytes=MAX_DETECTIONS_BYTES)
+                line = msg.payload.decode() if self.raw else format_detection(cam, data)
+            except (ValueError, KeyError, TypeError, AttributeError):  # not one of ours: shown raw
+                line = f"{time.strftime('%H:%M:%S')} {cam}: detections {bytes(msg.payload[:200])!r}"
             self.detections += 1
         elif rest.startswith("person"):
             region = rest.partition("/")[2]

@@ -17,7 +17,7 @@ from edge_agent.detect.rois import RoiError, parse_roi_set
 from edge_agent.listen_frame.cameras import Announce
 from edge_agent.listen_frame.ownership import parse_ack, parse_peer_detections
 from edge_agent.listen_frame.stats import parse_camera_stats, parse_service_stats
-from edge_agent.mqtt.messages import CommandError, SwitchState, claimed_version, parse_switch
+from edge_agent.mqtt.messages import CommandError, Forget, SwitchState, claimed_version, parse_switch
 from edge_agent.untrusted import MAX_DEPTH, UntrustedJSONError, read_json, read_object
 
 DEEP_16K = b"[" * 16384  # the payload: not even closed
@@ -71,6 +71,7 @@ RAISING = {
     "<cam>/announce": lambda p: Announce.parse("yard", p),
     "<cam>/detections": lambda p: parse_peer_detections("yard", p),
     "<cam>/rois": lambda p: parse_roi_set(p),
+    "<cam>/forget": lambda p: Forget.parse(p),
 }
 NONE_WHEN_BAD = {
     "<cam>/rois/applied/<instance>": parse_ack,
@@ -107,3 +108,25 @@ def test_peer_stats_within_bounds_are_still_read():
         "listen_frame/b",
         {"frames_in": 5, "analysed": 4, "error_decode": 1},
     )
+
+
+def test_bobby_edge_watch_shows_a_hostile_detections_message_raw():
+    import io
+
+    import paho.mqtt.client as mqtt
+
+    from edge_agent.mqtt.topics import Topics
+    from edge_agent.tools.watch import Watcher
+
+    out = io.StringIO()
+    watcher = Watcher(Topics("bobby"), "+", raw=False, out=out)
+    for payload in (DEEP_16K, b'{"a": ' * 300 + b"1" + b"}" * 300, b'{"objects": [1]}', b"{nope"):
+        msg = mqtt.MQTTMessage(topic=b"bobby/yard/detections")
+        msg.payload = payload
+        watcher.on_message(msg)  # raised RecursionError (and KeyError) out of the handler before
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4 and all("yard: detections b" in line for line in lines)
+    ok = mqtt.MQTTMessage(topic=b"bobby/yard/detections")
+    ok.payload = b'{"persons": 1, "objects": [{"label": "person", "score": 0.9}], "inference_ms": 12.0}'
+    watcher.on_message(ok)
+    assert "yard: 1 person(s): person 0.90" in out.getvalue().splitlines()[-1]
