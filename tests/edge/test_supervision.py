@@ -174,3 +174,37 @@ def test_a_worker_that_hangs_on_a_frame_is_killed_replaced_and_counted(model_pat
         assert not dispatcher.failed and dispatcher.hung == 1
     finally:
         dispatcher.stop()
+
+
+def test_a_smart_camera_whose_detector_keeps_dying_gives_up_and_exits_1(
+    mosquitto, tmp_path, model_path, monkeypatch, caplog
+):
+    # A source that cannot be opened: the detector process says Fatal and exits, every time.
+    from edge_agent.camera import config as camcfg
+    from edge_agent.camera import smart
+    from edge_agent.mqtt.broker import BrokerSettings
+
+    monkeypatch.setattr(
+        smart,
+        "restart_policy",
+        lambda: RestartPolicy(first=0.05, longest=0.1, max_restarts=2, window=60.0),  # not 10 in 10 min
+    )
+    raw = {
+        "mode": "smart",
+        "source": str(tmp_path / "missing.mp4"),
+        "camera_id": "gone",
+        "model": str(model_path),
+        "state_dir": str(tmp_path / "state"),
+        "state_wait": 0.1,
+        "discovery": False,
+        "base_topic": "sup" + os.urandom(3).hex(),
+    }
+    cfg = camcfg.CameraConfig.from_validated(camcfg.CAMERA_SCHEMA(raw), env={})
+    camera = smart.SmartCamera(cfg, BrokerSettings(mosquitto.host, mosquitto.port))
+    result: list[int] = []
+    runner = threading.Thread(target=lambda: result.append(camera.run()), daemon=True)
+    runner.start()
+    runner.join(120)
+    assert result == [1], caplog.text[-3000:]
+    assert camera.child_restarts == 2 and camera.supervised.gave_up
+    assert "restarted 2 times within 60 s: giving up" in caplog.text
