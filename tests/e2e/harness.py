@@ -60,6 +60,12 @@ counter:
 lovelace:
 repairs:
 mobile_app:
+# What default_config brings and a user has: the history a week of use leaves, as the churn
+# test counts it (tests/e2e/test_entity_churn.py: recorder rows, logbook lines per entity).
+recorder:
+  commit_interval: 1
+history:
+logbook:
 logger:
   default: warning
   logs:
