@@ -3,43 +3,19 @@
 // commands (custom_components/bobby_camera/websocket_api.py); coordinates are normalised 0..1.
 import { LitElement, html, svg, nothing, type PropertyValues, type TemplateResult, type SVGTemplateResult } from "lit";
 import { cardStyles } from "./card-styles";
+import { chip, chipStyle, countText, DEFAULT_SIZE, imageUrl, overlayLayout, overlayView, pointsAttr, RegionNames, textWidth, unitOf, type Picture } from "./card-view";
 import { EditorState, MAX_ROIS } from "./editor-state";
 import { withEntities, type CardEntities } from "./entities";
-import { areaBox, footPoint, midpoints, normalise, type Point } from "./geometry";
+import { areaBox, midpoints, normalise, type Point } from "./geometry";
 import { languageOf, type HomeAssistant } from "./ha";
-import { formatScore, placeRegionNames, placeScoreLabels, scoreCaption, type ChipStyle, type PlacedName, type Rect } from "./labels";
 import { localize } from "./localize";
-import { ackText, personsText } from "./status";
+import { ackText } from "./status";
 import type { Ack, CameraConfig, CardConfig, DetectionSettings, Detections } from "./types";
 import "./bobby-camera-card-editor";
 
 const CARD_TYPE = "bobby-camera-card";
 // Boxes older than this (no new detections message) are no longer drawn.
 const DETECTIONS_MAX_AGE_MS = 4000;
-const DEFAULT_SIZE: [number, number] = [640, 480];
-// The chips' text and size, in screen pixels (scaled into the picture's units when drawn).
-const CHIP_FONT_PX = 13;
-const CHIP_FONT_WEIGHT = 500;
-const CHIP_HEIGHT_PX = 18;
-const CHIP_PAD_PX = 4;
-const CHIP_GAP_PX = 2;
-// The person count's chip (.count in the styles): its font, padding, height and margin.
-const COUNT_FONT_PX = 14;
-const COUNT_PAD_PX = 8;
-const COUNT_HEIGHT_PX = 24;
-const COUNT_MARGIN_PX = 8;
-// Below this width (screen pixels) the score chips hold the score alone ("56%", not "person 56%").
-const COMPACT_WIDTH_PX = 560;
-
-let measureContext: CanvasRenderingContext2D | null | undefined;
-
-/** The width of a chip's text in screen pixels, measured with the font the SVG draws it in. */
-function textWidth(text: string, family: string): number {
-  if (measureContext === undefined) measureContext = document.createElement("canvas").getContext("2d");
-  if (!measureContext) return text.length * CHIP_FONT_PX * 0.62;
-  measureContext.font = `${CHIP_FONT_WEIGHT} ${CHIP_FONT_PX}px ${family}`;
-  return measureContext.measureText(text).width;
-}
 
 /** What bobby_camera/subscribe_detections sends: detections, acknowledgements and entity changes. */
 interface StreamMessage {
@@ -90,7 +66,7 @@ export class BobbyCameraCard extends LitElement {
   private _tick?: number;
   private _font = "";
   private _pushed?: CardEntities;
-  private _names?: { key: string; placed: PlacedName[] };
+  private readonly _names = new RegionNames();
 
   static getConfigElement(): HTMLElement {
     return document.createElement("bobby-camera-card-editor");
@@ -245,18 +221,6 @@ export class BobbyCameraCard extends LitElement {
     return this._size ?? this._camera?.resolution ?? DEFAULT_SIZE;
   }
 
-  private _imageUrl(): string | undefined {
-    const entityId = this._camera?.camera_entity ?? this._config?.entity;
-    const state = entityId ? this.hass?.states[entityId] : undefined;
-    if (!this.hass || !state || state.state === "unavailable") return undefined;
-    const token = state.attributes.access_token;
-    if (this._imageFailed) {
-      // The still, reloaded by the token's rotation (entity_picture changes with it).
-      return state.attributes.entity_picture ? this.hass.hassUrl(state.attributes.entity_picture) : undefined;
-    }
-    return token ? this.hass.hassUrl(`/api/camera_proxy_stream/${entityId}?token=${encodeURIComponent(token)}`) : undefined;
-  }
-
   private _onImageLoad(ev: Event): void {
     const img = ev.target as HTMLImageElement;
     if (img.naturalWidth > 0 && img.naturalHeight > 0) {
@@ -267,123 +231,36 @@ export class BobbyCameraCard extends LitElement {
 
   // ---- drawing ----------------------------------------------------------------------------------
 
-  /** How many picture units one screen pixel is (the overlay's viewBox is the picture's size). */
-  private get _unit(): number {
-    return this._width > 0 ? this._picSize[0] / this._width : 1;
-  }
-
-  private _pts(points: readonly Point[]): string {
-    const [w, h] = this._picSize;
-    return points.map(([x, y]) => `${x * w},${y * h}`).join(" ");
-  }
-
-  /** The chips' sizes in picture units, and the text measured in the font the SVG uses. */
-  private _chipStyle(): ChipStyle {
-    const [w, h] = this._picSize;
-    const u = this._unit;
+  /** The picture as the view draws it (the SVG's font is read the first time it is needed). */
+  private get _picture(): Picture {
     if (!this._font) {
       const svgEl = this.renderRoot?.querySelector("svg");
       this._font = (svgEl && getComputedStyle(svgEl).fontFamily) || "sans-serif";
     }
-    const family = this._font;
-    return {
-      width: w,
-      height: h,
-      lineHeight: CHIP_HEIGHT_PX * u,
-      pad: CHIP_PAD_PX * u,
-      gap: CHIP_GAP_PX * u,
-      measure: (text) => textWidth(text, family) * u,
-    };
+    const font = this._font;
+    return { size: this._picSize, width: this._width, font, measure: (text) => textWidth(text, font) };
   }
 
-  private _chip(cls: string, r: Rect, text: string): SVGTemplateResult {
-    const u = this._unit;
-    return svg`<g class="chip ${cls}">
-      <rect x=${r.x} y=${r.y} width=${r.w} height=${r.h} rx=${3 * u}></rect>
-      <text x=${r.x + CHIP_PAD_PX * u} y=${r.y + r.h / 2} font-size=${CHIP_FONT_PX * u} dominant-baseline="central">${text}</text>
-    </g>`;
-  }
-
-  /** The region names' places: computed again only when the regions, the picture or its scale change. */
-  private _regionNames(names: { points: Point[]; text: string }[], style: ChipStyle, anchor: "corner" | "centre", keepFree?: Rect): PlacedName[] {
-    const key = JSON.stringify([names, style.width, style.height, style.lineHeight, this._font, anchor, keepFree]);
-    if (this._names?.key !== key) this._names = { key, placed: placeRegionNames(names, style, keepFree ? [keepFree] : [], anchor) };
-    return this._names.placed;
-  }
-
-  /**
-   * View mode: the regions' fills (one translucent layer per state, so that overlapping regions do
-   * not darken each other), their outlines, the detected boxes, then every name and score on top
-   * as chips that never overlap (labels.ts places them).
-   */
   private _overlayView(): SVGTemplateResult[] {
-    const cam = this._camera;
-    const [w, h] = this._picSize;
-    const u = this._unit;
-    const style = this._chipStyle();
-    const px = (points: readonly Point[]): Point[] => points.map(([x, y]) => [x * w, y * h]);
-    const regions =
-      cam && this._config?.show_regions !== false
-        ? cam.rois.map((roi) => {
-            const entity = roi.id ? cam.region_entities[roi.id] : undefined;
-            return { roi, on: entity ? this.hass?.states[entity]?.state === "on" : false };
-          })
-        : [];
-    // The person count's chip (HTML, bottom right) is kept free too.
-    // (At least as wide as a two-digit count, so that the names do not move with the count.)
-    const countText = Math.max(textWidth(this._countText(), this._font), textWidth(personsText(this._lang, 88), this._font));
-    const countW = (countText * COUNT_FONT_PX) / CHIP_FONT_PX + 2 * COUNT_PAD_PX;
-    const countBox: Rect = {
-      x: w - (COUNT_MARGIN_PX + countW) * u,
-      y: h - (COUNT_MARGIN_PX + COUNT_HEIGHT_PX) * u,
-      w: countW * u,
-      h: COUNT_HEIGHT_PX * u,
-    };
-    const names = this._regionNames(
-      regions.map(({ roi }) => ({ points: px(roi.points), text: roi.name })),
-      style,
-      "corner", // tabs on their own outlines
-      countBox,
-    );
-    const d = this._config?.show_boxes === false ? undefined : this._detections;
-    const objects = d?.objects ?? [];
-    // On a narrow card (a phone) a caption would cover the people: the score alone.
-    const compact = this._width > 0 && this._width < COMPACT_WIDTH_PX;
-    const scores = placeScoreLabels(
-      objects.map((o) => ({
-        box: [o.box[0] * w, o.box[1] * h, o.box[2] * w, o.box[3] * h] as const,
-        text: compact ? formatScore(o.score) : scoreCaption(o.label, o.score),
-        short: formatScore(o.score),
-        priority: o.score,
-      })),
-      style,
-      [...names.map((n) => n.rect), countBox],
-    );
-    const fills = (on: boolean): SVGTemplateResult =>
-      svg`<g class="fills ${on ? "on" : "off"}">${regions.filter((r) => r.on === on).map(({ roi }) => svg`<polygon points=${this._pts(roi.points)}></polygon>`)}</g>`;
-    return [
-      fills(false),
-      fills(true),
-      ...regions.map(({ roi, on }) => svg`<g class="region ${on ? "on" : ""}" data-id=${roi.id ?? ""}><polygon points=${this._pts(roi.points)}></polygon></g>`),
-      ...objects.map((o) => {
-        const [x0, y0, x1, y1] = o.box;
-        const [fx, fy] = footPoint(o.box);
-        return svg`<g class="box">
-          <rect x=${x0 * w} y=${y0 * h} width=${(x1 - x0) * w} height=${(y1 - y0) * h}></rect>
-          <circle class="foot" cx=${fx * w} cy=${fy * h} r=${4 * u}></circle>
-        </g>`;
-      }),
-      ...scores.flatMap((p) => (p.leader ? [svg`<line class="leader" x1=${p.leader[0]} y1=${p.leader[1]} x2=${p.leader[2]} y2=${p.leader[3]}></line>`] : [])),
-      ...regions.map(({ on }, i) => this._chip(`name ${on ? "on" : ""}`, names[i].rect, names[i].text)),
-      ...scores.flatMap((p) => (p.rect ? [this._chip("score", p.rect, p.text)] : [])),
-    ];
+    const picture = this._picture;
+    const layout = overlayLayout({
+      picture,
+      config: this._config ?? {},
+      camera: this._camera,
+      states: this.hass?.states,
+      detections: this._detections,
+      lang: this._lang,
+      names: this._names,
+    });
+    return overlayView(picture, layout);
   }
 
   private _editView(): SVGTemplateResult[] {
     const st = this._state;
     if (!st) return [];
-    const [w, h] = this._picSize;
-    const u = this._unit;
+    const pic = this._picture;
+    const [w, h] = pic.size;
+    const u = unitOf(pic);
     const problems = st.regionProblems();
     const out: SVGTemplateResult[] = [];
     // The minimum and maximum box area, to scale, centred.
@@ -399,17 +276,18 @@ export class BobbyCameraCard extends LitElement {
     st.regions.forEach((r, i) => {
       const selected = i === st.selected;
       out.push(svg`<g class="region edit ${selected ? "selected" : ""} ${problems[i] ? "invalid" : ""}" data-index=${i}>
-        <polygon points=${this._pts(r.points)}></polygon>
+        <polygon points=${pointsAttr(pic, r.points)}></polygon>
       </g>`);
     });
     // The names on top of every region, placed apart (as in view mode).
-    const names = this._regionNames(
+    const names = this._names.place(
+      pic,
       st.regions.map((r) => ({ points: r.points.map(([x, y]): Point => [x * w, y * h]), text: r.name })),
-      this._chipStyle(),
+      chipStyle(pic),
       "centre", // the corners hold the handles
     );
     st.regions.forEach((r, i) => {
-      if (r.name) out.push(this._chip(`name ${i === st.selected ? "selected" : ""} ${problems[i] ? "invalid" : ""}`, names[i].rect, names[i].text));
+      if (r.name) out.push(chip(pic, `name ${i === st.selected ? "selected" : ""} ${problems[i] ? "invalid" : ""}`, names[i].rect, names[i].text));
     });
     const sel = st.regions[st.selected];
     if (sel && !st.drawing) {
@@ -419,7 +297,7 @@ export class BobbyCameraCard extends LitElement {
       );
     }
     if (st.drawing) {
-      out.push(svg`<polyline class="drawing" points=${this._pts(st.drawing)}></polyline>`);
+      out.push(svg`<polyline class="drawing" points=${pointsAttr(pic, st.drawing)}></polyline>`);
       st.drawing.forEach(([x, y], i) =>
         out.push(svg`<circle class="vertex ${i === 0 && st.drawing!.length >= 3 ? "first" : ""}" cx=${x * w} cy=${y * h} r=${(i === 0 ? 9 : 6) * u}></circle>`),
       );
@@ -532,7 +410,7 @@ export class BobbyCameraCard extends LitElement {
     const title = this._config.title ?? this._camera?.name;
     if (!this._config.entity) return html`<ha-card .header=${title}><div class="message">${this._t("card.no_entity")}</div></ha-card>`;
     const [w, h] = this._picSize;
-    const url = this._imageUrl();
+    const url = imageUrl(this.hass, this._camera?.camera_entity ?? this._config?.entity, this._imageFailed);
     const admin = this.hass?.user?.is_admin === true;
     return html`<ha-card .header=${title}>
       ${this._error ? html`<div class="message error">${this._error}</div>` : nothing}
@@ -559,10 +437,7 @@ export class BobbyCameraCard extends LitElement {
   }
 
   private _countText(): string {
-    const entity = this._camera?.count_entity;
-    const state = entity ? this.hass?.states[entity]?.state : undefined;
-    const n = state !== undefined && state !== "" && !Number.isNaN(Number(state)) ? Number(state) : (this._detections?.persons ?? 0);
-    return personsText(this._lang, n);
+    return countText(this._lang, this._camera, this.hass?.states, this._detections);
   }
 
   private _footer(admin: boolean): TemplateResult {
