@@ -335,7 +335,7 @@ class ListenFrame:
     def _on_forget(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
         if not msg.payload:  # the marker was cleared: the camera announced itself again
             if self.registry.unremove(cam_id):
-                log.info("%s: its forget was cleared", cam_id)
+                log.debug("%s: its forget was cleared", cam_id)
             return
         try:
             forget = Forget.parse(msg.payload)
@@ -348,8 +348,8 @@ class ListenFrame:
         self.gates.forget(cam_id)
         self.totals.forget(cam_id)
         instances = set(self.acks.forget(cam_id)) | {self.config.instance}
-        if cam is None:
-            log.info("%s: removed in Home Assistant (by %s): not served", cam_id, forget.by or "someone")
+        if cam is None:  # (debug: anyone may publish forgets for ids nobody serves)
+            log.debug("%s: removed in Home Assistant (by %s): not served", cam_id, forget.by or "someone")
             return
         self.counters["removed"] += 1
         log.warning(
