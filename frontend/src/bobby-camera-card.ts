@@ -2,70 +2,38 @@
 // admins draw and save the regions on it. Everything goes through the integration's websocket
 // commands (custom_components/bobby_camera/websocket_api.py); coordinates are normalised 0..1.
 import { LitElement, html, svg, nothing, type PropertyValues, type TemplateResult, type SVGTemplateResult } from "lit";
+import { CameraData } from "./card-data";
 import { cardStyles } from "./card-styles";
 import { chip, chipStyle, countText, DEFAULT_SIZE, imageUrl, overlayLayout, overlayView, pointsAttr, RegionNames, textWidth, unitOf, type Picture } from "./card-view";
 import { EditorState, MAX_ROIS } from "./editor-state";
-import { withEntities, type CardEntities } from "./entities";
 import { areaBox, midpoints, normalise, type Point } from "./geometry";
 import { languageOf, type HomeAssistant } from "./ha";
 import { localize } from "./localize";
-import { ackText } from "./status";
-import type { Ack, CameraConfig, CardConfig, DetectionSettings, Detections } from "./types";
+import type { CardConfig, DetectionSettings } from "./types";
 import "./bobby-camera-card-editor";
 
 const CARD_TYPE = "bobby-camera-card";
-// Boxes older than this (no new detections message) are no longer drawn.
-const DETECTIONS_MAX_AGE_MS = 4000;
-
-/** What bobby_camera/subscribe_detections sends: detections, acknowledgements and entity changes. */
-interface StreamMessage {
-  detections?: Detections;
-  ack?: Ack;
-  entities?: CardEntities;
-}
-
-interface SaveResult {
-  version: number;
-  ack: Ack | null;
-}
 
 export class BobbyCameraCard extends LitElement {
   static override properties = {
     hass: { attribute: false },
     _config: { state: true },
-    _camera: { state: true },
-    _error: { state: true },
-    _detections: { state: true },
     _editing: { state: true },
-    _status: { state: true },
-    _saving: { state: true },
     _rev: { state: true },
-    _size: { state: true },
     _width: { state: true },
     _imageFailed: { state: true },
   };
 
   hass?: HomeAssistant;
   private _config?: CardConfig;
-  private _camera?: CameraConfig;
-  private _error?: string;
-  private _detections?: Detections;
-  private _detectionsAt = 0;
   private _editing = false;
   private _state?: EditorState;
-  private _status = "";
-  private _saving = false;
-  private _sentVersion?: number;
   private _rev = 0;
-  private _size?: [number, number];
   private _width = 0;
   private _imageFailed = false;
-  private _unsub?: Promise<() => Promise<void> | void>;
-  private _loadedFor?: string;
   private _resize?: ResizeObserver;
-  private _tick?: number;
   private _font = "";
-  private _pushed?: CardEntities;
+  private readonly _data = new CameraData(this, { editing: () => this._editing });
   private readonly _names = new RegionNames();
 
   static getConfigElement(): HTMLElement {
@@ -85,7 +53,11 @@ export class BobbyCameraCard extends LitElement {
     }
     const changed = config.entity !== this._config?.entity;
     this._config = { show_boxes: true, show_regions: true, ...config };
-    if (changed) this._reset();
+    if (changed) {
+      this._data.setEntity(config.entity);
+      this._editing = false;
+      this._state = undefined;
+    }
   }
 
   getCardSize(): number {
@@ -106,22 +78,10 @@ export class BobbyCameraCard extends LitElement {
 
   // ---- life cycle -----------------------------------------------------------------------------
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this._tick = window.setInterval(() => {
-      // Stale boxes disappear even when no message comes any more.
-      if (this._detections && Date.now() - this._detectionsAt > DETECTIONS_MAX_AGE_MS) this._detections = undefined;
-    }, 1000);
-    if (this.hass && this._config?.entity) this._load();
-  }
-
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    window.clearInterval(this._tick);
     this._resize?.disconnect();
     this._resize = undefined;
-    this._unsubscribe();
-    this._loadedFor = undefined;
   }
 
   protected override firstUpdated(): void {
@@ -129,7 +89,7 @@ export class BobbyCameraCard extends LitElement {
   }
 
   protected override updated(changed: PropertyValues): void {
-    if (changed.has("hass") && this.hass && this._config?.entity && this._loadedFor !== this._config.entity) this._load();
+    if (changed.has("hass")) this._data.hassChanged();
     this._observe();
   }
 
@@ -142,91 +102,15 @@ export class BobbyCameraCard extends LitElement {
     this._resize.observe(wrap);
   }
 
-  private _reset(): void {
-    this._unsubscribe();
-    this._loadedFor = undefined;
-    this._camera = undefined;
-    this._pushed = undefined;
-    this._detections = undefined;
-    this._editing = false;
-    this._state = undefined;
-    this._error = undefined;
-    this._status = "";
-  }
-
-  private _unsubscribe(): void {
-    const unsub = this._unsub;
-    this._unsub = undefined;
-    unsub?.then((f) => f()).catch(() => undefined);
-  }
-
-  private async _load(): Promise<void> {
-    const entity = this._config?.entity;
-    if (!this.hass || !entity) return;
-    this._loadedFor = entity;
-    try {
-      const camera = await this.hass.callWS<CameraConfig>({ type: "bobby_camera/get_config", entity_id: entity });
-      if (this._loadedFor !== entity) return;
-      this._camera = withEntities(camera, this._pushed);
-      this._error = undefined;
-      if (!this._status && camera.last_ack) this._status = this._t("ack.last", { status: ackText(this._lang, camera.last_ack) });
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      this._error = e.code === "not_found" ? this._t("card.not_found", { entity }) : this._t("card.error", { error: e.message ?? String(err) });
-      return;
-    }
-    if (!this._unsub) {
-      this._unsub = this.hass.connection.subscribeMessage<StreamMessage>((message) => this._onMessage(message), {
-        type: "bobby_camera/subscribe_detections",
-        entity_id: entity,
-      });
-      this._unsub.catch((err: { message?: string }) => {
-        this._unsub = undefined;
-        this._error = this._t("card.error", { error: err.message ?? String(err) });
-      });
-    }
-  }
-
-  private _onMessage(message: StreamMessage): void {
-    if (message.entities) {
-      // An entity created after get_config (a new region's person sensor, registered when its
-      // discovery arrives): the card follows its state from that moment on.
-      this._pushed = message.entities;
-      if (this._camera) this._camera = withEntities(this._camera, this._pushed);
-    }
-    if (message.detections) {
-      this._detections = message.detections;
-      this._detectionsAt = Date.now();
-      if (!this._size && message.detections.size) this._size = message.detections.size;
-    }
-    if (message.ack) {
-      const ack = message.ack;
-      // A newer set than the one shown was saved elsewhere (another card, the options flow, the
-      // set_rois action): its regions are read again.
-      const newer = this._camera !== undefined && (ack.version ?? -1) > this._camera.version;
-      if (this._camera) this._camera = { ...this._camera, last_ack: ack };
-      if (newer && !this._editing && !this._saving) {
-        this._loadedFor = undefined;
-        void this._load();
-      }
-      if (this._sentVersion === undefined || (ack.version ?? -1) >= this._sentVersion) {
-        this._status = ackText(this._lang, ack, this._sentVersion);
-      }
-    }
-  }
-
   // ---- picture ----------------------------------------------------------------------------------
 
   private get _picSize(): [number, number] {
-    return this._size ?? this._camera?.resolution ?? DEFAULT_SIZE;
+    return this._data.size ?? this._data.camera?.resolution ?? DEFAULT_SIZE;
   }
 
   private _onImageLoad(ev: Event): void {
     const img = ev.target as HTMLImageElement;
-    if (img.naturalWidth > 0 && img.naturalHeight > 0) {
-      const size: [number, number] = [img.naturalWidth, img.naturalHeight];
-      if (!this._size || this._size[0] !== size[0] || this._size[1] !== size[1]) this._size = size;
-    }
+    this._data.noteImageSize(img.naturalWidth, img.naturalHeight);
   }
 
   // ---- drawing ----------------------------------------------------------------------------------
@@ -246,9 +130,9 @@ export class BobbyCameraCard extends LitElement {
     const layout = overlayLayout({
       picture,
       config: this._config ?? {},
-      camera: this._camera,
+      camera: this._data.camera,
       states: this.hass?.states,
-      detections: this._detections,
+      detections: this._data.detections,
       lang: this._lang,
       names: this._names,
     });
@@ -352,11 +236,11 @@ export class BobbyCameraCard extends LitElement {
   // ---- editing ----------------------------------------------------------------------------------
 
   private _startEditing(): void {
-    const cam = this._camera;
+    const cam = this._data.camera;
     if (!cam) return;
     this._state = new EditorState(cam.rois, cam.detection);
     this._editing = true;
-    this._status = "";
+    this._data.clearStatus();
   }
 
   private _stopEditing(): void {
@@ -382,42 +266,25 @@ export class BobbyCameraCard extends LitElement {
 
   private async _save(): Promise<void> {
     const st = this._state;
-    const entity = this._config?.entity;
-    if (!st || !entity || !this.hass || !st.valid) return;
-    this._saving = true;
-    this._status = this._t("edit.saving");
-    try {
-      const result = await this.hass.callWS<SaveResult>({ type: "bobby_camera/save_rois", entity_id: entity, ...st.payload() });
-      this._sentVersion = result.version;
-      this._status = ackText(this._lang, result.ack, result.version);
-      this._stopEditing();
-      this._loadedFor = undefined;
-      await this._load();
-    } catch (err) {
-      const e = err as { message?: string; translation_key?: string; translation_placeholders?: Record<string, string> };
-      const key = e.translation_key ? `problems.${e.translation_key}` : "";
-      const known = key && localize("en", key) !== key;
-      this._status = known ? this._t(key, e.translation_placeholders ?? {}) : this._t("card.error", { error: e.message ?? String(err) });
-    } finally {
-      this._saving = false;
-    }
+    if (!st || !st.valid) return;
+    await this._data.save(st.payload(), () => this._stopEditing());
   }
 
   // ---- render -----------------------------------------------------------------------------------
 
   override render(): TemplateResult {
     if (!this._config) return html``;
-    const title = this._config.title ?? this._camera?.name;
+    const title = this._config.title ?? this._data.camera?.name;
     if (!this._config.entity) return html`<ha-card .header=${title}><div class="message">${this._t("card.no_entity")}</div></ha-card>`;
     const [w, h] = this._picSize;
-    const url = imageUrl(this.hass, this._camera?.camera_entity ?? this._config?.entity, this._imageFailed);
+    const url = imageUrl(this.hass, this._data.camera?.camera_entity ?? this._config?.entity, this._imageFailed);
     const admin = this.hass?.user?.is_admin === true;
     return html`<ha-card .header=${title}>
-      ${this._error ? html`<div class="message error">${this._error}</div>` : nothing}
+      ${this._data.error ? html`<div class="message error">${this._data.error}</div>` : nothing}
       <div class="picture" style="aspect-ratio: ${w} / ${h}">
         ${url
           ? html`<img src=${url} alt="" @load=${this._onImageLoad} @error=${() => (this._imageFailed = true)} />`
-          : html`<div class="unavailable">${this._t(this._camera ? "card.unavailable" : "card.loading")}</div>`}
+          : html`<div class="unavailable">${this._t(this._data.camera ? "card.unavailable" : "card.loading")}</div>`}
         <svg
           class=${this._editing ? "editing" : ""}
           viewBox="0 0 ${w} ${h}"
@@ -437,13 +304,13 @@ export class BobbyCameraCard extends LitElement {
   }
 
   private _countText(): string {
-    return countText(this._lang, this._camera, this.hass?.states, this._detections);
+    return countText(this._lang, this._data.camera, this.hass?.states, this._data.detections);
   }
 
   private _footer(admin: boolean): TemplateResult {
     return html`<div class="footer">
-      <span class="status" role="status">${this._status}</span>
-      ${admin && this._camera ? html`<button class="primary" @click=${this._startEditing}>${this._t("card.edit")}</button>` : nothing}
+      <span class="status" role="status">${this._data.status}</span>
+      ${admin && this._data.camera ? html`<button class="primary" @click=${this._startEditing}>${this._t("card.edit")}</button>` : nothing}
     </div>`;
   }
 
@@ -499,9 +366,9 @@ export class BobbyCameraCard extends LitElement {
       </details>
       ${messages.length ? html`<ul class="problems">${messages.map((m) => html`<li>${m}</li>`)}</ul>` : nothing}
       <div class="footer">
-        <span class="status" role="status">${this._status || (st.dirty ? this._t("edit.unsaved") : "")}</span>
+        <span class="status" role="status">${this._data.status || (st.dirty ? this._t("edit.unsaved") : "")}</span>
         <button @click=${this._stopEditing}>${this._t("edit.cancel")}</button>
-        <button class="primary save" ?disabled=${!st.valid || st.regions.length > MAX_ROIS || this._saving} @click=${this._save}>${this._t(this._saving ? "edit.saving" : "edit.save")}</button>
+        <button class="primary save" ?disabled=${!st.valid || st.regions.length > MAX_ROIS || this._data.saving} @click=${this._save}>${this._t(this._data.saving ? "edit.saving" : "edit.save")}</button>
       </div>
     </div>`;
   }
