@@ -33,7 +33,7 @@ describe("texts", () => {
     const used = new Set<string>();
     for (const file of readdirSync(src).filter((f) => f.endsWith(".ts"))) {
       const text = readFileSync(join(src, file), "utf8");
-      for (const m of text.matchAll(/(?:_t|localize)\((?:[^,()]+, )?"([a-z_]+\.[a-z_.]+)"/g)) used.add(m[1]);
+      for (const m of text.matchAll(/(?:\b_?t|localize)\((?:[^,()]+, )?"([a-z_]+\.[a-z_.]+)"/g)) used.add(m[1]);
     }
     assert.ok(used.size > 20, `found ${used.size} keys`);
     const problems = ["too_few_points", "too_many_points", "point_out_of_range", "degenerate_polygon", "self_intersecting",
