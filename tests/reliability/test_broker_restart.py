@@ -121,7 +121,13 @@ def test_retained_state_back_within_5_s_after_3_broker_stops(
             up = time.monotonic()
             watch = Collector(
                 broker,
-                [service.availability, f"{base}/+/detection/state", f"{base}/+/person/#", "homeassistant/#"],
+                [
+                    service.availability,
+                    f"{base}/+/detection/state",
+                    f"{base}/+/person/#",
+                    f"{base}/+/person_count",
+                    "homeassistant/#",
+                ],
             )
             online = watch.wait_first(service.availability, lambda p: p == b"online", timeout=20).at - up
 
