@@ -11,7 +11,6 @@ their own text (steps `confirm_dumb`, `confirm_smart_no_http`, `confirm_unannoun
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import voluptuous as vol
@@ -45,6 +44,7 @@ from .const import (
 )
 from .options_flow import BobbyOptionsFlow
 from .runtime import BobbyConfigEntry, announced_origin, url_origin
+from .untrusted import UntrustedJSONError, integration_refusals, read_object
 
 # What the reconfigure step shows for a camera that announces no HTTP server.
 NO_ORIGIN = "none"
@@ -52,17 +52,23 @@ NO_ORIGIN = "none"
 MAX_ANNOUNCE_BYTES = 16 * 1024
 
 
-def _parse_announce(topic: str, payload: str | bytes | bytearray) -> tuple[str, str, dict[str, Any]] | None:
-    """(base topic, camera id, announce) from a message on `<base>/<cam>/announce`."""
+def _parse_announce(
+    hass: HomeAssistant, topic: str, payload: str | bytes | bytearray
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(base topic, camera id, announce) from a message on `<base>/<cam>/announce`; a payload that
+    is not an announce is counted (and logged) with the integration's refusals."""
     parts = topic.split("/")
-    if len(parts) < 3 or parts[-1] != "announce" or not payload or len(payload) > MAX_ANNOUNCE_BYTES:
+    if len(parts) < 3 or parts[-1] != "announce" or not payload:
         return None
     try:
-        announce = json.loads(payload)
-    except ValueError:
+        announce = read_object(payload, max_bytes=MAX_ANNOUNCE_BYTES)
+    except UntrustedJSONError as err:
+        integration_refusals(hass).refuse(
+            "announce_malformed", "ignoring a malformed announce on %s: %s", topic[:200], err
+        )
         return None
     cam, base = parts[-2], "/".join(parts[:-2])
-    if not isinstance(announce, dict) or not valid_camera_id(cam) or announce.get("id", cam) != cam:
+    if not valid_camera_id(cam) or announce.get("id", cam) != cam:
         return None
     if not valid_base_topic(base):
         return None
@@ -80,7 +86,7 @@ async def async_scan_cameras(hass: HomeAssistant, base: str) -> dict[str, dict[s
 
     @callback
     def on_announce(msg: mqtt.ReceiveMessage) -> None:
-        if (parsed := _parse_announce(msg.topic, msg.payload)) is not None:
+        if (parsed := _parse_announce(hass, msg.topic, msg.payload)) is not None:
             found[parsed[1]] = parsed[2]
 
     unsubscribe = await mqtt.async_subscribe(hass, announce_topic_filter(base), on_announce, 1)
@@ -127,7 +133,7 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
             # The announce was emptied: the camera was removed (docs/mqtt.md, forget). Its
             # "Discovered" card goes too, or it would offer a camera that is gone.
             self._abort_discovered(discovery_info.topic)
-        parsed = _parse_announce(discovery_info.topic, discovery_info.payload)
+        parsed = _parse_announce(self.hass, discovery_info.topic, discovery_info.payload)
         if parsed is None:
             return self.async_abort(reason="invalid_discovery_info")
         self._base, self._camera_id, self._announce = parsed

@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_TOKEN
 from .runtime import BobbyConfigEntry
+from .untrusted import integration_refusals
 
 TO_REDACT = {CONF_TOKEN, "password", "username", "credentials", "api_key", "secret"}
 SECRET_QUERY_KEYS = {"token", "access_token", "password", "pass", "key", "api_key", "auth", "secret"}
@@ -72,8 +73,10 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BobbyCo
                 "service": health.service_name,
                 "service_online": health.service_online,
             },
-            # Announces, frames and HTTP answers refused, by reason.
+            # Messages, frames and HTTP answers refused, by reason; and the announces refused
+            # before any camera was set up (discovery, the user step's scan).
             "refused": dict(sorted(runtime.refused.items())),
+            "refused_by_integration": dict(sorted(integration_refusals(hass).counts.items())),
         }
     )
     return redacted

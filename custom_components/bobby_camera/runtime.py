@@ -42,20 +42,11 @@ from .health import (
     raise_issue,
 )
 from .rois import build_payload, normalise_detection, normalise_rois, stored_set
+from .untrusted import Refusals, UntrustedJSONError, read_object
 
 type BobbyConfigEntry = ConfigEntry[BobbyRuntimeData]
 
 URL_KEYS = ("stream_url", "snapshot_url")
-# Log a refused read or message at most this often per kind (the counter counts every one).
-REFUSAL_LOG_INTERVAL = 60.0
-
-
-def _json(payload: str | bytes | bytearray) -> dict[str, Any] | None:
-    try:
-        value = json.loads(payload)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def url_origin(url: Any) -> str | None:
@@ -108,9 +99,8 @@ class BobbyRuntimeData:
         self.last_ack: dict[str, Any] | None = None
         self.retained_set: dict[str, Any] | None = None
         self.detection_state: dict[str, Any] | None = None
-        # Refused announces, frames and HTTP reads, by reason (shown in diagnostics).
-        self.refused: Counter[str] = Counter()
-        self._refusal_logged: dict[str, float] = {}
+        # Refused messages, frames and HTTP reads, by reason (shown in diagnostics).
+        self.refusals = Refusals(f"Camera {self.camera_id}")
         self.health = ServiceHealth(self)
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -184,19 +174,28 @@ class BobbyRuntimeData:
         for update in list(self._listeners):
             update()
 
+    @property
+    def refused(self) -> Counter[str]:
+        """Refusals by reason (diagnostics)."""
+        return self.refusals.counts
+
     @callback
     def count_refusal(self, reason: str, message: str, *args: Any) -> None:
         """Count something refused and log it, at most once a minute per reason."""
-        self.refused[reason] += 1
-        at = now()
-        if at - self._refusal_logged.get(reason, -REFUSAL_LOG_INTERVAL) >= REFUSAL_LOG_INTERVAL:
-            self._refusal_logged[reason] = at
-            LOGGER.warning(
-                "Camera %s: " + message + " (refused so far: %s)",
-                self.camera_id,
-                *args,
-                self.refused[reason],
-            )
+        self.refusals.refuse(reason, message, *args)
+
+    @callback
+    def _read(self, msg: mqtt.ReceiveMessage, kind: str) -> dict[str, Any] | None:
+        """A message's JSON object through the one reader; a bad one is counted as `<kind>_malformed`.
+
+        An empty payload (a retained message cleared) is no message: None, not counted."""
+        if not msg.payload:
+            return None
+        try:
+            return read_object(msg.payload)
+        except UntrustedJSONError as err:
+            self.count_refusal(f"{kind}_malformed", "ignoring a malformed %s on %s: %s", kind, msg.topic, err)
+            return None
 
     # ---- health, for the entities and diagnostics ---------------------------------------------
 
@@ -225,10 +224,7 @@ class BobbyRuntimeData:
 
     @callback
     def _on_announce(self, msg: mqtt.ReceiveMessage) -> None:
-        announce = _json(msg.payload)
-        if announce is None:
-            if msg.payload:
-                self.count_refusal("announce_malformed", "ignoring a malformed announce on %s", msg.topic)
+        if (announce := self._read(msg, "announce")) is None:
             return
         was_smart = self.mode == MODE_SMART
         self.announce = announce
@@ -320,7 +316,7 @@ class BobbyRuntimeData:
 
     @callback
     def _on_stats(self, msg: mqtt.ReceiveMessage) -> None:
-        if (stats := _json(msg.payload)) is None:
+        if (stats := self._read(msg, "stats")) is None:
             return
         self.health.on_stats(stats)
         service = stats.get("service")
@@ -330,11 +326,11 @@ class BobbyRuntimeData:
 
     @callback
     def _on_rois(self, msg: mqtt.ReceiveMessage) -> None:
-        self.retained_set = _json(msg.payload) if msg.payload else None
+        self.retained_set = self._read(msg, "rois") if msg.payload else None
 
     @callback
     def _on_applied(self, msg: mqtt.ReceiveMessage) -> None:
-        if (ack := _json(msg.payload)) is None:
+        if (ack := self._read(msg, "ack")) is None:
             return
         self.last_ack = ack
         version = ack.get("version")
@@ -367,8 +363,11 @@ class BobbyRuntimeData:
 
     @callback
     def _on_detection_state(self, msg: mqtt.ReceiveMessage) -> None:
-        state = _json(msg.payload)
-        self.detection_state = state if state is not None else {"state": str(msg.payload)[:64]}
+        # A bare ON/OFF is a state too (the switch's retained state of older agents).
+        try:
+            self.detection_state = read_object(msg.payload)
+        except UntrustedJSONError:
+            self.detection_state = {"state": str(msg.payload)[:64]}
         self.health.on_command_answered()
 
     # ---- ROI sets -----------------------------------------------------------------------------

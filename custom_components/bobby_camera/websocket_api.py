@@ -16,11 +16,9 @@ Every command names the camera by the integration's camera entity, as the card's
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,11 +36,11 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_call_later
-from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN, LOGGER, OPT_DETECTION, ROI_ID_RE
+from .const import DOMAIN, OPT_DETECTION, ROI_ID_RE
 from .rois import RoiError, stored_set
 from .runtime import BobbyConfigEntry, BobbyRuntimeData
+from .untrusted import UntrustedJSONError, read_object
 
 # A detections message is one small JSON object per frame; anything bigger is not one.
 MAX_DETECTIONS_BYTES = 64 * 1024
@@ -53,23 +51,13 @@ MIN_FORWARD_INTERVAL = 0.1
 # How long save_rois waits for the detection service's acknowledgement before answering without it
 # (the ack still reaches the card later through subscribe_detections).
 ACK_WAIT = 10.0
-BAD_INPUT_LOG_INTERVAL = 60.0
+# Malformed detections are counted under this reason with the camera's other refusals.
+BAD_DETECTIONS = "detections_malformed"
 
 ERR_NOT_FOUND = "not_found"
 ERR_NOT_LOADED = "not_loaded"
 ERR_INVALID_ROIS = "invalid_rois"
 ERR_PUBLISH_FAILED = "publish_failed"
-
-
-@dataclass
-class _BadInput:
-    """Malformed detections per camera: a counter and the time of the last log line."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    logged_at: dict[str, float] = field(default_factory=dict)
-
-
-DATA_BAD_INPUT: HassKey[_BadInput] = HassKey(f"{DOMAIN}_ws_bad_input")
 
 
 @callback
@@ -150,7 +138,7 @@ def ws_get_config(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
             "detection": detection,
             "resolution": _resolution(runtime),
             "last_ack": runtime.last_ack,
-            "bad_detections": hass.data.get(DATA_BAD_INPUT, _BadInput()).counts.get(cam, 0),
+            "bad_detections": runtime.refused[BAD_DETECTIONS],
         },
     )
 
@@ -192,13 +180,9 @@ def parse_detections(payload: str | bytes | bytearray) -> dict[str, Any] | None:
     None when the message is not one: too big, not JSON, not an object, persons not a count,
     objects not a list of valid objects (bounded before parsing: it comes from the network).
     """
-    if len(payload) > MAX_DETECTIONS_BYTES:
-        return None
     try:
-        data = json.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
+        data = read_object(payload, max_bytes=MAX_DETECTIONS_BYTES)
+    except UntrustedJSONError:
         return None
     objects_raw = data.get("objects", [])
     persons = data.get("persons", 0)
@@ -230,30 +214,14 @@ def parse_detections(payload: str | bytes | bytearray) -> dict[str, Any] | None:
     }
 
 
-@callback
-def _count_bad_input(hass: HomeAssistant, camera_id: str, topic: str) -> None:
-    """Count a malformed detections message; log at most one line a minute per camera."""
-    bad = hass.data.setdefault(DATA_BAD_INPUT, _BadInput())
-    bad.counts[camera_id] = bad.counts.get(camera_id, 0) + 1
-    now = time.monotonic()
-    if now - bad.logged_at.get(camera_id, -math.inf) >= BAD_INPUT_LOG_INTERVAL:
-        bad.logged_at[camera_id] = now
-        LOGGER.warning(
-            "Ignoring a malformed detections message on %s (%d so far for this camera)",
-            topic,
-            bad.counts[camera_id],
-        )
-
-
 def _ack(payload: str | bytes | bytearray) -> dict[str, Any] | None:
-    """A `rois/applied` acknowledgement, or None when it is not one."""
-    if len(payload) > MAX_DETECTIONS_BYTES:
-        return None
+    """A `rois/applied` acknowledgement, or None when it is not one (the camera's runtime counts
+    malformed ones: it reads the same topic)."""
     try:
-        ack = json.loads(payload)
-    except ValueError:
+        ack = read_object(payload, max_bytes=MAX_DETECTIONS_BYTES)
+    except UntrustedJSONError:
         return None
-    if not isinstance(ack, dict) or not isinstance(ack.get("version"), int):
+    if not isinstance(ack.get("version"), int):
         return None
     return ack
 
@@ -322,7 +290,9 @@ async def ws_subscribe_detections(
     @callback
     def on_detections(message: mqtt.ReceiveMessage) -> None:
         if (detections := parse_detections(message.payload)) is None:
-            _count_bad_input(hass, cam, message.topic)
+            runtime.count_refusal(
+                BAD_DETECTIONS, "Ignoring a malformed detections message on %s", message.topic
+            )
             return
         forwarder.push(detections)
 

@@ -206,12 +206,16 @@ async def test_subscribe_detections(
         ),
         json.dumps({**DETECTIONS, "objects": ["person"]}),
         json.dumps({**DETECTIONS, "objects": [{"label": "p", "score": 0.5, "box": [0, 0, "1", 1]}]}),
+        # Through the one reader: nested deeper than its bound, or numbers JSON does not have.
+        b"[" * 5000 + b"]" * 5000,
+        b'{"persons": NaN, "objects": []}',
+        b'{"persons": 1' + b"0" * 40 + b', "objects": []}',
     ]
     for payload in bad:
         fire(hass, DETECTIONS_TOPIC, payload)
     await hass.async_block_till_done()
     assert caplog.text.count("Ignoring a malformed detections message") == 1
-    assert hass.data[ws.DATA_BAD_INPUT].counts["garden"] == len(bad)
+    assert loaded_entry.runtime_data.refused[ws.BAD_DETECTIONS] == len(bad)
 
     # A valid message after the bad ones: no size, no times, no objects.
     fire(hass, DETECTIONS_TOPIC, {"persons": 0, "size": [0, 480], "analysed_at": True})
