@@ -14,7 +14,7 @@ export BOBBY_MEDIA ?= $(SHARED)/media
 SOURCE ?= $(BOBBY_MEDIA)/opencv_vtest.avi
 PYTEST_ARGS ?=
 
-.PHONY: setup test model demo bench firmware-check frontend clean
+.PHONY: setup test lint lint-ruff lint-format lint-mypy lint-tools model demo bench firmware-check frontend clean
 
 setup:
 	scripts/setup.sh all
@@ -27,6 +27,24 @@ setup:
 
 test: setup
 	scripts/test.sh $(PYTEST_ARGS)
+
+# Every linter, run by scripts/test.sh (`make -k lint` there, so each step reports) and, step by
+# step, by the hooks of .pre-commit-config.yaml: ruff, ruff's formatter, mypy --strict on edge_agent
+# for Pi OS's Python 3.11 (settings in pyproject.toml), and scripts/lint.sh (actionlint, hadolint,
+# shellcheck).
+lint: lint-ruff lint-format lint-mypy lint-tools
+
+lint-ruff:
+	.venv/bin/ruff check .
+
+lint-format:
+	@.venv/bin/ruff format --check . || { echo "lint: run .venv/bin/ruff format ."; exit 1; }
+
+lint-mypy:
+	.venv/bin/mypy --python-version 3.11 edge_agent
+
+lint-tools:
+	scripts/lint.sh
 
 model: .venv/.bobby-stamp
 	@.venv/bin/bobby-edge --log-level WARNING model path >/dev/null 2>&1 || .venv/bin/bobby-edge model download

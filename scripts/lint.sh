@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The linters of what ruff and the test suites do not read, run by scripts/test.sh (`make test`):
+# The linters of what ruff and the test suites do not read, run by `make lint` (so by `make test`):
 #   actionlint  .github/workflows/*.yaml (with shellcheck on their `run:` scripts)
 #   hadolint    addon/Dockerfile and docker/agent/Dockerfile (settings and reasons: .hadolint.yaml)
 #   ShellCheck  the add-on's scripts (run.sh runs under bashio, a bash) and this one

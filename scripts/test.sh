@@ -12,12 +12,8 @@ cd "$(dirname "$0")/.."
 mkdir -p artifacts
 rm -f artifacts/junit-*.xml
 status=0
-echo "=== lint (ruff check, ruff format --check) ==="
-if ! { .venv/bin/ruff check . && .venv/bin/ruff format --check .; }; then
-  echo "lint: ruff found problems (fix them, or run: .venv/bin/ruff format .)"; status=1
-fi
-echo "=== lint (actionlint on the workflows, hadolint on the Dockerfiles, shellcheck on the add-on scripts) ==="
-scripts/lint.sh || status=1
+echo "=== lint (make lint: ruff check, ruff format --check, mypy on edge_agent, scripts/lint.sh) ==="
+make --no-print-directory -k lint || status=1
 run() {  # run NAME VENV ARGS...
   local name=$1 venv=$2; shift 2
   echo "=== $name ($("$venv/bin/python" --version)) ==="
