@@ -1,4 +1,5 @@
-"""Health of a camera's detection service, and the camera's repair issues.
+"""Health of a camera's detection service: when its problems start and end (repairs.py raises
+them as repair issues).
 
 The "Detection service" sensor follows what `_find_problem` says at once (availability, stats,
 acknowledgements); a problem becomes a repair issue only once it has lasted ISSUE_DELAY, so that
@@ -10,15 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .const import (
     ACK_TIMEOUT,
     DEFAULT_STATS_INTERVAL,
-    DOMAIN,
     HEALTH_CHECK_INTERVAL,
     ISSUE_DELAY,
     LOGGER,
@@ -27,6 +26,7 @@ from .const import (
     STARTUP_GRACE,
     STATS_MISSED_INTERVALS,
 )
+from .repairs import ISSUE_SERVICE_PROBLEM, async_clear_issue, async_raise_issue
 
 if TYPE_CHECKING:
     from .runtime import BobbyRuntimeData
@@ -36,10 +36,6 @@ PROBLEM_OFFLINE = "service_offline"
 PROBLEM_ROIS_NOT_ACKED = "rois_not_acknowledged"
 PROBLEM_COMMAND_NOT_ACKED = "command_not_acknowledged"
 PROBLEM_STATS_STOPPED = "stats_stopped"
-# Issues of their own (not the service's state), each also a translation key.
-ISSUE_ROIS_REFUSED = "rois_refused"
-ISSUE_ORIGIN_CHANGED = "origin_changed"
-ISSUE_TURNED_SMART = "turned_smart"
 
 # listen_frame names itself `listen_frame/<instance>` in stats, acks and detection states.
 LISTEN_FRAME_PREFIX = "listen_frame/"
@@ -50,28 +46,6 @@ def now() -> float:
     return dt_util.utcnow().timestamp()
 
 
-@callback
-def raise_issue(
-    hass: HomeAssistant, issue_id: str, translation_key: str, camera: str, **placeholders: str
-) -> None:
-    """A repair issue of a camera (a warning the user cannot fix from the issue itself)."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=translation_key,
-        translation_placeholders={"camera": camera, **placeholders},
-    )
-
-
-@callback
-def delete_issue(hass: HomeAssistant, issue_id: str) -> None:
-    """Clear a repair issue (nothing happens when there is none)."""
-    ir.async_delete_issue(hass, DOMAIN, issue_id)
-
-
 class ServiceHealth:
     """Availability, stats and answers of the service that detects for one camera."""
 
@@ -79,7 +53,7 @@ class ServiceHealth:
         """Nothing is known yet; the clock of the start-up grace starts now."""
         self.runtime = runtime
         self.hass = runtime.hass
-        self.issue_id = f"service_problem_{runtime.entry.entry_id}"
+        self.entry_id = runtime.entry.entry_id
         self.services: dict[str, bool] = {}
         # When a service last came online: its first stats are judged from then, not from the
         # stats it sent before it restarted.
@@ -236,11 +210,11 @@ class ServiceHealth:
             self.problem_since = at
         if problem != self.issue and self.issue is not None:
             # The issue says something no longer true (also when another problem waits its delay).
-            delete_issue(self.hass, self.issue_id)
+            async_clear_issue(self.hass, self.entry_id, ISSUE_SERVICE_PROBLEM)
             self.issue = None
         if problem is None:
             # Also clears an issue left from before a reload.
-            delete_issue(self.hass, self.issue_id)
+            async_clear_issue(self.hass, self.entry_id, ISSUE_SERVICE_PROBLEM)
         elif problem != self.issue and self.problem_since is not None:
             # A service that said offline may be restarting: that waits ISSUE_DELAY before it
             # becomes an issue. The other problems (never heard of, no answer, no stats) have
@@ -248,11 +222,12 @@ class ServiceHealth:
             delay = ISSUE_DELAY if problem == PROBLEM_OFFLINE and self.service_online is False else 0.0
             if at - self.problem_since >= delay:
                 self.issue = problem
-                raise_issue(
+                async_raise_issue(
                     self.hass,
-                    self.issue_id,
-                    problem,
+                    self.entry_id,
+                    ISSUE_SERVICE_PROBLEM,
                     runtime.name,
+                    translation_key=problem,
                     base_topic=runtime.base_topic,
                     camera_id=runtime.camera_id,
                     service=self.service_name or "listen_frame",

@@ -1,5 +1,5 @@
 """What a loaded camera entry knows and does: its MQTT subscriptions, the announce it trusts, the
-ROI sets it pushes. The service's health and the repair issues are in health.py."""
+ROI sets it pushes. The service's health is in health.py, the repair issues in repairs.py."""
 
 from __future__ import annotations
 
@@ -32,14 +32,13 @@ from .const import (
     Topics,
     valid_instance,
 )
-from .health import (
+from .health import ServiceHealth, now
+from .repairs import (
     ISSUE_ORIGIN_CHANGED,
     ISSUE_ROIS_REFUSED,
     ISSUE_TURNED_SMART,
-    ServiceHealth,
-    delete_issue,
-    now,
-    raise_issue,
+    async_clear_issue,
+    async_raise_issue,
 )
 from .rois import build_payload, normalise_detection, normalise_rois, stored_set
 from .untrusted import Refusals, UntrustedJSONError, read_object
@@ -232,14 +231,13 @@ class BobbyRuntimeData:
         if self.mode == MODE_SMART and not was_smart:
             self._check_turned_smart()
         elif self.mode != MODE_SMART:
-            delete_issue(self.hass, f"{ISSUE_TURNED_SMART}_{self.entry.entry_id}")
+            async_clear_issue(self.hass, self.entry.entry_id, ISSUE_TURNED_SMART)
         self.notify()
         self.health.evaluate()
 
     @callback
     def _check_origin(self, announce: dict[str, Any]) -> None:
         """Follow the announced URLs only on the accepted origin; report any other one."""
-        issue_id = f"{ISSUE_ORIGIN_CHANGED}_{self.entry.entry_id}"
         foreign: str | None = None
         accepted: dict[str, str] = {}
         for key in URL_KEYS:
@@ -263,17 +261,20 @@ class BobbyRuntimeData:
                 foreign,
                 self.origin,
             )
-            raise_issue(
+            # Fixable: its fix flow (repairs.py) makes `foreign` the accepted origin once the user
+            # confirms it.
+            async_raise_issue(
                 self.hass,
-                issue_id,
+                self.entry.entry_id,
                 ISSUE_ORIGIN_CHANGED,
                 self.name,
+                data={"entry_id": self.entry.entry_id, "origin": foreign},
                 asked=foreign,
                 accepted=self.origin or "none",
                 camera_id=self.camera_id,
             )
             return
-        delete_issue(self.hass, issue_id)
+        async_clear_issue(self.hass, self.entry.entry_id, ISSUE_ORIGIN_CHANGED)
         self.urls = accepted
 
     @callback
@@ -287,9 +288,9 @@ class BobbyRuntimeData:
             self.camera_id,
             service,
         )
-        raise_issue(
+        async_raise_issue(
             self.hass,
-            f"{ISSUE_TURNED_SMART}_{self.entry.entry_id}",
+            self.entry.entry_id,
             ISSUE_TURNED_SMART,
             self.name,
             service=service,
@@ -322,7 +323,7 @@ class BobbyRuntimeData:
         service = stats.get("service")
         if self.mode == MODE_SMART and isinstance(service, str) and not service.startswith("listen_frame/"):
             # The camera detects by itself now: it really is smart.
-            delete_issue(self.hass, f"{ISSUE_TURNED_SMART}_{self.entry.entry_id}")
+            async_clear_issue(self.hass, self.entry.entry_id, ISSUE_TURNED_SMART)
 
     @callback
     def _on_rois(self, msg: mqtt.ReceiveMessage) -> None:
@@ -334,7 +335,6 @@ class BobbyRuntimeData:
             return
         self.last_ack = ack
         version = ack.get("version")
-        issue_id = f"{ISSUE_ROIS_REFUSED}_{self.entry.entry_id}"
         if ack.get("ok") is False:
             LOGGER.warning(
                 "%s refused ROI set version %s of camera %s: %s",
@@ -343,9 +343,9 @@ class BobbyRuntimeData:
                 self.camera_id,
                 ack.get("error"),
             )
-            raise_issue(
+            async_raise_issue(
                 self.hass,
-                issue_id,
+                self.entry.entry_id,
                 ISSUE_ROIS_REFUSED,
                 self.name,
                 service=str(ack.get("service"))[:100],
@@ -353,7 +353,7 @@ class BobbyRuntimeData:
                 error=str(ack.get("error"))[:300],
             )
         elif ack.get("ok") is True:
-            delete_issue(self.hass, issue_id)
+            async_clear_issue(self.hass, self.entry.entry_id, ISSUE_ROIS_REFUSED)
         self.health.on_ack(version)
 
     @callback

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from custom_components.bobby_camera import health
+from custom_components.bobby_camera import health, repairs
 
 PACKAGE = Path(__file__).resolve().parents[2] / "custom_components" / "bobby_camera"
 STRINGS = json.loads((PACKAGE / "strings.json").read_text())
@@ -45,10 +45,12 @@ def test_flow_reasons_and_errors_translated() -> None:
 
 
 def test_issues_and_exceptions_translated() -> None:
-    """Repair issues (every one is named in health.py) and the actions' errors."""
-    problems = {
-        v for k, v in vars(health).items() if k.startswith(("PROBLEM_", "ISSUE_")) and isinstance(v, str)
-    }
-    assert problems == set(STRINGS["issues"])
+    """Repair issues (the service's problems in health.py, the camera's issues in repairs.py) and
+    the actions' errors; a fixable issue has a fix flow's text, the others a description."""
+    problems = {v for k, v in vars(health).items() if k.startswith("PROBLEM_") and isinstance(v, str)}
+    issues = {v for k, v in vars(repairs).items() if k.startswith("ISSUE_") and isinstance(v, str)}
+    assert problems | issues - {repairs.ISSUE_SERVICE_PROBLEM} == set(STRINGS["issues"])
+    for key, text in STRINGS["issues"].items():
+        assert ("fix_flow" in text) == (key in repairs.FIXABLE), key
     used = set(re.findall(r'translation_key="([a-z_]+)"', _source("services.py") + _source("__init__.py")))
     assert used <= set(STRINGS["exceptions"])
