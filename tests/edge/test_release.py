@@ -269,10 +269,25 @@ def test_the_pi_extra_and_the_apt_path_agree_with_the_docs(dists):
     # and bobby-edge installed without the extra (which would put PyPI's picamera2 in front).
     assert "apt install -y python3-picamera2" in docs
     venv_line = next(line for line in docs.splitlines() if "--system-site-packages" in line)
-    assert "pip install bobby-edge" in venv_line and "[pi]" not in venv_line
+    assert "pip install 'bobby-edge[bookworm]'" in venv_line and "[pi]" not in venv_line
     assert not re.search(r"pip install [\"']?(bobby-edge|\.)\[pi\]", docs.replace("Not `bobby-edge[pi]`", ""))
     # And the docs say what the extra is for.
     assert "Not `bobby-edge[pi]` here: that extra installs picamera2" in " ".join(docs.split())
+
+
+def test_the_bookworm_extra_keeps_numpy_1_for_apts_picamera2(dists):
+    """Bookworm's picamera2 imports simplejpeg, built against NumPy 1.24: the extra the Pi docs
+    install must keep NumPy below 2, and OpenCV below 4.12 (the first release needing NumPy 2)."""
+    meta = wheel_metadata(dists["wheel"])
+    assert "bookworm" in meta.get_all("Provides-Extra")
+    reqs = {
+        r.split(";")[0].replace(" ", "")
+        for r in meta.get_all("Requires-Dist")
+        if r.endswith('extra == "bookworm"')
+    }
+    assert reqs == {"numpy<2,>=1.24", "opencv-python-headless<4.12,>=4.8"}
+    pi_page = (ROOT / "docs" / "getting-started" / "ha-os-pi-zero.md").read_text()
+    assert "pip install 'bobby-edge[bookworm]'" in pi_page
     readme = (ROOT / "README.md").read_text()
     assert "pip install .[pi]" not in readme
 
