@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from edge_agent.procinfo import child_pids, involuntary_switches, rss_mb
+from edge_agent.procinfo import child_pids, cpu_seconds, involuntary_switches, rss_mb
 from edge_agent.tools.bench_instances import count_answers, listen_frame_session, start_closed_loop
 
 # listen_frame's throughput with workers = cores, as a share of the larger raw ceiling (issue 12).
@@ -189,16 +189,6 @@ def measure_raw_parallel(
     for p in procs:
         p.join()
     return total
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    """User + system CPU time of a process so far (Linux /proc), 0.0 when it is gone."""
-    try:
-        with open(f"/proc/{pid or 'self'}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure_throughput(

@@ -22,7 +22,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.mqtt.client import user_properties
-from edge_agent.procinfo import child_pids
+from edge_agent.procinfo import child_pids, cpu_seconds
 
 
 class BenchClient:
@@ -157,8 +157,6 @@ def listen_frame_session(
 
 def tree_cpu_seconds(pids: list[int]) -> float:
     """CPU time so far of these processes and their children (the workers)."""
-    from edge_agent.tools.bench import cpu_seconds
-
     return sum(cpu_seconds(p) + sum(cpu_seconds(c) for c in child_pids(p)) for p in pids)
 
 

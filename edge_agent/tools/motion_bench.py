@@ -30,6 +30,7 @@ import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from edge_agent.procinfo import cpu_seconds
 from edge_agent.untrusted import read_json
 
 
@@ -60,8 +61,6 @@ def video_frames(path: Path, count: int) -> list[bytes]:
 
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its children (listen_frame's workers), from /proc."""
-    from edge_agent.tools.bench import cpu_seconds
-
     total = cpu_seconds(pid)
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
