@@ -114,13 +114,14 @@ export class BobbyCameraCard extends LitElement {
 
   // ---- drawing ----------------------------------------------------------------------------------
 
-  /** The picture as the view draws it (the SVG's font is read the first time it is needed). */
+  /** The picture as the view draws it. The SVG's font is read once the SVG exists (before the
+   * first render it is not there yet, and the host's font, which it inherits, stands in). */
   private get _picture(): Picture {
     if (!this._font) {
       const svgEl = this.renderRoot?.querySelector("svg");
-      this._font = (svgEl && getComputedStyle(svgEl).fontFamily) || "sans-serif";
+      if (svgEl) this._font = getComputedStyle(svgEl).fontFamily || "sans-serif";
     }
-    const font = this._font;
+    const font = this._font || (this.isConnected && getComputedStyle(this).fontFamily) || "sans-serif";
     return { size: this._picSize, width: this._width, font, measure: (text) => textWidth(text, font) };
   }
 
