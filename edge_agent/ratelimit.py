@@ -15,7 +15,7 @@ class RateLimitedLog:
         self._suppressed: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def warning(self, key: str, msg: str, *args) -> bool:
+    def warning(self, key: str, msg: str, *args: object) -> bool:
         """Log `msg` unless `key` was logged less than `interval` ago; True when logged."""
         now = time.monotonic()
         with self._lock:

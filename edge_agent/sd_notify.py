@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def _send(state: str) -> bool:
         return False
 
 
-def watchdog_interval(env: dict | None = None) -> float:
+def watchdog_interval(env: Mapping[str, str] | None = None) -> float:
     """Seconds between pings: a third of systemd's WatchdogSec for this process (0: no watchdog)."""
     env = (os.environ if _env is None else _env) if env is None else env
     try:

@@ -149,6 +149,7 @@ def resolve(
         if value is not None:
             data[key] = value
     try:
-        return schema(data)
+        valid: dict[str, Any] = schema(data)  # voluptuous is untyped; the schemas are dicts
+        return valid
     except vol.Invalid as err:
         raise SettingsError(humanize(err, source)) from None

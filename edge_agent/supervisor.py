@@ -57,7 +57,7 @@ def child_setup(log_level: int) -> None:
 class Ready:
     """Child -> parent, first: started (model loaded, camera open); what it runs on."""
 
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,9 @@ class ChildProcess:
     the parent never competes with the control messages it sends).
     """
 
-    def __init__(self, target: Callable[..., None], args: tuple, name: str, *, events: bool = False) -> None:
+    def __init__(
+        self, target: Callable[..., None], args: tuple[object, ...], name: str, *, events: bool = False
+    ) -> None:
         self.name = name
         self.conn, child_conn = CTX.Pipe(duplex=True)
         child_pipes: list[Connection] = [child_conn]
@@ -105,7 +107,7 @@ class ChildProcess:
             pipe.close()
         self.started = time.monotonic()
         self.last_beat = self.started
-        self.info: dict = {}
+        self.info: dict[str, Any] = {}
         self.ready = threading.Event()
         self._send_lock = threading.Lock()
 
@@ -148,7 +150,7 @@ class ChildProcess:
         self.info = msg.info
         self.ready.set()
 
-    def wait_ready(self, timeout: float) -> dict:
+    def wait_ready(self, timeout: float) -> dict[str, Any]:
         """Block until the child says Ready (its info) or Fatal, or `timeout` passes."""
         if not self.reports.poll(timeout):
             raise ChildStartError(f"{self.name} did not start within {timeout:.0f} s")
@@ -222,7 +224,8 @@ class RestartPolicy:
         self.series = 1 if ran_for > self.stable_after else self.series + 1
         if self.series <= self.immediate:
             return 0.0
-        return min(self.first * 2 ** (self.series - self.immediate - 1), self.longest)
+        delay: float = self.first * 2 ** (self.series - self.immediate - 1)
+        return min(delay, self.longest)
 
 
 class Supervised:

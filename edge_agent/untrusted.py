@@ -66,7 +66,9 @@ def read_json(
     return data
 
 
-def read_object(payload: bytes | bytearray | memoryview | str, *, max_bytes: int, **bounds: int) -> dict:
+def read_object(
+    payload: bytes | bytearray | memoryview | str, *, max_bytes: int, **bounds: int
+) -> dict[str, Any]:
     """`read_json` for the payloads that must be a JSON object (nearly all of ours)."""
     data = read_json(payload, max_bytes=max_bytes, **bounds)
     if not isinstance(data, dict):
@@ -74,7 +76,9 @@ def read_object(payload: bytes | bytearray | memoryview | str, *, max_bytes: int
     return data
 
 
-def refuse(counters: Counter, counter: str, bad: RateLimitedLog, key: str, msg: str, *args: object) -> None:
+def refuse(
+    counters: Counter[str], counter: str, bad: RateLimitedLog, key: str, msg: str, *args: object
+) -> None:
     """Bad input from outside: counted under `counter`, logged at most once per `key` and interval."""
     counters[counter] += 1
     bad.warning(key, msg, *args)

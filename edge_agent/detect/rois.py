@@ -346,7 +346,7 @@ def _parse_detection(raw: Any) -> DetectionSettings:
     return DetectionSettings(**kw)
 
 
-def loads_bounded(text: str | bytes, max_bytes: int = MAX_SET_BYTES) -> Any:
+def loads_bounded(text: str | bytes | bytearray, max_bytes: int = MAX_SET_BYTES) -> Any:
     """JSON as an untrusted sender may write it (edge_agent.untrusted): at most `max_bytes`,
     finite numbers of at most 16 digits only (NaN and Infinity cannot be compared or echoed)."""
     if len(text) > max_bytes:
@@ -357,7 +357,7 @@ def loads_bounded(text: str | bytes, max_bytes: int = MAX_SET_BYTES) -> Any:
         raise RoiError(str(err)) from None
 
 
-def parse_roi_set(payload: bytes | str | dict, max_rois: int = MAX_ROIS) -> RoiSet:
+def parse_roi_set(payload: bytes | bytearray | str | dict[str, Any], max_rois: int = MAX_ROIS) -> RoiSet:
     """Validate an ROI set (bytes or str of JSON, or a decoded dict); RoiError says what is wrong."""
     if isinstance(payload, (bytes, bytearray, memoryview)):
         if len(payload) > MAX_SET_BYTES:

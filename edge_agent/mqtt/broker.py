@@ -61,7 +61,7 @@ def warn_password_on_command_line(
         )
 
 
-def read_password_file(path: str | os.PathLike) -> str:
+def read_password_file(path: str | os.PathLike[str]) -> str:
     """The first line of a password file (a trailing newline is not part of the password)."""
     try:
         text = Path(path).read_text()
@@ -136,7 +136,7 @@ class BrokerSettings:
 
     @classmethod
     def resolve(
-        cls, url: str | None, password_file: str | None = None, env: dict[str, str] | None = None
+        cls, url: str | None, password_file: str | None = None, env: Mapping[str, str] | None = None
     ) -> BrokerSettings:
         """The URL given, else $BOBBY_BROKER, else localhost; the password from the first of
         `password_file`, the URL, $BOBBY_BROKER_PASSWORD (the last two need a user name)."""
@@ -145,7 +145,7 @@ class BrokerSettings:
         return settings.with_password(password_file, env)
 
     def with_password(
-        self, password_file: str | None = None, env: dict[str, str] | None = None
+        self, password_file: str | None = None, env: Mapping[str, str] | None = None
     ) -> BrokerSettings:
         """These settings with the password from `password_file`, else as they are, else the
         environment's $BOBBY_BROKER_PASSWORD (or its deprecated alias). Sources that keep it out

@@ -31,7 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
 
 import paho.mqtt.client as mqtt
 
@@ -39,7 +39,7 @@ from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.person_state import PersonCount, PersonTracker
 from edge_agent.detect.rois import RoiError, RoiSet, parse_roi_set
 from edge_agent.ids import MAX_ROIS
-from edge_agent.mqtt.discovery import DiscoveryPublisher, camera_discovery
+from edge_agent.mqtt.discovery import DiscoveryPublisher, StatsSensor, camera_discovery
 from edge_agent.mqtt.messages import SwitchState, arrival_json, claimed_version, older_set_error, rois_ack
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFF, ON, Topics
@@ -62,7 +62,7 @@ class ChannelSettings:
     max_rois: int = MAX_ROIS  # regions an ROI set may have (each becomes entities in HA)
     discovery_model: str = "camera with listen_frame"
     discovery_sw_version: str | None = None
-    discovery_extra_sensors: tuple = ()
+    discovery_extra_sensors: tuple[StatsSensor, ...] = ()
     # The service's own availability topic (listen_frame's, or the smart camera's): the person
     # sensors do not follow it. They expire instead, PERSON_EXPIRES_AFTER heartbeats after the last
     # confirmation of their state, so that a restart of the service does not take them through
@@ -98,12 +98,14 @@ class ChannelHooks:
     removed_in_ha: Callable[[], None] | None = None
 
 
-class Publisher:
+class Publisher(Protocol):
     """The part of ManagedClient a channel uses (a test may pass anything with these two)."""
 
-    def publish(self, topic: str, payload, qos: int = 0, retain: bool = False): ...  # pragma: no cover
+    def publish(
+        self, topic: str, payload: mqtt.PayloadType, qos: int = 0, retain: bool = False
+    ) -> object: ...  # pragma: no cover
 
-    def subscribe(self, topic: str, qos: int = 0): ...  # pragma: no cover
+    def subscribe(self, topic: str, qos: int = 0) -> object: ...  # pragma: no cover
 
 
 class CameraChannel:
@@ -454,7 +456,7 @@ class CameraChannel:
             return
         self.discovery.publish(self.mqtt, self._discovery_configs())
 
-    def _discovery_configs(self) -> dict[str, dict]:
+    def _discovery_configs(self) -> dict[str, dict[str, Any]]:
         s = self.settings
         with self.lock:
             roi_set = self.roi_set

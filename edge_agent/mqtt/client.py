@@ -36,9 +36,10 @@ from collections import Counter
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from edge_agent.mqtt.broker import BrokerSettings, BrokerURLError
 from edge_agent.mqtt.outage_store import OutageStore, PendingMessage
@@ -93,12 +94,12 @@ UNSUPPORTED_PROTOCOL = 132
 
 
 def user_properties(**values: str) -> Properties:
-    props = Properties(PacketTypes.PUBLISH)
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho leaves Properties.__init__ unannotated
     props.UserProperty = [(k, str(v)) for k, v in values.items()]
     return props
 
 
-def _as_bytes(payload) -> bytes:
+def _as_bytes(payload: mqtt.PayloadType) -> bytes:
     if payload is None:
         return b""
     if isinstance(payload, bytes):
@@ -112,7 +113,7 @@ def _as_bytes(payload) -> bytes:
     raise TypeError(f"payload must be str, bytes, int, float or None, not {type(payload).__name__}")
 
 
-def _not_sent(rc: int = mqtt.MQTT_ERR_NO_CONN) -> mqtt.MQTTMessageInfo:
+def _not_sent(rc: MQTTErrorCode = mqtt.MQTT_ERR_NO_CONN) -> mqtt.MQTTMessageInfo:
     """What publish() returns for a message not handed to paho (rc as paho would give)."""
     info = mqtt.MQTTMessageInfo(0)
     info.rc = rc
@@ -154,7 +155,7 @@ class ManagedClient:
         will: tuple[str, str] | None = None,
         on_connected: Callable[[ManagedClient], None] | None = None,
         on_message: Callable[[mqtt.MQTTMessage], None] | None = None,
-        protocol: int = mqtt.MQTTv5,
+        protocol: MQTTProtocolVersion = mqtt.MQTTv5,
         min_backoff: float = 0.5,
         max_backoff: float = MAX_BACKOFF,
         refused_backoff: float = REFUSED_BACKOFF,
@@ -214,9 +215,12 @@ class ManagedClient:
         return self.protocol == mqtt.MQTTv5
 
     def _make_client(self) -> mqtt.Client:
-        kwargs = {} if self.is_v5 else {"clean_session": True}
+        clean_session: bool | None = None if self.is_v5 else True  # None: paho's default (v5 has none)
         client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=self.protocol, **kwargs
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=self.protocol,
+            clean_session=clean_session,
         )
         s = self.settings
         if s.username:
@@ -233,7 +237,8 @@ class ManagedClient:
             client.tls_insecure_set(s.insecure)
         if self.will:
             client.will_set(self.will[0], self.will[1], qos=1, retain=True)
-        client.reconnect_delay_set(self.min_backoff, self.reconnect_max)
+        # paho annotates the delays as int; its backoff arithmetic takes seconds as floats
+        client.reconnect_delay_set(self.min_backoff, self.reconnect_max)  # type: ignore[arg-type]
         client.max_queued_messages_set(PAHO_MAX_QUEUED)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
@@ -244,7 +249,7 @@ class ManagedClient:
     def _connect_properties(self) -> Properties | None:
         if not self.is_v5 or not self.max_packet_size:
             return None
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves Properties.__init__ unannotated
         props.MaximumPacketSize = int(self.max_packet_size)
         return props
 
@@ -252,7 +257,14 @@ class ManagedClient:
         connect = self.client.connect_async if asynchronous else self.client.connect
         connect(self.settings.host, self.settings.port, keepalive=30, properties=self._connect_properties())
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             if (
                 self.is_v5
@@ -268,7 +280,7 @@ class ManagedClient:
                 return
             self._refused_by_broker(client, reason_code)
             return
-        client.reconnect_delay_set(self.min_backoff, self.reconnect_max)
+        client.reconnect_delay_set(self.min_backoff, self.reconnect_max)  # type: ignore[arg-type]  # floats: see _make_client
         self.connect_count += 1
         after = ""
         if self.refused is not None:
@@ -296,7 +308,7 @@ class ManagedClient:
         self.connected.set()
         self._answered.set()
 
-    def _refused_by_broker(self, client: mqtt.Client, reason_code) -> None:
+    def _refused_by_broker(self, client: mqtt.Client, reason_code: ReasonCode) -> None:
         """The broker answered and refused us: retry later and later (it is up, so retrying fast
         would only repeat the refusal), with one log line per change of state, not per attempt.
 
@@ -308,7 +320,7 @@ class ManagedClient:
             self._refused_delay = self.refused_backoff
         else:
             self._refused_delay = min(self._refused_delay * 2, self.max_backoff)
-        client.reconnect_delay_set(self._refused_delay, self._refused_delay)
+        client.reconnect_delay_set(self._refused_delay, self._refused_delay)  # type: ignore[arg-type]  # floats: see _make_client
         reason = str(reason_code)
         if reason != self.refused:
             self.refused = reason
@@ -335,7 +347,7 @@ class ManagedClient:
             )
         self._answered.set()
 
-    def _on_connect_fail(self, client, userdata) -> None:
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         """The broker cannot be reached (TCP): after refusals, back to the fast retries."""
         if self.refused is None:
             return
@@ -347,7 +359,7 @@ class ManagedClient:
             self.reconnect_max,
         )
         self.refused, self.refusals, self._refused_delay = None, 0, None
-        client.reconnect_delay_set(self.min_backoff, self.reconnect_max)
+        client.reconnect_delay_set(self.min_backoff, self.reconnect_max)  # type: ignore[arg-type]  # floats: see _make_client
 
     def _take_back_paho_backlog(self, client: mqtt.Client) -> None:
         """QoS 1 messages paho kept from the last connection join our store, ahead of what came
@@ -420,14 +432,21 @@ class ManagedClient:
         self._connect(asynchronous=True)
         self.client.loop_start()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         with self._lock:
             self._live = False
         if self.connected.is_set() and not self.stopping:
             log.warning("lost the broker (%s); reconnecting with backoff", reason_code)
         self.connected.clear()
 
-    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         if self.on_message_cb is None:
             return
         try:
@@ -487,7 +506,14 @@ class ManagedClient:
         else:
             self.client.subscribe(topic, qos)
 
-    def publish(self, topic: str, payload, qos: int = 0, retain: bool = False, properties=None):
+    def publish(
+        self,
+        topic: str,
+        payload: mqtt.PayloadType,
+        qos: int = 0,
+        retain: bool = False,
+        properties: Properties | None = None,
+    ) -> mqtt.MQTTMessageInfo:
         """Publish now if connected; otherwise drop QoS 0 and keep QoS 1 for the reconnection.
 
         Returns paho's MQTTMessageInfo; for a message not handed to paho its `rc` is

@@ -6,15 +6,20 @@ One HA device per camera (`bobby_<cam>`); the same entities whoever does the det
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from edge_agent import __version__
 from edge_agent.detect.rois import RoiSet
 from edge_agent.mqtt.topics import OFF, ON, Topics
+
+if TYPE_CHECKING:
+    from edge_agent.mqtt.channel import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +37,8 @@ class StatsSensor:
     object_id: str
     name: str
     field: str
-    config: dict = field(default_factory=dict)  # more HA keys: unit_of_measurement, icon, …
+    # More HA keys: unit_of_measurement, icon, … (dataclasses.field: `field` is an attribute here)
+    config: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 # What only a smart camera knows: its capture rate and the state of its recording.
@@ -73,7 +79,7 @@ def camera_discovery(
     extra_sensors: Iterable[StatsSensor] = (),
     own_availability: str | None = None,
     person_expire_after: int | None = None,
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     """Every discovery config of one camera: {config topic: payload}.
 
     `person_expire_after` (seconds): the person sensors expire (HA's `expire_after`) that long
@@ -102,7 +108,7 @@ def camera_discovery(
     }
     stats = topics.stats(cam)
 
-    def entity(component: str, object_id: str, **config) -> None:
+    def entity(component: str, object_id: str, **config: Any) -> None:
         payload = {
             **base,
             "unique_id": f"{device_id(cam)}_{object_id}",
@@ -141,7 +147,7 @@ def camera_discovery(
             "origin": ORIGIN,
         }
 
-    def diagnostic(object_id: str, name: str, field: str, **config) -> None:
+    def diagnostic(object_id: str, name: str, field: str, **config: Any) -> None:
         entity(
             "sensor",
             object_id,
@@ -152,7 +158,7 @@ def camera_discovery(
             **config,
         )
 
-    person_extra: dict = {}
+    person_extra: dict[str, Any] = {}
     if person_expire_after:
         person_extra["expire_after"] = person_expire_after
         wanted = [t for t in availability_topics if t != own_availability]
@@ -160,7 +166,7 @@ def camera_discovery(
         if not wanted:  # none (a smart camera: the service is the camera): no availability at all
             person_extra["availability"] = person_extra["availability_mode"] = None
 
-    configs: dict[str, dict] = {}
+    configs: dict[str, dict[str, Any]] = {}
     person(None, "Person", "Person detected")
     for roi in roi_set.rois:
         person(roi.id, f"Person in {roi.name}", f"Person detected in {roi.name}")
@@ -245,7 +251,7 @@ def roi_config_subscriptions(prefix: str, cam: str) -> list[str]:
     ]
 
 
-def encode(payload: dict) -> str:
+def encode(payload: dict[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
@@ -290,7 +296,7 @@ class DiscoveryPublisher:
         """The broker may have lost our subscriptions: subscribe again at the next publish."""
         self.subscribed = False
 
-    def publish(self, client, configs: dict[str, dict]) -> None:
+    def publish(self, client: Publisher, configs: dict[str, dict[str, Any]]) -> None:
         with self._lock:
             removed = self.topics - set(configs)
             self.topics = set(configs)
@@ -303,7 +309,9 @@ class DiscoveryPublisher:
             for topic in roi_config_subscriptions(self.prefix, self.cam):
                 client.subscribe(topic, 1)
 
-    def on_config(self, client, topic: str, payload: bytes, roi_ids) -> bool:
+    def on_config(
+        self, client: Publisher, topic: str, payload: bytes | bytearray, roi_ids: Iterable[str]
+    ) -> bool:
         """A retained config of ours came back: empty it if its region is gone. True when removed."""
         if not payload or topic in self.topics:
             return False

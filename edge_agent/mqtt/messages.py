@@ -11,10 +11,15 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from edge_agent.mqtt.topics import OFF, ON
 from edge_agent.untrusted import UntrustedJSONError, read_json, read_object
+
+if TYPE_CHECKING:
+    from edge_agent.detect.detection import DetectedObject
 
 MAX_COMMAND_BYTES = 1024  # a switch command: ON, OFF or {"state": …, "request_id": (64 chars)}
 MAX_STATE_BYTES = 4096  # a switch's retained state: the same, with `at` and a few extra fields
@@ -24,7 +29,7 @@ class CommandError(ValueError):
     """A `…/set` payload that is not ON, OFF or the JSON form; the message says why."""
 
 
-def parse_switch(payload: bytes) -> tuple[bool, str | None]:
+def parse_switch(payload: bytes | bytearray) -> tuple[bool, str | None]:
     """`ON` / `OFF` (any case), or JSON `{"state": "ON", "request_id": "…"}` -> (on, request id)."""
     if len(payload) > MAX_COMMAND_BYTES:
         raise CommandError(f"{len(payload)} bytes; a command is at most {MAX_COMMAND_BYTES}")
@@ -64,9 +69,9 @@ def detections_json(
     received_at: float,
     analysed_at: float,
     inference_ms: float,
-    size,
+    size: tuple[int, int],
     rois_version: int,
-    objects,
+    objects: Sequence[DetectedObject],
 ) -> str:
     """The `detections` payload of one analysed frame (docs/mqtt.md, detections); compact JSON."""
     payload = {
@@ -84,7 +89,7 @@ def detections_json(
     return json.dumps(payload, separators=(",", ":"))
 
 
-def claimed_version(payload: bytes) -> int | None:
+def claimed_version(payload: bytes | bytearray) -> int | None:
     """The `version` a refused ROI set claims, to echo it in the acknowledgement (None if unusable)."""
     from edge_agent.detect.rois import MAX_VERSION, RoiError, loads_bounded
 
@@ -122,11 +127,11 @@ class SwitchState:
     def state(self) -> str:
         return ON if self.on else OFF
 
-    def payload(self, **extra) -> str:
+    def payload(self, **extra: object) -> str:
         return json.dumps({"state": self.state, "request_id": self.request_id, **extra, "at": self.at})
 
     @classmethod
-    def from_retained(cls, payload: bytes) -> SwitchState | None:
+    def from_retained(cls, payload: bytes | bytearray) -> SwitchState | None:
         """Our own retained state from an earlier run; None when it is not one (anyone can publish
         there: read bounded, edge_agent.untrusted)."""
         try:
@@ -177,7 +182,7 @@ class Forget:
         )
 
     @classmethod
-    def parse(cls, payload: bytes) -> Forget:
+    def parse(cls, payload: bytes | bytearray) -> Forget:
         """A JSON object (every key optional, unknown ones ignored); CommandError says why not.
 
         Bounded before it is parsed: anyone on the broker can publish one. An empty payload is

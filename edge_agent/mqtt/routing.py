@@ -67,7 +67,7 @@ def home_assistant_message(
         return True
     parts = msg.topic.split("/")
     if len(parts) >= 3 and parts[-3].startswith("bobby_"):
-        channel = channel_of(parts[-3][len("bobby_") :])
-        if channel is not None:
-            channel.on_discovery_config(msg)
+        target = channel_of(parts[-3][len("bobby_") :])
+        if target is not None:
+            target.on_discovery_config(msg)
     return True

@@ -14,9 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
+
+if TYPE_CHECKING:
+    from edge_agent.mqtt.channel import Publisher
 
 from edge_agent.mqtt.messages import CommandError, SwitchState, parse_switch
 from edge_agent.ratelimit import RateLimitedLog
@@ -28,12 +32,12 @@ class Switch:
     def __init__(
         self,
         name: str,
-        mqtt_client,
+        mqtt_client: Publisher,
         state_topic: str,
         on_change: Callable[[SwitchState], None] | None = None,
-        extra: dict | None = None,
+        extra: dict[str, Any] | None = None,
         bad: RateLimitedLog | None = None,
-        counters: Counter | None = None,
+        counters: MutableMapping[str, int] | None = None,
         label: str = "",
     ) -> None:
         self.name = name
@@ -42,7 +46,7 @@ class Switch:
         self.on_change = on_change
         self.extra = extra or {}
         self.bad = bad or RateLimitedLog(log, interval=10.0)
-        self.counters = counters if counters is not None else Counter()
+        self.counters: MutableMapping[str, int] = counters if counters is not None else Counter()
         self.label = label  # e.g. the camera id, in log lines
         self.state = SwitchState(on=True)
         self.commanded = False  # a command since start-up beats the retained state
