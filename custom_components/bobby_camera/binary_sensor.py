@@ -23,7 +23,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the camera's detection service sensor."""
-    async_add_entities([DetectionServiceSensor(entry.runtime_data, "detection_service")])
+    async_add_entities([DetectionServiceSensor(entry.runtime_data.coordinator, "detection_service")])
 
 
 class DetectionServiceSensor(BobbyEntity, BinarySensorEntity):
@@ -35,4 +35,4 @@ class DetectionServiceSensor(BobbyEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Whether the service is online and answering."""
-        return self.runtime.healthy
+        return self.coordinator.data.health.healthy

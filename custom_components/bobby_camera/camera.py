@@ -213,8 +213,10 @@ class BobbyCamera(BobbyEntity, Camera):
 
     def __init__(self, runtime: BobbyRuntimeData) -> None:
         """The camera entity; its kind (dumb or smart) is read from the announce when used."""
-        BobbyEntity.__init__(self, runtime, "live")
+        BobbyEntity.__init__(self, runtime.coordinator, "live")
         Camera.__init__(self)
+        # The camera's I/O (its URLs on the accepted origin, its token, its refusals).
+        self.runtime = runtime
         self._attr_brand = MANUFACTURER
         self.feed = FrameFeed(runtime)
         self._stream_viewers = 0
@@ -227,14 +229,15 @@ class BobbyCamera(BobbyEntity, Camera):
     @property
     def available(self) -> bool:
         """Available while the camera is online (and, when smart, serves HTTP)."""
-        if self.runtime.camera_online is not True:
+        state = self.coordinator.data
+        if state.online is not True:
             return False
-        return self.runtime.mode == MODE_DUMB or bool(self._url("stream_url") or self._url("snapshot_url"))
+        return state.mode == MODE_DUMB or bool(self._url("stream_url") or self._url("snapshot_url"))
 
     @property
     def model(self) -> str | None:
         """`dumb` or `smart` camera."""
-        return f"{self.runtime.mode} camera"
+        return f"{self.coordinator.data.mode} camera"
 
     @property
     def is_streaming(self) -> bool:

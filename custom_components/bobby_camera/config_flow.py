@@ -297,7 +297,8 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         announced = NO_ORIGIN
         if entry.state is ConfigEntryState.LOADED:
-            announced = announced_origin(entry.runtime_data.announce) or NO_ORIGIN
+            announce = entry.runtime_data.data.announce
+            announced = announced_origin(announce.raw if announce else None) or NO_ORIGIN
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(

@@ -45,7 +45,8 @@ def _redact(data: Any) -> Any:
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BobbyConfigEntry) -> dict[str, Any]:
     """Everything needed to see why a camera or its ROI set does not behave."""
     runtime = entry.runtime_data
-    health = runtime.health
+    state = runtime.data
+    health = state.health
     redacted: dict[str, Any] = _redact(
         {
             "entry": {
@@ -53,24 +54,24 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BobbyCo
                 "data": dict(entry.data),
                 "options": dict(entry.options),
             },
-            "mode": runtime.mode,
-            "announce": runtime.announce,
+            "mode": state.mode,
+            "announce": dict(state.announce.raw) if state.announce else None,
             # The HTTP origin the user accepted: the only one the token is sent to.
             "http_origin": runtime.origin,
-            "http_urls_in_use": dict(runtime.urls),
-            "camera_online": runtime.camera_online,
-            "services": health.services,
-            "stats": health.stats,
-            "rois_on_broker": runtime.retained_set,
-            "last_ack": runtime.last_ack,
-            "detection_state": runtime.detection_state,
-            "pending_ack_version": health.pending_ack[0] if health.pending_ack else None,
-            "pending_command": health.pending_command[0] if health.pending_command else None,
+            "http_urls_in_use": dict(state.urls),
+            "camera_online": state.online,
+            "services": dict(health.services),
+            "stats": dict(state.stats.raw) if state.stats else None,
+            "rois_on_broker": dict(state.rois_on_broker.raw) if state.rois_on_broker else None,
+            "last_ack": dict(state.ack.raw) if state.ack else None,
+            "detection_state": dict(state.detection.raw) if state.detection else None,
+            "pending_ack_version": health.pending_ack_version,
+            "pending_command": health.pending_command,
             "health": {
                 "healthy": health.healthy,
                 "problem": health.problem,
                 "issue": health.issue,
-                "service": health.service_name,
+                "service": health.service,
                 "service_online": health.service_online,
             },
             # Messages, frames and HTTP answers refused, by reason; and the announces refused

@@ -1,12 +1,12 @@
-"""The base class of the integration's entities."""
+"""The base class of the integration's entities: they follow the camera's coordinator."""
 
 from __future__ import annotations
 
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import MANUFACTURER
-from .runtime import BobbyRuntimeData
+from .coordinator import BobbyCoordinator, camera_name
 
 # MQTT discovery's `device.identifiers: ["bobby_<cam>"]` is registered by HA's MQTT integration
 # as ("mqtt", "bobby_<cam>") (mqtt/entity.py device_info_from_specifications): using the same
@@ -19,24 +19,18 @@ def device_identifier(camera_id: str) -> tuple[str, str]:
     return (MQTT_DOMAIN, f"bobby_{camera_id}")
 
 
-class BobbyEntity(Entity):
-    """An entity of one camera, updated by its runtime data (MQTT push, no polling)."""
+class BobbyEntity(CoordinatorEntity[BobbyCoordinator]):
+    """An entity of one camera, updated by its coordinator (MQTT push, no polling)."""
 
     _attr_has_entity_name = True
-    _attr_should_poll = False
 
-    def __init__(self, runtime: BobbyRuntimeData, key: str) -> None:
+    def __init__(self, coordinator: BobbyCoordinator, key: str) -> None:
         """Name the entity after its key, on the camera's device."""
-        self.runtime = runtime
+        super().__init__(coordinator)
         self._attr_translation_key = key
-        self._attr_unique_id = f"bobby_{runtime.camera_id}_{key}"
+        self._attr_unique_id = f"bobby_{coordinator.camera_id}_{key}"
         self._attr_device_info = DeviceInfo(
-            identifiers={device_identifier(runtime.camera_id)},
+            identifiers={device_identifier(coordinator.camera_id)},
             manufacturer=MANUFACTURER,
-            name=runtime.name,
+            name=camera_name(coordinator.data, coordinator.config_entry.title),
         )
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the runtime data."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.runtime.async_add_listener(self.async_write_ha_state))

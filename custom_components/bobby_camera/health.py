@@ -4,21 +4,22 @@ them as repair issues).
 The "Detection service" sensor follows what `_find_problem` says at once (availability, stats,
 acknowledgements); a problem becomes a repair issue only once it has lasted ISSUE_DELAY, so that
 a restart of the service does not raise one.
+
+`ServiceHealth` is given what it needs and nothing more: the camera's identity when it is made,
+the events that concern it (a service's availability, a set published or acknowledged, a command
+sent or answered) and the camera's parsed state (coordinator.py `CameraState`) when it judges.
+It returns its conclusion as a `HealthState`; runtime.py pushes it to the entities. It never calls
+back into runtime.py.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
 from .const import (
     ACK_TIMEOUT,
     DEFAULT_STATS_INTERVAL,
-    HEALTH_CHECK_INTERVAL,
     ISSUE_DELAY,
     LOGGER,
     MIN_STATS_TIMEOUT,
@@ -26,10 +27,8 @@ from .const import (
     STARTUP_GRACE,
     STATS_MISSED_INTERVALS,
 )
+from .coordinator import CameraState, HealthState, Stats
 from .repairs import ISSUE_SERVICE_PROBLEM, async_clear_issue, async_raise_issue
-
-if TYPE_CHECKING:
-    from .runtime import BobbyRuntimeData
 
 # Problems of the detection service, each a repair issue translation key (strings.json "issues").
 PROBLEM_OFFLINE = "service_offline"
@@ -46,43 +45,43 @@ def now() -> float:
     return dt_util.utcnow().timestamp()
 
 
-class ServiceHealth:
-    """Availability, stats and answers of the service that detects for one camera."""
+def stats_timeout(stats: Stats | None) -> float:
+    """How long the camera may be online without stats before they count as stopped."""
+    interval = stats.interval if stats is not None and stats.interval is not None else DEFAULT_STATS_INTERVAL
+    return max(STATS_MISSED_INTERVALS * interval, MIN_STATS_TIMEOUT)
 
-    def __init__(self, runtime: BobbyRuntimeData) -> None:
+
+def served_by_listen_frame(state: CameraState, at: float) -> bool:
+    """Whether a listen_frame sent this camera's stats lately (it detects for the camera)."""
+    stats = state.stats
+    return (
+        stats is not None
+        and stats.service is not None
+        and stats.service.startswith(LISTEN_FRAME_PREFIX)
+        and state.stats_at is not None
+        and at - state.stats_at <= stats_timeout(stats)
+    )
+
+
+class ServiceHealth:
+    """Availability and answers of the service that detects for one camera, and its problem."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, camera_id: str, base_topic: str) -> None:
         """Nothing is known yet; the clock of the start-up grace starts now."""
-        self.runtime = runtime
-        self.hass = runtime.hass
-        self.entry_id = runtime.entry.entry_id
+        self.hass = hass
+        self.entry_id = entry_id
+        self.camera_id = camera_id
+        self.base_topic = base_topic
         self.services: dict[str, bool] = {}
         # When a service last came online: its first stats are judged from then, not from the
         # stats it sent before it restarted.
         self.service_online_since: float | None = None
-        self.stats: dict[str, Any] | None = None
-        self.stats_at: float | None = None
         self.pending_ack: tuple[int, float] | None = None
         self.pending_command: tuple[str, float] | None = None
         self.problem: str | None = None
         self.problem_since: float | None = None
         self.issue: str | None = None
         self.started_at = now()
-        # What the entities last showed, to tell them only about changes.
-        self._shown: tuple[str | None, bool] = (None, False)
-
-    @callback
-    def async_start(self) -> CALLBACK_TYPE:
-        """Check the health every HEALTH_CHECK_INTERVAL; returns the cancel callback."""
-        return async_track_time_interval(
-            self.hass,
-            self._async_tick,
-            timedelta(seconds=HEALTH_CHECK_INTERVAL),
-            name="bobby_camera health",
-            cancel_on_shutdown=True,
-        )
-
-    @callback
-    def _async_tick(self, _now_dt: datetime) -> None:
-        self.evaluate()
 
     # ---- what arrives -------------------------------------------------------------------------
 
@@ -93,21 +92,12 @@ class ServiceHealth:
         if online and not self.services.get(name):
             self.service_online_since = now()
         self.services[name] = online
-        self.evaluate()
 
     @callback
-    def on_stats(self, stats: dict[str, Any]) -> None:
-        """The camera's stats (from whichever service detects for it)."""
-        self.stats = stats
-        self.stats_at = now()
-        self.evaluate()
-
-    @callback
-    def on_ack(self, version: Any) -> None:
+    def on_ack(self, version: int | None) -> None:
         """An acknowledgement (ok or not) answers every set up to its version."""
-        if self.pending_ack and isinstance(version, int) and version >= self.pending_ack[0]:
+        if self.pending_ack and version is not None and version >= self.pending_ack[0]:
             self.pending_ack = None
-        self.evaluate()
 
     @callback
     def on_command(self, payload: str) -> None:
@@ -118,7 +108,6 @@ class ServiceHealth:
     def on_command_answered(self) -> None:
         """detection/state came."""
         self.pending_command = None
-        self.evaluate()
 
     @callback
     def on_set_published(self, version: int) -> None:
@@ -127,53 +116,19 @@ class ServiceHealth:
 
     # ---- what it means ------------------------------------------------------------------------
 
-    @property
-    def service_name(self) -> str | None:
-        """The service that serves this camera, as it names itself in stats and acks."""
-        for message in (self.stats, self.runtime.last_ack, self.runtime.detection_state):
-            if isinstance(name := (message or {}).get("service"), str):
-                return name
-        return None
-
-    @property
-    def served_by_listen_frame(self) -> bool:
-        """Whether a listen_frame sent this camera's stats lately (it detects for the camera)."""
-        name = (self.stats or {}).get("service")
-        return (
-            isinstance(name, str)
-            and name.startswith(LISTEN_FRAME_PREFIX)
-            and self.stats_at is not None
-            and now() - self.stats_at <= self.stats_timeout
-        )
-
-    @property
-    def service_online(self) -> bool | None:
+    def service_online(self, state: CameraState) -> bool | None:
         """Whether the detection service is online; None while nothing is known yet."""
-        if self.runtime.mode == MODE_SMART:
+        if state.mode == MODE_SMART:
             # A smart camera is its own detection service.
-            return self.runtime.camera_online
-        name = self.service_name
+            return state.online
+        name = state.service_name
         if name in self.services:
             return self.services[name]
         if not self.services:
             return None
         return any(self.services.values())
 
-    @property
-    def stats_timeout(self) -> float:
-        """How long the camera may be online without stats before they count as stopped."""
-        interval = (self.stats or {}).get("interval")
-        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0 < interval < 1e6:
-            interval = DEFAULT_STATS_INTERVAL
-        return max(STATS_MISSED_INTERVALS * float(interval), MIN_STATS_TIMEOUT)
-
-    @property
-    def healthy(self) -> bool:
-        """The connectivity sensor's state: online and answering."""
-        return self.problem is None and self.service_online is True
-
-    def _find_problem(self, at: float) -> str | None:
-        online = self.service_online
+    def _find_problem(self, state: CameraState, online: bool | None, at: float) -> str | None:
         if online is False or (online is None and at - self.started_at > STARTUP_GRACE):
             return PROBLEM_OFFLINE
         if self.pending_ack and at > self.pending_ack[1]:
@@ -183,29 +138,29 @@ class ServiceHealth:
         # Stats come only while frames do: judge them only while the camera is online, and from
         # the moment the service (re)started (a restarted service sends its first stats one
         # interval after it came online: the stats from before the restart do not count).
-        runtime = self.runtime
-        if runtime.camera_online and runtime.camera_online_since is not None:
+        if state.online and state.online_since is not None:
             since = max(
-                self.stats_at or 0.0,
-                runtime.camera_online_since,
+                state.stats_at or 0.0,
+                state.online_since,
                 self.service_online_since or 0.0,
                 self.started_at,
             )
-            if at - since > self.stats_timeout:
+            if at - since > stats_timeout(state.stats):
                 return PROBLEM_STATS_STOPPED
         return None
 
     @callback
-    def evaluate(self) -> None:
-        """Recompute the problem; raise, update or clear the repair issue; tell the entities."""
+    def evaluate(self, state: CameraState, camera: str) -> HealthState:
+        """Recompute the problem; raise, update or clear the repair issue (named after `camera`);
+        return what the entities and diagnostics show."""
         at = now()
-        problem = self._find_problem(at)
-        runtime = self.runtime
+        online = self.service_online(state)
+        problem = self._find_problem(state, online, at)
         if problem != self.problem:
             if problem is None:
-                LOGGER.info("The detection service of camera %s answers again", runtime.camera_id)
+                LOGGER.info("The detection service of camera %s answers again", self.camera_id)
             else:
-                LOGGER.warning("Detection service of camera %s: %s", runtime.camera_id, problem)
+                LOGGER.warning("Detection service of camera %s: %s", self.camera_id, problem)
             self.problem = problem
             self.problem_since = at
         if problem != self.issue and self.issue is not None:
@@ -219,21 +174,28 @@ class ServiceHealth:
             # A service that said offline may be restarting: that waits ISSUE_DELAY before it
             # becomes an issue. The other problems (never heard of, no answer, no stats) have
             # waited their own timeouts already.
-            delay = ISSUE_DELAY if problem == PROBLEM_OFFLINE and self.service_online is False else 0.0
+            delay = ISSUE_DELAY if problem == PROBLEM_OFFLINE and online is False else 0.0
             if at - self.problem_since >= delay:
                 self.issue = problem
                 async_raise_issue(
                     self.hass,
                     self.entry_id,
                     ISSUE_SERVICE_PROBLEM,
-                    runtime.name,
+                    camera,
                     translation_key=problem,
-                    base_topic=runtime.base_topic,
-                    camera_id=runtime.camera_id,
-                    service=self.service_name or "listen_frame",
+                    base_topic=self.base_topic,
+                    camera_id=self.camera_id,
+                    service=state.service_name or "listen_frame",
                     timeout=str(int(ACK_TIMEOUT)),
-                    stats_timeout=str(int(self.stats_timeout)),
+                    stats_timeout=str(int(stats_timeout(state.stats))),
                 )
-        if (self.problem, self.healthy) != self._shown:
-            self._shown = (self.problem, self.healthy)
-            runtime.notify()
+        return HealthState(
+            healthy=problem is None and online is True,
+            problem=problem,
+            issue=self.issue,
+            service=state.service_name,
+            service_online=online,
+            services=dict(self.services),
+            pending_ack_version=self.pending_ack[0] if self.pending_ack else None,
+            pending_command=self.pending_command[0] if self.pending_command else None,
+        )

@@ -5,23 +5,24 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 
 from .const import (
     CONF_BASE_TOPIC,
     CONF_CAMERA_ID,
     CONF_ORIGIN,
     CONF_TOKEN,
+    HEALTH_CHECK_INTERVAL,
     LOGGER,
-    MODE_DUMB,
     MODE_SMART,
     OFFLINE,
     ONLINE,
@@ -32,7 +33,17 @@ from .const import (
     Topics,
     valid_instance,
 )
-from .health import ServiceHealth, now
+from .coordinator import (
+    Ack,
+    Announce,
+    BobbyCoordinator,
+    CameraState,
+    DetectionState,
+    RoiSetOnBroker,
+    Stats,
+    camera_name,
+)
+from .health import LISTEN_FRAME_PREFIX, ServiceHealth, now, served_by_listen_frame
 from .repairs import (
     ISSUE_ORIGIN_CHANGED,
     ISSUE_ROIS_REFUSED,
@@ -68,7 +79,7 @@ def url_origin(url: Any) -> str | None:
     return f"{scheme}://{host}:{port}"
 
 
-def announced_origin(announce: dict[str, Any] | None) -> str | None:
+def announced_origin(announce: Mapping[str, Any] | None) -> str | None:
     """The origin of the HTTP server an announce points at (its stream, else its snapshot URL)."""
     for key in URL_KEYS:
         if (origin := url_origin((announce or {}).get(key))) is not None:
@@ -77,7 +88,11 @@ def announced_origin(announce: dict[str, Any] | None) -> str | None:
 
 
 class BobbyRuntimeData:
-    """One camera: announce, availability, acknowledgements, the ROI set it pushes, its health."""
+    """One camera's MQTT side: subscriptions, the announce it trusts, the ROI sets it pushes.
+
+    What the camera and its service said is parsed into coordinator.py's dataclasses and pushed to
+    the entities through `coordinator` (`async_set_updated_data`); nothing is kept here twice.
+    """
 
     def __init__(self, hass: HomeAssistant, entry: BobbyConfigEntry) -> None:
         """Set up the state; nothing is subscribed before async_start."""
@@ -90,18 +105,10 @@ class BobbyRuntimeData:
         # camera: the token is only ever sent there, whatever a later announce says.
         self.origin: str | None = entry.data.get(CONF_ORIGIN) or None
         self.topics = Topics(self.base_topic, self.camera_id)
-        self.announce: dict[str, Any] | None = None
-        # The announced URLs on the accepted origin (those of the last announce that had them).
-        self.urls: dict[str, str] = {}
-        self.camera_online: bool | None = None
-        self.camera_online_since: float | None = None
-        self.last_ack: dict[str, Any] | None = None
-        self.retained_set: dict[str, Any] | None = None
-        self.detection_state: dict[str, Any] | None = None
+        self.coordinator = BobbyCoordinator(hass, entry, self.camera_id)
         # Refused messages, frames and HTTP reads, by reason (shown in diagnostics).
         self.refusals = Refusals(f"Camera {self.camera_id}")
-        self.health = ServiceHealth(self)
-        self._listeners: list[CALLBACK_TYPE] = []
+        self.health = ServiceHealth(hass, entry.entry_id, self.camera_id, self.base_topic)
         self._unsubs: list[CALLBACK_TYPE] = []
         self._retained_check: CALLBACK_TYPE | None = None
         self._retained_checked = False
@@ -128,7 +135,15 @@ class BobbyRuntimeData:
         self._unsubs.append(mqtt.async_subscribe_connection_status(self.hass, self._on_connection))
         if mqtt.is_connected(self.hass):
             self._schedule_retained_check()
-        self._unsubs.append(self.health.async_start())
+        self._unsubs.append(
+            async_track_time_interval(
+                self.hass,
+                self._async_health_tick,
+                timedelta(seconds=HEALTH_CHECK_INTERVAL),
+                name="bobby_camera health",
+                cancel_on_shutdown=True,
+            )
+        )
 
     @callback
     def _on_connection(self, connected: bool) -> None:
@@ -153,25 +168,27 @@ class BobbyRuntimeData:
             self._retained_check = None
         while self._unsubs:
             self._unsubs.pop()()
-        self._listeners.clear()
+
+    # ---- the state, pushed to the entities ----------------------------------------------------
+
+    @property
+    def data(self) -> CameraState:
+        """What the camera and its service last said (the coordinator's data)."""
+        return self.coordinator.data
 
     @callback
-    def async_add_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call `update` whenever something an entity shows has changed."""
-        self._listeners.append(update)
-
-        @callback
-        def remove() -> None:
-            if update in self._listeners:
-                self._listeners.remove(update)
-
-        return remove
+    def _push(self, **changes: Any) -> None:
+        """Apply `changes` to the state, judge the health on it and push it to the entities when
+        anything differs."""
+        state = replace(self.data, **changes)
+        state = replace(state, health=self.health.evaluate(state, self.name_for(state)))
+        if state != self.data:
+            self.coordinator.async_set_updated_data(state)
 
     @callback
-    def notify(self) -> None:
-        """Tell the entities that something they show has changed."""
-        for update in list(self._listeners):
-            update()
+    def _async_health_tick(self, _now_dt: datetime) -> None:
+        """Timeouts run out with no message: judge the health again every HEALTH_CHECK_INTERVAL."""
+        self._push()
 
     @property
     def refused(self) -> Counter[str]:
@@ -196,63 +213,57 @@ class BobbyRuntimeData:
             self.count_refusal(f"{kind}_malformed", "ignoring a malformed %s on %s: %s", kind, msg.topic, err)
             return None
 
-    # ---- health, for the entities and diagnostics ---------------------------------------------
-
-    @property
-    def healthy(self) -> bool:
-        """The "Detection service" sensor's state."""
-        return self.health.healthy
-
     # ---- what the camera says ---------------------------------------------------------------
 
     @property
     def mode(self) -> str:
         """`dumb` or `smart`, from the announce (a camera that has not announced counts as dumb)."""
-        mode = (self.announce or {}).get("mode")
-        return MODE_SMART if mode == MODE_SMART else MODE_DUMB
+        return self.data.mode
+
+    def name_for(self, state: CameraState) -> str:
+        """The camera's name in `state`'s announce, else the entry's title."""
+        return camera_name(state, self.entry.title)
 
     @property
     def name(self) -> str:
         """The camera's name from the announce, else the entry's title."""
-        name = (self.announce or {}).get("name")
-        return name[:100] if isinstance(name, str) and name.strip() else self.entry.title
+        return self.name_for(self.data)
 
     def url(self, key: str) -> str | None:
         """The announced stream or snapshot URL, when it is on the accepted origin."""
-        return self.urls.get(key)
+        return self.data.urls.get(key)
 
     @callback
     def _on_announce(self, msg: mqtt.ReceiveMessage) -> None:
-        if (announce := self._read(msg, "announce")) is None:
+        if (raw := self._read(msg, "announce")) is None:
             return
+        announce = Announce.parse(raw)
         was_smart = self.mode == MODE_SMART
-        self.announce = announce
-        self._check_origin(announce)
-        if self.mode == MODE_SMART and not was_smart:
-            self._check_turned_smart()
-        elif self.mode != MODE_SMART:
+        urls = self._check_origin(announce)
+        if announce.mode == MODE_SMART and not was_smart:
+            self._check_turned_smart(announce)
+        elif announce.mode != MODE_SMART:
             async_clear_issue(self.hass, self.entry.entry_id, ISSUE_TURNED_SMART)
-        self.notify()
-        self.health.evaluate()
+        self._push(announce=announce, urls=self.data.urls if urls is None else urls)
 
     @callback
-    def _check_origin(self, announce: dict[str, Any]) -> None:
-        """Follow the announced URLs only on the accepted origin; report any other one."""
+    def _check_origin(self, announce: Announce) -> dict[str, str] | None:
+        """Follow the announced URLs only on the accepted origin; report any other one. Returns the
+        URLs to use from now on, None to keep those in use."""
         foreign: str | None = None
         accepted: dict[str, str] = {}
         for key in URL_KEYS:
             # Anything but an http(s) URL is no server HA could send the token to: ignored.
-            if (origin := url_origin(value := announce.get(key))) is None:
+            if (origin := url_origin(value := announce.raw.get(key))) is None:
                 continue
             if origin == self.origin:
                 accepted[key] = str(value).strip()
             else:
                 foreign = foreign or origin
-        if foreign is not None and self.origin is None and self.mode != MODE_SMART:
+        if foreign is not None and self.origin is None and announce.mode != MODE_SMART:
             # A dumb camera added without an HTTP server: its URLs are not used (frames come
             # over MQTT), so there is nothing to report until it says it is smart.
-            self.urls = {}
-            return
+            return {}
         if foreign is not None:
             # The URLs accepted before stay in use; the token never goes to the new origin.
             self.count_refusal(
@@ -267,22 +278,23 @@ class BobbyRuntimeData:
                 self.hass,
                 self.entry.entry_id,
                 ISSUE_ORIGIN_CHANGED,
-                self.name,
+                self.name_for(replace(self.data, announce=announce)),
                 data={"entry_id": self.entry.entry_id, "origin": foreign},
                 asked=foreign,
                 accepted=self.origin or "none",
                 camera_id=self.camera_id,
             )
-            return
+            return None
         async_clear_issue(self.hass, self.entry.entry_id, ISSUE_ORIGIN_CHANGED)
-        self.urls = accepted
+        return accepted
 
     @callback
-    def _check_turned_smart(self) -> None:
+    def _check_turned_smart(self, announce: Announce) -> None:
         """An announce said smart while a listen_frame detects for the camera: say so."""
-        if not self.health.served_by_listen_frame:
+        state = self.data
+        if not served_by_listen_frame(state, now()) or state.stats is None:
             return
-        service = str((self.health.stats or {}).get("service"))
+        service = str(state.stats.service)
         LOGGER.warning(
             "Camera %s now announces itself as smart, but %s detects for it: it will stop doing so",
             self.camera_id,
@@ -292,7 +304,7 @@ class BobbyRuntimeData:
             self.hass,
             self.entry.entry_id,
             ISSUE_TURNED_SMART,
-            self.name,
+            self.name_for(replace(state, announce=announce)),
             service=service,
             camera_id=self.camera_id,
             base_topic=self.base_topic,
@@ -301,11 +313,10 @@ class BobbyRuntimeData:
     @callback
     def _on_availability(self, msg: mqtt.ReceiveMessage) -> None:
         online = msg.payload == ONLINE
-        if online and not self.camera_online:
-            self.camera_online_since = now()
-        self.camera_online = online
-        self.notify()
-        self.health.evaluate()
+        since = self.data.online_since
+        if online and not self.data.online:
+            since = now()
+        self._push(online=online, online_since=since)
 
     @callback
     def _on_service_availability(self, msg: mqtt.ReceiveMessage) -> None:
@@ -314,47 +325,53 @@ class BobbyRuntimeData:
         if msg.payload not in (ONLINE, OFFLINE) or not valid_instance(instance):
             return
         self.health.on_service_availability(instance, msg.payload == ONLINE)
+        self._push()
 
     @callback
     def _on_stats(self, msg: mqtt.ReceiveMessage) -> None:
-        if (stats := self._read(msg, "stats")) is None:
+        if (raw := self._read(msg, "stats")) is None:
             return
-        self.health.on_stats(stats)
-        service = stats.get("service")
-        if self.mode == MODE_SMART and isinstance(service, str) and not service.startswith("listen_frame/"):
+        stats = Stats.parse(raw)
+        self._push(stats=stats, stats_at=now())
+        if (
+            self.mode == MODE_SMART
+            and stats.service is not None
+            and not stats.service.startswith(LISTEN_FRAME_PREFIX)
+        ):
             # The camera detects by itself now: it really is smart.
             async_clear_issue(self.hass, self.entry.entry_id, ISSUE_TURNED_SMART)
 
     @callback
     def _on_rois(self, msg: mqtt.ReceiveMessage) -> None:
-        self.retained_set = self._read(msg, "rois") if msg.payload else None
+        raw = self._read(msg, "rois") if msg.payload else None
+        self._push(rois_on_broker=RoiSetOnBroker.parse(raw) if raw is not None else None)
 
     @callback
     def _on_applied(self, msg: mqtt.ReceiveMessage) -> None:
-        if (ack := self._read(msg, "ack")) is None:
+        if (raw := self._read(msg, "ack")) is None:
             return
-        self.last_ack = ack
-        version = ack.get("version")
-        if ack.get("ok") is False:
+        ack = Ack.parse(raw)
+        if ack.ok is False:
             LOGGER.warning(
                 "%s refused ROI set version %s of camera %s: %s",
-                ack.get("service"),
-                version,
+                ack.service,
+                ack.version,
                 self.camera_id,
-                ack.get("error"),
+                ack.error,
             )
             async_raise_issue(
                 self.hass,
                 self.entry.entry_id,
                 ISSUE_ROIS_REFUSED,
                 self.name,
-                service=str(ack.get("service"))[:100],
-                version=str(version)[:20],
-                error=str(ack.get("error"))[:300],
+                service=str(ack.service),
+                version=str(raw.get("version"))[:20],
+                error=str(ack.error),
             )
-        elif ack.get("ok") is True:
+        elif ack.ok is True:
             async_clear_issue(self.hass, self.entry.entry_id, ISSUE_ROIS_REFUSED)
-        self.health.on_ack(version)
+        self.health.on_ack(ack.version)
+        self._push(ack=ack)
 
     @callback
     def _on_detection_set(self, msg: mqtt.ReceiveMessage) -> None:
@@ -365,10 +382,11 @@ class BobbyRuntimeData:
     def _on_detection_state(self, msg: mqtt.ReceiveMessage) -> None:
         # A bare ON/OFF is a state too (the switch's retained state of older agents).
         try:
-            self.detection_state = read_object(msg.payload)
+            raw = read_object(msg.payload)
         except UntrustedJSONError:
-            self.detection_state = {"state": str(msg.payload)[:64]}
+            raw = {"state": str(msg.payload)[:64]}
         self.health.on_command_answered()
+        self._push(detection=DetectionState.parse(raw))
 
     # ---- ROI sets -----------------------------------------------------------------------------
 
@@ -376,11 +394,14 @@ class BobbyRuntimeData:
     def next_version(self) -> int:
         """A version above every one seen: stored, retained on the broker, acknowledged."""
         seen = [int(self.entry.options.get(OPT_VERSION, 0))]
-        for message in (self.retained_set, self.last_ack):
-            for key in ("version", "active_version"):
-                value = (message or {}).get(key)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    seen.append(value)
+        state = self.data
+        for value in (
+            state.rois_on_broker.version if state.rois_on_broker else None,
+            state.ack.version if state.ack else None,
+            state.ack.active_version if state.ack else None,
+        ):
+            if value is not None:
+                seen.append(value)
         return max(seen) + 1
 
     def prepare_set(self, rois: list[dict[str, Any]], detection: dict[str, Any] | None) -> dict[str, Any]:
@@ -399,6 +420,7 @@ class BobbyRuntimeData:
             self.hass, self.topics.rois, json.dumps(payload, separators=(",", ":")), 1, True
         )
         self.health.on_set_published(version)
+        self._push()
         LOGGER.debug("Published ROI set version %s for camera %s", version, self.camera_id)
 
     async def async_save_set(self, rois: list[dict[str, Any]], detection: dict[str, Any] | None) -> int:
@@ -415,8 +437,9 @@ class BobbyRuntimeData:
         stored_version = int(self.entry.options.get(OPT_VERSION, 0))
         if not stored_version:
             return
-        retained = (self.retained_set or {}).get("version")
-        if isinstance(retained, int) and retained >= stored_version:
+        on_broker = self.data.rois_on_broker
+        retained = on_broker.version if on_broker is not None else None
+        if retained is not None and retained >= stored_version:
             if retained > stored_version:
                 LOGGER.info(
                     "The broker holds ROI set version %s for camera %s, newer than the stored %s;"

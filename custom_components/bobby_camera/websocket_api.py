@@ -108,14 +108,8 @@ def _card_entities(hass: HomeAssistant, runtime: BobbyRuntimeData) -> dict[str, 
 
 
 def _resolution(runtime: BobbyRuntimeData) -> list[int] | None:
-    value = (runtime.announce or {}).get("resolution")
-    if (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 10000 for v in value)
-    ):
-        return list(value)
-    return None
+    announce = runtime.data.announce
+    return list(announce.resolution) if announce is not None and announce.resolution else None
 
 
 @websocket_command({vol.Required("type"): "bobby_camera/get_config", vol.Required("entity_id"): cv.entity_id})
@@ -137,7 +131,7 @@ def ws_get_config(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
             "rois": rois,
             "detection": detection,
             "resolution": _resolution(runtime),
-            "last_ack": runtime.last_ack,
+            "last_ack": dict(ack.raw) if (ack := runtime.data.ack) is not None else None,
             "bad_detections": runtime.refused[BAD_DETECTIONS],
         },
     )

@@ -170,13 +170,14 @@ async def test_unload_and_reload_leave_nothing_behind(
     assert loaded_entry.state is ConfigEntryState.NOT_LOADED
     assert runtime._unsubs == []
     assert runtime._retained_check is None
-    assert runtime._listeners == []
+    # The entities are gone, and with them every listener of the coordinator.
+    assert not runtime.coordinator._listeners
     assert {s.topic for s in client.subscriptions if s.topic.startswith("bobby/")} == {
         "bobby/+/announce"  # HA's MQTT discovery of the manifest's topic, not ours
     }
     # Messages after the unload reach nothing.
     fire(hass, "bobby/garden/announce", announce_payload(name="Late"))
-    assert runtime.announce is None
+    assert runtime.data.announce is None
 
     assert await hass.config_entries.async_setup(loaded_entry.entry_id)
     await hass.async_block_till_done()

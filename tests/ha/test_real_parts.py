@@ -165,7 +165,7 @@ async def test_real_parts(
     runtime = entry.runtime_data
 
     # The dumb camera's frames come through the integration's camera entity.
-    await _until("the camera online", lambda: runtime.camera_online, 30, logs)
+    await _until("the camera online", lambda: runtime.data.online, 30, logs)
     image = await async_get_image(hass, "camera.vtest_live_view")
     assert image.content.startswith(b"\xff\xd8")
     mark("live frame from the dumb camera")
@@ -190,13 +190,13 @@ async def test_real_parts(
     # listen_frame applies it and says so on rois/applied.
     ack = await _until(
         "listen_frame's acknowledgement",
-        lambda: runtime.last_ack if (runtime.last_ack or {}).get("version") == version else None,
+        lambda: ack if (ack := runtime.data.ack) is not None and ack.version == version else None,
         60,
         logs,
     )
-    assert ack["ok"] is True, ack
-    assert ack["active_version"] == version
-    assert ack["service"] == "listen_frame/e2e"
+    assert ack.ok is True, ack
+    assert ack.active_version == version
+    assert ack.service == "listen_frame/e2e"
     assert runtime.health.pending_ack is None
     mark("ROI set acknowledged")
 
