@@ -55,6 +55,7 @@ class _Window:
         self.captured = 0
         self.analysed = 0
         self.inference_ms = 0.0
+        self.inferences = 0
 
 
 class Pipeline:
@@ -76,6 +77,7 @@ class Pipeline:
         self.totals = {
             "captured": 0,
             "analysed": 0,
+            "inferences": 0,  # model runs: one per region, or 1 for the whole frame
             "dropped": 0,
             "motion_skipped": 0,
             "motion_checked": 0,
@@ -214,7 +216,7 @@ class Pipeline:
     # --- detection (main thread) -----------------------------------------------------------
 
     def detect_loop(self) -> None:
-        from edge_agent.detect import imaging
+        from edge_agent.detect import imaging, regions
         from edge_agent.detect.rois import apply_filters
 
         last_seq = 0
@@ -251,17 +253,27 @@ class Pipeline:
                     self.totals["motion_skipped"] += 1
                     continue
             t0 = time.perf_counter()
-            raw = self.detector.detect(imaging.resize(rgb, self.detector.input_size))
+            # Regions from motion (detect/regions.py, shared with listen_frame's workers): crops
+            # of this frame around what the gate saw move; None: the whole frame, resized.
+            h, w = rgb.shape[:2]
+            plan = None
+            if self.gate is not None:
+                plan = regions.for_frame(
+                    self.gate.last_check, self.gate.last, (w, h), self.detector.input_size, roi_set.detection
+                )
+            raw, inferences = regions.detect(self.detector, rgb, plan)
             inference_ms = (time.perf_counter() - t0) * 1000.0
             objects = apply_filters(raw, roi_set)
             person = any(o.label == "person" for o in objects)
             if self.gate is not None:
-                self.gate.analysed(person, time.monotonic())
+                boxes = tuple(o.box for o in objects if o.label == "person")
+                self.gate.analysed(person, time.monotonic(), boxes)
+            self.totals["inferences"] += inferences
             self.last_objects, self.last_objects_at = objects, time.time()
             self.totals["analysed"] += 1
             self.window.analysed += 1
             self.window.inference_ms += inference_ms
-            h, w = rgb.shape[:2]
+            self.window.inferences += inferences
             self.send(
                 PipelineResult(captured_at, time.time(), inference_ms, (w, h), roi_set.version, objects)
             )
@@ -297,6 +309,7 @@ class Pipeline:
             "capture_fps": round(w.captured / elapsed, 2),
             "analysed_fps": round(w.analysed / elapsed, 2),
             "inference_ms": round(w.inference_ms / w.analysed, 2) if w.analysed else None,
+            "inferences_per_frame": round(w.inferences / w.analysed, 2) if w.analysed else None,
             "source": self.source.stats() if self.source else {},
             "recording": self.recorder.status() if self.recorder else None,
         }

@@ -1,15 +1,13 @@
-"""What a smart camera reports: its stats message and the live view's status page."""
+"""What a smart camera reports: its stats message and the live view's status page.
+
+Pure builders: the camera (smart.py) takes the figures under its lock and passes them in.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from edge_agent.mqtt.topics import OFF, ON
-from edge_agent.procinfo import rss_mb
-
-if TYPE_CHECKING:
-    from edge_agent.camera.smart import SmartCamera
 
 
 def cpu_temperature() -> float | None:
@@ -20,12 +18,30 @@ def cpu_temperature() -> float | None:
         return None
 
 
-def smart_stats(self: SmartCamera, interval: float) -> dict:
-    """`<base>/<cam>/stats` of a smart camera (docs/mqtt.md, stats)."""
-    with self.lock:
-        cs = dict(self.child_stats)
-        w, self.window = self.window, {"analysed": 0, "e2e_ms": 0.0}
-        recording = cs.get("recording")
+def smart_stats(
+    *,
+    cam: str,
+    service_id: str,
+    interval: float,
+    child_stats: dict,
+    window: dict,
+    errors: dict[str, int],
+    detection: str,
+    stream: str,
+    rois_version: int,
+    rois_apply_ms: float | None,
+    child_restarts: int,
+    viewers: int,
+    cpu_temp: float | None,
+    rss: float | None,
+    child_rss: float | None,
+    clips: int,
+) -> dict:
+    """`<base>/<cam>/stats` of a smart camera (docs/mqtt.md, stats), from the figures the camera
+    took under its lock: its child's latest stats and its own window over the interval."""
+    cs = child_stats
+    w = window
+    recording = cs.get("recording")
     rec_state = (
         "off"
         if recording is None
@@ -34,53 +50,57 @@ def smart_stats(self: SmartCamera, interval: float) -> dict:
         else f"error: {recording['error']}"
     )
     return {
-        "camera": self.cam,
-        "service": self.service_id,
+        "camera": cam,
+        "service": service_id,
         "at": round(time.time(), 3),
         "interval": interval,
         "frames_in": cs.get("captured", 0),
         "analysed": cs.get("analysed", 0),
         "dropped": cs.get("dropped", 0),
-        "errors": {
-            "bad_rois": self.channel.counters["bad_rois"],
-            "bad_command": self.channel.counters["bad_command"],
-        },
+        "errors": errors,
         "capture_fps": cs.get("capture_fps"),
         "analysed_fps": cs.get("analysed_fps"),
         "inference_ms": cs.get("inference_ms"),
+        "inferences_per_frame": cs.get("inferences_per_frame"),
         "e2e_ms": round(w["e2e_ms"] / w["analysed"], 2) if w["analysed"] else None,
         "motion_skipped": cs.get("motion_skipped", 0),
         "motion_checked": cs.get("motion_checked", 0),
-        "detection": self.detection.state,
-        "stream": self.stream.state,
-        "rois_version": self.roi_set.version,
-        "rois_apply_ms": self.last_apply_ms,
-        "child_restarts": self.child_restarts,
-        "viewers": self.http.viewers if self.http else 0,
-        "cpu_temp": cpu_temperature(),
-        "rss_mb": rss_mb(),
-        "child_rss_mb": rss_mb(self.child.pid) if self.child and self.child.alive else None,
+        "detection": detection,
+        "stream": stream,
+        "rois_version": rois_version,
+        "rois_apply_ms": rois_apply_ms,
+        "child_restarts": child_restarts,
+        "viewers": viewers,
+        "cpu_temp": cpu_temp,
+        "rss_mb": rss,
+        "child_rss_mb": child_rss,
         "recording_state": rec_state,
         "recording": recording,
-        "clips": self.counters["clips"],
+        "clips": clips,
         "source": cs.get("source"),
     }
 
 
-def smart_status(self: SmartCamera) -> dict:
-    """What the live view's status page shows."""
-    with self.lock:
-        states = self.channel.tracker.states()
-        roi_set = self.roi_set
-        cs = dict(self.child_stats)
+def smart_status(
+    *,
+    cam: str,
+    name: str | None,
+    states: dict,
+    detection: str,
+    stream: str,
+    rois: dict,
+    child_stats: dict,
+    child_restarts: int,
+) -> dict:
+    """What the live view's status page shows: `states` are the tracker's (None: the whole frame)."""
     return {
-        "camera": self.cam,
-        "name": self.name,
+        "camera": cam,
+        "name": name,
         "person": ON if states.get(None) else OFF,
         "regions": {k: (ON if v else OFF) for k, v in states.items() if k is not None},
-        "detection": self.detection.state,
-        "stream": self.stream.state,
-        "rois": roi_set.to_json(),
-        "stats": {k: v for k, v in cs.items() if not isinstance(v, dict)}
-        | {"child_restarts": self.child_restarts},
+        "detection": detection,
+        "stream": stream,
+        "rois": rois,
+        "stats": {k: v for k, v in child_stats.items() if not isinstance(v, dict)}
+        | {"child_restarts": child_restarts},
     }

@@ -88,6 +88,10 @@ class DetectionSettings:
     motion: bool = True
     motion_sensitivity: int = 5
     motion_keepalive: float = 2.0
+    # Regions from motion (edge_agent/detect/regions.py): on frames large enough (720p and up),
+    # the model runs on square crops around what moved, at most max_regions of them (1 to 8).
+    regions: bool = True
+    max_regions: int = 4
 
     def to_json(self) -> dict:
         return {
@@ -101,6 +105,8 @@ class DetectionSettings:
             "motion": self.motion,
             "motion_sensitivity": self.motion_sensitivity,
             "motion_keepalive": self.motion_keepalive,
+            "regions": self.regions,
+            "max_regions": self.max_regions,
         }
 
 
@@ -337,6 +343,15 @@ def _parse_detection(raw: Any) -> DetectionSettings:
         kw["motion_sensitivity"] = v
     if "motion_keepalive" in raw:
         kw["motion_keepalive"] = _number(raw["motion_keepalive"], "detection.motion_keepalive", 0.5, 60.0)
+    if "regions" in raw:
+        if not isinstance(raw["regions"], bool):
+            raise RoiError(f"detection.regions: must be true or false, got {_short(raw['regions'])}")
+        kw["regions"] = raw["regions"]
+    if "max_regions" in raw:
+        v = raw["max_regions"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 8:
+            raise RoiError(f"detection.max_regions: must be an integer from 1 to 8, got {_short(v)}")
+        kw["max_regions"] = v
     min_area, max_area = kw.get("min_area", d.min_area), kw.get("max_area", d.max_area)
     if min_area > max_area:
         raise RoiError(f"detection: min_area ({min_area:g}) is larger than max_area ({max_area:g})")

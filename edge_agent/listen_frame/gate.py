@@ -52,15 +52,18 @@ class CameraGates:
         inferred: bool,
         person: bool,
         fraction: float | None = None,
+        moved: bool | None = None,
+        boxes: tuple = (),
     ) -> None:
-        """A worker's answer for a frame received at `received_at` (`fraction`: how much changed)."""
+        """A worker's answer for a frame received at `received_at` (`fraction`: how much changed;
+        `moved`: a blob big enough; `boxes`: the persons', kept for the regions of forced frames)."""
         with self._lock:
             state = self._states.get(cam)
             if state is None or thumb is None:
                 return
-            state.learn(thumb, received_at, fraction)
+            state.learn(thumb, received_at, fraction, moved)
             if inferred:
-                state.inferred(received_at, person)
+                state.inferred(received_at, person, boxes)
 
     def forget(self, cam: str) -> None:
         with self._lock:

@@ -5,7 +5,7 @@ and stats); JPEG decoding and inference live in worker processes (pool.py). Per 
 the ROI set in force, whether detection is on, the debounced person state and counters.
 
 Several instances in one shared-subscription group behave as one detector: each camera has one
-owner among the live instances (ownership.py), which alone publishes the camera's states,
+owner among the live instances (ownership.py, cluster.py), which alone publishes the camera's states,
 events, snapshots, discovery, stats and aggregated ROI acknowledgement; every instance folds the
 others' detections into its debouncer (docs/listen_frame.md, "Several instances").
 """
@@ -16,8 +16,6 @@ import logging
 import math
 import threading
 import time
-import uuid
-from collections import Counter
 from dataclasses import replace
 
 import paho.mqtt.client as mqtt
@@ -25,12 +23,11 @@ import paho.mqtt.client as mqtt
 from edge_agent.detect.rois import DetectionSettings, RoiSet
 from edge_agent.ids import valid_camera_id
 from edge_agent.listen_frame.cameras import Announce, CameraRegistry
+from edge_agent.listen_frame.cluster import Cluster, ClusterIdentity
 from edge_agent.listen_frame.gate import CameraGates
-from edge_agent.listen_frame.ownership import Instances, RoiAcks
-from edge_agent.listen_frame.peers import Peers
+from edge_agent.listen_frame.ownership import KIND
 from edge_agent.listen_frame.pool import Dispatcher, Frame
-from edge_agent.listen_frame.state import CameraState, ListenFrameConfig
-from edge_agent.listen_frame.stats import CounterTotals, publish_stats
+from edge_agent.listen_frame.state import CameraState, InstanceState, ListenFrameConfig
 from edge_agent.listen_frame.worker import WorkerConfig, WorkerResult
 from edge_agent.mqtt.channel import CameraChannel, ChannelHooks, ChannelSettings
 from edge_agent.mqtt.client import ManagedClient, client_id, packet_size_for_payload
@@ -41,7 +38,6 @@ from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.supervisor import JobDeadline
 
 log = logging.getLogger("edge_agent.listen_frame")
-KIND = "listen_frame"
 CAPTURED_AT_TOLERANCE = 24 * 3600.0
 STATE_WAIT = 1.0  # after subscribing, our retained state has arrived within this (as the smart camera)
 
@@ -64,16 +60,8 @@ class ListenFrame:
             max_rois=config.max_rois,
             own_availability=self.availability_topic,
         )
-        self.counters: Counter[str] = Counter()
-        # Several instances (ownership.py): who is live and who owns which camera, the ROI
-        # acknowledgements of all of them, counters summed over them.
-        self.run_id = uuid.uuid4().hex[:12]  # tells a restart of an instance from a counter going down
-        self.peers = Peers(self)
-        self.instances = Instances(config.instance, on_change=self.peers.instances_changed)
-        self.acks = RoiAcks(self.service_id)
-        self.totals = CounterTotals()
-        self.own_stats_seen = False  # our own counters reported: older retained ones are history
-        self.stats_at = time.monotonic()
+        self.state = InstanceState()  # this instance's counters, run and last report (state.py)
+        self.counters = self.state.counters
         self.gates = CameraGates()  # each camera's motion gate (docs/detection.md, motion gate)
         self.lock = threading.RLock()
         self.bad = RateLimitedLog(log, interval=10.0)
@@ -112,6 +100,16 @@ class ListenFrame:
             will=(self.availability_topic, OFFLINE),
             on_connected=self._subscribe_and_republish,
             on_message=self._route_cameras,
+        )
+        # Several instances (cluster.py): who is live and who owns which camera, the ROI
+        # acknowledgements of all of them, counters summed over them, the stats we owe.
+        self.cluster = Cluster(
+            ClusterIdentity(config.instance, self.topics, config.max_cameras),
+            self.mqtt.publish,
+            self.registry,
+            self.state,
+            self.bad,
+            self.lock,
         )
         # What arrives under `<base>/<cam>/`: frames and announces are ours, the rest the channel's.
         self.router = TopicRouter(
@@ -193,7 +191,7 @@ class ListenFrame:
         client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
         # After a reconnect the broker may have lost our retained state. With other instances
         # live, read it back before publishing (channel.reconnected, docs/listen_frame.md).
-        resync = len(self.instances.live) > 1
+        resync = len(self.cluster.instances.live) > 1
         for cam in self.registry.values():
             settled = cam.channel.settled
             cam.channel.reconnected(resync)
@@ -213,7 +211,7 @@ class ListenFrame:
         if parts is None:
             return
         if parts[0] == KIND:  # an instance's availability or stats
-            self.peers.on_instance_message(parts[1], msg)
+            self.cluster.on_instance_message(parts[1], msg)
             return
         if not valid_camera_id(parts[0]):
             self.counters["unknown_camera"] += 1
@@ -223,7 +221,7 @@ class ListenFrame:
         if rest in ("detections", "stats") or rest.startswith("rois/applied/"):
             cam = self.registry.get(cam_id)  # what instances say about cameras we do not serve: not ours
             if cam is not None and cam.served:
-                self.peers.on_peer_message(cam, rest, msg)
+                self.cluster.on_peer_message(cam, rest, msg)
             return
         if rest == "forget":
             self._on_forget(cam_id, msg)
@@ -261,15 +259,13 @@ class ListenFrame:
                 availability_topics=lambda: [self.topics.availability(cam_id), self.availability_topic],
                 name=lambda: cam.name,
                 sw_version=lambda: cam.sw_version,
-                owner=lambda: self.instances.owns(cam_id),
-                ack=lambda version, ok, error, active: self.peers.ack(cam_id, version, ok, error, active),
+                owner=lambda: self.cluster.instances.owns(cam_id),
+                ack=lambda version, ok, error, active: self.cluster.ack(cam_id, version, ok, error, active),
                 removed_in_ha=lambda: self._publish_forget(cam_id, "device deleted in Home Assistant"),
             ),
             bad=self.bad,
         )
-        cam.owned = self.instances.owns(cam_id)
-        if cam.owned:
-            self.totals.take_over(cam_id)
+        self.cluster.camera_added(cam)
         return cam
 
     def _serve(self, cam: CameraState) -> None:
@@ -346,8 +342,7 @@ class ListenFrame:
         self.registry.removed(cam_id)
         cam = self.registry.forget(cam_id)
         self.gates.forget(cam_id)
-        self.totals.forget(cam_id)
-        instances = set(self.acks.forget(cam_id)) | {self.config.instance}
+        instances = set(self.cluster.forget(cam_id)) | {self.config.instance}
         if cam is None:  # (debug: anyone may publish forgets for ids nobody serves)
             log.debug("%s: removed in Home Assistant (by %s): not served", cam_id, forget.by or "someone")
             return
@@ -428,7 +423,9 @@ class ListenFrame:
         if not channel.detection.on:
             return  # switched off while the frame was in a worker
         person = any(o.label == "person" for o in result.objects)
-        self.gates.result(frame.cam, frame.received_at, result.thumb, result.inferred, person, result.motion)
+        boxes = tuple(o.box for o in result.objects if o.label == "person")
+        gate_answer = (result.thumb, result.inferred, person, result.motion, result.moved, boxes)
+        self.gates.result(frame.cam, frame.received_at, *gate_answer)
         if not result.inferred:  # the motion gate saw nothing new: no detections message
             self.counters["motion_skipped"] += 1
             cam.counters["motion_skipped"] += 1
@@ -451,9 +448,10 @@ class ListenFrame:
         if result.snapshot is not None:
             channel.offer_snapshot(result.snapshot, now)
         self.counters["analysed"] += 1
+        self.counters["inferences"] += result.inferences
         cam.counters["analysed"] += 1
         cam.active = True  # a frame that arrived before the last stats message may finish after it
-        cam.window.add(result.inference_ms, (time.time() - frame.received_at) * 1000.0)
+        cam.window.add(result.inference_ms, (time.time() - frame.received_at) * 1000.0, result.inferences)
 
     # ---- timers and stats ------------------------------------------------------------------
 
@@ -474,8 +472,7 @@ class ListenFrame:
     def _forget(self, cam_id: str) -> None:
         cam = self.registry.forget(cam_id)
         self.gates.forget(cam_id)
-        self.totals.forget(cam_id)
-        self.acks.forget(cam_id)
+        self.cluster.forget(cam_id)
         if cam is None:
             return
         log.info(
@@ -487,4 +484,6 @@ class ListenFrame:
         self.counters["forgotten"] += 1
 
     def publish_stats(self) -> None:
-        publish_stats(self)
+        self.cluster.publish_stats(
+            self.config.stats_interval, len(self.dispatcher.workers), self.dispatcher.restarts
+        )

@@ -10,41 +10,37 @@ new owner starts from the figure the previous owner published (`CounterTotals`).
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from edge_agent.listen_frame.state import CameraWindow
 from edge_agent.untrusted import read_object
 
-if TYPE_CHECKING:
-    from edge_agent.listen_frame.service import CameraState, ListenFrame
 
+def camera_stats(
+    cam: str,
+    service_id: str,
+    interval: float,
+    totals: Counter,
+    window: CameraWindow,
+    detection: str,
+    rois_version: int,
+    live: Iterable[str],
+) -> dict:
+    """`<base>/<cam>/stats` (docs/mqtt.md, stats): one camera over the last interval.
 
-@dataclass
-class CameraWindow:
-    """What happened to one camera during the current stats interval."""
-
-    analysed: int = 0
-    inference_ms: float = 0.0
-    e2e_ms: float = 0.0
-
-    def add(self, inference_ms: float, e2e_ms: float) -> None:
-        self.analysed += 1
-        self.inference_ms += inference_ms
-        self.e2e_ms += e2e_ms
-
-
-def camera_stats(self: ListenFrame, cam: CameraState, interval: float) -> dict:
-    """`<base>/<cam>/stats` (docs/mqtt.md, stats): one camera over the last interval."""
-    w = cam.window
-    c = self.totals.report(cam.cam)
+    `totals`: the camera's counters summed over the instances (`CounterTotals.report`); `window`:
+    what this instance saw of it during the interval; `live`: the live instances.
+    """
+    w = window
+    c = totals
     return {
-        "camera": cam.cam,
-        "service": self.service_id,
+        "camera": cam,
+        "service": service_id,
         "at": round(time.time(), 3),
         "interval": interval,
         "frames_in": c["frames_in"],
@@ -55,30 +51,44 @@ def camera_stats(self: ListenFrame, cam: CameraState, interval: float) -> dict:
         "errors": {k[len("error_") :]: v for k, v in c.items() if k.startswith("error_")},
         "analysed_fps": round(w.analysed / interval, 2),
         "inference_ms": round(w.inference_ms / w.analysed, 2) if w.analysed else None,
+        "inferences_per_frame": round(w.inferences / w.analysed, 2) if w.analysed else None,
         "e2e_ms": round(w.e2e_ms / w.analysed, 2) if w.analysed else None,
-        "detection": cam.channel.detection.state,
-        "rois_version": cam.channel.roi_set.version,
-        "services": sorted(f"listen_frame/{i}" for i in self.instances.live),
+        "detection": detection,
+        "rois_version": rois_version,
+        "services": sorted(f"listen_frame/{i}" for i in live),
     }
 
 
-def service_stats(self: ListenFrame) -> dict:
-    """`<base>/listen_frame/<instance>/stats`: the instance's own counters, all cameras."""
-    c = Counter(self.counters)
-    with self.lock:
-        cameras = self.registry.values()
-        for cam in cameras:
-            c.update({k: cam.channel.counters[k] for k in ("bad_rois", "bad_command")})
+def service_stats(
+    service_id: str,
+    counters: Counter,
+    *,
+    workers: int,
+    worker_restarts: int,
+    cameras: int,
+    live: Iterable[str],
+    owned: int,
+    run_id: str,
+    per_camera: dict[str, dict],
+) -> dict:
+    """`<base>/listen_frame/<instance>/stats`: the instance's own counters, all cameras.
+
+    `counters`: the instance's, with its channels' `bad_rois` and `bad_command` added; `owned`:
+    the served cameras it owns; `per_camera`: camera -> {"counters": its own cumulative counters
+    (`own_counters`), "totals": the totals over all instances as it knows them}.
+    """
+    c = counters
     return {
-        "service": self.service_id,
+        "service": service_id,
         "at": round(time.time(), 3),
         "frames_in": c["frames_in"],
         "analysed": c["analysed"],
+        "inferences": c["inferences"],
         "motion_skipped": c["motion_skipped"],
         "dropped": c["dropped"],
-        "workers": len(self.dispatcher.workers),
-        "worker_restarts": self.dispatcher.restarts,
-        "cameras": len(self.registry.cameras),
+        "workers": workers,
+        "worker_restarts": worker_restarts,
+        "cameras": cameras,
         "errors": {
             k: c[k]
             for k in (
@@ -104,49 +114,17 @@ def service_stats(self: ListenFrame) -> dict:
         "forgotten": c["forgotten"],
         "removed": c["removed"],  # forgotten at once: removed in Home Assistant (a `forget`)
         # Several instances: who is live, what this one owns, what it folded from the others.
-        "instances": sorted(self.instances.live),
-        "owned": sum(1 for cam in cameras if cam.owned and cam.served),
+        "instances": sorted(live),
+        "owned": owned,
         "takeovers": c["takeovers"],
         "peer_detections": c["peer_detections"],
         "peer_ignored": c["peer_unknown"] + c["peer_other_version"],
         "own_echoes": c["own_echoes"],  # our own detections back from the broker: 0 with MQTT v5
-        "run": self.run_id,
+        "run": run_id,
         # Per camera: this instance's own cumulative counters, and the totals over all instances
         # as it knows them (docs/listen_frame.md, "Several instances": stats).
-        "per_camera": {
-            cam.cam: {
-                "counters": own_counters(cam.counters),
-                "totals": self.totals.report(cam.cam, floor=False),
-            }
-            for cam in cameras
-        },
+        "per_camera": per_camera,
     }
-
-
-def publish_stats(self: ListenFrame) -> None:
-    """Every stats_interval: the cameras' stats (those this instance owns) and the service's."""
-    interval = self.config.stats_interval
-    with self.lock:
-        for cam in self.registry.values():  # our own counters into the totals over instances
-            self.totals.observe(self.config.instance, self.run_id, cam.cam, own_counters(cam.counters))
-        self.own_stats_seen = True
-        self.stats_at = time.monotonic()
-        cameras = [c for c in self.registry.values() if c.active]
-        snapshots = []
-        for cam in cameras:
-            if cam.owned:  # only the owner speaks for the camera
-                snapshots.append((cam, camera_stats(self, cam, interval)))
-            cam.window = CameraWindow()
-            cam.active = False
-    for cam, stats in snapshots:
-        self.mqtt.publish(self.topics.stats(cam.cam), json.dumps(stats))
-    # Retained: an instance that starts (or restarts) reads every instance's counters at once.
-    self.mqtt.publish(
-        self.topics.service_stats("listen_frame", self.config.instance),
-        json.dumps(service_stats(self)),
-        qos=1,
-        retain=True,
-    )
 
 
 # ---- counters summed over instances --------------------------------------------------------

@@ -48,6 +48,9 @@ class WorkerResult:
     inferred: bool = True  # False: the motion gate saw no motion, the model did not run
     motion: float | None = None  # fraction of the gate's thumbnail that changed
     thumb: np.ndarray | None = None  # the gate's thumbnail, for the camera's background
+    moved: bool | None = None  # the gate saw a blob big enough (Judgement.moved)
+    inferences: int = 1  # model runs for this frame (one per region, or 1 for the whole frame)
+    regions: list | None = None  # the regions run ([x0, y0, x1, y1] normalised); None: whole frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
     child_setup(config.log_level)  # as the smart camera's pipeline: signals, logging
     log = logging.getLogger(f"edge_agent.listen_frame.worker{index}")
     try:
-        from edge_agent.detect import imaging
+        from edge_agent.detect import imaging, regions
         from edge_agent.detect.detector import Detector
         from edge_agent.detect.motion import jpeg_thumbnail, thumbnail
         from edge_agent.detect.rois import apply_filters
@@ -116,22 +119,35 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
                 )
                 continue
             check = job.motion
+            # Regions (detect/regions.py) need the frame at full resolution: it is decoded once,
+            # whole, and the regions (or the whole frame, resized) are cut from that decode.
+            use_regions = (
+                check is not None
+                and job.roi_set.detection.regions
+                and regions.uses_regions((width, height), target)
+            )
+            full, judged = None, None
             if check is None:
                 rgb, size = imaging.decode_jpeg(job.jpeg, target, max_pixels=config.max_pixels)
             else:
-                if check.expect_inference:
+                if check.expect_inference and use_regions:
+                    rgb = None
+                    full, size = imaging.decode_jpeg(job.jpeg, None, max_pixels=config.max_pixels)
+                    thumb = thumbnail(full)
+                elif check.expect_inference:
                     # A moving (or forced) camera: one decode, the thumbnail averaged from its luma.
                     rgb, size, luma = imaging.decode_jpeg_with_luma(
                         job.jpeg, target, max_pixels=config.max_pixels
                     )
-                    thumb = thumbnail(luma)
+                    thumb = thumbnail(luma, size)
                 else:
                     # A quiet camera: the gate first, on a 1/8-scale decode (half the cost of
                     # the whole one); most of its frames end here.
                     rgb, size = None, (width, height)
                     thumb = jpeg_thumbnail(job.jpeg)
-                infer, fraction = check.decide(thumb)
-                if not infer:
+                judged = check.judge(thumb)
+                fraction = judged.fraction
+                if not judged.infer:
                     conn.send(
                         WorkerResult(
                             job.job_id,
@@ -141,16 +157,25 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
                             inferred=False,
                             motion=fraction,
                             thumb=thumb,
+                            moved=judged.moved,
                         )
                     )
                     continue
-                if rgb is None:
+                if use_regions and full is None:
+                    full, size = imaging.decode_jpeg(job.jpeg, None, max_pixels=config.max_pixels)
+                elif rgb is None and full is None:
                     rgb, size = imaging.decode_jpeg(job.jpeg, target, max_pixels=config.max_pixels)
         except imaging.ImageDecodeError as err:
             conn.send(WorkerResult(job.job_id, job.cam, error="decode", detail=str(err)))
             continue
         t1 = time.perf_counter()
-        objects = apply_filters(detector.detect(rgb), job.roi_set)
+        plan = None
+        if full is not None:
+            plan = regions.for_frame(check, judged, size, target, job.roi_set.detection)
+            found, inferences = regions.detect(detector, full, plan)
+        else:
+            found, inferences = detector.detect(rgb), 1
+        objects = apply_filters(found, job.roi_set)
         t2 = time.perf_counter()
         snapshot = None
         if job.want_snapshot and any(o.label == "person" for o in objects):
@@ -169,5 +194,8 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
                 snapshot=snapshot,
                 motion=fraction,
                 thumb=thumb,
+                moved=judged.moved if judged is not None else None,
+                inferences=inferences,
+                regions=[r.to_json(size) for r in plan] if plan else None,
             )
         )

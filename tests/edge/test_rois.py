@@ -51,6 +51,8 @@ def test_contract_example_parses_and_round_trips():
             "motion": True,
             "motion_sensitivity": 5,
             "motion_keepalive": 2.0,
+            "regions": True,
+            "max_regions": 4,
         },
     }
     s = parse_roi_set(json.dumps(payload).encode())
