@@ -217,10 +217,15 @@ def normalise_roi(roi: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Optional detection keys (not in DETECTION_DEFAULTS: published only when set).
+OPTIONAL_DETECTION = ("regions", "max_regions")
+MAX_REGIONS_PER_FRAME = 8
+
+
 def normalise_detection(detection: Mapping[str, Any] | None) -> dict[str, Any]:
     """The detection settings with defaults filled in; raises RoiError."""
     merged = {**DETECTION_DEFAULTS, **(detection or {})}
-    unknown = set(merged) - set(DETECTION_DEFAULTS)
+    unknown = set(merged) - set(DETECTION_DEFAULTS) - set(OPTIONAL_DETECTION)
     if unknown:
         raise RoiError("invalid_detection")
     labels = merged["labels"]
@@ -261,6 +266,17 @@ def normalise_detection(detection: Mapping[str, Any] | None) -> dict[str, Any]:
     ):
         raise RoiError("invalid_motion")
     out.update(motion=merged["motion"], motion_sensitivity=sensitivity, motion_keepalive=float(keepalive))
+    # Regions from motion (twin: edge_agent/detect/rois.py): optional, passed on only when set,
+    # so that sets without them stay as they were (the services' defaults: on, at most 4).
+    if "regions" in merged:
+        if not isinstance(merged["regions"], bool):
+            raise RoiError("invalid_detection")
+        out["regions"] = merged["regions"]
+    if "max_regions" in merged:
+        v = merged["max_regions"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_REGIONS_PER_FRAME:
+            raise RoiError("invalid_detection")
+        out["max_regions"] = v
     return out
 
 

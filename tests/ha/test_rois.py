@@ -133,6 +133,10 @@ def test_error_text() -> None:
         ({"clear_after": -1}, "invalid_clear_after"),
         ({"clear_after": "10"}, "invalid_clear_after"),
         ({"colour": "red"}, "invalid_detection"),
+        ({"regions": "yes"}, "invalid_detection"),
+        ({"max_regions": 0}, "invalid_detection"),
+        ({"max_regions": 9}, "invalid_detection"),
+        ({"max_regions": 2.0}, "invalid_detection"),
     ],
 )
 def test_normalise_detection_invalid(detection: dict, key: str) -> None:
@@ -140,6 +144,13 @@ def test_normalise_detection_invalid(detection: dict, key: str) -> None:
     with pytest.raises(RoiError) as err:
         normalise_detection(detection)
     assert err.value.key == key
+
+
+def test_normalise_detection_regions() -> None:
+    """The regions-from-motion keys (issue 20) pass through when set, and only then."""
+    assert "regions" not in normalise_detection({}) and "max_regions" not in normalise_detection({})
+    out = normalise_detection({"regions": False, "max_regions": 2})
+    assert out["regions"] is False and out["max_regions"] == 2
 
 
 def test_normalise_rois_duplicates() -> None:
