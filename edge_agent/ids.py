@@ -8,6 +8,7 @@ uses `re.fullmatch`: with `re.match` and `$`, a trailing newline would pass.
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 # 1 to 64 characters of a-z A-Z 0-9 _ -: a topic level, a unique-id part and a file-name part.
 CAMERA_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -23,7 +24,7 @@ BASE_TOPIC_MAX = 128
 MAX_ROIS = 32
 
 
-def valid_camera_id(value: object) -> bool:
+def valid_camera_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and CAMERA_ID_RE.fullmatch(value) is not None
 
 
@@ -31,11 +32,11 @@ def valid_roi_id(value: object) -> bool:
     return isinstance(value, str) and ROI_ID_RE.fullmatch(value) is not None
 
 
-def valid_instance(value: object) -> bool:
+def valid_instance(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and INSTANCE_RE.fullmatch(value) is not None
 
 
-def valid_base_topic(value: object) -> bool:
+def valid_base_topic(value: object) -> TypeGuard[str]:
     return (
         isinstance(value, str) and len(value) <= BASE_TOPIC_MAX and BASE_TOPIC_RE.fullmatch(value) is not None
     )

@@ -131,7 +131,7 @@ def humanize(err: vol.Invalid, source: str) -> str:
 
 
 def resolve(
-    args: argparse.Namespace, schema: vol.Schema, env: dict[str, str] | None = None
+    args: argparse.Namespace, schema: vol.Schema, env: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """Merge config file, environment and flags, then validate against `schema`."""
     env = dict(os.environ if env is None else env)

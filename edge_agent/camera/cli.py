@@ -13,7 +13,7 @@ from edge_agent.settings import SettingsError, add_common_args, add_password_fil
 log = logging.getLogger(__name__)
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "camera",
         help="run a camera: publish frames (dumb) or detect on the device (smart)",

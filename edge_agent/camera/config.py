@@ -7,10 +7,12 @@ What the agent then reads is a `CameraConfig` (a frozen dataclass built from the
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import voluptuous as vol
 
@@ -19,6 +21,13 @@ from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.topics import DEFAULT_BASE
 from edge_agent.settings import SettingsError, broker_url, resolve
 from edge_agent.settings import broker_settings as login_settings
+
+if TYPE_CHECKING:
+    from edge_agent.camera.http import HttpSettings
+    from edge_agent.camera.recording.recorder import RecordSettings
+    from edge_agent.detect.motion import MotionSettings
+
+_T = TypeVar("_T")
 
 
 def camera_id(value: Any) -> str:
@@ -45,7 +54,7 @@ def positive_number(value: Any) -> float:
     return number
 
 
-def int_range(lo: int, hi: int):
+def int_range(lo: int, hi: int) -> vol.All:
     return vol.All(
         vol.Coerce(int, msg=f"expected an integer from {lo} to {hi}"),
         vol.Range(min=lo, max=hi, msg=f"expected an integer from {lo} to {hi}"),
@@ -59,10 +68,10 @@ def readable_file(value: Any) -> str:
     return str(path)
 
 
-def optional(validator):
+def optional(validator: Callable[[Any], _T]) -> Callable[[Any], _T | None]:
     """None, or what `validator` accepts (unlike vol.Any, keeps the validator's own message)."""
 
-    def check(value: Any):
+    def check(value: Any) -> _T | None:
         return None if value is None else validator(value)
 
     return check
@@ -189,7 +198,7 @@ SECRET_ENV = {
 }
 
 
-def add_smart_args(parser) -> None:
+def add_smart_args(parser: argparse.ArgumentParser) -> None:
     """Flags of the smart mode (detection, motion gate, HTTP, recording)."""
     g = parser.add_argument_group("smart mode")
     g.add_argument("--model", help="the .tflite model (default $BOBBY_MODEL or the downloaded one)")
@@ -233,16 +242,17 @@ def add_smart_args(parser) -> None:
     )
 
 
-def _secret(data: dict, key: str, env: dict) -> str | None:
+def _secret(data: dict[str, Any], key: str, env: Mapping[str, str]) -> str | None:
     if data.get(key):
-        return data[key]
+        secret: str = data[key]  # validated by CAMERA_SCHEMA
+        return secret
     path = data.get(f"{key}_file")
     if path:
         return Path(path).read_text().strip() or None
     return env.get(SECRET_ENV[key]) or None
 
 
-def _secret_field():
+def _secret_field() -> str | None:
     return dataclasses.field(default=None, repr=False)  # never in a log line
 
 
@@ -310,7 +320,7 @@ class CameraConfig:
     state_dir: str | None = None
 
     @classmethod
-    def from_validated(cls, data: dict[str, Any], env: dict | None = None) -> CameraConfig:
+    def from_validated(cls, data: dict[str, Any], env: Mapping[str, str] | None = None) -> CameraConfig:
         """From what CAMERA_SCHEMA returned: secrets from files or the environment, and the
         cross-key checks (errors name the keys)."""
         env = dict(os.environ if env is None else env)
@@ -347,20 +357,21 @@ class CameraConfig:
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         return login_settings({**fields, "mqtt_password_file": None}, env={})
 
-    def motion_settings(self):
+    def motion_settings(self) -> MotionSettings | None:
         from edge_agent.detect.motion import MotionSettings
 
         if not self.motion_gate:
             return None
         return MotionSettings(self.motion_pixel_threshold, self.motion_area, self.motion_max_skip)
 
-    def record_settings(self):
+    def record_settings(self) -> RecordSettings | None:
         from edge_agent.camera.recording.recorder import RecordSettings
 
         if not self.record:
             return None
         days = self.retention_days
         mb = self.retention_max_mb
+        assert self.record_dir is not None  # from_validated: required when record is on
         return RecordSettings(
             directory=str(Path(self.record_dir).expanduser()),
             camera_id=self.camera_id,
@@ -378,7 +389,7 @@ class CameraConfig:
             post_roll=self.post_roll,
         )
 
-    def http_settings(self):
+    def http_settings(self) -> HttpSettings | None:
         """None without http_port (then aiohttp is never imported)."""
         if self.http_port is None:
             return None
@@ -393,12 +404,12 @@ class CameraConfig:
         return Path(self.state_dir).expanduser() if self.state_dir else default_state_dir()
 
 
-def load(args, env: dict | None = None) -> CameraConfig:
+def load(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> CameraConfig:
     """Config file < environment < flags (`args`), validated; raises SettingsError naming the key."""
     return CameraConfig.from_validated(resolve(args, CAMERA_SCHEMA, env), env)
 
 
-def default_state_dir(env: dict | None = None) -> Path:
+def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     """$XDG_STATE_HOME/bobby-edge, else ~/.local/state/bobby-edge (the systemd unit's user's)."""
     env = os.environ if env is None else env
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")

@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 
@@ -32,6 +33,12 @@ from edge_agent.mqtt.messages import CommandError, Forget, SwitchState
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
+
+if TYPE_CHECKING:  # numpy and aiohttp are imported only when used
+    import numpy as np
+    import numpy.typing as npt
+
+    from edge_agent.camera.http import FrameHub, LiveServer
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +94,8 @@ class DumbCamera:
             "bad_forget": 0,
         }
         self.bad_input = RateLimitedLog(log)
-        self.http = None
-        self.hub = None
+        self.http: LiveServer | None = None
+        self.hub: FrameHub | None = None
         self.broker = broker
         self.mqtt = ManagedClient(
             broker,
@@ -110,7 +117,7 @@ class DumbCamera:
 
     # --- MQTT side (paho's network thread) -------------------------------------------------
 
-    def announce(self) -> dict:
+    def announce(self) -> dict[str, Any]:
         stream_url = snapshot_url = None
         if self.http is not None:  # aiohttp is loaded only with the live view on
             from edge_agent.camera.http import live_urls
@@ -128,7 +135,7 @@ class DumbCamera:
             "snapshot_url": snapshot_url,
         }
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         """For the status page: no person state or regions (listen_frame has those)."""
         return {
             "camera": self.cam,
@@ -226,7 +233,7 @@ class DumbCamera:
 
     # --- capture side (main thread) --------------------------------------------------------
 
-    def _encode(self, rgb) -> bytes:
+    def _encode(self, rgb: npt.NDArray[np.uint8]) -> bytes:
         from edge_agent.camera.sources.base import to_size
         from edge_agent.detect import imaging  # OpenCV: only for sources that give arrays
 
@@ -287,12 +294,14 @@ class DumbCamera:
                 if not publish and self.hub is None:
                     continue
                 if not self.source.gives_jpeg:
+                    assert rgb is not None  # read above: this source gives arrays
                     try:
                         jpeg = self._encode(rgb)
                     except ValueError as err:
                         self.counters["encode_errors"] += 1
                         self.bad_input.warning("encode", "frame not encoded: %s", err)
                         continue
+                assert jpeg is not None  # read or encoded above
                 if self.hub is not None:
                     self.hub.put(jpeg, captured_at)  # the live view: the very JPEG published
                 if not publish:

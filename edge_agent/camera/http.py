@@ -37,8 +37,10 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +83,14 @@ class FrameHub:
         self.jpeg, self.captured_at = jpeg, captured_at
         self.seq += 1
         event, self._event = self._event, asyncio.Event()
+        assert event is not None  # bind() made one
         event.set()  # wakes every waiting viewer at once
 
     async def next_after(self, seq: int, timeout: float = 5.0) -> int:
         """Wait until a frame newer than `seq` exists; its seq (unchanged on timeout)."""
         if self.seq != seq and self.jpeg is not None:
             return self.seq
+        assert self._event is not None, "bind() first"
         try:
             await asyncio.wait_for(self._event.wait(), timeout)
         except TimeoutError:
@@ -196,7 +200,7 @@ class LiveServer:
         hub: FrameHub,
         camera_id: str,
         name: str,
-        status: Callable[[], dict],
+        status: Callable[[], dict[str, Any]],
         streaming: Callable[[], bool],
         on_viewers: Callable[[int], None] | None = None,
     ) -> None:
@@ -240,7 +244,7 @@ class LiveServer:
         return False
 
     @web.middleware
-    async def _auth(self, request: web.Request, handler):
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         # Before routing's handler runs: nothing is built, read or streamed for a stranger.
         if not self._authorised(request):
             self.refused += 1
@@ -298,6 +302,7 @@ class LiveServer:
                 if new == seq:
                     continue  # no frame for a while: keep the connection and wait again
                 seq, jpeg = new, self.hub.jpeg
+                assert jpeg is not None  # a newer frame exists
                 head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
                 # A slow viewer waits here on its own socket; meanwhile the hub moves on and
                 # this viewer gets the newest frame next time (frames skipped, never queued).
@@ -342,7 +347,8 @@ class LiveServer:
             loop.run_until_complete(self.runner.setup())
             site = web.TCPSite(self.runner, self.s.bind, self.s.port)
             loop.run_until_complete(site.start())
-            sockets = site._server.sockets if site._server else []
+            # aiohttp types _server as AbstractServer; start() made it an asyncio.Server
+            sockets = site._server.sockets if site._server else []  # type: ignore[attr-defined]
             if sockets:
                 self.port = sockets[0].getsockname()[1]
         except OSError as err:
@@ -378,7 +384,8 @@ def advertised_host(bind: str, broker_host: str) -> str:
     try:  # the interface that routes to the broker is the one HA can reach
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.connect((broker_host, 1))
-            return s.getsockname()[0]
+            host: str = s.getsockname()[0]  # (host, port) for AF_INET
+            return host
     except OSError:
         return socket.gethostname()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from edge_agent.camera.recording.recorder import RecordSettings
 from edge_agent.detect.detection import DetectedObject
@@ -89,7 +90,7 @@ class RoisApplied:
 
 @dataclass(frozen=True, slots=True)
 class PipelineStats:
-    stats: dict
+    stats: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ import posixpath
 import shlex
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ class AddonError(RuntimeError):
 # --- options ---------------------------------------------------------------------------------
 
 
-def _integer(low: int, high: int):
+def _integer(low: int, high: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
         # bool is an int in Python; the Supervisor writes real integers.
         if isinstance(value, bool) or not isinstance(value, int):
@@ -65,7 +66,7 @@ def _integer(low: int, high: int):
     return check
 
 
-def _number(low: float, high: float):
+def _number(low: float, high: float) -> Callable[[Any], float]:
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise vol.Invalid(f"expected a number from {low} to {high}, got {value!r}")
@@ -115,7 +116,8 @@ def _share_group(value: Any) -> str | None:
 def _log_level(value: Any) -> str:
     if value not in LOG_LEVELS:
         raise vol.Invalid(f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
-    return value
+    level: str = value  # one of LOG_LEVELS
+    return level
 
 
 # The add-on's options; addon/config.yaml declares the same keys, defaults and ranges (a test
@@ -254,9 +256,9 @@ def fetch_supervisor_broker(url: str, token: str, timeout: float = 10.0) -> Supe
     except ValueError as err:
         raise AddonError(f"the Supervisor's answer from {endpoint} is not JSON we read: {err}") from None
     if not isinstance(answer, dict) or answer.get("result") != "ok":
-        message = answer.get("message") if isinstance(answer, dict) else None
+        said = answer.get("message") if isinstance(answer, dict) else None
         raise AddonError(
-            f"the Supervisor did not give the MQTT service ({message or 'no message'}): {NO_MQTT_HINT}"
+            f"the Supervisor did not give the MQTT service ({said or 'no message'}): {NO_MQTT_HINT}"
         )
     data = answer.get("data")
     if not isinstance(data, dict) or not data:
@@ -344,7 +346,7 @@ def describe(options: AddonOptions, broker: SupervisorBroker, argv: list[str]) -
 # --- the command --------------------------------------------------------------------------------
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "addon",
         help="run listen_frame as the Home Assistant add-on (reads /data/options.json and the Supervisor's MQTT service)",

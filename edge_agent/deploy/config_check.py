@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from edge_agent.camera.config import CameraConfig
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("config", help="check a config file")
     sub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = sub.add_parser("check", help="validate a camera agent config file; exit 0 when it is valid")

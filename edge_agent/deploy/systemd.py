@@ -22,6 +22,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,7 +67,7 @@ def render_unit(
     user: bool,
     run_as: str | None,
     description: str,
-    writable: list[Path] = (),
+    writable: Sequence[Path] = (),
 ) -> str:
     """The unit file's text."""
     exec_start = " ".join(
@@ -188,7 +189,7 @@ def readable_by(path: Path, user: str) -> bool | None:
     return bool(st.st_mode & 0o004)
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("service", help="install or remove the camera agent as a systemd service")
     sub = p.add_subparsers(dest="service_command", metavar="ACTION", required=True)
     inst = sub.add_parser(
@@ -253,7 +254,8 @@ def run_install(args: argparse.Namespace) -> int:
             continue
         try:
             d.mkdir(parents=True, exist_ok=True)
-            shutil.chown(d, run_as)
+            if run_as:  # always (the loop runs only with run_as); says so to the type checker
+                shutil.chown(d, run_as)
         except (OSError, LookupError) as err:
             print(f"warning: {d}: {err}; {run_as} must be able to write it", file=sys.stderr)
     # The config file is read by the agent (as run_as); bobby.env by systemd itself, as root,

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from edge_agent.camera.recording.mp4 import EncodedPacket, keyframe_interval
 from edge_agent.camera.recording.recorder import PacketRecorder, RecordSettings
+
+if TYPE_CHECKING:
+    from picamera2 import Picamera2  # no type information (apt's python3-picamera2): Any here
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +34,12 @@ class PicameraRecorder(PacketRecorder):
     encoder_name = "picamera2 H264Encoder"
 
     def __init__(
-        self, settings: RecordSettings, picam2, on_clip=None, on_chunk=None, bitrate: int | None = None
+        self,
+        settings: RecordSettings,
+        picam2: Picamera2,
+        on_clip: Callable[[str, float, float], None] | None = None,
+        on_chunk: Callable[[str, float, float], None] | None = None,
+        bitrate: int | None = None,
     ) -> None:
         super().__init__(settings, on_clip=on_clip, on_chunk=on_chunk)
         self.picam2 = picam2
@@ -43,10 +53,17 @@ class PicameraRecorder(PacketRecorder):
 
         recorder = self
 
-        class PacketTap(Output):
+        class PacketTap(Output):  # type: ignore[misc]  # picamera2 has no type information
             """Every encoded frame to the recorder (timestamp: µs since the encoder's first frame)."""
 
-            def outputframe(self, frame, keyframe=True, timestamp=None, packet=None, audio=False):
+            def outputframe(
+                self,
+                frame: bytes | memoryview,
+                keyframe: bool = True,
+                timestamp: int | None = None,
+                packet: object = None,
+                audio: bool = False,
+            ) -> None:
                 if not audio:
                     recorder._on_encoded(frame, keyframe, timestamp)
 
@@ -56,7 +73,7 @@ class PicameraRecorder(PacketRecorder):
         self.picam2.start_encoder(encoder, PacketTap())
         self.encoder = encoder
 
-    def _on_encoded(self, frame, keyframe: bool, timestamp: int | None) -> None:
+    def _on_encoded(self, frame: bytes | memoryview, keyframe: bool, timestamp: int | None) -> None:
         now = time.time()
         if self.t0 is None:
             self.t0 = now - (timestamp or 0) / 1e6

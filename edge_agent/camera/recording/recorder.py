@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -153,6 +154,7 @@ class PacketRecorder:
         if self._below_floor():
             self._retention()
             if self._below_floor():
+                assert self.free is not None  # _below_floor() measured it
                 self.counters["low_space"] += 1
                 self._set_error(
                     f"{self.free / 1e6:.1f} MB free in {self.dir}, below the floor of "
@@ -327,7 +329,7 @@ class PacketRecorder:
                 return
         log.info("event clip started: %s (pre-roll %.1f s)", writer.path, t - clip_t)
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "state": "error" if self.error else "ok",

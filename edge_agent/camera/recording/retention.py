@@ -21,7 +21,7 @@ def utc_stamp(t: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t))
 
 
-def file_pattern(cam: str) -> re.Pattern:
+def file_pattern(cam: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(cam)}_(\d{{8}}T\d{{6}}Z)(?:-\d+)?(_event)?\.mp4$")
 
 
@@ -32,7 +32,13 @@ def recorded_files(directory: Path, cam: str) -> list[Path]:
         found = [p for p in Path(directory).iterdir() if pattern.match(p.name)]
     except OSError:
         return []
-    return sorted(found, key=lambda p: (pattern.match(p.name).group(1), p.name))
+
+    def stamp(p: Path) -> tuple[str, str]:
+        m = pattern.match(p.name)
+        assert m is not None  # only matching names were kept
+        return m.group(1), p.name
+
+    return sorted(found, key=stamp)
 
 
 def disk_space(directory: Path) -> tuple[int, int] | None:

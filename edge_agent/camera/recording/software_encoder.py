@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import fractions
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from edge_agent.camera.recording.mp4 import TIME_BASE, EncodedPacket, keyframe_interval
 from edge_agent.camera.recording.recorder import PacketRecorder, RecordSettings
+
+if TYPE_CHECKING:
+    from av.packet import Packet
+    from av.video.codeccontext import VideoCodecContext
+    from av.video.stream import VideoStream
+
+
+def _encoded(p: Packet[VideoStream]) -> EncodedPacket:
+    """PyAV's packet as ours (an encoder's packets have a pts: int(None) would raise as well)."""
+    if p.pts is None:
+        raise TypeError("an encoded packet without a pts")
+    return EncodedPacket(bytes(p), p.pts, bool(p.is_keyframe))
 
 
 class Recorder(PacketRecorder):
@@ -17,14 +31,19 @@ class Recorder(PacketRecorder):
     encoder_name = "libx264"
     wants_frames = True
 
-    def __init__(self, settings: RecordSettings, on_clip=None, on_chunk=None) -> None:
+    def __init__(
+        self,
+        settings: RecordSettings,
+        on_clip: Callable[[str, float, float], None] | None = None,
+        on_chunk: Callable[[str, float, float], None] | None = None,
+    ) -> None:
         super().__init__(settings, on_clip=on_clip, on_chunk=on_chunk)
-        self.encoder = None
+        self.encoder: VideoCodecContext | None = None
 
     def _open_encoder(self) -> None:
         import av
 
-        ctx = av.CodecContext.create(self.s.codec, "w")
+        ctx = cast("VideoCodecContext", av.CodecContext.create(self.s.codec, "w"))  # a video codec: libx264
         ctx.width, ctx.height = self.s.size
         ctx.pix_fmt = "yuv420p"
         ctx.time_base = TIME_BASE
@@ -46,12 +65,13 @@ class Recorder(PacketRecorder):
         if self.encoder is None:
             self._open_encoder()
             self.t0 = t
+        assert self.encoder is not None and self.t0 is not None  # opened above
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
             format="yuv420p"
         )
         frame.pts = round((t - self.t0) * 1000)
         frame.time_base = TIME_BASE
-        return [EncodedPacket(bytes(p), int(p.pts), bool(p.is_keyframe)) for p in self.encoder.encode(frame)]
+        return [_encoded(p) for p in self.encoder.encode(frame)]
 
     def add_frame(self, rgb: np.ndarray, t: float) -> None:
         try:
@@ -60,6 +80,7 @@ class Recorder(PacketRecorder):
             self.bad.warning("encode", "recording: frame not encoded: %s", err)
             return
         self.counters["frames"] += 1
+        assert self.t0 is not None  # set with the encoder by _encode
         for pkt in packets:
             self._route(pkt, self.t0 + pkt.pts / 1000.0)
 
@@ -67,10 +88,10 @@ class Recorder(PacketRecorder):
         t = time.time() if t is None else t
         if self.encoder is not None:
             try:
+                assert self.t0 is not None  # set with the encoder
                 for p in self.encoder.encode(None):
-                    self._route(
-                        EncodedPacket(bytes(p), int(p.pts), bool(p.is_keyframe)), self.t0 + p.pts / 1000.0
-                    )
+                    pkt = _encoded(p)
+                    self._route(pkt, self.t0 + pkt.pts / 1000.0)
             except Exception as err:
                 self.bad.warning("encode", "recording: flushing the encoder failed: %s", err)
             self.encoder = None

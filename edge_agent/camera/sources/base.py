@@ -119,5 +119,5 @@ class FrameSource(ABC):
     def __enter__(self) -> FrameSource:
         return self.open()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -150,7 +150,8 @@ class V4L2Source(CaptureSource):
         import cv2
 
         # MJPG lets USB 2 webcams deliver 640x480 and more at full rate.
-        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        # cv2's stubs have only VideoWriter.fourcc; VideoWriter_fourcc is in every OpenCV 4
+        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))  # type: ignore[attr-defined]
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
         if self.fps:

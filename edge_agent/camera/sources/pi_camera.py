@@ -10,6 +10,7 @@ from edge_agent.camera.sources.base import FrameSource, SourceError
 
 if TYPE_CHECKING:
     import numpy as np
+    from picamera2 import Picamera2  # no type information (apt's python3-picamera2): Any here
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +71,23 @@ class Picamera2Source(FrameSource):
             ) from None
         self.cam = cam
 
-    def _start_jpeg_encoder(self, cam) -> None:
+    def _start_jpeg_encoder(self, cam: Picamera2) -> None:
         from picamera2 import encoders
         from picamera2.outputs import Output
 
         source = self
 
-        class LatestJpeg(Output):
+        class LatestJpeg(Output):  # type: ignore[misc]  # picamera2 has no type information
             """Keeps the newest frame; the reader takes it when due (older ones are dropped)."""
 
-            def outputframe(self, frame, keyframe=True, timestamp=None, packet=None, audio=False) -> None:
+            def outputframe(
+                self,
+                frame: bytes | memoryview,
+                keyframe: bool = True,
+                timestamp: int | None = None,
+                packet: object = None,
+                audio: bool = False,
+            ) -> None:
                 with source._jpeg_cond:
                     source._jpeg = bytes(frame)
                     source._jpeg_seq += 1

@@ -44,6 +44,7 @@ def make_source(
     kind = describe(spec)
     if kind == "picamera2":
         m = _PICAMERA_RE.match(spec)
+        assert m is not None  # describe() matched it
         return Picamera2Source(size, fps, int(m.group(1) or 0), jpeg=jpeg, quality=quality)
     if kind == "v4l2":
         m = _VIDEO_DEV_RE.match(spec)
