@@ -29,7 +29,7 @@ from edge_agent.camera.config import CameraConfig
 from edge_agent.camera.dumb import connect
 from edge_agent.camera.pipeline import run_pipeline
 from edge_agent.camera.roi_store import RoiStore
-from edge_agent.camera.smart_stats import smart_stats, smart_status
+from edge_agent.camera.smart_stats import cpu_temperature, smart_stats, smart_status
 from edge_agent.detect.rois import MAX_SET_BYTES, DetectionSettings, RoiSet
 from edge_agent.mqtt import discovery
 from edge_agent.mqtt.broker import BrokerSettings
@@ -39,6 +39,7 @@ from edge_agent.mqtt.messages import CommandError, Forget, SwitchState, detectio
 from edge_agent.mqtt.routing import TopicRouter, home_assistant_message
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
+from edge_agent.procinfo import rss_mb
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.sd_notify import notify
 from edge_agent.supervisor import ChildProcess, Fatal, Heartbeat, Ready, RestartPolicy, Supervised
@@ -426,10 +427,43 @@ class SmartCamera:
             self.mqtt.publish(self.topics.detections(self.cam), payload)
 
     def stats(self, interval: float) -> dict:
-        return smart_stats(self, interval)
+        with self.lock:
+            child_stats = dict(self.child_stats)
+            window, self.window = self.window, {"analysed": 0, "e2e_ms": 0.0}
+        return smart_stats(
+            cam=self.cam,
+            service_id=self.service_id,
+            interval=interval,
+            child_stats=child_stats,
+            window=window,
+            errors={k: self.channel.counters[k] for k in ("bad_rois", "bad_command")},
+            detection=self.detection.state,
+            stream=self.stream.state,
+            rois_version=self.roi_set.version,
+            rois_apply_ms=self.last_apply_ms,
+            child_restarts=self.child_restarts,
+            viewers=self.http.viewers if self.http else 0,
+            cpu_temp=cpu_temperature(),
+            rss=rss_mb(),
+            child_rss=rss_mb(self.child.pid) if self.child and self.child.alive else None,
+            clips=self.counters["clips"],
+        )
 
     def status(self) -> dict:
-        return smart_status(self)
+        with self.lock:
+            states = self.channel.tracker.states()
+            roi_set = self.roi_set
+            child_stats = dict(self.child_stats)
+        return smart_status(
+            cam=self.cam,
+            name=self.name,
+            states=states,
+            detection=self.detection.state,
+            stream=self.stream.state,
+            rois=roi_set.to_json(),
+            child_stats=child_stats,
+            child_restarts=self.child_restarts,
+        )
 
     # ---- main loop -------------------------------------------------------------------------
 

@@ -82,7 +82,7 @@ class Instances:
         with self._lock:
             return instance in self._live
 
-    def availability(self, instance: str, payload: bytes) -> bool:
+    def availability(self, instance: str, payload: bytes | bytearray) -> bool:
         """`<base>/listen_frame/<instance>/availability` arrived; True when the live set changed."""
         if instance == self.own or not valid_instance(instance):
             return False  # our own (perhaps the will of an earlier run): we know we are here
@@ -135,7 +135,7 @@ class PeerDetections:
     e2e_ms: float | None  # received -> analysed on that instance (one clock, so comparable)
 
 
-def peer_service(payload: bytes) -> str | None:
+def peer_service(payload: bytes | bytearray) -> str | None:
     """The `service` a detections payload names, cheaply, for compact JSON as we publish it."""
     head = payload[:256]
     start = head.find(b'"service":"')
@@ -146,7 +146,7 @@ def peer_service(payload: bytes) -> str | None:
     return head[start:end].decode("ascii", "replace") if end > 0 else None
 
 
-def parse_peer_detections(cam: str, payload: bytes) -> PeerDetections:
+def parse_peer_detections(cam: str, payload: bytes | bytearray) -> PeerDetections:
     """A `detections` message from another listen_frame instance; ValueError says what is wrong.
 
     Untrusted input: bounded before parsing, every field checked, nothing but what the debouncer
@@ -190,7 +190,7 @@ def parse_peer_detections(cam: str, payload: bytes) -> PeerDetections:
 # ---- ROI acknowledgements -----------------------------------------------------------------------
 
 
-def parse_ack(payload: bytes) -> dict | None:
+def parse_ack(payload: bytes | bytearray) -> dict | None:
     """One instance's `rois/applied/<instance>`, checked; None when it is not one."""
     if not payload:
         return None

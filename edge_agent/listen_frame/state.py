@@ -1,15 +1,19 @@
-"""listen_frame's settings and what it keeps per camera (split from service.py)."""
+"""listen_frame's settings and its mutable state: per camera (`CameraState`, with its stats
+window `CameraWindow`) and per instance (`InstanceState`). Nothing here imports the rest of
+listen_frame: the service, the cluster and the stats builders all read these.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from edge_agent.ids import MAX_ROIS
-from edge_agent.listen_frame.stats import CameraWindow
 
 if TYPE_CHECKING:
     from edge_agent.mqtt.broker import BrokerSettings
@@ -47,6 +51,33 @@ class ListenFrameConfig:
     @property
     def worker_count(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
+
+
+@dataclass
+class CameraWindow:
+    """What happened to one camera during the current stats interval."""
+
+    analysed: int = 0
+    inference_ms: float = 0.0
+    e2e_ms: float = 0.0
+    inferences: int = 0  # model runs: one per region (detect/regions.py), or 1 for the whole frame
+
+    def add(self, inference_ms: float, e2e_ms: float, inferences: int = 1) -> None:
+        self.analysed += 1
+        self.inference_ms += inference_ms
+        self.e2e_ms += e2e_ms
+        self.inferences += inferences
+
+
+@dataclass
+class InstanceState:
+    """This instance's own figures: its counters over all cameras, its run, its last report."""
+
+    counters: Counter[str] = field(default_factory=Counter)
+    # Tells a restart of an instance from a counter going down (CounterTotals).
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    own_stats_seen: bool = False  # our own counters reported: older retained ones are history
+    stats_at: float = field(default_factory=time.monotonic)  # when the last stats went out
 
 
 class CameraState:

@@ -167,7 +167,7 @@ class PeerStats:
     totals: dict[str, dict[str, int]]  # camera -> the totals it knows
 
 
-def parse_service_stats(payload: bytes, wanted) -> PeerStats:
+def parse_service_stats(payload: bytes | bytearray, wanted) -> PeerStats:
     """`<base>/listen_frame/<instance>/stats`, only the cameras `wanted(cam)` says we serve.
 
     Untrusted: bounded before parsing; a camera entry that is not well formed is skipped.
@@ -189,7 +189,7 @@ def parse_service_stats(payload: bytes, wanted) -> PeerStats:
     return PeerStats(run, counters, totals)
 
 
-def parse_camera_stats(payload: bytes) -> tuple[str | None, dict[str, int]]:
+def parse_camera_stats(payload: bytes | bytearray) -> tuple[str | None, dict[str, int]]:
     """`<base>/<cam>/stats` of whichever service published it: (service, its counters).
 
     Untrusted (anyone can publish there): read by `read_object`; a ValueError says what is wrong.

@@ -31,7 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import paho.mqtt.client as mqtt
 
@@ -41,6 +41,7 @@ from edge_agent.detect.rois import RoiError, RoiSet, parse_roi_set
 from edge_agent.ids import MAX_ROIS
 from edge_agent.mqtt.discovery import DiscoveryPublisher, StatsSensor, camera_discovery
 from edge_agent.mqtt.messages import SwitchState, arrival_json, claimed_version, older_set_error, rois_ack
+from edge_agent.mqtt.publisher import Publisher
 from edge_agent.mqtt.switch import Switch
 from edge_agent.mqtt.topics import OFF, ON, Topics
 from edge_agent.ratelimit import RateLimitedLog
@@ -96,16 +97,6 @@ class ChannelHooks:
     # HA emptied the discovery config of the camera-wide trigger that this channel published:
     # its device was deleted there (the service then publishes a `forget`).
     removed_in_ha: Callable[[], None] | None = None
-
-
-class Publisher(Protocol):
-    """The part of ManagedClient a channel uses (a test may pass anything with these two)."""
-
-    def publish(
-        self, topic: str, payload: mqtt.PayloadType, qos: int = 0, retain: bool = False
-    ) -> object: ...  # pragma: no cover
-
-    def subscribe(self, topic: str, qos: int = 0) -> object: ...  # pragma: no cover
 
 
 class CameraChannel:

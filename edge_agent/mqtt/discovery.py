@@ -19,7 +19,7 @@ from edge_agent.detect.rois import RoiSet
 from edge_agent.mqtt.topics import OFF, ON, Topics
 
 if TYPE_CHECKING:
-    from edge_agent.mqtt.channel import Publisher
+    from edge_agent.mqtt.publisher import Publisher
 
 log = logging.getLogger(__name__)
 

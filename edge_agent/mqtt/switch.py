@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import paho.mqtt.client as mqtt
 
 if TYPE_CHECKING:
-    from edge_agent.mqtt.channel import Publisher
+    from edge_agent.mqtt.publisher import Publisher
 
 from edge_agent.mqtt.messages import CommandError, SwitchState, parse_switch
 from edge_agent.ratelimit import RateLimitedLog
