@@ -10,9 +10,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edge_agent.detect.detection import DetectedObject
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("detect", help="detect persons (or other objects) in image files")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="JPEG, PNG or any image OpenCV reads")
     p.add_argument(
@@ -33,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _human(path: str, persons: int, objects: list) -> str:
+def _human(path: str, persons: int, objects: list[DetectedObject]) -> str:
     noun = "person" if persons == 1 else "persons"
     line = f"{path}: {persons} {noun}"
     if objects:

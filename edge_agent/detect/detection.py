@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class DetectedObject:
     def with_rois(self, rois: Iterable[str]) -> DetectedObject:
         return replace(self, rois=tuple(rois))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
             "score": round(float(self.score), 3),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.imaging import decode_jpeg, resize
@@ -38,7 +39,8 @@ def load_interpreter(model_path: str | Path, threads: int = 1) -> tuple[Any, str
         backend = "ai-edge-litert"
     except ImportError:
         try:
-            from tflite_runtime.interpreter import Interpreter  # type: ignore[no-redef]
+            # no-redef where tflite-runtime is installed; unused where it is not
+            from tflite_runtime.interpreter import Interpreter  # type: ignore[no-redef, unused-ignore]
 
             backend = "tflite-runtime"
         except ImportError:
@@ -70,6 +72,7 @@ def prepare_input(
     parameters says itself which real value a pixel stands for: scale * (pixel - zero_point).
     """
     dtype = np.dtype(dtype)
+    data: npt.NDArray[np.generic]
     if dtype == np.uint8:
         data = rgb.astype(np.uint8, copy=False)
     elif dtype == np.int8:
@@ -86,9 +89,9 @@ def prepare_input(
     return np.expand_dims(data, 0)
 
 
-def _find_outputs(details: list[dict]) -> dict[str, dict]:
+def _find_outputs(details: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Map boxes/classes/scores/count to output tensors by name, else by shape."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     by_name = {
         "boxes": ("box",),
         "classes": ("class",),

@@ -20,12 +20,17 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from edge_agent.detect.captions import place_captions
 from edge_agent.detect.detection import DetectedObject
+
+if TYPE_CHECKING:
+    from turbojpeg import TurboJPEG  # PyTurboJPEG has no type information: Any here
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +109,7 @@ def _reduced_flag(size: tuple[int, int], target: tuple[int, int] | None) -> int:
     return cv2.IMREAD_COLOR
 
 
-def _load_turbojpeg():
+def _load_turbojpeg() -> TurboJPEG:
     """A PyTurboJPEG decoder bound to libturbojpeg; raises when either is missing."""
     from turbojpeg import TurboJPEG
 
@@ -123,10 +128,10 @@ _turbo_scales: list[tuple[int, int]] = []  # its scaling factors <= 1, smallest 
 _turbo_lock = threading.Lock()
 
 
-def _turbo_decoder():
+def _turbo_decoder() -> TurboJPEG | None:
     global _turbo, _turbo_scales
     if _turbo is not _UNSET:
-        return _turbo
+        return cast("TurboJPEG | None", _turbo)
     with _turbo_lock:
         if _turbo is _UNSET:
             tj = None
@@ -147,7 +152,7 @@ def _turbo_decoder():
                         "JPEG decoder: libturbojpeg (PyTurboJPEG), scaled while decoding down to the model input"
                     )
             _turbo = tj
-    return _turbo
+    return cast("TurboJPEG | None", _turbo)  # set above
 
 
 def jpeg_decoder() -> str:
@@ -169,7 +174,9 @@ def _scaled(dim: int, factor: tuple[int, int]) -> int:
     return (dim * factor[0] + factor[1] - 1) // factor[1]  # libjpeg's TJSCALED: rounds up
 
 
-def smallest_scale(size: tuple[int, int], target: tuple[int, int], factors) -> tuple[int, int]:
+def smallest_scale(
+    size: tuple[int, int], target: tuple[int, int], factors: Sequence[tuple[int, int]]
+) -> tuple[int, int]:
     """The smallest of `factors` (num, denom) that keeps `size` at least `target`; (1, 1) if none."""
     (w, h), (tw, th) = size, target
     ok = [f for f in factors if f[0] <= f[1] and _scaled(w, f) >= tw and _scaled(h, f) >= th]
@@ -370,8 +377,10 @@ def decode_jpeg_grey(data: bytes, min_size: tuple[int, int]) -> np.ndarray:
     tj = _turbo_decoder()
     if tj is not None:
         try:
-            grey = tj.decode(data, pixel_format=_TJPF_GRAY, scaling_factor=(num, denom), flags=_TJ_FLAGS)
-            return grey.reshape(grey.shape[:2])
+            plane: npt.NDArray[np.uint8] = tj.decode(
+                data, pixel_format=_TJPF_GRAY, scaling_factor=(num, denom), flags=_TJ_FLAGS
+            )
+            return plane.reshape(plane.shape[:2])
         except OSError:
             pass  # as in decode_jpeg: OpenCV may still read it
     grey = cv2.imdecode(

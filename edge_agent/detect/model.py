@@ -247,7 +247,7 @@ def download_model(
 # --- command line -------------------------------------------------------------------------------
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("model", help="download the detection model or show where it is")
     msub = parser.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     dl = msub.add_parser("download", help="download and verify the COCO SSD MobileNet model")

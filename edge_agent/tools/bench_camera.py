@@ -21,7 +21,9 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -29,10 +31,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edge_agent.procinfo import rss_mb
 from edge_agent.tools.local_broker import Mosquitto, free_port
 
+Message = tuple[float, str, bytes | bytearray]  # (monotonic time, topic, payload)
+
 
 class Watch:
     def __init__(self, port: int, topic: str) -> None:
-        self.msgs: list[tuple[float, str, bytes]] = []
+        self.msgs: list[Message] = []
         self.lock = threading.Lock()
         self.c = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         self.c.on_message = lambda c, u, m: self._add(m)
@@ -41,11 +45,11 @@ class Watch:
         self.c.loop_start()
         time.sleep(0.3)
 
-    def _add(self, m) -> None:
+    def _add(self, m: mqtt.MQTTMessage) -> None:
         with self.lock:
             self.msgs.append((time.monotonic(), m.topic, m.payload))
 
-    def wait(self, pred, timeout: float = 60.0):
+    def wait(self, pred: Callable[[Message], bool], timeout: float = 60.0) -> Message:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
@@ -60,7 +64,7 @@ class Watch:
         self.c.disconnect()
 
 
-def agent(broker: Mosquitto, args: list[str], log: Path) -> subprocess.Popen:
+def agent(broker: Mosquitto, args: list[str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "edge_agent", "camera", "--broker", broker.url, *args],
         stdout=log.open("wb"),
@@ -68,7 +72,7 @@ def agent(broker: Mosquitto, args: list[str], log: Path) -> subprocess.Popen:
     )
 
 
-def stop(proc: subprocess.Popen) -> None:
+def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
         proc.wait(20)
@@ -76,8 +80,9 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def stats_after(w: Watch, topic: str, after: float) -> dict:
-    return json.loads(w.wait(lambda m: m[1] == topic and m[0] > after)[2])
+def stats_after(w: Watch, topic: str, after: float) -> dict[str, Any]:
+    stats: dict[str, Any] = json.loads(w.wait(lambda m: m[1] == topic and m[0] > after)[2])
+    return stats
 
 
 def child_pid(log: Path) -> int | None:
@@ -157,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                 ],
             }
             w.c.publish("bench/big/rois", json.dumps(roi), qos=1, retain=True)
-            ack = w.wait(lambda m, v=v: m[1] == "bench/big/rois/applied" and json.loads(m[2])["version"] == v)
+            # wait() runs before v changes, so the lambda may read the loop variable
+            ack = w.wait(lambda m: m[1] == "bench/big/rois/applied" and json.loads(m[2])["version"] == v)
             external.append((ack[0] - sent) * 1000)
             time.sleep(0.2)
         internal = [
@@ -272,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         broker.stop()
     print(f"Machine: {os.cpu_count()} CPU(s), {os.uname().machine}, Python {sys.version.split()[0]}\n")
     print("| measurement | result |\n| --- | --- |")
-    for k, v in rows:
-        print(f"| {k} | {v} |")
+    for measurement, result in rows:
+        print(f"| {measurement} | {result} |")
     return 0
 
 

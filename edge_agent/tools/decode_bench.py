@@ -15,19 +15,27 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import cv2
 import numpy as np
+import numpy.typing as npt
+import PIL
 from PIL import Image
 
 from edge_agent.detect import imaging
 from edge_agent.detect.imaging import decode_jpeg, encode_jpeg, load_image, resize
 
+if TYPE_CHECKING:
+    from edge_agent.detect.detector import Detector
+
 FRAME = (640, 480)
 
 
 def _cv(data: bytes, flag: int) -> np.ndarray:
-    return cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), flag), cv2.COLOR_BGR2RGB)
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+    assert bgr is not None  # the bench's own frames
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def _pil(data: bytes, draft: bool) -> np.ndarray:
@@ -49,12 +57,16 @@ def _linear(rgb: np.ndarray, target: tuple[int, int]) -> np.ndarray:
 
 def _tj(data: bytes, factor: tuple[int, int] | None, flags: int = 0) -> np.ndarray:
     """libturbojpeg (PyTurboJPEG) straight to RGB, scaled by `factor` during the IDCT."""
-    return imaging._turbo_decoder().decode(data, pixel_format=0, scaling_factor=factor, flags=flags)
+    tj = imaging._turbo_decoder()
+    assert tj is not None  # the turbojpeg rows run only when it loaded (TURBO_ROWS)
+    rgb: npt.NDArray[np.uint8] = tj.decode(data, pixel_format=0, scaling_factor=factor, flags=flags)
+    return rgb
 
 
 def _tj_smallest(data: bytes, target: tuple[int, int]) -> np.ndarray:
     """The smallest of all M/8 factors whose output is still at least the target."""
     tj = imaging._turbo_decoder()
+    assert tj is not None  # as in _tj
     factor = imaging.smallest_scale(imaging.jpeg_dimensions(data), target, tj.scaling_factors)
     return _tj(data, factor)
 
@@ -142,7 +154,12 @@ def still_jpegs(media: Path, quality: int = 80) -> dict[str, bytes]:
     return out
 
 
-def persons(detector, fn, data: bytes, target: tuple[int, int]) -> list[float]:
+def persons(
+    detector: Detector,
+    fn: Callable[[bytes, tuple[int, int]], np.ndarray],
+    data: bytes,
+    target: tuple[int, int],
+) -> list[float]:
     return sorted((o.score for o in detector.detect(fn(data, target)) if o.label == "person"), reverse=True)
 
 
@@ -169,10 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         args.model = default if default.is_file() else None
     detector = Detector(resolve_model(args.model), min_score=args.threshold)
     target = detector.input_size
-    size = tuple(int(v) for v in args.size.lower().split("x"))
+    size = cast("tuple[int, int]", tuple(int(v) for v in args.size.lower().split("x")))  # WxH
     jpegs = video_jpegs(args.video, args.frames, args.step, size)
     if imaging.jpeg_decoder() == "turbojpeg":
         tj = imaging._turbo_decoder()
+        assert tj is not None  # jpeg_decoder() said so
         factor = imaging.turbo_scale(size, target)
         smallest = imaging.smallest_scale(size, target, tj.scaling_factors)
         turbo = (
@@ -186,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(jpegs)} JPEG frames {size[0]}x{size[1]} quality 80 from {args.video.name}, "
         f"mean {sum(map(len, jpegs)) // len(jpegs)} bytes; target {target[0]}x{target[1]}; "
-        f"OpenCV {cv2.__version__}, Pillow {Image.__version__}; {turbo}"
+        f"OpenCV {cv2.__version__}, Pillow {PIL.__version__}; {turbo}"
     )
     for fn in DECODERS.values():  # warm up caches and lazy imports before timing
         fn(jpegs[0], target)

@@ -22,7 +22,7 @@ from edge_agent.mqtt.topics import Topics
 log = logging.getLogger("edge_agent.tools.demo")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
         help="run a local broker, listen_frame and a dumb camera, and print detections",

@@ -22,7 +22,8 @@ class BrokerNotInstalled(RuntimeError):
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]  # (host, port) for AF_INET
+        return port
 
 
 def find_mosquitto() -> str:
@@ -51,7 +52,7 @@ class Mosquitto:
             "max_queued_messages 10000\n"
             f"{extra_conf}\n"
         )
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:

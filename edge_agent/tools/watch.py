@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from typing import Any, TextIO
 
 import paho.mqtt.client as mqtt
 
@@ -18,7 +19,7 @@ from edge_agent.settings import add_common_args, add_password_file_arg
 from edge_agent.untrusted import read_object
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("watch", help="print detections and person states as they arrive")
     add_common_args(p)
     add_password_file_arg(p)
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def format_detection(cam: str, data: dict) -> str:
+def format_detection(cam: str, data: dict[str, Any]) -> str:
     at = time.strftime("%H:%M:%S", time.localtime(data.get("analysed_at") or time.time()))
     objects = data.get("objects") or []
     persons = data.get("persons", 0)
@@ -43,7 +44,7 @@ def format_detection(cam: str, data: dict) -> str:
 
 
 class Watcher:
-    def __init__(self, topics: Topics, camera: str, raw: bool, out=sys.stdout) -> None:
+    def __init__(self, topics: Topics, camera: str, raw: bool, out: TextIO = sys.stdout) -> None:
         self.topics = topics
         self.camera = camera
         self.raw = raw
