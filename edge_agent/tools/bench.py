@@ -25,16 +25,25 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from edge_agent.procinfo import child_pids, cpu_seconds, involuntary_switches, rss_mb
 from edge_agent.tools.bench_instances import count_answers, listen_frame_session, start_closed_loop
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+    from multiprocessing.synchronize import Event
+
+    import numpy as np
+    import numpy.typing as npt
 
 # listen_frame's throughput with workers = cores, as a share of the larger raw ceiling (issue 12).
 TARGET_RATIO = 0.88
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("bench", help="measure the detector and listen_frame (frames per second, latency)")
     p.add_argument("--model", help="TFLite model (default $BOBBY_MODEL or the downloaded one)")
     p.add_argument("--video", help="video to make frames from (default $BOBBY_MEDIA/opencv_vtest.avi)")
@@ -78,7 +87,7 @@ def make_frames(video: Path, count: int) -> list[bytes]:
     return frames
 
 
-def measure_raw(model: Path, frames: list[bytes], seconds: float) -> dict:
+def measure_raw(model: Path, frames: list[bytes], seconds: float) -> dict[str, Any]:
     """Inference alone, one thread, as the interpreter does it with nothing around it."""
     from edge_agent.detect import imaging
     from edge_agent.detect.detector import Detector, load_interpreter
@@ -90,7 +99,7 @@ def measure_raw(model: Path, frames: list[bytes], seconds: float) -> dict:
     size = (int(inp["shape"][2]), int(inp["shape"][1]))
     inputs = [imaging.decode_jpeg(f, size)[0][None, ...] for f in frames]
 
-    def loop(step, seconds: float) -> tuple[int, float]:
+    def loop(step: Callable[[int], object], seconds: float) -> tuple[int, float]:
         n, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
             step(n)
@@ -136,9 +145,17 @@ def measure_raw(model: Path, frames: list[bytes], seconds: float) -> dict:
     }
 
 
-def _raw_loop(model: str, inputs: list, seconds: float, start, results, decode: bool) -> None:
+def _raw_loop(
+    model: str,
+    inputs: Sequence[Any],  # JPEG frames (bytes) with `decode`, else model inputs (uint8 arrays)
+    seconds: float,
+    start: Event,
+    results: Queue[float],
+    decode: bool,
+) -> None:
     from edge_agent.detect.detector import Detector, load_interpreter
 
+    step: Callable[[Any], object]
     if decode:  # inputs are JPEG frames: decode and detect, as a worker does without the rest
         detector = Detector(model, threads=1)
         step = detector.detect_jpeg
@@ -147,9 +164,11 @@ def _raw_loop(model: str, inputs: list, seconds: float, start, results, decode: 
         interpreter.allocate_tensors()
         index = interpreter.get_input_details()[0]["index"]
 
-        def step(x) -> None:
+        def invoke(x: npt.NDArray[np.uint8]) -> None:
             interpreter.set_tensor(index, x)
             interpreter.invoke()
+
+        step = invoke
 
     for x in inputs[:5]:  # warm-up
         step(x)
@@ -185,7 +204,7 @@ def measure_raw_parallel(
         p.start()
     time.sleep(2.0)  # every interpreter loaded before the clock starts
     start.set()
-    total = sum(results.get(timeout=seconds + 60) for _ in procs)
+    total: float = sum(results.get(timeout=seconds + 60) for _ in procs)
     for p in procs:
         p.join()
     return total
@@ -193,7 +212,7 @@ def measure_raw_parallel(
 
 def measure_throughput(
     url: str, model: Path, frames: list[bytes], workers: int, seconds: float, broker_pid: int | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Analysed fps, RSS (MiB) of the MQTT process and of each worker, and the CPU milliseconds
     each process spent per analysed frame (where the time goes besides inference)."""
     workers_count = workers
@@ -226,7 +245,7 @@ def measure_throughput(
 
 def measure_latency(
     url: str, model: Path, frames: list[bytes], workers: int, rate: float, seconds: float
-) -> dict:
+) -> dict[str, Any]:
     cams = [f"cam{i}" for i in range(4)]
     with listen_frame_session(url, model, workers, cams) as client:
         period = 1.0 / rate
@@ -298,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
 
     # The ceiling for w workers: the larger of w x one (median single invocation) and w raw
     # interpreters measured at once, so that the ratio never flatters listen_frame.
-    ceilings: dict[int, dict] = {}
+    ceilings: dict[int, dict[str, Any]] = {}
     for w in sorted(set(worker_counts)):
         single = w * raw["raw_fps"]
         together = measure_raw_parallel(model, frames, w, args.seconds) if w > 1 else raw["raw_loop_fps"]
@@ -333,7 +352,8 @@ def run(args: argparse.Namespace) -> int:
         return f"{which} = {c['used']:.1f} fps (the larger of {w} x one {c['single']:.1f} and {w} at once {c['at_once']:.1f})"
 
     broker = Mosquitto().start()
-    results: dict = {
+    assert broker.proc is not None  # started
+    results: dict[str, Any] = {
         "cores": cores,
         **raw,
         "raw_parallel_fps": {w: c["at_once"] for w, c in ceilings.items() if w > 1},

@@ -9,14 +9,16 @@ uses (a bench client, listen_frame processes on a base topic of their own).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -38,7 +40,7 @@ class BenchClient:
         self.inference_ms: list[float] = []  # as the workers measured it (detections messages)
         self.received = 0
         self.since = 0.0  # frames captured before this (warm-up) are not counted
-        self.on_detection = None
+        self.on_detection: Callable[[str], None] | None = None
         self.pid = 0  # listen_frame's, once started
         self.pids: list[int] = []  # every instance's, once started
         self.client = mqtt.Client(
@@ -57,7 +59,7 @@ class BenchClient:
         self.online_instances: set[str] = set()
         self.expected = 1  # instances that must be online before `online` is set
 
-    def _on_message(self, client, userdata, msg) -> None:
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         if msg.topic.endswith("/availability"):
             if msg.payload == b"online":
                 with self.lock:
@@ -202,10 +204,10 @@ def closed_loop_fps(
 
 def measure_instances(
     url: str, model: Path, frames: list[bytes], instances: int, workers: int, seconds: float
-) -> dict:
+) -> dict[str, Any]:
     """fps of one instance with instances x workers workers, then of `instances` with `workers` each."""
     total = instances * workers
-    out = {"instances": instances, "workers_each": workers, "total_workers": total}
+    out: dict[str, Any] = {"instances": instances, "workers_each": workers, "total_workers": total}
     cams = [f"cam{i}" for i in range(2 * total + 2)]
     for key, (n, w) in (("one_instance", (1, total)), ("several", (instances, workers))):
         with listen_frame_session(url, model, w, cams, instances=n) as client:
@@ -216,7 +218,7 @@ def measure_instances(
     return out
 
 
-def run_instances(args, model: Path, frames: list[bytes]) -> int:
+def run_instances(args: argparse.Namespace, model: Path, frames: list[bytes]) -> int:
     """`bench --instances N`: the comparison above, printed (and written to --json)."""
     from edge_agent.tools.local_broker import Mosquitto
 

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -35,7 +36,9 @@ from edge_agent.untrusted import read_json
 
 
 def noisy_frames(path: Path, count: int, sigma: float = 6.0, seed: int = 1) -> list[bytes]:
-    bgr = cv2.resize(cv2.imread(str(path), cv2.IMREAD_COLOR), (640, 480), interpolation=cv2.INTER_AREA)
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    assert image is not None, f"cannot read {path}"
+    bgr = cv2.resize(image, (640, 480), interpolation=cv2.INTER_AREA)
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(count):
@@ -75,8 +78,8 @@ class Client:
     def __init__(self, host: str, port: int, base: str) -> None:
         self.base = base
         self.cond = threading.Condition()
-        self.stats: dict[str, dict] = {}
-        self.person: dict[str, list[tuple[float, bytes]]] = {}
+        self.stats: dict[str, dict[str, Any]] = {}
+        self.person: dict[str, list[tuple[float, bytes | bytearray]]] = {}
         self.online = threading.Event()
         self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"motion-bench-{uuid.uuid4().hex[:6]}")
         self.c.on_message = self._on_message
@@ -84,7 +87,7 @@ class Client:
         self.c.subscribe(f"{base}/#", 1)
         self.c.loop_start()
 
-    def _on_message(self, client, userdata, msg) -> None:
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         parts = msg.topic.split("/")
         with self.cond:
             if msg.topic.endswith("/availability") and parts[1] == "listen_frame":
@@ -96,7 +99,7 @@ class Client:
                 self.person.setdefault(parts[1], []).append((time.monotonic(), msg.payload))
             self.cond.notify_all()
 
-    def camera(self, cam: str, detection: dict) -> None:
+    def camera(self, cam: str, detection: dict[str, Any]) -> None:
         announce = {"id": cam, "name": cam, "mode": "dumb", "sw_version": "bench"}
         self.c.publish(f"{self.base}/{cam}/announce", json.dumps(announce), qos=1, retain=True)
         roi_set = {"version": 1, "rois": [], "detection": detection}
@@ -112,12 +115,12 @@ class Client:
             time.sleep(max(0.0, start + sent / fps - time.monotonic()))
         return sent
 
-    def settled(self, cam: str, sent: int, timeout: float = 30.0) -> dict:
+    def settled(self, cam: str, sent: int, timeout: float = 30.0) -> dict[str, Any]:
         """The stats that account for all `sent` frames of `cam`."""
 
         def done() -> bool:
             s = self.stats.get(cam)
-            return bool(s) and s["analysed"] + s["motion_skipped"] + s["dropped"] >= sent
+            return s is not None and bool(s) and s["analysed"] + s["motion_skipped"] + s["dropped"] >= sent
 
         with self.cond:
             self.cond.wait_for(done, timeout)
@@ -128,7 +131,7 @@ class Client:
         self.c.disconnect()
 
 
-def quiet(client: Client, pid: int, frames: list[bytes], seconds: float, motion: bool) -> dict:
+def quiet(client: Client, pid: int, frames: list[bytes], seconds: float, motion: bool) -> dict[str, Any]:
     cam = f"quiet-{'on' if motion else 'off'}"
     client.camera(cam, {"motion": motion})
     client.play(cam, frames[:4], 4.0, 2.0)  # warm-up, not measured: the camera is known and served
