@@ -23,6 +23,7 @@ import queue
 import threading
 import time
 from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +45,11 @@ from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.motion import MotionGate, MotionSettings
 from edge_agent.detect.rois import RoiSet
 from edge_agent.supervisor import Fatal, Heartbeat, Ready, Stop, child_setup
+
+if TYPE_CHECKING:
+    from edge_agent.camera.recording.recorder import PacketRecorder
+    from edge_agent.camera.sources.base import FrameSource
+    from edge_agent.detect.detector import Detector
 
 HEARTBEAT_EVERY = 1.0
 IDLE_VIEW_EVERY = 1.0  # with no viewer, still refresh /snapshot.jpg this often
@@ -88,12 +94,13 @@ class Pipeline:
         self.gate: MotionGate | None = None
         self.gate_for: RoiSet | None = None  # the ROI set the gate was configured for
         self.person_on = False  # the debounced camera-wide state (PersonChanged)
-        self.recorder = None
-        self.record_queue: queue.Queue = queue.Queue(maxsize=max(4, int(cfg.fps * 2)))
-        self.source = None
-        self.detector = None
+        self.recorder: PacketRecorder | None = None
+        # ("frame", RGB array, capture time) or ("person", on, time)
+        self.record_queue: queue.Queue[tuple[str, Any, float]] = queue.Queue(maxsize=max(4, int(cfg.fps * 2)))
+        self.source: FrameSource | None = None  # opened by run(), before the threads start
+        self.detector: Detector | None = None  # loaded by run()
 
-    def send(self, msg) -> None:
+    def send(self, msg: object) -> None:
         with self.send_lock:
             try:
                 self.out.send(msg)
@@ -105,6 +112,7 @@ class Pipeline:
     def capture_loop(self) -> None:
         from edge_agent.camera.sources.base import SourceError
 
+        assert self.source is not None  # run() opened it
         try:
             while not self.stop.is_set():
                 rgb = self.source.read()
@@ -197,6 +205,7 @@ class Pipeline:
             self.send(LiveFrame(jpeg, captured_at))
 
     def record_loop(self) -> None:
+        assert self.recorder is not None  # run() starts this thread with one
         while not self.stop.is_set() or not self.record_queue.empty():
             try:
                 item = self.record_queue.get(timeout=0.5)
@@ -219,6 +228,7 @@ class Pipeline:
         from edge_agent.detect import imaging, regions
         from edge_agent.detect.rois import apply_filters
 
+        assert self.detector is not None  # run() loaded it
         last_seq = 0
         last_snapshot = 0.0
         next_beat = time.monotonic()
@@ -300,7 +310,7 @@ class Pipeline:
         else:
             self.gate.configure(settings)
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         w, self.window = self.window, _Window()
         elapsed = max(1e-6, time.monotonic() - w.start)
         return {
@@ -314,7 +324,7 @@ class Pipeline:
             "recording": self.recorder.status() if self.recorder else None,
         }
 
-    def _make_recorder(self, settings: RecordSettings):
+    def _make_recorder(self, settings: RecordSettings) -> PacketRecorder:
         """The Pi's hardware encoder when the source is picamera2 and the board has one, else PyAV."""
         from edge_agent.camera.recording.hardware_encoder import PicameraRecorder
         from edge_agent.camera.recording.software_encoder import Recorder
@@ -322,6 +332,7 @@ class Pipeline:
         def on_clip(path: str, start: float, end: float) -> None:
             self.send(Clip(path, start, end))
 
+        assert self.source is not None  # opened before the recorder is made
         cam = getattr(self.source, "cam", None)
         if self.source.platform == "picamera2" and cam is not None:
             recorder = PicameraRecorder(settings, cam, on_clip=on_clip)

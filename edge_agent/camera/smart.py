@@ -19,7 +19,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 
@@ -43,6 +45,9 @@ from edge_agent.procinfo import rss_mb
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.sd_notify import notify
 from edge_agent.supervisor import ChildProcess, Fatal, Heartbeat, Ready, RestartPolicy, Supervised
+
+if TYPE_CHECKING:
+    from edge_agent.camera.http import FrameHub, LiveServer  # aiohttp: only with the live view
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +95,11 @@ class SmartCamera:
         self.child_restarts = 0
         self.platform = "unknown"
         self.counters = {"clips": 0}
-        self.child_stats: dict = {}
+        self.child_stats: dict[str, Any] = {}
         self.window = {"analysed": 0, "e2e_ms": 0.0}
         self.last_person_at: float | None = None
-        self.http = None
-        self.hub = None
+        self.http: LiveServer | None = None
+        self.hub: FrameHub | None = None
         # Removed in Home Assistant (a live `forget`, docs/mqtt.md): quiet until restarted.
         self.forgotten = False
         self.mqtt = ManagedClient(
@@ -168,7 +173,7 @@ class SmartCamera:
 
     # ---- MQTT ------------------------------------------------------------------------------
 
-    def announce(self) -> dict:
+    def announce(self) -> dict[str, Any]:
         from edge_agent.camera.http import live_urls
 
         stream_url, snapshot_url = live_urls(self.http, self.broker.host)
@@ -254,7 +259,7 @@ class SmartCamera:
         self.channel.forget(extra)
         self.roi_store.clear()  # restarted, it is a new camera for HA: its ROI versions start again
 
-    def _for_us(self, handler):
+    def _for_us(self, handler: Callable[[mqtt.MQTTMessage], None]) -> Callable[[str, mqtt.MQTTMessage], None]:
         def route(cam: str, msg: mqtt.MQTTMessage) -> None:
             if cam == self.cam and not self.forgotten:  # removed in HA: no commands either
                 handler(msg)
@@ -296,7 +301,7 @@ class SmartCamera:
             live = child is not None and child.ready.is_set() and child.alive
             if live:
                 self.pending_rois[new.version] = sent_at
-        if live and child.send(pm.SetRois(new, sent_at)):
+        if live and child is not None and child.send(pm.SetRois(new, sent_at)):  # live: not None
             log.info("ROI set version %d sent to the running detector", new.version)
             return False
         self.pending_rois.pop(new.version, None)
@@ -335,7 +340,7 @@ class SmartCamera:
         return child
 
     def _read_child(self, child: ChildProcess) -> None:
-        handlers = {
+        handlers: dict[type, Callable[[Any], object]] = {  # each takes a message of its key's type
             pm.LiveFrame: self._on_live_frame,
             pm.PipelineResult: self._on_pipeline_result,
             Heartbeat: lambda msg: None,
@@ -426,7 +431,7 @@ class SmartCamera:
         if not self.forgotten:
             self.mqtt.publish(self.topics.detections(self.cam), payload)
 
-    def stats(self, interval: float) -> dict:
+    def stats(self, interval: float) -> dict[str, Any]:
         with self.lock:
             child_stats = dict(self.child_stats)
             window, self.window = self.window, {"analysed": 0, "e2e_ms": 0.0}
@@ -449,7 +454,7 @@ class SmartCamera:
             clips=self.counters["clips"],
         )
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         with self.lock:
             states = self.channel.tracker.states()
             roi_set = self.roi_set
@@ -477,6 +482,7 @@ class SmartCamera:
             if child is not None:
                 child.send(pm.SetViewers(n))
 
+        assert self.http_settings is not None  # run() starts the live view only with settings
         self.http = LiveServer(
             self.http_settings,
             self.hub,

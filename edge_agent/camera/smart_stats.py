@@ -6,6 +6,7 @@ Pure builders: the camera (smart.py) takes the figures under its lock and passes
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from edge_agent.mqtt.topics import OFF, ON
 
@@ -23,8 +24,8 @@ def smart_stats(
     cam: str,
     service_id: str,
     interval: float,
-    child_stats: dict,
-    window: dict,
+    child_stats: dict[str, Any],
+    window: dict[str, float],  # analysed frames and their summed end-to-end ms
     errors: dict[str, int],
     detection: str,
     stream: str,
@@ -36,7 +37,7 @@ def smart_stats(
     rss: float | None,
     child_rss: float | None,
     clips: int,
-) -> dict:
+) -> dict[str, Any]:
     """`<base>/<cam>/stats` of a smart camera (docs/mqtt.md, stats), from the figures the camera
     took under its lock: its child's latest stats and its own window over the interval."""
     cs = child_stats
@@ -85,13 +86,13 @@ def smart_status(
     *,
     cam: str,
     name: str | None,
-    states: dict,
+    states: dict[str | None, bool],
     detection: str,
     stream: str,
-    rois: dict,
-    child_stats: dict,
+    rois: dict[str, Any],
+    child_stats: dict[str, Any],
     child_restarts: int,
-) -> dict:
+) -> dict[str, Any]:
     """What the live view's status page shows: `states` are the tracker's (None: the whole frame)."""
     return {
         "camera": cam,

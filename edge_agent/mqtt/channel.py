@@ -96,7 +96,7 @@ class ChannelHooks:
     ack: Callable[[int | None, bool, str | None, int], None] | None = None
     # HA emptied the discovery config of the camera-wide trigger that this channel published:
     # its device was deleted there (the service then publishes a `forget`).
-    removed_in_ha: Callable[[], None] | None = None
+    removed_in_ha: Callable[[], object] | None = None
 
 
 class CameraChannel:
