@@ -60,14 +60,16 @@ def test_frames_arrive_at_the_configured_rate(mosquitto, hw, tmp_path):
         late = sorted(_late_sleeps(captured_at, sleeps, period))
         print(
             f"frames: {len(captured_at)} in {captured_at[-1] - captured_at[0]:.2f} s = {rate:.2f} fps "
-            f"(configured 5); sleeps past the due time: median {late[len(late) // 2] * 1000:.1f} ms "
+            f"(configured 5); sleeps past the due time: median {late[len(late) // 2] * 1000 if late else 0:.1f} ms "
             f"over {len(late)} gaps"
         )
         # Never faster than configured (5.3: a frame that the machine started late opens the window).
         assert rate <= 5.3, rate
         # Not slower by the firmware's own doing: it sleeps only the rest of each period. A busy
-        # machine makes the gaps longer (and the rate lower), not the sleeps the firmware asks for.
-        assert len(late) >= 3 and late[len(late) // 2] <= 0.003, late
+        # machine makes the gaps longer (and the rate lower), not the sleeps the firmware asks for;
+        # when it makes a frame take longer than a period, the firmware does not sleep at all
+        # (no gap to look at: measured once, 1 gap of 11 with two CPU hogs and load 7.7).
+        assert not late or late[len(late) // 2] <= 0.003, late
         frames = [m for m in obs.on(board.topic("frame")) if m.at >= first.at]
         assert len(frames) >= len(captured_at) - 2  # what was taken went out (but the last, in flight)
         sizes = {_size(m.payload) for m in frames}
