@@ -95,6 +95,9 @@ MAX_POINTS: Final = 64
 ISSUE_DELAY: Final = 30.0
 # Health: how long a service may take to answer before the integration says it does not.
 ACK_TIMEOUT: Final = 30.0
+# How long saving an ROI set (editor, card, action) waits for the service's acknowledgement
+# before answering without it (the health check still expects it for ACK_TIMEOUT).
+SAVE_ACK_WAIT: Final = 10.0
 DEFAULT_STATS_INTERVAL: Final = 10.0
 # Stats may be late by a few intervals (a busy Pi) before they count as stopped.
 STATS_MISSED_INTERVALS: Final = 3

@@ -111,8 +111,14 @@ class ServiceHealth:
 
     @callback
     def on_set_published(self, version: int) -> None:
-        """An ROI set went out: the service must acknowledge it."""
+        """An ROI set goes out: the service must acknowledge it."""
         self.pending_ack = (version, now() + ACK_TIMEOUT)
+
+    @callback
+    def on_publish_failed(self, version: int) -> None:
+        """The set did not go out after all: no acknowledgement to expect for it."""
+        if self.pending_ack and self.pending_ack[0] == version:
+            self.pending_ack = None
 
     # ---- what it means ------------------------------------------------------------------------
 

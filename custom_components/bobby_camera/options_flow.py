@@ -1,6 +1,8 @@
 """The ROI editor: the options flow that edits a camera's regions and detection settings.
 
-It works on a copy of the stored set and publishes the whole set (retained, version + 1) on save.
+It works on a copy of the stored set and saves the whole set on save through the one save path of
+the card and the set_rois action (runtime.py async_save_set: validate, store, publish retained
+with version + 1, wait for the acknowledgement).
 """
 
 from __future__ import annotations
@@ -328,13 +330,19 @@ class BobbyOptionsFlow(OptionsFlow):
         )
 
     async def async_step_save(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Publish the whole set (retained, version + 1) and store it in the entry."""
+        """Save the whole set through the one save path (validate, store, publish retained with
+        version + 1, wait for the acknowledgement); a refusal is shown."""
         runtime = self.config_entry.runtime_data
         try:
-            options = runtime.prepare_set(self._rois, self._detection)
-            await runtime.async_publish_set(options)
+            saved = await runtime.async_save_set(self._rois, self._detection)
         except RoiError as err:
             return self.async_abort(reason="invalid_rois", description_placeholders={"error": str(err)})
         except HomeAssistantError as err:
             return self.async_abort(reason="publish_failed", description_placeholders={"error": str(err)})
-        return self.async_create_entry(data=options)
+        if saved.ack is not None and saved.ack.ok is False:
+            return self.async_abort(
+                reason="rois_refused",
+                description_placeholders={"service": str(saved.ack.service), "error": str(saved.ack.error)},
+            )
+        # Stored already (async_save_set): the flow's entry is the same options.
+        return self.async_create_entry(data=dict(self.config_entry.options))

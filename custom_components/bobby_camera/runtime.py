@@ -3,10 +3,11 @@ ROI sets it pushes. The service's health is in health.py, the repair issues in r
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 
 from .const import (
@@ -30,6 +32,7 @@ from .const import (
     OPT_ROIS,
     OPT_VERSION,
     RETAINED_WAIT,
+    SAVE_ACK_WAIT,
     Topics,
     valid_instance,
 )
@@ -55,6 +58,15 @@ from .rois import build_payload, normalise_detection, normalise_rois, stored_set
 from .untrusted import Refusals, UntrustedJSONError, read_object
 
 type BobbyConfigEntry = ConfigEntry[BobbyRuntimeData]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """A saved ROI set: its version, and the service's acknowledgement when it came in time."""
+
+    version: int
+    ack: Ack | None
+
 
 URL_KEYS = ("stream_url", "snapshot_url")
 
@@ -112,6 +124,8 @@ class BobbyRuntimeData:
         self._unsubs: list[CALLBACK_TYPE] = []
         self._retained_check: CALLBACK_TYPE | None = None
         self._retained_checked = False
+        # Saves waiting for the acknowledgement of their version (async_save_set).
+        self._ack_waiters: list[tuple[int, asyncio.Future[Ack | None]]] = []
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -168,6 +182,9 @@ class BobbyRuntimeData:
             self._retained_check = None
         while self._unsubs:
             self._unsubs.pop()()
+        for _version, answer in self._ack_waiters:
+            if not answer.done():
+                answer.set_result(None)  # unloaded: no acknowledgement will come here
 
     # ---- the state, pushed to the entities ----------------------------------------------------
 
@@ -372,6 +389,9 @@ class BobbyRuntimeData:
             async_clear_issue(self.hass, self.entry.entry_id, ISSUE_ROIS_REFUSED)
         self.health.on_ack(ack.version)
         self._push(ack=ack)
+        for version, answer in self._ack_waiters:
+            if ack.version is not None and ack.version >= version and not answer.done():
+                answer.set_result(ack)
 
     @callback
     def _on_detection_set(self, msg: mqtt.ReceiveMessage) -> None:
@@ -405,30 +425,71 @@ class BobbyRuntimeData:
         return max(seen) + 1
 
     def prepare_set(self, rois: list[dict[str, Any]], detection: dict[str, Any] | None) -> dict[str, Any]:
-        """Validated options for a new whole ROI set (raises RoiError)."""
+        """Validated options for a new whole ROI set (raises RoiError); detection settings not
+        given keep their stored values, the regions are replaced whole."""
         return {
             OPT_VERSION: self.next_version,
             OPT_ROIS: normalise_rois(rois),
-            OPT_DETECTION: normalise_detection(detection),
+            OPT_DETECTION: normalise_detection(
+                {**self.entry.options.get(OPT_DETECTION, {}), **(detection or {})}
+            ),
         }
 
     async def async_publish_set(self, options: dict[str, Any]) -> None:
-        """Publish a stored set, retained, and wait in the background for its acknowledgement."""
+        """Publish a stored set, retained; the health check then expects its acknowledgement."""
         version, rois, detection = stored_set(options)
         payload = build_payload(version, rois, detection)
-        await mqtt.async_publish(
-            self.hass, self.topics.rois, json.dumps(payload, separators=(",", ":")), 1, True
-        )
+        # Expected before it is sent: a fast service may answer before the publish call returns.
         self.health.on_set_published(version)
+        try:
+            await mqtt.async_publish(
+                self.hass, self.topics.rois, json.dumps(payload, separators=(",", ":")), 1, True
+            )
+        except HomeAssistantError:
+            self.health.on_publish_failed(version)
+            raise
         self._push()
         LOGGER.debug("Published ROI set version %s for camera %s", version, self.camera_id)
 
-    async def async_save_set(self, rois: list[dict[str, Any]], detection: dict[str, Any] | None) -> int:
-        """Validate, store in the entry, publish (the service's path); returns the version."""
+    async def async_save_set(
+        self,
+        rois: list[dict[str, Any]],
+        detection: dict[str, Any] | None,
+        *,
+        ack_wait: float | None = None,
+    ) -> SaveResult:
+        """The one save path of a whole ROI set (the ROI editor, the card's websocket command and
+        the set_rois action): validate (RoiError), store in the entry (HA is the source of truth),
+        publish (HomeAssistantError), wait up to `ack_wait` seconds (SAVE_ACK_WAIT by default) for
+        the service's acknowledgement of this version or a later one.
+
+        A set stored but not published (MQTT away) is published by the retained-set check once
+        HA's MQTT client connects again.
+        """
         options = self.prepare_set(rois, detection)
+        version = int(options[OPT_VERSION])
         self.hass.config_entries.async_update_entry(self.entry, options=options)
-        await self.async_publish_set(options)
-        return int(options[OPT_VERSION])
+        # Listening before publishing: a fast service may answer before the publish call returns.
+        answer: asyncio.Future[Ack | None] = self.hass.loop.create_future()
+        waiter = (version, answer)
+        self._ack_waiters.append(waiter)
+        try:
+            try:
+                await self.async_publish_set(options)
+            except HomeAssistantError:
+                self._retained_checked = False
+                raise
+            wait = SAVE_ACK_WAIT if ack_wait is None else ack_wait
+            ack = answer.result() if answer.done() else None
+            if ack is None and wait > 0:
+                try:
+                    async with asyncio.timeout(wait):
+                        ack = await answer
+                except TimeoutError:
+                    ack = None
+        finally:
+            self._ack_waiters.remove(waiter)
+        return SaveResult(version, ack)
 
     async def _async_check_retained(self, _now_dt: datetime) -> None:
         """Republish the stored set when the broker's retained copy is missing or older."""

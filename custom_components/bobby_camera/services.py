@@ -1,11 +1,14 @@
 """The `bobby_camera.set_rois` action: the ROI editor's save, for automations and scripts.
 
 Admin only (it changes what the cameras watch, as the options flow does) and at most MAX_ROIS
-regions per set.
+regions per set. It saves through the one save path (runtime.py async_save_set: validate, store,
+publish, wait for the acknowledgement); its response gives each camera's version and the service's
+answer (`acks`: ok, service, error; null when none came within SAVE_ACK_WAIT).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -18,8 +21,9 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util.json import JsonValueType
 
-from .const import DOMAIN, OPT_DETECTION, SERVICE_SET_ROIS
+from .const import DOMAIN, SERVICE_SET_ROIS
 from .rois import RoiError
+from .runtime import BobbyConfigEntry, SaveResult
 
 ATTR_ROIS = "rois"
 ATTR_DETECTION = "detection"
@@ -33,7 +37,7 @@ SET_ROIS_SCHEMA = vol.Schema(
 )
 
 
-def _entry_for_device(hass: HomeAssistant, device_id: str) -> Any:
+def _entry_for_device(hass: HomeAssistant, device_id: str) -> BobbyConfigEntry:
     device = dr.async_get(hass).async_get(device_id)
     if device is None:
         raise ServiceValidationError(
@@ -79,21 +83,37 @@ def _admin_only(
 
 @_admin_only
 async def _async_set_rois(call: ServiceCall) -> ServiceResponse:
+    """Each camera's set through the one save path (validate, store, publish, wait for the
+    acknowledgement); the cameras wait for their acknowledgements together."""
     entries = [_entry_for_device(call.hass, d) for d in call.data[ATTR_DEVICE_ID]]
-    versions: dict[str, JsonValueType] = {}
+    rois, detection = call.data[ATTR_ROIS], call.data.get(ATTR_DETECTION)
     for entry in entries:
-        runtime = entry.runtime_data
-        # Detection settings not given keep their stored values; the regions are replaced whole.
-        detection = {**entry.options.get(OPT_DETECTION, {}), **call.data.get(ATTR_DETECTION, {})}
+        # Every camera's set checked before any is saved (async_save_set checks it again).
         try:
-            versions[runtime.camera_id] = await runtime.async_save_set(call.data[ATTR_ROIS], detection)
+            entry.runtime_data.prepare_set(rois, detection)
         except RoiError as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key=err.key,
                 translation_placeholders=err.placeholders,
             ) from err
-    return {"versions": versions} if call.return_response else None
+
+    async def save(entry: BobbyConfigEntry) -> SaveResult:
+        # Detection settings not given keep their stored values; the regions are replaced whole.
+        return await entry.runtime_data.async_save_set(rois, detection)
+
+    results = await asyncio.gather(*(save(entry) for entry in entries))
+    versions: dict[str, JsonValueType] = {}
+    acks: dict[str, JsonValueType] = {}
+    for entry, saved in zip(entries, results, strict=True):
+        cam = entry.runtime_data.camera_id
+        versions[cam] = saved.version
+        acks[cam] = (
+            {"ok": saved.ack.ok, "service": saved.ack.service, "error": saved.ack.error}
+            if saved.ack is not None
+            else None
+        )
+    return {"versions": versions, "acks": acks} if call.return_response else None
 
 
 @callback

@@ -6,16 +6,15 @@
   of `<base>/<cam>/rois/applied`, and the card's entities again whenever one of them appears,
   goes or is renamed (a new region's person sensor is registered when its discovery arrives,
   after the save: the card fills the region from that moment on).
-- `bobby_camera/save_rois` (admins): the whole set, validated and published exactly as the options
-  flow and the `set_rois` action do it (BobbyRuntimeData.async_save_set), answered with the
-  service's acknowledgement when it comes in time.
+- `bobby_camera/save_rois` (admins): the whole set through the one save path of the options flow
+  and the `set_rois` action (BobbyRuntimeData.async_save_set: validate, store, publish, wait for
+  the acknowledgement), answered with the service's acknowledgement when it comes in time.
 
 Every command names the camera by the integration's camera entity, as the card's config does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_call_later
 
-from .const import DOMAIN, OPT_DETECTION, ROI_ID_RE
+from .const import DOMAIN, ROI_ID_RE, SAVE_ACK_WAIT
 from .rois import RoiError, stored_set
 from .runtime import BobbyConfigEntry, BobbyRuntimeData
 from .untrusted import UntrustedJSONError, read_object
@@ -50,7 +49,7 @@ MAX_LABEL_CHARS = 64
 MIN_FORWARD_INTERVAL = 0.1
 # How long save_rois waits for the detection service's acknowledgement before answering without it
 # (the ack still reaches the card later through subscribe_detections).
-ACK_WAIT = 10.0
+ACK_WAIT = SAVE_ACK_WAIT
 # Malformed detections are counted under this reason with the camera's other refusals.
 BAD_DETECTIONS = "detections_malformed"
 
@@ -342,57 +341,21 @@ async def ws_save_rois(hass: HomeAssistant, connection: ActiveConnection, msg: d
     """Validate, store and publish the whole set; answer `{"version": N, "ack": {...} | None}`."""
     if (runtime := _runtime(hass, connection, msg)) is None:
         return
-    acks: list[dict[str, Any]] = []
-    arrived = asyncio.Event()
-
-    @callback
-    def on_applied(message: mqtt.ReceiveMessage) -> None:
-        if (ack := _ack(message.payload)) is not None:
-            acks.append(ack)
-            arrived.set()
-
-    # Listening before publishing: a fast service may answer before the publish call returns.
-    unsub = await mqtt.async_subscribe(hass, runtime.topics.rois_applied, on_applied, 1)
     try:
         # Detection settings not given keep their stored values (as in the set_rois action).
-        detection = {**runtime.entry.options.get(OPT_DETECTION, {}), **msg.get("detection", {})}
-        try:
-            version = await runtime.async_save_set(msg["rois"], detection)
-        except RoiError as err:
-            connection.send_error(
-                msg["id"],
-                ERR_INVALID_ROIS,
-                str(err),
-                translation_domain=DOMAIN,
-                translation_key=err.key,
-                translation_placeholders=err.placeholders,
-            )
-            return
-        except HomeAssistantError as err:
-            connection.send_error(msg["id"], ERR_PUBLISH_FAILED, str(err))
-            return
-        ack = await _wait_for_ack(acks, arrived, version)
-    finally:
-        unsub()
-    connection.send_result(msg["id"], {"version": version, "ack": ack})
-
-
-async def _wait_for_ack(
-    acks: list[dict[str, Any]], arrived: asyncio.Event, version: int
-) -> dict[str, Any] | None:
-    """The first acknowledgement of `version` (or a later one) within ACK_WAIT seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ACK_WAIT
-    while True:
-        for ack in acks:
-            if ack["version"] >= version:
-                return ack
-        acks.clear()
-        arrived.clear()
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            return None
-        try:
-            await asyncio.wait_for(arrived.wait(), remaining)
-        except TimeoutError:
-            return None
+        saved = await runtime.async_save_set(msg["rois"], msg.get("detection"), ack_wait=ACK_WAIT)
+    except RoiError as err:
+        connection.send_error(
+            msg["id"],
+            ERR_INVALID_ROIS,
+            str(err),
+            translation_domain=DOMAIN,
+            translation_key=err.key,
+            translation_placeholders=err.placeholders,
+        )
+        return
+    except HomeAssistantError as err:
+        connection.send_error(msg["id"], ERR_PUBLISH_FAILED, str(err))
+        return
+    ack = dict(saved.ack.raw) if saved.ack is not None else None
+    connection.send_result(msg["id"], {"version": saved.version, "ack": ack})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -50,6 +51,15 @@ async def mqtt_mock(hass: HomeAssistant, mqtt_mock: Any) -> Any:
     if client._misc_timer is not None:
         client._misc_timer.cancel()
         client._misc_timer = None
+
+
+@pytest.fixture(autouse=True)
+def short_save_ack_wait() -> Generator[None]:
+    """Saving an ROI set waits SAVE_ACK_WAIT (10 s) for the service's acknowledgement; with the
+    mocked broker no service answers, so the tests wait a tenth of a second (those that test the
+    wait answer in time or set their own)."""
+    with patch("custom_components.bobby_camera.runtime.SAVE_ACK_WAIT", 0.1):
+        yield
 
 
 @pytest.fixture

@@ -306,7 +306,8 @@ async def test_not_loaded(hass: HomeAssistant, mqtt_mock: Any, config_entry: Moc
 
 
 async def test_publish_failure(hass: HomeAssistant, mqtt_mock: Any, stored_entry: MockConfigEntry) -> None:
-    """When MQTT refuses the publish, the flow says so and the entry is unchanged."""
+    """When MQTT refuses the publish, the flow says so; the set is stored (HA is the source of
+    truth: the retained-set check sends it once MQTT is back, tests/ha/test_save_path.py)."""
     from unittest.mock import patch
 
     from homeassistant.exceptions import HomeAssistantError
@@ -320,7 +321,7 @@ async def test_publish_failure(hass: HomeAssistant, mqtt_mock: Any, stored_entry
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "publish_failed"
     assert result["description_placeholders"] == {"error": "MQTT is not enabled"}
-    assert stored_entry.options[OPT_VERSION] == 4
+    assert stored_entry.options[OPT_VERSION] == 5
 
 
 async def test_save_refuses_invalid_stored_set(

@@ -41,7 +41,8 @@ async def test_set_rois_publishes_and_stores(
         blocking=True,
         return_response=True,
     )
-    assert response == {"versions": {"garden": 3}}
+    # No service answers here: the action waited SAVE_ACK_WAIT for the acknowledgement in vain.
+    assert response == {"versions": {"garden": 3}, "acks": {"garden": None}}
     sent = published(mqtt_mock, ROIS_TOPIC)
     assert len(sent) == 1
     assert sent[0][1:] == (1, True)
@@ -212,7 +213,7 @@ async def test_set_rois_is_admin_only(
         return_response=True,
         context=Context(user_id=hass_admin_user.id),
     )
-    assert response == {"versions": {"garden": 1}}
+    assert response == {"versions": {"garden": 1}, "acks": {"garden": None}}
 
 
 async def test_set_rois_region_cap(
