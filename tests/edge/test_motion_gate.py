@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 import uuid
 
@@ -30,6 +29,7 @@ from edge_agent.detect.motion import (
 )
 from edge_agent.detect.rois import DetectionSettings, RoiError, parse_roi_set
 from tests.conftest import NO_PERSON_STILLS, PERSON_STILLS
+from tests.support.feeder import Feeder
 from tests.support.frames import still_jpeg, video_jpegs
 from tests.support.mqtt import Collector
 from tests.support.procs import listen_frame
@@ -53,38 +53,6 @@ def noisy_frames(path, count: int, sigma: float = 6.0, seed: int = 1) -> list[by
 
 def roi_set(version: int, **detection) -> str:
     return json.dumps({"version": version, "rois": [], "detection": detection})
-
-
-class Feeder:
-    """Publishes a camera's frames at `fps` from a thread, cycling through `show()`'s list."""
-
-    def __init__(self, client: Collector, topic: str, frames: list[bytes], fps: float) -> None:
-        self.client, self.topic, self.fps = client, topic, fps
-        self.frames, self.index, self.sent = frames, 0, 0
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def show(self, frames: list[bytes]) -> float:
-        with self.lock:
-            self.frames, self.index = frames, 0
-        return time.monotonic()  # the clock of Collector's arrival times
-
-    def _run(self) -> None:
-        next_at = time.monotonic()
-        while not self.stop.is_set():
-            with self.lock:
-                frame = self.frames[self.index % len(self.frames)]
-                self.index += 1
-            self.client.publish(self.topic, frame, qos=0)
-            self.sent += 1
-            next_at += 1.0 / self.fps
-            self.stop.wait(max(0.0, next_at - time.monotonic()))
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(2)
 
 
 def person_changes(client: Collector, topic: str) -> list[tuple[float, bytes]]:
@@ -290,7 +258,9 @@ def test_still_scene_with_sensor_noise_is_inferred_at_most_one_frame_in_five(ser
     announce(client, base, "quiet-ungated", {"motion": False})
     for cam in ("quiet", "quiet-ungated"):
         client.wait_for(lambda cam=cam: client.last(f"{base}/{cam}/rois/applied"), 15, f"{cam} serving")
-    feeders = [Feeder(client, f"{base}/{cam}/frame", frames, 4.0) for cam in ("quiet", "quiet-ungated")]
+    feeders = [
+        Feeder.publishing(client, f"{base}/{cam}/frame", frames, 4.0) for cam in ("quiet", "quiet-ungated")
+    ]
     try:
         client.wait_for(lambda: all(f.sent >= len(frames) for f in feeders), 30, "60 frames each")
     finally:
@@ -325,7 +295,7 @@ def test_crowd_is_on_within_3_s_and_never_off_while_there(service, client, media
     announce(client, base, cam, {"clear_after": 3.0})
     empty = noisy_frames(media_dir / NO_PERSON_STILLS[0], 8, seed=2)
     crowd = list(video_jpegs(media_dir / "opencv_vtest.avi", 120))  # 12 s of pedestrians at 10 fps
-    feeder = Feeder(client, f"{t}/frame", empty, 10.0)
+    feeder = Feeder.publishing(client, f"{t}/frame", empty, 10.0)
     try:
         client.wait_for(lambda: client.last(f"{t}/person") == b"OFF", 20, "person OFF on the empty scene")
         time.sleep(1.0)
@@ -347,7 +317,7 @@ def test_person_standing_still_stays_on_and_the_empty_scene_clears_it(service, c
     announce(client, base, cam, {"clear_after": 5.0})  # keepalive 2 s (default), below 5 / 2
     person = still_jpeg(media_dir / PERSON_STILLS[0])
     empty = noisy_frames(media_dir / NO_PERSON_STILLS[0], 8, seed=3)
-    feeder = Feeder(client, f"{t}/frame", empty, 4.0)
+    feeder = Feeder.publishing(client, f"{t}/frame", empty, 4.0)
     try:
         client.wait_for(lambda: client.last(f"{t}/person") == b"OFF", 20, "person OFF on the empty scene")
         shown = feeder.show([person])  # one unchanged frame, byte for byte

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import threading
 import time
 import uuid
 
@@ -22,6 +21,7 @@ from edge_agent.detect.rois import parse_roi_set
 from edge_agent.mqtt.channel import CameraChannel, ChannelSettings
 from edge_agent.mqtt.topics import Topics
 from tests.conftest import NO_PERSON_STILLS
+from tests.support.feeder import Feeder
 from tests.support.frames import still_jpeg, video_jpegs
 from tests.support.mqtt import Collector
 from tests.support.procs import listen_frame
@@ -142,28 +142,6 @@ def test_the_channel_publishes_the_count_retained_with_the_person_state() -> Non
 FPS = 6.0
 
 
-class Walk:
-    """Sends a camera's frames at FPS from a thread: the walk's frames in turn, or one still."""
-
-    def __init__(self, client: Collector, topic: str, frames: tuple[bytes, ...], still: bytes) -> None:
-        self.client, self.topic, self.frames, self.still = client, topic, frames, still
-        self.walking = False
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        i = 0
-        while not self.stop.wait(1 / FPS):
-            frame = self.frames[i % len(self.frames)] if self.walking else self.still
-            i += 1
-            self.client.publish(self.topic, frame, qos=0)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(2)
-
-
 def test_listen_frame_publishes_a_quiet_count(mosquitto, model_path, media_dir) -> None:
     """The real listen_frame on opencv_vtest.avi (a group walking: the per-frame count changes on
     many frames): the count comes with the ON, then at most every COUNT_HOLD seconds, and goes
@@ -180,15 +158,15 @@ def test_listen_frame_publishes_a_quiet_count(mosquitto, model_path, media_dir) 
     person_topic, count_topic = f"{base}/{cam}/person", f"{base}/{cam}/person_count"
     try:
         client.wait_payload(f"{base}/listen_frame/pc/availability", b"online", timeout=60)
-        walk = Walk(client, f"{base}/{cam}/frame", people, empty)
+        walk = Feeder.publishing(client, f"{base}/{cam}/frame", empty, FPS)
         client.wait_payload(count_topic, b"0", timeout=60)  # nobody: 0 from the start
         t_walk = time.monotonic()
-        walk.walking = True
+        walk.show(people)
         on = client.wait_first(person_topic, lambda p: p == b"ON", timeout=60, after=t_walk)
         first = client.wait_first(count_topic, lambda p: p != b"0", timeout=10, after=t_walk)
         assert abs(first.at - on.at) < 1.0, "the first count came long after the ON"
         time.sleep(4 * COUNT_HOLD)
-        walk.walking = False
+        walk.show(empty)
         t_gone = time.monotonic()
         off = client.wait_first(person_topic, lambda p: p == b"OFF", timeout=30, after=t_gone)
         zero = client.wait_first(count_topic, lambda p: p == b"0", timeout=10, after=t_gone)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 import uuid
 
 import pytest
 
 from tests.conftest import NO_PERSON_STILLS, PERSON_STILLS
+from tests.support.feeder import Feeder
 from tests.support.frames import still_jpeg
 from tests.support.mqtt import Collector
 from tests.support.procs import listen_frame
@@ -33,27 +33,6 @@ def roi_set(version: int, rois: list | None = None) -> bytes:
             "detection": {"frames_needed": 2, "frames_window": 3, "clear_after": CLEAR_AFTER},
         }
     ).encode()
-
-
-class Feeder:
-    """Sends a camera's frames at FPS from a thread; `show()` changes what it sends."""
-
-    def __init__(self, client: Collector, topic: str, frame: bytes) -> None:
-        self.client, self.topic, self.frame = client, topic, frame
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def show(self, frame: bytes) -> None:
-        self.frame = frame
-
-    def _run(self) -> None:
-        while not self.stop.wait(1 / FPS):
-            self.client.publish(self.topic, self.frame, qos=0)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(2)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +73,7 @@ def wait_state(client: Collector, topic: str, value: bytes, timeout: float = 15.
 def test_one_arrival_per_visit_and_none_on_unchanged_saves_or_a_restart(setup, stills, mosquitto, model_path):
     base, cam, client, cmd = setup
     t = f"{base}/{cam}"
-    feeder = Feeder(client, f"{t}/frame", stills["empty"])
+    feeder = Feeder.publishing(client, f"{t}/frame", stills["empty"], FPS)
     try:
         # Served: the detection switch has its retained state without anyone toggling it.
         state = client.wait_json(f"{t}/detection/state", timeout=15)
@@ -152,7 +131,7 @@ def test_one_arrival_per_visit_and_none_on_unchanged_saves_or_a_restart(setup, s
 def test_last_person_image_at_a_visits_start_then_every_snapshot_interval(setup, stills):
     base, cam, client, _ = setup
     t = f"{base}/{cam}"
-    feeder = Feeder(client, f"{t}/frame", stills["person"])
+    feeder = Feeder.publishing(client, f"{t}/frame", stills["person"], FPS)
     try:
         wait_state(client, f"{t}/person", b"ON")
         started = client.on(f"{t}/person")[-1].at

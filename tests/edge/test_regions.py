@@ -23,7 +23,8 @@ from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.motion import MotionSettings, MotionState, jpeg_thumbnail, thumb_size
 from edge_agent.detect.rois import DetectionSettings, RoiSet, parse_roi_set
 from edge_agent.tools import far_scenes
-from tests.edge.test_motion_gate import Feeder, person_changes
+from tests.edge.test_motion_gate import person_changes
+from tests.support.feeder import Feeder
 from tests.support.mqtt import Collector
 from tests.support.procs import listen_frame
 
@@ -281,7 +282,9 @@ def test_listen_frame_far_walkers_on_quickly_and_a_far_person_standing_still_sta
     stand = far_scenes.far_stand(media_dir, size, 8, scale=scale, start=129)
     _announce(client, base, "far", {"clear_after": 6.0, "max_regions": 3})  # keepalive 2 s
     _announce(client, base, "far-whole", {"clear_after": 6.0, "regions": False})
-    feeders = {cam: Feeder(client, f"{base}/{cam}/frame", empty, 5.0) for cam in ("far", "far-whole")}
+    feeders = {
+        cam: Feeder.publishing(client, f"{base}/{cam}/frame", empty, 5.0) for cam in ("far", "far-whole")
+    }
     try:
         for cam in feeders:
             client.wait_for(lambda cam=cam: client.last(f"{base}/{cam}/person") == b"OFF", 30, f"{cam} OFF")

@@ -1,5 +1,6 @@
-"""The reliability suite's parts: the real listen_frame as a process, dumb cameras as the broker
-sees them, memory of a process tree from /proc, and figures printed and kept in the junit file.
+"""The reliability suite's parts: the real listen_frame as a process (`Service`, which is
+tests/support/procs.py's ListenFrameService), dumb cameras as the broker sees them, memory of a
+process tree from /proc, and figures printed and kept in the junit file.
 
 Every test runs against a broker of its own (`own_mosquitto`): fuzzing leaves retained garbage,
 and the restart test stops the broker. Figures go to docs/reliability.md with the command that
@@ -13,17 +14,14 @@ import math
 import re
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from edge_agent.procinfo import child_pids, rss_mb
 from tests.conftest import NO_PERSON_STILLS, PERSON_STILLS
+from tests.support.feeder import Feeder
 from tests.support.frames import still_jpeg
 from tests.support.mqtt import Collector
-from tests.support.procs import listen_frame
-
-INSTANCE = "rel"
+from tests.support.procs import ListenFrameService as Service  # noqa: F401 (the suite's name)
 
 
 def strict_json(payload: bytes):
@@ -33,82 +31,6 @@ def strict_json(payload: bytes):
         raise ValueError(f"{name} in a published payload")
 
     return json.loads(payload, parse_constant=refuse)
-
-
-def descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        for child in child_pids(todo.pop()):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-class Service:
-    """`python -m edge_agent listen-frame …` as a user runs it, with what the tests look at."""
-
-    def __init__(self, broker, model_path: Path, base: str, workers: int = 1, *extra: str) -> None:
-        self.base = base
-        self.availability = f"{base}/listen_frame/{INSTANCE}/availability"
-        self.stats_topic = f"{base}/listen_frame/{INSTANCE}/stats"
-        # The default last-person image interval, as a user runs it.
-        self.cmd = listen_frame(
-            broker, model_path, base, INSTANCE, "--workers", str(workers), "--snapshot-interval", "30", *extra
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.cmd.pid
-
-    def wait_online(self, client: Collector, timeout: float = 60.0) -> None:
-        try:  # a service that exited (bad settings, an import error) fails at once, with its log
-            client.wait_for(
-                lambda: client.last(self.availability) == b"online" or not self.alive(),
-                timeout,
-                "listen_frame online",
-            )
-        except AssertionError as err:
-            raise AssertionError(f"{err}\n{self.tail()}") from None
-        assert self.alive(), f"listen_frame exited with {self.cmd.proc.returncode}\n{self.tail()}"
-
-    def workers(self) -> list[int]:
-        """The detector processes: children whose command line is multiprocessing's spawn_main."""
-        out = []
-        for child in child_pids(self.pid):
-            try:
-                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
-                    out.append(child)
-            except OSError:
-                continue
-        return out
-
-    def rss_mb(self) -> float:
-        """Resident memory of the service and every process below it (workers), in MiB."""
-        return round(sum(rss_mb(p) or 0.0 for p in [self.pid, *descendants(self.pid)]), 1)
-
-    def alive(self) -> bool:
-        return self.cmd.proc.poll() is None
-
-    def log(self) -> str:
-        return self.cmd.output()
-
-    def tail(self, chars: int = 4000) -> str:
-        return f"--- listen_frame log (last {chars} chars) ---\n{self.log()[-chars:]}"
-
-    def tracebacks(self) -> list[str]:
-        """Each traceback in the log with the lines around it (what the lead needs to fix it)."""
-        lines = self.log().splitlines()
-        out = []
-        for i, line in enumerate(lines):
-            if "Traceback" in line:
-                end = i + 1
-                while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
-                    end += 1  # the frames; the line after them is the exception
-                out.append("\n".join(lines[max(0, i - 1) : end + 1]))
-        return out
-
-    def stop(self) -> None:
-        self.cmd.stop()
 
 
 class Cameras:
@@ -135,6 +57,10 @@ class Cameras:
     def served(self, cam: str, timeout: float = 20.0) -> None:
         """Wait until listen_frame serves `cam`: its detection switch state is published."""
         self.client.wait_topic(f"{self.base}/{cam}/detection/state", timeout=timeout)
+
+    def feeder(self, cam: str, frames: list[bytes], fps: float) -> Feeder:
+        """`cam`'s frames at `fps` from a thread, each with its capture time (tests/support/feeder.py)."""
+        return Feeder(lambda jpeg: self.frame(cam, jpeg, captured_at=time.time()), frames, fps)
 
     def frame(self, cam: str, jpeg: bytes, captured_at: float | None = None) -> None:
         props = None

@@ -14,7 +14,7 @@ import signal
 import time
 
 from tests.reliability.conftest import Cameras, Service, strict_json, wait_until
-from tests.reliability.test_worker_kill import Feeder, answered_after
+from tests.reliability.test_worker_kill import FPS, answered_after
 from tests.support.frames import video_jpegs
 from tests.support.mqtt import Collector
 
@@ -39,8 +39,7 @@ def test_a_hung_worker_is_killed_at_its_deadline_replaced_and_counted(
         cams.announce("h")
         cams.served("h")
         cams.every_frame_inferred("h")
-        feeder = Feeder(cams, "h", video_jpegs(media_dir / "opencv_vtest.avi", 30, step=4))
-        feeder.start()
+        feeder = cams.feeder("h", video_jpegs(media_dir / "opencv_vtest.avi", 30, step=4), FPS)
         topic = f"{base}/h/detections"
         watch.wait_first(topic, timeout=30)
         workers = service.workers()
@@ -86,7 +85,6 @@ def test_a_hung_worker_is_killed_at_its_deadline_replaced_and_counted(
             except ProcessLookupError:
                 pass
         if feeder is not None:
-            feeder.stop.set()
-            feeder.join(2)
+            feeder.close()
         watch.close()
         service.stop()

@@ -9,7 +9,6 @@ model). Figures: docs/reliability.md, "Killed worker".
 from __future__ import annotations
 
 import signal
-import threading
 import time
 
 from tests.reliability.conftest import Cameras, Service, strict_json, wait_until
@@ -19,19 +18,6 @@ from tests.support.procs import kill
 
 WITHIN = 2.0
 FPS = 10.0
-
-
-class Feeder(threading.Thread):
-    def __init__(self, cams: Cameras, cam: str, frames) -> None:
-        super().__init__(daemon=True)
-        self.cams, self.cam, self.frames = cams, cam, frames
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        i = 0
-        while not self.stop.wait(1 / FPS):
-            self.cams.frame(self.cam, self.frames[i % len(self.frames)], captured_at=time.time())
-            i += 1
 
 
 def answered_after(watch: Collector, topic: str, wall: float, mono: float, timeout: float = 30.0) -> float:
@@ -51,8 +37,8 @@ def test_killed_worker_answering_again_within_2_s(own_mosquitto, model_path, med
         cams.announce("k")
         cams.served("k")
         cams.every_frame_inferred("k")
-        feeder = Feeder(cams, "k", video_jpegs(media_dir / "opencv_vtest.avi", 30, step=4))
-        feeder.start()
+        frames = video_jpegs(media_dir / "opencv_vtest.avi", 30, step=4)
+        feeder = cams.feeder("k", frames, FPS)
         topic = f"{base}/k/detections"
         watch.wait_first(topic, timeout=30)
         workers = service.workers()
@@ -82,7 +68,6 @@ def test_killed_worker_answering_again_within_2_s(own_mosquitto, model_path, med
         assert not late, f"answers came back later than {WITHIN} s: {late}\n{service.tail(3000)}"
     finally:
         if feeder is not None:
-            feeder.stop.set()
-            feeder.join(2)
+            feeder.close()
         watch.close()
         service.stop()

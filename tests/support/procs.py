@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from edge_agent.procinfo import child_pids
+from edge_agent.procinfo import child_pids, rss_mb
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKES = ROOT / "tests" / "edge" / "fakes"  # driver-level fakes (picamera2)
@@ -146,3 +146,75 @@ def worker_pids(pid: int) -> list[int]:
         if b"spawn_main" in cmdline:
             out.append(child)
     return out
+
+
+def descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        for child in child_pids(todo.pop()):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+class ListenFrameService:
+    """`python -m edge_agent listen-frame …` as a user runs it (`listen_frame` above, with the
+    default last-person image interval), with what the tests look at: online, its workers, memory,
+    its log and tracebacks. The reliability suite's `Service`."""
+
+    def __init__(
+        self, broker, model_path: Path, base: str, workers: int = 1, *extra: str, instance: str = "rel"
+    ) -> None:
+        self.base = base
+        self.availability = f"{base}/listen_frame/{instance}/availability"
+        self.stats_topic = f"{base}/listen_frame/{instance}/stats"
+        self.cmd = listen_frame(
+            broker, model_path, base, instance, "--workers", str(workers), "--snapshot-interval", "30", *extra
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.cmd.pid
+
+    def wait_online(self, client, timeout: float = 60.0) -> None:
+        try:  # a service that exited (bad settings, an import error) fails at once, with its log
+            client.wait_for(
+                lambda: client.last(self.availability) == b"online" or not self.alive(),
+                timeout,
+                "listen_frame online",
+            )
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{self.tail()}") from None
+        assert self.alive(), f"listen_frame exited with {self.cmd.proc.returncode}\n{self.tail()}"
+
+    def workers(self) -> list[int]:
+        """The detector processes: children whose command line is multiprocessing's spawn_main."""
+        return worker_pids(self.pid)
+
+    def rss_mb(self) -> float:
+        """Resident memory of the service and every process below it (workers), in MiB."""
+        return round(sum(rss_mb(p) or 0.0 for p in [self.pid, *descendants(self.pid)]), 1)
+
+    def alive(self) -> bool:
+        return self.cmd.proc.poll() is None
+
+    def log(self) -> str:
+        return self.cmd.output()
+
+    def tail(self, chars: int = 4000) -> str:
+        return f"--- listen_frame log (last {chars} chars) ---\n{self.log()[-chars:]}"
+
+    def tracebacks(self) -> list[str]:
+        """Each traceback in the log with the lines around it (what the lead needs to fix it)."""
+        lines = self.log().splitlines()
+        out = []
+        for i, line in enumerate(lines):
+            if "Traceback" in line:
+                end = i + 1
+                while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+                    end += 1  # the frames; the line after them is the exception
+                out.append("\n".join(lines[max(0, i - 1) : end + 1]))
+        return out
+
+    def stop(self) -> None:
+        self.cmd.stop()
