@@ -199,3 +199,15 @@ async def _wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> No
     while not condition():
         assert loop.time() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+async def test_unloading_ends_a_save_that_waits(
+    hass: HomeAssistant, mqtt_mock: Any, loaded_entry: MockConfigEntry
+) -> None:
+    """A save waiting for its acknowledgement when the camera unloads answers at once, without one."""
+    runtime = loaded_entry.runtime_data
+    save = hass.async_create_task(runtime.async_save_set([DOOR], None, ack_wait=60))
+    await _wait_until(lambda: published(mqtt_mock, ROIS_TOPIC))
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    saved = await asyncio.wait_for(save, 10)
+    assert (saved.version, saved.ack) == (1, None)

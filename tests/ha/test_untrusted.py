@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 
+from custom_components.bobby_camera import websocket_api as ws
 from custom_components.bobby_camera.const import DOMAIN
 from custom_components.bobby_camera.untrusted import (
     MAX_MESSAGE_BYTES,
@@ -57,9 +58,31 @@ def test_read_json_refuses(payload: bytes | str, message: str) -> None:
 
 
 def test_read_json_deep_nesting_at_any_size() -> None:
-    """16 KiB of `[` (Python's parser alone raises RecursionError) is a ValueError here."""
+    """16 KiB of `[`, and 400 KB where Python's parser itself raises RecursionError, are both a
+    ValueError here; brackets inside a string are no nesting."""
     with pytest.raises(UntrustedJSONError, match="nested too deeply"):
         read_json(DEEP, max_bytes=64 * 1024)
+    with pytest.raises(UntrustedJSONError, match="nested too deeply"):
+        read_json(b"[" * 200_000 + b"]" * 200_000, max_bytes=1_000_000)
+    assert read_json(b'"' + b"[" * 40 + b'"') == "[" * 40
+
+
+async def test_detection_state_may_be_a_bare_word(
+    hass: HomeAssistant, mqtt_mock: Any, loaded_entry: MockConfigEntry
+) -> None:
+    """An older agent's bare ON on detection/state is a state (not a malformed message)."""
+    fire(hass, "bobby/garden/detection/state", "ON")
+    await hass.async_block_till_done()
+    detection = loaded_entry.runtime_data.data.detection
+    assert detection is not None and detection.state == "ON"
+    assert loaded_entry.runtime_data.refused == {}
+
+
+def test_websocket_ack_needs_a_version() -> None:
+    """The card gets only acknowledgements that name the version they answer."""
+    assert ws._ack(b'{"version": "3", "ok": true}') is None
+    assert ws._ack(b"[[[[") is None
+    assert ws._ack(b'{"version": 3, "ok": true}') == {"version": 3, "ok": True}
 
 
 def test_read_json_accepts_what_the_contract_sends() -> None:
