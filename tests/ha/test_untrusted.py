@@ -194,3 +194,24 @@ async def test_discovery_counts_a_malformed_announce(
         ),
     )
     assert result["type"] is FlowResultType.FORM
+
+
+async def test_discovery_of_an_emptied_announce_with_no_camera_id(
+    hass: HomeAssistant, mqtt_mock: Any
+) -> None:
+    """An emptied announce on a topic whose camera level is no camera id aborts nothing else and
+    offers nothing."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_MQTT},
+        data=MqttServiceInfo(
+            topic="bobby/not a camera!/announce",
+            payload="",
+            qos=1,
+            retain=True,
+            subscribed_topic="bobby/+/announce",
+            timestamp=0,
+        ),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_discovery_info"
