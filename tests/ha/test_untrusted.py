@@ -5,6 +5,7 @@ most once a minute per reason."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
@@ -215,3 +216,34 @@ async def test_discovery_of_an_emptied_announce_with_no_camera_id(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "invalid_discovery_info"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"a": [1, 2.5, "x", null, true]}',
+        b"[" * 16 + b"]" * 16,
+        b"[" * 17 + b"]" * 17,
+        DEEP,
+        b'{"a": NaN}',
+        b"[1e999]",
+        b"1" + b"0" * 31,
+        b"1" + b"0" * 32,
+        b"\xff",
+        b'"[[[["',
+        b"x" * 70_000,
+    ],
+)
+def test_same_rules_as_the_edge_side(payload: bytes) -> None:
+    """Twin of edge_agent/untrusted.py read_json: both sides accept and refuse the same payloads."""
+    from edge_agent import untrusted as edge
+
+    def outcome(read: Callable[[], Any]) -> Any:
+        try:
+            return ("ok", read())
+        except ValueError:
+            return ("refused", None)
+
+    ours = outcome(lambda: read_json(payload, max_bytes=MAX_MESSAGE_BYTES))
+    theirs = outcome(lambda: edge.read_json(payload, max_bytes=MAX_MESSAGE_BYTES))
+    assert ours == theirs
