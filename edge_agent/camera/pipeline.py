@@ -284,8 +284,9 @@ class Pipeline:
             self.window.analysed += 1
             self.window.inference_ms += inference_ms
             self.window.inferences += inferences
+            ran = [r.to_json((w, h)) for r in plan] if plan else None
             self.send(
-                PipelineResult(captured_at, time.time(), inference_ms, (w, h), roi_set.version, objects)
+                PipelineResult(captured_at, time.time(), inference_ms, (w, h), roi_set.version, objects, ran)
             )
             if person and self.snapshot_due(time.monotonic(), last_snapshot):
                 last_snapshot = time.monotonic()

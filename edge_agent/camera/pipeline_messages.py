@@ -110,3 +110,5 @@ class PipelineResult:
     size: tuple[int, int]
     rois_version: int
     objects: list[DetectedObject] = field(default_factory=list)
+    # The regions run ([x0, y0, x1, y1] normalised); None: the whole frame.
+    regions: list[list[float]] | None = None

@@ -427,6 +427,7 @@ class SmartCamera:
             result.size,
             result.rois_version,
             result.objects,
+            result.regions,
         )
         if not self.forgotten:
             self.mqtt.publish(self.topics.detections(self.cam), payload)

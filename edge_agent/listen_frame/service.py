@@ -443,6 +443,7 @@ class ListenFrame:
             result.size,
             frame.roi_set.version,
             result.objects,
+            result.regions,
         )
         self.mqtt.publish(self.topics.detections(frame.cam), payload)
         if result.snapshot is not None:

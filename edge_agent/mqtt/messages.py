@@ -72,9 +72,11 @@ def detections_json(
     size: tuple[int, int],
     rois_version: int,
     objects: Sequence[DetectedObject],
+    regions: list[list[float]] | None = None,
 ) -> str:
-    """The `detections` payload of one analysed frame (docs/mqtt.md, detections); compact JSON."""
-    payload = {
+    """The `detections` payload of one analysed frame (docs/mqtt.md, detections); compact JSON.
+    `regions`: the regions the model ran on ([x0, y0, x1, y1] normalised), when not the whole frame."""
+    payload: dict[str, object] = {
         "camera": cam,
         "service": service,
         "captured_at": round(captured_at, 3),
@@ -86,6 +88,8 @@ def detections_json(
         "persons": sum(1 for o in objects if o.label == "person"),
         "objects": [o.to_json() for o in objects],
     }
+    if regions:
+        payload["regions"] = regions
     return json.dumps(payload, separators=(",", ":"))
 
 

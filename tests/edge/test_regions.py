@@ -246,6 +246,9 @@ def test_the_smart_camera_finds_far_people_with_regions_and_misses_them_without(
     assert len(with_regions) >= 20  # analysed nearly every frame of the walk (24)
     assert found >= 0.8 * len(with_regions), (found, len(with_regions))
     assert found_whole <= 0.2 * len(whole), (found_whole, len(whole))
+    # Which regions ran travels with the result (the detections message's `regions`).
+    assert any(r.regions for r in with_regions) and not any(r.regions for r in whole)
+    assert all(len(r.regions) <= 4 for r in with_regions if r.regions)
 
 
 # ---- listen_frame end to end ----------------------------------------------------------------------
@@ -296,6 +299,12 @@ def test_listen_frame_far_walkers_on_quickly_and_a_far_person_standing_still_sta
         time.sleep(max(0.0, shown["far"] + len(walk) / 5.0 - time.monotonic()))
         # The whole frame never found them (the proof that regions did).
         assert b"ON" not in [p for at, p in person_changes(client, f"{base}/far-whole/person")]
+        # The detections messages say which regions ran (at most max_regions), and only with regions.
+        ran = [json.loads(p).get("regions") for p in client.payloads(f"{base}/far/detections")]
+        assert any(ran) and all(r is None or 1 <= len(r) <= 3 for r in ran), ran
+        assert all(len(box) == 4 and 0 <= box[0] < box[2] <= 1 for r in ran if r for box in r)
+        whole = [json.loads(p) for p in client.payloads(f"{base}/far-whole/detections")]
+        assert whole and not any("regions" in d for d in whole)
         standing = feeders["far"].show(stand)
         feeders["far-whole"].show(empty)
         time.sleep(20.0)  # more than 3 x clear_after: kept ON by keepalive regions where they were
