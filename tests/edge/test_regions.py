@@ -243,7 +243,9 @@ def test_the_smart_camera_finds_far_people_with_regions_and_misses_them_without(
     whole = run(False)
     found = sum(any(o.label == "person" for o in r.objects) for r in with_regions)
     found_whole = sum(any(o.label == "person" for o in r.objects) for r in whole)
-    assert len(with_regions) >= 20  # analysed nearly every frame of the walk (24)
+    # Most frames of the walk (24) analysed; the gate's timing follows the real clock here, so
+    # a loaded machine may shift a few (the gate's own figure is checked on fixed times above).
+    assert len(with_regions) >= 16 and len(whole) >= 16
     assert found >= 0.8 * len(with_regions), (found, len(with_regions))
     assert found_whole <= 0.2 * len(whole), (found_whole, len(whole))
     # Which regions ran travels with the result (the detections message's `regions`).
