@@ -7,7 +7,7 @@
 # hacs_offline_check.py is HACS's hacs.json and manifest schemas (see its README.md).
 # Exits non-zero when any rule is broken. Usage: scripts/hassfest.sh
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 shared=${BOBBY_SHARED:-$root/../shared}
 tool=$shared/tools/hassfest

