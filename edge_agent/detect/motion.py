@@ -156,7 +156,8 @@ def deviation(thumb: np.ndarray, background: np.ndarray) -> np.ndarray:
     brighter or darker: auto exposure, a cloud), so that only local change counts."""
     diff = thumb.astype(np.float32) - background
     diff -= float(np.median(diff))
-    return np.abs(diff)
+    out: np.ndarray = np.abs(diff)
+    return out
 
 
 def changed_mask(thumb: np.ndarray, background: np.ndarray, threshold: float | np.ndarray) -> np.ndarray:
@@ -224,6 +225,7 @@ class MotionCheck:
         """Whether the frame whose thumbnail this is goes to the model, and where it moved."""
         if self.background is None or self.background.shape != thumb.shape:
             return Judgement(True, 1.0, (), True)
+        thresholds: float | np.ndarray | None  # per pixel, else pixel_threshold everywhere
         thresholds = self.thresholds
         if thresholds is None or thresholds.shape != thumb.shape:
             thresholds = self.pixel_threshold

@@ -21,11 +21,17 @@ not fit, or the regions would cover more than MAX_COVER of it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.imaging import resize
+
+if TYPE_CHECKING:
+    from edge_agent.detect.detector import Detector
+    from edge_agent.detect.motion import Judgement, MotionCheck
+    from edge_agent.detect.rois import DetectionSettings
 
 MIN_SHRINK = 2.0  # regions only where the whole frame is shrunk at least this much (both sides)
 MARGIN = 1.35  # a region is this much larger than what it must contain (Frigate's multiplier)
@@ -83,7 +89,7 @@ def _overlap(a: Region, b: Region) -> bool:
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
-def _union(a: tuple, b: tuple) -> tuple[float, float, float, float]:
+def _union(a: Box, b: Box) -> Box:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
@@ -180,7 +186,9 @@ def merge(found: list[tuple[DetectedObject, bool]]) -> list[DetectedObject]:
     return kept
 
 
-def detect(detector, rgb: np.ndarray, regions: list[Region] | None) -> tuple[list[DetectedObject], int]:
+def detect(
+    detector: Detector, rgb: np.ndarray, regions: list[Region] | None
+) -> tuple[list[DetectedObject], int]:
     """(objects with boxes normalised to the whole frame, inferences run) for an RGB frame at its
     full size; `regions` None: the whole frame, resized to the model input."""
     if not regions:
@@ -206,7 +214,11 @@ def detect(detector, rgb: np.ndarray, regions: list[Region] | None) -> tuple[lis
 
 
 def for_frame(
-    check, judged, size: tuple[int, int], model_size: tuple[int, int], settings
+    check: MotionCheck | None,
+    judged: Judgement | None,
+    size: tuple[int, int],
+    model_size: tuple[int, int],
+    settings: DetectionSettings,
 ) -> list[Region] | None:
     """The regions for a frame the motion gate let through: `check` its MotionCheck, `judged` its
     Judgement, `settings` the camera's DetectionSettings (`regions`, `max_regions`). The whole

@@ -61,7 +61,7 @@ class Roi:
                     inside = not inside
         return inside
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
@@ -93,7 +93,7 @@ class DetectionSettings:
     regions: bool = True
     max_regions: int = 4
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "labels": list(self.labels),
             "threshold": self.threshold,
@@ -123,7 +123,7 @@ class RoiSet:
     def get(self, roi_id: str) -> Roi | None:
         return next((r for r in self.rois if r.id == roi_id), None)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "rois": [r.to_json() for r in self.rois],

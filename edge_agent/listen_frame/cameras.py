@@ -47,7 +47,7 @@ class Announce:
     sw_version: str | None
 
     @classmethod
-    def parse(cls, cam: str, payload: bytes) -> Announce:
+    def parse(cls, cam: str, payload: bytes | bytearray) -> Announce:
         """ValueError with the reason when the announce is not one we accept."""
         data = read_object(payload, max_bytes=MAX_ANNOUNCE_BYTES)
         if data.get("id", cam) != cam:
@@ -76,7 +76,7 @@ class CameraRegistry(Generic[S]):
         max_cameras: int = 64,
         allow: frozenset[str] | None = None,
         forget_after: float = 7 * 24 * 3600.0,
-        counters: Counter | None = None,
+        counters: Counter[str] | None = None,
         bad: RateLimitedLog | None = None,
     ) -> None:
         self.make = make
@@ -161,7 +161,7 @@ class CameraRegistry(Generic[S]):
             cam,
         )
 
-    def availability(self, cam: str, payload: bytes) -> None:
+    def availability(self, cam: str, payload: bytes | bytearray) -> None:
         if cam not in self.cameras:
             return
         state = payload.strip().decode("ascii", "replace")

@@ -6,6 +6,8 @@ import argparse
 import logging
 import os
 import signal
+from types import FrameType
+from typing import TYPE_CHECKING
 
 import voluptuous as vol
 
@@ -21,6 +23,9 @@ from edge_agent.settings import (
     broker_url,
     resolve,
 )
+
+if TYPE_CHECKING:
+    from edge_agent.listen_frame.state import ListenFrameConfig
 
 log = logging.getLogger("edge_agent.listen_frame")
 CA_ENV = "BOBBY_MQTT_CA_FILE"
@@ -85,7 +90,7 @@ SCHEMA = vol.Schema(
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "listen-frame",
         help="detect people in dumb cameras' frames (MQTT in, detections out)",
@@ -161,9 +166,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> ListenFrameConfig:
     from edge_agent.detect.model import resolve_model
-    from edge_agent.listen_frame.service import ListenFrameConfig
+    from edge_agent.listen_frame.state import ListenFrameConfig
 
     if getattr(args, "mqtt_ca_certs", None) is None and os.environ.get(CA_ENV):
         args.mqtt_ca_certs = os.environ[CA_ENV]  # file < environment < flag
@@ -208,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     service = ListenFrame(config)
 
-    def stop(signum, _frame):
+    def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)
         service.stop_event.set()
 

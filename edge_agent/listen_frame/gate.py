@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from edge_agent.detect.motion import MotionCheck, MotionSettings, MotionState
+from edge_agent.detect.motion import Box, MotionCheck, MotionSettings, MotionState
 from edge_agent.detect.rois import DetectionSettings
 
 
@@ -53,7 +53,7 @@ class CameraGates:
         person: bool,
         fraction: float | None = None,
         moved: bool | None = None,
-        boxes: tuple = (),
+        boxes: tuple[Box, ...] = (),
     ) -> None:
         """A worker's answer for a frame received at `received_at` (`fraction`: how much changed;
         `moved`: a blob big enough; `boxes`: the persons', kept for the regions of forced frames)."""

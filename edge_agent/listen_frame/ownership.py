@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.ids import valid_instance, valid_roi_id
@@ -117,11 +118,11 @@ class Instances:
         return self.owner(cam) == self.own
 
 
-def _number(value, low: float, high: float) -> float | None:
+def _number(value: object, low: float, high: float) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    value = float(value)
-    return value if math.isfinite(value) and low <= value <= high else None
+    number = float(value)
+    return number if math.isfinite(number) and low <= number <= high else None
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,9 @@ def parse_peer_detections(cam: str, payload: bytes | bytearray) -> PeerDetection
             raise ValueError("box must be 4 numbers in 0..1")
         if not isinstance(rois, list) or len(rois) > 64 or not all(valid_roi_id(r) for r in rois):
             raise ValueError("rois must be a list of region ids")
-        objects.append(DetectedObject(label, float(score), tuple(float(v) for v in box), tuple(rois)))
+        # score and the 4 numbers of box: checked above
+        corners = cast("tuple[float, float, float, float]", tuple(float(v) for v in box))
+        objects.append(DetectedObject(label, float(cast("float", score)), corners, tuple(rois)))
     inference = _number(data.get("inference_ms"), 0.0, 1e6)
     received, analysed = _number(data.get("received_at"), 0, 1e11), _number(data.get("analysed_at"), 0, 1e11)
     e2e = (analysed - received) * 1000.0 if received and analysed and analysed >= received else None
@@ -190,7 +193,7 @@ def parse_peer_detections(cam: str, payload: bytes | bytearray) -> PeerDetection
 # ---- ROI acknowledgements -----------------------------------------------------------------------
 
 
-def parse_ack(payload: bytes | bytearray) -> dict | None:
+def parse_ack(payload: bytes | bytearray) -> dict[str, Any] | None:
     """One instance's `rois/applied/<instance>`, checked; None when it is not one."""
     if not payload:
         return None
@@ -225,11 +228,11 @@ class RoiAcks:
 
     def __init__(self, own_service: str) -> None:
         self.own_service = own_service
-        self._acks: dict[str, dict[str, dict]] = {}  # camera -> instance -> ack
+        self._acks: dict[str, dict[str, dict[str, Any]]] = {}  # camera -> instance -> ack
         self._last: dict[str, str] = {}  # camera -> the aggregate last published (without `at`)
         self._lock = threading.Lock()
 
-    def record(self, cam: str, instance: str, ack: dict) -> None:
+    def record(self, cam: str, instance: str, ack: dict[str, Any]) -> None:
         with self._lock:
             acks = self._acks.setdefault(cam, {})
             if instance in acks or len(acks) < MAX_INSTANCES:

@@ -24,6 +24,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
 
 from edge_agent.detect.motion import MotionCheck
 from edge_agent.detect.rois import RoiSet
@@ -80,12 +83,16 @@ class Worker:
         return self.supervised.child
 
     @property
-    def conn(self):
-        return self.child.conn
+    def conn(self) -> Connection:
+        child = self.child
+        assert child is not None  # Supervised keeps one from start() until stop()
+        return child.conn
 
     @property
-    def process(self):
-        return self.child.process
+    def process(self) -> BaseProcess:
+        child = self.child
+        assert child is not None  # as in conn
+        return child.process
 
     @property
     def ready(self) -> bool:
@@ -93,12 +100,14 @@ class Worker:
         return child is not None and child.ready.is_set()
 
     @property
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         child = self.child
         return child.info if child is not None else {}
 
     def wait_ready(self, timeout: float) -> None:
-        self.child.wait_ready(timeout)
+        child = self.child
+        assert child is not None  # as in conn
+        child.wait_ready(timeout)
 
     def stop(self, timeout: float = 2.0) -> None:
         if self.child is not None:
@@ -285,7 +294,9 @@ class Dispatcher:
         try:
             if not isinstance(msg, Ready | Fatal):
                 raise ChildStartError(f"worker {w.index} said {type(msg).__name__} before it was ready")
-            w.child.accept(msg)
+            child = w.child
+            assert child is not None  # its message came through it
+            child.accept(msg)
             log.info("worker %d is back (pid %s)", w.index, w.info.get("pid"))
         except ChildStartError as err:
             # The model loaded at start-up, so this is rare (memory, a file removed): keep going

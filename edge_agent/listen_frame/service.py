@@ -16,6 +16,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import paho.mqtt.client as mqtt
@@ -236,7 +237,7 @@ class ListenFrame:
         elif rest != "availability":
             self.registry.hold(cam_id, rest, msg)  # retained state is kept for its announce
 
-    def _to_channel(self, rest: str):
+    def _to_channel(self, rest: str) -> Callable[[str, mqtt.MQTTMessage], None]:
         route = CameraChannel.ROUTES[rest]
 
         def handler(cam_id: str, msg: mqtt.MQTTMessage) -> None:

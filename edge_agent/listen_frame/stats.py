@@ -14,8 +14,9 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from edge_agent.listen_frame.state import CameraWindow
 from edge_agent.untrusted import read_object
@@ -25,12 +26,12 @@ def camera_stats(
     cam: str,
     service_id: str,
     interval: float,
-    totals: Counter,
+    totals: Counter[str],
     window: CameraWindow,
     detection: str,
     rois_version: int,
     live: Iterable[str],
-) -> dict:
+) -> dict[str, Any]:
     """`<base>/<cam>/stats` (docs/mqtt.md, stats): one camera over the last interval.
 
     `totals`: the camera's counters summed over the instances (`CounterTotals.report`); `window`:
@@ -61,7 +62,7 @@ def camera_stats(
 
 def service_stats(
     service_id: str,
-    counters: Counter,
+    counters: Counter[str],
     *,
     workers: int,
     worker_restarts: int,
@@ -69,8 +70,8 @@ def service_stats(
     live: Iterable[str],
     owned: int,
     run_id: str,
-    per_camera: dict[str, dict],
-) -> dict:
+    per_camera: dict[str, dict[str, dict[str, int]]],
+) -> dict[str, Any]:
     """`<base>/listen_frame/<instance>/stats`: the instance's own counters, all cameras.
 
     `counters`: the instance's, with its channels' `bad_rois` and `bad_command` added; `owned`:
@@ -137,7 +138,7 @@ MAX_SERVICE_STATS_BYTES = 256 * 1024
 MAX_CAMERA_STATS_BYTES = 16 * 1024
 
 
-def own_counters(counters: Counter) -> dict[str, int]:
+def own_counters(counters: Counter[str]) -> dict[str, int]:
     """The cumulative per-camera counters an instance reports (errors as `error_<kind>`)."""
     out = {k: int(counters[k]) for k in COUNTERS}
     errors = sorted(k for k in counters if k.startswith("error_") and ERROR_KEY_RE.fullmatch(k))
@@ -145,7 +146,7 @@ def own_counters(counters: Counter) -> dict[str, int]:
     return out
 
 
-def _counters(raw) -> dict[str, int] | None:
+def _counters(raw: object) -> dict[str, int] | None:
     if not isinstance(raw, dict) or len(raw) > len(COUNTERS) + MAX_ERROR_KINDS:
         return None
     out = {}
@@ -167,7 +168,7 @@ class PeerStats:
     totals: dict[str, dict[str, int]]  # camera -> the totals it knows
 
 
-def parse_service_stats(payload: bytes | bytearray, wanted) -> PeerStats:
+def parse_service_stats(payload: bytes | bytearray, wanted: Callable[[str], bool]) -> PeerStats:
     """`<base>/listen_frame/<instance>/stats`, only the cameras `wanted(cam)` says we serve.
 
     Untrusted: bounded before parsing; a camera entry that is not well formed is skipped.
@@ -218,9 +219,9 @@ class CounterTotals:
 
     def __init__(self) -> None:
         self._last: dict[tuple[str, str], tuple[str | None, dict[str, int]]] = {}
-        self._sums: dict[str, Counter] = {}
-        self._offset: dict[str, Counter] = {}
-        self._seen: dict[str, Counter] = {}
+        self._sums: dict[str, Counter[str]] = {}
+        self._offset: dict[str, Counter[str]] = {}
+        self._seen: dict[str, Counter[str]] = {}
         self._pending: set[str] = set()  # cameras just taken over: floor at the next report
         self._lock = threading.Lock()
 
@@ -251,7 +252,7 @@ class CounterTotals:
         with self._lock:
             self._pending.add(cam)
 
-    def report(self, cam: str, floor: bool = True) -> Counter:
+    def report(self, cam: str, floor: bool = True) -> Counter[str]:
         """The camera's totals; `floor`: first report since taking it over starts from `seen`."""
         with self._lock:
             sums = self._sums.get(cam, Counter())

@@ -50,7 +50,8 @@ class WorkerResult:
     thumb: np.ndarray | None = None  # the gate's thumbnail, for the camera's background
     moved: bool | None = None  # the gate saw a blob big enough (Judgement.moved)
     inferences: int = 1  # model runs for this frame (one per region, or 1 for the whole frame)
-    regions: list | None = None  # the regions run ([x0, y0, x1, y1] normalised); None: whole frame
+    # the regions run ([x0, y0, x1, y1] normalised); None: the whole frame
+    regions: list[list[float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
             plan = regions.for_frame(check, judged, size, target, job.roi_set.detection)
             found, inferences = regions.detect(detector, full, plan)
         else:
+            assert rgb is not None  # decoded above (full is None)
             found, inferences = detector.detect(rgb), 1
         objects = apply_filters(found, job.roi_set)
         t2 = time.perf_counter()

@@ -18,6 +18,7 @@ frames for the smart camera's pipeline.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -36,7 +37,8 @@ def _noisy(bgr: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarra
     if sigma <= 0:
         return bgr.copy()
     noise = rng.normal(0.0, sigma, bgr.shape).astype(np.float32)
-    return np.clip(bgr.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    noisy: np.ndarray = np.clip(bgr.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    return noisy
 
 
 def still(media: Path, size: tuple[int, int]) -> np.ndarray:
@@ -98,7 +100,7 @@ def far_walk_bgr(
     return out
 
 
-def far_walk(media: Path, size: tuple[int, int] = (1280, 720), count: int = 60, **kw) -> list[bytes]:
+def far_walk(media: Path, size: tuple[int, int] = (1280, 720), count: int = 60, **kw: Any) -> list[bytes]:
     return [_jpeg(f) for f in far_walk_bgr(media, size, count, **kw)]
 
 
@@ -107,7 +109,7 @@ def vtest(media: Path, count: int = 60, start: int = 100) -> list[bytes]:
     return [_jpeg(f) for f in video(Path(media) / WALK, count, start)]
 
 
-def far_stand(media: Path, size: tuple[int, int] = (1280, 720), count: int = 60, **kw) -> list[bytes]:
+def far_stand(media: Path, size: tuple[int, int] = (1280, 720), count: int = 60, **kw: Any) -> list[bytes]:
     """One frame of the far walk, repeated with fresh sensor noise: people standing still."""
     first = far_walk_bgr(media, size, 1, sigma=0.0, **{k: v for k, v in kw.items() if k != "seed"})[0]
     rng = np.random.default_rng(kw.get("seed", 3))
@@ -151,7 +153,10 @@ def tree(media: Path, size: tuple[int, int] = (1280, 720), count: int = 60) -> l
 
 def decoded(frames: list[bytes]) -> list[np.ndarray]:
     """JPEG frames as RGB arrays (the smart camera's pipeline gets RGB from its source)."""
-    return [
-        cv2.cvtColor(cv2.imdecode(np.frombuffer(f, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-        for f in frames
-    ]
+    return [_rgb(f) for f in frames]
+
+
+def _rgb(jpeg: bytes) -> np.ndarray:
+    bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert bgr is not None  # our own frames
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
