@@ -17,12 +17,25 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from edge_agent.tools import far_scenes
 
+if TYPE_CHECKING:
+    import numpy as np
 
-def run_scene(detector, frames_rgb, regions_on: bool, max_regions: int = 4, fps: float = 10.0) -> dict:
+    from edge_agent.detect.detector import Detector
+
+
+def run_scene(
+    detector: Detector,
+    frames_rgb: Sequence[np.ndarray],
+    regions_on: bool,
+    max_regions: int = 4,
+    fps: float = 10.0,
+) -> dict[str, Any]:
     from edge_agent.detect import regions
     from edge_agent.detect.motion import MotionGate, MotionSettings
     from edge_agent.detect.person_state import PersonTracker
@@ -30,7 +43,9 @@ def run_scene(detector, frames_rgb, regions_on: bool, max_regions: int = 4, fps:
 
     det = DetectionSettings()
     roi_set = RoiSet(detection=det)
-    gate = MotionGate(MotionSettings.from_detection(det))
+    settings = MotionSettings.from_detection(det)
+    assert settings is not None  # the default set has its motion gate on
+    gate = MotionGate(settings)
     tracker = PersonTracker(det, ())
     analysed = inferences = with_person = persons_found = 0
     on_at = None
@@ -123,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     media = Path(args.media)
     n = args.frames
     detector = Detector(args.model, threads=1)
-    scenes = [
+    scenes: list[tuple[str, bool, Callable[[], list[bytes]]]] = [
         ("people 25-60 px walking, 1280x720", True, lambda: far_scenes.far_walk(media, (1280, 720), n)),
         (
             "people 20-55 px walking, 1280x720",
