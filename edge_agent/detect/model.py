@@ -83,6 +83,7 @@ def parse_labels(text: str) -> list[str]:
         lines.pop()
     non_empty = [ln for ln in lines if ln]
     if non_empty and all(_ID_LABEL_RE.match(ln) for ln in non_empty):
+        # union-attr: every line matched just above
         pairs = [_ID_LABEL_RE.match(ln).groups() for ln in non_empty]  # type: ignore[union-attr]
         out = ["???"] * (max(int(i) for i, _ in pairs) + 1)
         for i, label in pairs:

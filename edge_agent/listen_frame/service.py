@@ -248,6 +248,7 @@ class ListenFrame:
         return handler
 
     def _new_camera(self, cam_id: str) -> CameraState:
+        # arg-type: the channel is made next, its hooks read this state; set before any use
         cam = CameraState(cam_id, None)  # type: ignore[arg-type]
         cam.channel = CameraChannel(
             self.mqtt,
