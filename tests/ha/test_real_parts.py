@@ -221,6 +221,9 @@ async def test_real_parts(
     assert on_device[entity_id(f"bobby_{CAM}_person_plaza")] == "mqtt"
     assert on_device["camera.vtest_live_view"] == DOMAIN
     assert on_device["binary_sensor.vtest_detection_service"] == DOMAIN
+    # The device as it is now (`device` is a snapshot from before MQTT discovery linked its entry).
+    device = device_registry.async_get(device.id)
+    assert device is not None
     assert set(device.config_entries) == {mqtt_entry.entry_id, entry.entry_id}
 
     # Stats and availability flow: the detection service sensor is on.
