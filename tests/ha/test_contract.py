@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 
 from custom_components.bobby_camera import const
-from custom_components.bobby_camera.rois import RoiError, normalise_detection, normalise_rois
+from custom_components.bobby_camera.rois import (
+    MAX_REGIONS_PER_FRAME,
+    OPTIONAL_DETECTION,
+    RoiError,
+    normalise_detection,
+    normalise_rois,
+)
 from edge_agent import ids as edge_ids
 from edge_agent.detect.rois import DetectionSettings, parse_roi_set
 from edge_agent.detect.rois import RoiError as EdgeRoiError
@@ -46,7 +52,18 @@ def test_ids_and_defaults_agree() -> None:
     assert const.BASE_TOPIC_MAX == edge_ids.BASE_TOPIC_MAX
     assert const.MAX_ROIS == edge_ids.MAX_ROIS
     assert const.DEFAULT_BASE_TOPIC == edge_topics.DEFAULT_BASE
-    assert DetectionSettings().to_json() == const.DETECTION_DEFAULTS
+    edge_defaults = DetectionSettings().to_json()
+    # The regions keys are optional on our side (sent only when the user set them), so the
+    # service's own defaults apply; every other default is the same on both sides.
+    assert set(OPTIONAL_DETECTION) <= set(edge_defaults)
+    assert {k: v for k, v in edge_defaults.items() if k not in OPTIONAL_DETECTION} == const.DETECTION_DEFAULTS
+    # Our bound on max_regions is the service's: the largest value each side takes is the same.
+    normalise_detection({"max_regions": MAX_REGIONS_PER_FRAME})
+    parse_roi_set({"version": 1, "rois": [], "detection": {"max_regions": MAX_REGIONS_PER_FRAME}})
+    with pytest.raises(RoiError):
+        normalise_detection({"max_regions": MAX_REGIONS_PER_FRAME + 1})
+    with pytest.raises(EdgeRoiError):
+        parse_roi_set({"version": 1, "rois": [], "detection": {"max_regions": MAX_REGIONS_PER_FRAME + 1}})
 
 
 BASE_TOPICS = [
