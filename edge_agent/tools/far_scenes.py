@@ -17,6 +17,8 @@ frames for the smart camera's pipeline.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +70,15 @@ def video(path: Path, count: int, start: int = 0) -> list[np.ndarray]:
     return frames[start:]
 
 
-def walker_box(size: tuple[int, int], scale: float, corner: str = "top-right") -> tuple[int, int, int, int]:
-    """Where the scaled vtest frame goes in a frame of `size`: (x0, y0, x1, y1) in pixels."""
+def walker_box(
+    size: tuple[int, int],
+    scale: float,
+    corner: str = "top-right",
+    rows: tuple[int, int] = (0, 576),
+) -> tuple[int, int, int, int]:
+    """Where the scaled vtest frame (its `rows` band) goes in a frame of `size`: (x0, y0, x1, y1)."""
     w, h = size
-    pw, ph = round(768 * scale), round(576 * scale)
+    pw, ph = round(768 * scale), round((rows[1] - rows[0]) * scale)
     margin = round(0.03 * h)
     x0 = w - pw - margin if "right" in corner else margin
     y0 = margin if "top" in corner else h - ph - margin
@@ -87,17 +94,91 @@ def far_walk_bgr(
     start: int = 100,
     sigma: float = 3.0,
     seed: int = 1,
+    rows: tuple[int, int] = (0, 576),
 ) -> list[np.ndarray]:
-    """BGR frames: vtest's walk scaled by `scale` into `corner` of the still at `size`."""
+    """BGR frames: vtest's walk (its `rows` band, the whole frame by default) scaled by `scale`
+    into `corner` of the still at `size`."""
     bg = still(media, size)
-    x0, y0, x1, y1 = walker_box(size, scale, corner)
+    x0, y0, x1, y1 = walker_box(size, scale, corner, rows)
     rng = np.random.default_rng(seed)
     out = []
     for f in video(Path(media) / WALK, count, start):
         frame = bg.copy()
+        band = f[rows[0] : rows[1]]
+        frame[y0:y1, x0:x1] = cv2.resize(band, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        out.append(_noisy(frame, rng, sigma))
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def _walk_background(media: str) -> np.ndarray:
+    """vtest without its people: the median of every 8th of its 795 frames."""
+    frames = video(Path(media) / WALK, 795)[::8]
+    bg: np.ndarray = np.median(np.stack(frames), axis=0).astype(np.uint8)
+    return bg
+
+
+FAR_FEET = (90, 165)  # vtest rows where the kept walkers' feet are: people 31-56 px tall there
+
+
+def far_only_bgr(
+    media: Path, count: int = 60, start: int = 100, feet: tuple[int, int] = FAR_FEET
+) -> list[np.ndarray]:
+    """vtest frames with only its far walkers: each moving blob (the frame against vtest's
+    median background, dilated so one person is one blob) whose feet are not within the rows
+    `feet` is painted over with the background. People whose feet are at rows 90-165 of vtest
+    are 31-56 px tall there (the model's boxes on the full-size frames), so scaled by 0.9 they
+    are about 28-50 px tall."""
+    frames = video(Path(media) / WALK, count, start)
+    bg = _walk_background(str(media))
+    out = []
+    for f in frames:
+        moving = (cv2.absdiff(f, bg).max(axis=2) > 25).astype(np.uint8)
+        moving = cv2.dilate(moving, np.ones((31, 9), np.uint8))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(moving)
+        keep = np.zeros(f.shape[:2], bool)
+        for i in range(1, n):
+            bottom = stats[i, 1] + stats[i, 3] - 15  # the dilation's half height
+            if stats[i, 4] > 300 and feet[0] <= bottom <= feet[1]:
+                keep |= labels == i
+        out.append(np.where(keep[:, :, None], f, bg))
+    return out
+
+
+def far_people_bgr(
+    media: Path,
+    size: tuple[int, int] = (1280, 720),
+    count: int = 60,
+    scale: float = 0.9,
+    start: int = 100,
+    sigma: float = 3.0,
+    seed: int = 1,
+) -> list[np.ndarray]:
+    """BGR frames of the issue's target scene: vtest's far walkers only (`far_only_bgr`) scaled
+    by `scale` into the top-right corner of the still at `size`, with sensor noise."""
+    bg = still(media, size)
+    x0, y0, x1, y1 = walker_box(size, scale)
+    rng = np.random.default_rng(seed)
+    out = []
+    for f in far_only_bgr(media, count, start):
+        frame = bg.copy()
         frame[y0:y1, x0:x1] = cv2.resize(f, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
         out.append(_noisy(frame, rng, sigma))
     return out
+
+
+def far_people(media: Path, size: tuple[int, int] = (1280, 720), count: int = 60, **kw: Any) -> list[bytes]:
+    return [_jpeg(f) for f in far_people_bgr(media, size, count, **kw)]
+
+
+def far_people_moving(
+    media: Path, size: tuple[int, int] = (1280, 720), count: int = 60, **kw: Any
+) -> list[bool]:
+    """Which frames of `far_people` the people move in: at least 100 pixels differ by more than
+    20 grey levels from the frame before (noise-free; the first frame counts as moving)."""
+    clean = far_people_bgr(media, size, count, sigma=0.0, **kw)
+    changed = [int((cv2.absdiff(a, b).max(axis=2) > 20).sum()) for a, b in itertools.pairwise(clean)]
+    return [True] + [c >= 100 for c in changed]
 
 
 def far_walk(media: Path, size: tuple[int, int] = (1280, 720), count: int = 60, **kw: Any) -> list[bytes]:

@@ -15,6 +15,7 @@ the frames with a false person (scenes without), when the person state went ON, 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +36,8 @@ def run_scene(
     regions_on: bool,
     max_regions: int = 4,
     fps: float = 10.0,
+    moving: Sequence[bool] | None = None,
+    sensitivity: int | None = None,
 ) -> dict[str, Any]:
     from edge_agent.detect import regions
     from edge_agent.detect.motion import MotionGate, MotionSettings
@@ -42,17 +45,21 @@ def run_scene(
     from edge_agent.detect.rois import DetectionSettings, RoiSet, apply_filters
 
     det = DetectionSettings()
+    if sensitivity is not None:
+        det = dataclasses.replace(det, motion_sensitivity=sensitivity)
     roi_set = RoiSet(detection=det)
     settings = MotionSettings.from_detection(det)
     assert settings is not None  # the default set has its motion gate on
     gate = MotionGate(settings)
     tracker = PersonTracker(det, ())
     analysed = inferences = with_person = persons_found = 0
+    moving_analysed = moving_found = 0
     on_at = None
     cpu0 = time.process_time()
     for i, rgb in enumerate(frames_rgb):
         now = 1000.0 + i / fps
         person_on = bool(tracker.states().get(None))
+        moves = moving is not None and moving[i]
         if not gate.should_analyse(rgb, now, person_on):
             tracker.tick(now)
             continue
@@ -76,6 +83,8 @@ def run_scene(
         inferences += n
         with_person += bool(persons)
         persons_found += len(persons)
+        moving_analysed += moves
+        moving_found += moves and bool(persons)
         if on_at is None and tracker.states().get(None):
             on_at = now - 1000.0
     cpu = time.process_time() - cpu0
@@ -86,6 +95,9 @@ def run_scene(
         "inferences": inferences,
         "with_person": with_person,
         "persons": persons_found,
+        "moving": sum(moving) if moving is not None else None,
+        "moving_analysed": moving_analysed,
+        "moving_found": moving_found,
         "on_at": on_at,
         "cpu": cpu,
         "per_hour": cpu / (n / fps) * 3600.0,
@@ -131,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--frames", type=int, default=120, help="frames per scene at 10 fps (default 120)")
     p.add_argument("--max-regions", type=int, default=4)
+    p.add_argument("--sensitivity", type=int, default=None, help="motion_sensitivity (default: the set's, 5)")
+    p.add_argument("--only", default=None, help="run only the scenes whose name contains this")
     args = p.parse_args(argv)
 
     from edge_agent.detect.detector import Detector
@@ -139,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     n = args.frames
     detector = Detector(args.model, threads=1)
     scenes: list[tuple[str, bool, Callable[[], list[bytes]]]] = [
+        (
+            "target: people 30-50 px walking (vtest's far walkers), 1280x720",
+            True,
+            lambda: far_scenes.far_people(media, (1280, 720), n),
+        ),
         ("people 25-60 px walking, 1280x720", True, lambda: far_scenes.far_walk(media, (1280, 720), n)),
         (
             "people 20-55 px walking, 1280x720",
@@ -175,10 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
     print(
-        f"regions_bench: {n} frames per scene at 10 fps, backend {detector.backend}, threshold 0.5",
+        f"regions_bench: {n} frames per scene at 10 fps, backend {detector.backend}, threshold 0.5, "
+        f"motion sensitivity {args.sensitivity or 5}",
         flush=True,
     )
-    for size in ((1280, 720), (1920, 1080)):
+    for size in ((1280, 720), (1920, 1080)) if not args.only else ():
         scaled_ms, full_ms = decode_cost(far_scenes.far_walk(media, size, 20), detector.input_size)
         print(
             f"listen_frame worker, a moving {size[0]}x{size[1]} frame: scaled decode for the whole frame + "
@@ -186,9 +206,14 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     for name, people, make in scenes:
+        if args.only and args.only not in name:
+            continue
         frames = far_scenes.decoded(make())
+        moving = far_scenes.far_people_moving(media, (1280, 720), n) if name.startswith("target") else None
         for regions_on in (False, True):
-            r = run_scene(detector, frames, regions_on, args.max_regions)
+            r = run_scene(
+                detector, frames, regions_on, args.max_regions, moving=moving, sensitivity=args.sensitivity
+            )
             mode = f"regions (max {args.max_regions})" if regions_on else "whole frame"
             found = (
                 f"person found in {r['with_person']} of {r['frames']} frames ({r['with_person'] / r['frames']:.0%}), "
@@ -198,6 +223,12 @@ def main(argv: list[str] | None = None) -> int:
                 if people
                 else f"false person in {r['with_person']} frames"
             )
+            if r["moving"]:
+                found += (
+                    f"; people move in {r['moving']} frames: {r['moving_analysed']} analysed "
+                    f"({r['moving_analysed'] / r['moving']:.0%}), person found in {r['moving_found']} "
+                    f"({r['moving_found'] / r['moving']:.0%})"
+                )
             per = r["inferences"] / r["analysed"] if r["analysed"] else 0.0
             cpu_ms = r["cpu"] / r["analysed"] * 1000 if r["analysed"] else 0.0
             print(
