@@ -37,7 +37,11 @@ changed share of the whole picture: a frame moves when one connected blob has at
 the larger of `pixel_threshold` and `spread_k` times its recent mean deviation (`spread`, learned
 like the background): leaves that keep swaying raise their own threshold, a person walking over
 still ground does not. The blobs' boxes say where the frame moved (`Judgement.boxes`):
-detect/regions.py cuts the model's regions around them.
+detect/regions.py cuts the model's regions around them. Around a tracked person (the persons'
+boxes of the last inference with one, while the state is on or coming on, grown by their own size)
+any change beyond `pixel_threshold` is motion, whatever its size and the pixels' spread: a far
+person who keeps walking about one place would otherwise raise their own pixels' thresholds, as
+leaves do, and stop being seen (docs/detection.md, "Regions from motion").
 """
 
 from __future__ import annotations
@@ -192,6 +196,17 @@ def blobs(mask: np.ndarray, min_pixels: int) -> list[Box]:
     return out
 
 
+def _near(box: Box, person: Box) -> bool:
+    """`box` overlaps `person` grown by its own width and height on each side."""
+    w, h = person[2] - person[0], person[3] - person[1]
+    return (
+        box[0] < person[2] + w
+        and box[2] > person[0] - w
+        and box[1] < person[3] + h
+        and box[3] > person[1] - h
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Judgement:
     """What the gate made of one frame."""
@@ -232,6 +247,16 @@ class MotionCheck:
         mask = changed_mask(thumb, self.background, thresholds)
         fraction = float(np.count_nonzero(mask)) / mask.size
         boxes = tuple(blobs(mask, self.min_blob))
+        if not boxes and self.tracked:
+            # A person is tracked (their state on or coming on): any change beyond the plain
+            # pixel_threshold where they were is them moving. Not the per-pixel thresholds there:
+            # a person who keeps moving about one place raises their pixels' spread as swaying
+            # leaves do, and the gate would stop seeing them; nor min_blob: a far walker's step
+            # can change 1-2 thumbnail pixels.
+            plain = mask if thresholds is self.pixel_threshold else None
+            if plain is None:
+                plain = changed_mask(thumb, self.background, self.pixel_threshold)
+            boxes = tuple(b for b in blobs(plain, 1) if any(_near(b, t) for t in self.tracked))
         moved = bool(boxes)
         if not moved and thresholds is not self.pixel_threshold:
             # After a burst of change (scene cuts, the camera shaken) every pixel's spread is
