@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,7 +21,7 @@ from edge_agent.cli import build_parser
 from edge_agent.mqtt.broker import BrokerSettings
 from edge_agent.mqtt.client import BrokerRefused, ManagedClient
 from edge_agent.settings import broker_settings
-from edge_agent.tools.local_broker import find_mosquitto, free_port
+from tests.support.mosquitto import free_port, running_conf
 from tests.support.procs import ROOT
 
 HERE = ROOT / "docker" / "compose"
@@ -162,21 +161,8 @@ def compose_mosquitto():
     assert "/mosquitto/" not in text and f"listener {port} 127.0.0.1" in text
     conf = work / "mosquitto.conf"
     conf.write_text(text)
-    log = (work / "log").open("wb")
-    proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        assert proc.poll() is None, (work / "log").read_text()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "mosquitto did not listen"
-            time.sleep(0.1)
-    yield port
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    with running_conf(conf, port):
+        yield port
     shutil.rmtree(work, ignore_errors=True)
 
 

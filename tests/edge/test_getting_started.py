@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ from edge_agent import cli
 from edge_agent.camera import config as camcfg
 from edge_agent.listen_frame.cli import config_from_args
 from edge_agent.mqtt.topics import Topics
-from edge_agent.tools.local_broker import find_mosquitto, free_port
+from tests.support.mosquitto import free_port, running_conf
 from tests.support.mqtt import Collector
 from tests.support.procs import ROOT
 
@@ -207,29 +206,14 @@ def core_mosquitto():
     assert f"listener {port} 127.0.0.1" in text and "allow_anonymous false" in text
     conf = work / "mosquitto.conf"
     conf.write_text(text)
-    log = (work / "log").open("wb")
-    proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
 
     class Broker:
         host = "127.0.0.1"
 
     broker = Broker()
     broker.port = port
-    deadline = time.monotonic() + 20
-    import socket
-
-    while True:
-        assert proc.poll() is None, (work / "log").read_text()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "mosquitto did not listen"
-            time.sleep(0.1)
-    yield broker
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    with running_conf(conf, port):
+        yield broker
     shutil.rmtree(work, ignore_errors=True)
 
 
