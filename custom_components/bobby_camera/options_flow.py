@@ -29,6 +29,7 @@ from .const import DEFAULT_LABELS, MAX_ROIS
 from .rois import (
     MAX_CLEAR_AFTER,
     MAX_FRAMES_WINDOW,
+    MAX_REGIONS_PER_FRAME,
     RoiError,
     as_rectangle,
     format_points,
@@ -45,6 +46,9 @@ from .rois import (
 LABEL_CHOICES = ["person", "car", "bicycle", "motorcycle", "truck", "dog", "cat", "bird"]
 SHAPE_RECTANGLE = "rectangle"
 SHAPE_POLYGON = "polygon"
+# Regions from motion (issue 20): what the detection services do when a set has no `regions` /
+# `max_regions` (twin: edge_agent/detect/rois.py DetectionSettings, detect/regions.py).
+REGIONS_DEFAULTS: dict[str, Any] = {"regions": True, "max_regions": 4}
 
 
 def _percent(minimum: float, maximum: float, step: float = 0.5) -> NumberSelector:
@@ -277,6 +281,14 @@ class BobbyOptionsFlow(OptionsFlow):
                     user_input.get("motion_keepalive", self._detection["motion_keepalive"])
                 ),
             }
+            # Kept whenever the set has them (the spread above); added only when changed from
+            # the services' defaults, so that a set that never had them stays as it was,
+            # readable by a service that does not know them.
+            for key, convert in (("regions", bool), ("max_regions", int)):
+                if key in user_input:
+                    value = convert(user_input[key])
+                    if key in self._detection or value != REGIONS_DEFAULTS[key]:
+                        candidate[key] = value
             try:
                 self._detection = normalise_detection(candidate)
             except RoiError as err:
@@ -294,6 +306,8 @@ class BobbyOptionsFlow(OptionsFlow):
             "motion": d["motion"],
             "motion_sensitivity": d["motion_sensitivity"],
             "motion_keepalive": d["motion_keepalive"],
+            "regions": d.get("regions", REGIONS_DEFAULTS["regions"]),
+            "max_regions": d.get("max_regions", REGIONS_DEFAULTS["max_regions"]),
         }
         schema = vol.Schema(
             {
@@ -319,6 +333,13 @@ class BobbyOptionsFlow(OptionsFlow):
                 vol.Optional("motion_keepalive"): NumberSelector(
                     NumberSelectorConfig(
                         min=0.5, max=60, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
+                    )
+                ),
+                # Regions from motion (docs/detection.md): the model on squares around what moved.
+                vol.Optional("regions"): BooleanSelector(),
+                vol.Optional("max_regions"): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1, max=MAX_REGIONS_PER_FRAME, step=1, mode=NumberSelectorMode.SLIDER
                     )
                 ),
             }

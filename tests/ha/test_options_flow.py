@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bobby_camera.const import OPT_DETECTION, OPT_ROIS, OPT_VERSION
@@ -369,3 +369,91 @@ async def test_region_cap_hides_add_region(
     result = await _menu(hass, loaded_entry)
     assert result["menu_options"] == ["edit_region", "remove_region", "detection", "save"]
     assert result["description_placeholders"]["count"] == "32"
+
+
+async def _regions_entry(
+    hass: HomeAssistant, config_entry: MockConfigEntry, detection: dict[str, Any]
+) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=config_entry.domain,
+        title=config_entry.title,
+        unique_id=config_entry.unique_id,
+        entry_id=config_entry.entry_id,
+        data=dict(config_entry.data),
+        options={OPT_VERSION: 4, OPT_ROIS: [DRIVEWAY], OPT_DETECTION: detection},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+GOOD_DETECTION_FORM = {
+    "threshold": 50,
+    "min_area": 0,
+    "max_area": 100,
+    "frames_needed": 2,
+    "frames_window": 3,
+    "clear_after": 10,
+}
+
+
+async def test_saving_detection_settings_keeps_regions_and_max_regions(
+    hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry
+) -> None:
+    """A set with regions off and at most 2 regions per frame (issue 20): saving the detection
+    form without those fields (a client that does not know them) keeps both, in the entry and
+    in the published set; the form suggests the set's values."""
+    stored = {**DEFAULT_DETECTION, "regions": False, "max_regions": 2}
+    entry = await _regions_entry(hass, config_entry, stored)
+    result = await _menu(hass, entry)
+    result = await _step(hass, result, {"next_step_id": "detection"})
+    assert result["step_id"] == "detection"
+    suggested = {str(k): k.description["suggested_value"] for k in result["data_schema"].schema}
+    assert suggested["regions"] is False and suggested["max_regions"] == 2
+    result = await _step(hass, result, {**GOOD_DETECTION_FORM, "threshold": 60})
+    assert result["type"] is FlowResultType.MENU
+    mqtt_mock.async_publish.reset_mock()
+    result = await _step(hass, result, {"next_step_id": "save"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    expected = {**stored, "threshold": 0.6}
+    assert entry.options[OPT_DETECTION] == expected
+    sent = published(mqtt_mock, ROIS_TOPIC)
+    assert len(sent) == 1
+    assert json.loads(sent[0][0])["detection"] == expected
+
+
+async def test_regions_fields_set_regions_and_max_regions(
+    hass: HomeAssistant, mqtt_mock: Any, config_entry: MockConfigEntry
+) -> None:
+    """The form's two fields: "Look closer at what moves" and "Most regions per frame" (1-8).
+    A set that never had them gets them only when the user changes them from the services'
+    defaults (on, 4): a set saved with the defaults stays as it was, readable by a service that
+    does not know the keys."""
+    entry = await _regions_entry(hass, config_entry, DEFAULT_DETECTION)
+    result = await _menu(hass, entry)
+    result = await _step(hass, result, {"next_step_id": "detection"})
+    suggested = {str(k): k.description["suggested_value"] for k in result["data_schema"].schema}
+    assert suggested["regions"] is True and suggested["max_regions"] == 4
+    # The defaults, as the frontend submits the suggested values: nothing added.
+    result = await _step(hass, result, {**GOOD_DETECTION_FORM, "regions": True, "max_regions": 4})
+    assert result["type"] is FlowResultType.MENU
+    result = await _step(hass, result, {"next_step_id": "save"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[OPT_DETECTION] == DEFAULT_DETECTION
+
+    result = await _menu(hass, entry)
+    result = await _step(hass, result, {"next_step_id": "detection"})
+    result = await _step(hass, result, {**GOOD_DETECTION_FORM, "regions": True, "max_regions": 6})
+    assert result["type"] is FlowResultType.MENU
+    result = await _step(hass, result, {"next_step_id": "detection"})
+    # Out of range: refused by the form's schema.
+    with pytest.raises(InvalidData):
+        await _step(hass, result, {**GOOD_DETECTION_FORM, "max_regions": 9})
+    result = await _step(hass, result, {**GOOD_DETECTION_FORM, "regions": False, "max_regions": 6})
+    mqtt_mock.async_publish.reset_mock()
+    result = await _step(hass, result, {"next_step_id": "save"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    expected = {**DEFAULT_DETECTION, "regions": False, "max_regions": 6}
+    assert entry.options[OPT_DETECTION] == expected
+    assert json.loads(published(mqtt_mock, ROIS_TOPIC)[0][0])["detection"] == expected
