@@ -247,15 +247,18 @@ class MotionCheck:
         mask = changed_mask(thumb, self.background, thresholds)
         fraction = float(np.count_nonzero(mask)) / mask.size
         boxes = tuple(blobs(mask, self.min_blob))
+        plain: np.ndarray | None = None  # the change beyond the plain pixel_threshold, made once
         if not boxes and self.tracked:
             # A person is tracked (their state on or coming on): any change beyond the plain
             # pixel_threshold where they were is them moving. Not the per-pixel thresholds there:
             # a person who keeps moving about one place raises their pixels' spread as swaying
             # leaves do, and the gate would stop seeing them; nor min_blob: a far walker's step
             # can change 1-2 thumbnail pixels.
-            plain = mask if thresholds is self.pixel_threshold else None
-            if plain is None:
-                plain = changed_mask(thumb, self.background, self.pixel_threshold)
+            plain = (
+                mask
+                if thresholds is self.pixel_threshold
+                else changed_mask(thumb, self.background, self.pixel_threshold)
+            )
             boxes = tuple(b for b in blobs(plain, 1) if any(_near(b, t) for t in self.tracked))
         moved = bool(boxes)
         if not moved and thresholds is not self.pixel_threshold:
@@ -263,7 +266,8 @@ class MotionCheck:
             # high and the adaptive thresholds see nothing: a large share of the picture changed
             # beyond the plain threshold is motion whatever the spread says (no boxes: the whole
             # frame is looked at).
-            plain = changed_mask(thumb, self.background, self.pixel_threshold)
+            if plain is None:
+                plain = changed_mask(thumb, self.background, self.pixel_threshold)
             plain_fraction = float(np.count_nonzero(plain)) / plain.size
             if plain_fraction > SCENE_CHANGE:
                 return Judgement(True, plain_fraction, (), True)
