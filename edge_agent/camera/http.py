@@ -4,6 +4,9 @@
   while detection is on; a dumb camera serves the JPEGs it publishes);
 - `/snapshot.jpg`: the latest frame;
 - `/status.json`: what the camera's `status()` says (a smart camera: person state, ROI set, stats);
+- `/events/<id>.mp4`, `/events/<id>.jpg`, `/events/<id>-clean.jpg`: a visit's clip and snapshots
+  (a smart camera that records, docs/mqtt.md "events"), with HTTP Range requests, see
+  `EventFiles`;
 - `/`: a page with the live stream and the stats; for a smart camera also the ROI polygons drawn
   over it and the person state.
 
@@ -32,15 +35,20 @@ import hmac
 import html
 import json
 import logging
+import re
 import threading
 import time
 import urllib.parse
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +199,110 @@ def script_json(value: object) -> str:
     return text
 
 
+# A visit's files (docs/mqtt.md, events): the id and one of three endings, nothing else.
+EVENT_FILE_RE = re.compile(r"(\d{8}T\d{6}Z-[0-9a-f]{12})(\.mp4|\.jpg|-clean\.jpg)")
+MAX_FILE_STREAMS = 8  # event files sent at once; more get 503 (a Pi's SD card and uplink are small)
+
+
+class EventFiles:
+    """`GET /events/<name>`: one file of a visit from the camera's event folder.
+
+    - `name` must be `<id>.mp4`, `<id>.jpg` or `<id>-clean.jpg` with a valid event id
+      (`EVENT_FILE_RE`), else 404: no other character, so no `..`, no `/`, no other file;
+    - the file must be a regular file whose real path is directly inside the folder (a symlink
+      pointing anywhere else is refused with 404, as if it were not there);
+    - a clip still being written (`<id>.mp4.part`, no `<id>.mp4` yet) is `409 Conflict` with
+      `Retry-After: 5` and the reason: it becomes `<id>.mp4` when closed (the `end` message);
+    - aiohttp's `FileResponse` sends it (sendfile), with Range (206, `Content-Range`; 416 for a
+      range outside the file), `ETag` / `Last-Modified` (304 on a revalidation);
+    - at most `MAX_FILE_STREAMS` are sent at once; another request gets 503 with `Retry-After`.
+    """
+
+    def __init__(self, directory: Path, max_streams: int = MAX_FILE_STREAMS) -> None:
+        self.directory = directory
+        self.max_streams = max_streams
+        self.streams = 0  # being sent now
+        self.bad = RateLimitedLog(log, interval=60.0)
+        self.counters = {"served": 0, "not_found": 0, "busy": 0, "refused_path": 0, "partial": 0}
+
+    def _release(self, done: list[bool]) -> None:
+        if not done[0]:  # once, whichever comes first: prepare() ending or the response going away
+            done[0] = True
+            self.streams -= 1
+
+    def resolve(self, name: str) -> tuple[int, str, Path | None]:
+        """(status, reason, path): 200 and the real path of the file to send, or why not."""
+        m = EVENT_FILE_RE.fullmatch(name)
+        if m is None:
+            return 404, "no such event file\n", None
+        try:
+            root = self.directory.resolve(strict=True)
+        except OSError:
+            return 404, "no such event\n", None
+        path = root / name
+        try:
+            real = path.resolve(strict=True)
+        except OSError:  # missing (or a loop of symlinks)
+            if m.group(2) == ".mp4" and (root / (name + ".part")).exists():
+                self.counters["partial"] += 1
+                return 409, "clip still being written: it is ready when the visit's end is published\n", None
+            return 404, "no such event\n", None
+        if real.parent != root or not real.is_file():
+            self.counters["refused_path"] += 1
+            self.bad.warning(
+                "event-path", "event file %s refused: not a regular file directly inside %s", name, root
+            )
+            return 404, "no such event\n", None
+        return 200, "", real
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        loop = asyncio.get_running_loop()
+        status, reason, real = await loop.run_in_executor(None, self.resolve, name)
+        if real is None:
+            if status == 404:
+                self.counters["not_found"] += 1
+            headers = {"Cache-Control": "no-store", **SECURITY_HEADERS}
+            if status == 409:
+                headers["Retry-After"] = "5"
+            return web.Response(status=status, text=reason, headers=headers)
+        if self.streams >= self.max_streams:
+            self.counters["busy"] += 1
+            raise web.HTTPServiceUnavailable(
+                text="too many event files being sent; try again\n",
+                headers={"Retry-After": "2", **SECURITY_HEADERS},
+            )
+        self.streams += 1
+        self.counters["served"] += 1
+        done = [False]
+        response = _CountedFileResponse(
+            real,
+            lambda: self._release(done),
+            headers={
+                "Content-Type": "video/mp4" if name.endswith(".mp4") else "image/jpeg",
+                # The snapshots improve in place during a visit: revalidate (ETag), never guess.
+                "Cache-Control": "private, no-cache",
+                **SECURITY_HEADERS,
+            },
+        )
+        weakref.finalize(response, self._release, done)  # never prepared (the client went away)
+        return response
+
+
+class _CountedFileResponse(web.FileResponse):
+    """A `FileResponse` that says when it has been sent (or failed): the stream limit's count."""
+
+    def __init__(self, path: Path, on_done: Callable[[], None], headers: dict[str, str]) -> None:
+        super().__init__(path, headers=headers)
+        self._on_done = on_done
+
+    async def prepare(self, request: web.BaseRequest) -> Any:
+        try:
+            return await super().prepare(request)
+        finally:
+            self._on_done()
+
+
 class LiveServer:
     """The aiohttp app, run in a daemon thread by `start()`."""
 
@@ -203,8 +315,11 @@ class LiveServer:
         status: Callable[[], dict[str, Any]],
         streaming: Callable[[], bool],
         on_viewers: Callable[[int], None] | None = None,
+        events_dir: Path | None = None,
     ) -> None:
         self.s = settings
+        # A recording smart camera's visits (None: no /events/ routes, 404 as any unknown path).
+        self.events = EventFiles(events_dir) if events_dir is not None else None
         self.hub = hub
         self.camera_id = camera_id
         self.name = name
@@ -327,6 +442,8 @@ class LiveServer:
         app.router.add_get("/video", self.video)
         app.router.add_get("/snapshot.jpg", self.snapshot)
         app.router.add_get("/status.json", self.status_json)
+        if self.events is not None:
+            app.router.add_get("/events/{name}", self.events.handle)
         return app
 
     def start(self, timeout: float = 10.0) -> None:
