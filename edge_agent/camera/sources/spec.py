@@ -27,7 +27,7 @@ def describe(spec: str) -> str:
 
 def make_source(
     spec: str,
-    size: tuple[int, int],
+    size: tuple[int | None, int | None] | None,
     fps: float | None,
     loop: bool = True,
     jpeg: bool = False,
@@ -56,7 +56,7 @@ def make_source(
 
 def open_source(
     spec: str,
-    size: tuple[int, int],
+    size: tuple[int | None, int | None] | None,
     fps: float | None,
     loop: bool = True,
     jpeg: bool = False,
