@@ -53,6 +53,18 @@ SMART_CAMERA_SENSORS = (
 )
 
 
+# The "Person visit" event entity (docs/mqtt.md, events): `start` and `end` fire `started` and
+# `ended` with the message's fields as attributes; `update` renders empty, which HA's MQTT event
+# ignores without a warning (homeassistant/components/mqtt/event.py: an empty rendered payload).
+VISIT_EVENT_TYPES = {"start": "started", "end": "ended"}
+VISIT_TEMPLATE = (
+    "{% set types = " + json.dumps(VISIT_EVENT_TYPES).replace('"', "'") + " %}"
+    "{% if value_json is defined and value_json is mapping and value_json.type in types %}"
+    "{{ combine(value_json, {'event_type': types[value_json.type]}) | to_json }}"
+    "{% endif %}"
+)
+
+
 def device_id(cam: str) -> str:
     return f"bobby_{cam}"
 
@@ -200,6 +212,15 @@ def camera_discovery(
         name="Snapshot",
         image_topic=topics.snapshot(cam),
         content_type="image/jpeg",
+    )
+    entity(
+        "event",
+        "visit",
+        name="Person visit",
+        state_topic=topics.event(cam),
+        event_types=list(VISIT_EVENT_TYPES.values()),
+        value_template=VISIT_TEMPLATE,
+        icon="mdi:walk",
     )
     diagnostic(
         "analysed_fps",

@@ -144,6 +144,7 @@ async def test_home_assistant_discovers_one_device_per_camera(
         "bobby_garden_analysed_fps",
         "bobby_garden_inference_ms",
         "bobby_garden_dropped_frames",
+        "bobby_garden_visit",
     }
     assert by_unique["bobby_garden_person"].entity_id == "binary_sensor.garden_person"
     assert by_unique["bobby_garden_inference_ms"].entity_category == "diagnostic"
