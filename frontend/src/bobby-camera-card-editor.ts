@@ -1,6 +1,7 @@
 // The card's visual editor: HA's own form (ha-form) with an entity picker limited to the
 // integration's cameras.
 import { LitElement, html, css, type TemplateResult } from "lit";
+import { cardEditorConfig, cardOptions } from "./editor-state";
 import { fireConfigChanged, languageOf, type HomeAssistant } from "./ha";
 import { localize } from "./localize";
 import type { CardConfig } from "./types";
@@ -10,6 +11,7 @@ const SCHEMA = [
   { name: "title", selector: { text: {} } },
   { name: "show_boxes", selector: { boolean: {} } },
   { name: "show_regions", selector: { boolean: {} } },
+  { name: "show_events", selector: { boolean: {} } },
 ];
 
 export class BobbyCameraCardEditor extends LitElement {
@@ -25,7 +27,7 @@ export class BobbyCameraCardEditor extends LitElement {
 
   private _changed(ev: CustomEvent<{ value: CardConfig }>): void {
     ev.stopPropagation();
-    const config: CardConfig = { ...ev.detail.value, type: this._config?.type ?? "custom:bobby-camera-card" };
+    const config = cardEditorConfig(ev.detail.value, this._config?.type ?? "custom:bobby-camera-card");
     fireConfigChanged(this, config);
   }
 
@@ -33,7 +35,7 @@ export class BobbyCameraCardEditor extends LitElement {
     if (!this.hass || !this._config) return html``;
     return html`<ha-form
       .hass=${this.hass}
-      .data=${{ show_boxes: true, show_regions: true, ...this._config }}
+      .data=${cardOptions(this._config)}
       .schema=${SCHEMA}
       .computeLabel=${this._label}
       @value-changed=${this._changed}

@@ -5,15 +5,20 @@
 //   card-data.ts     the data: get_config, subscribe_detections, save_rois (a reactive controller)
 //   card-view.ts     the view: the picture's address and what is drawn over it in view mode
 //   roi-editor.ts    the edit mode: pointer editing, its SVG layer and the edit panel
+//   visits.ts        the recent visits: bobby_camera/events, paged and refreshed (a reactive controller)
+//   visit-strip.ts   the strip of visits under the picture, and a visit's clip played in its place
 //   card-styles.ts   the styles
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult, type SVGTemplateResult } from "lit";
 import { CameraData } from "./card-data";
 import { cardStyles } from "./card-styles";
 import { countText, DEFAULT_SIZE, imageUrl, overlayLayout, overlayView, RegionNames, textWidth, type Picture } from "./card-view";
+import { cardOptions } from "./editor-state";
 import { languageOf, type HomeAssistant } from "./ha";
 import { localize } from "./localize";
 import { RoiEditor } from "./roi-editor";
 import type { CardConfig } from "./types";
+import { clipView, stripModel, stripView, timeStyle } from "./visit-strip";
+import { VisitsData } from "./visits";
 import "./bobby-camera-card-editor";
 
 const CARD_TYPE = "bobby-camera-card";
@@ -35,6 +40,7 @@ export class BobbyCameraCard extends LitElement {
   private readonly _data: CameraData = new CameraData(this, { editing: () => this._editor.editing });
   private readonly _editor: RoiEditor = new RoiEditor(this, this._data);
   private readonly _names = new RegionNames();
+  private readonly _visits: VisitsData = new VisitsData(this);
 
   static getConfigElement(): HTMLElement {
     return document.createElement("bobby-camera-card-editor");
@@ -52,7 +58,8 @@ export class BobbyCameraCard extends LitElement {
       throw new Error("entity must be a camera entity (camera.…)");
     }
     const changed = config.entity !== this._config?.entity;
-    this._config = { show_boxes: true, show_regions: true, ...config };
+    this._config = cardOptions(config);
+    this._visits.setEnabled(this._config.show_events !== false);
     if (changed) {
       this._data.setEntity(config.entity);
       this._editor.stop();
@@ -60,7 +67,7 @@ export class BobbyCameraCard extends LitElement {
   }
 
   getCardSize(): number {
-    return this._editor.editing ? 12 : 6;
+    return this._editor.editing ? 12 : this._config?.show_events === false ? 6 : 8;
   }
 
   getGridOptions(): Record<string, unknown> {
@@ -89,6 +96,8 @@ export class BobbyCameraCard extends LitElement {
 
   protected override updated(changed: PropertyValues): void {
     if (changed.has("hass")) this._data.hassChanged();
+    this._visits.setCamera(this._data.camera?.camera_id, this._data.camera?.camera_entity);
+    if (changed.has("hass")) this._visits.hassChanged();
     this._observe();
   }
 
@@ -146,7 +155,9 @@ export class BobbyCameraCard extends LitElement {
     const title = this._config.title ?? this._data.camera?.name;
     if (!this._config.entity) return html`<ha-card .header=${title}><div class="message">${this._t("card.no_entity")}</div></ha-card>`;
     const [w, h] = this._picSize;
-    const url = imageUrl(this.hass, this._data.camera?.camera_entity ?? this._config?.entity, this._imageFailed);
+    // A visit's clip plays in place of the live picture (whose stream stops meanwhile).
+    const playing = this._editor.editing ? undefined : this._visits.playing;
+    const url = playing ? undefined : imageUrl(this.hass, this._data.camera?.camera_entity ?? this._config?.entity, this._imageFailed);
     const admin = this.hass?.user?.is_admin === true;
     return html`<ha-card .header=${title}>
       ${this._data.error ? html`<div class="message error">${this._data.error}</div>` : nothing}
@@ -167,13 +178,40 @@ export class BobbyCameraCard extends LitElement {
           ${this._editor.editing ? this._editor.layer(this._picture, this._names) : this._overlayView()}
         </svg>
         ${this._editor.editing ? nothing : html`<div class="count">${this._countText()}</div>`}
+        ${playing
+          ? html`<div class="clip-layer">
+              ${clipView(playing, this._lang, () => this._visits.stop(), (message) => this._visits.playFailed(message))}
+            </div>`
+          : nothing}
       </div>
+      ${this._editor.editing || this._config.show_events === false ? nothing : this._strip()}
       ${this._editor.editing ? this._editor.panel() : this._footer(admin)}
     </ha-card>`;
   }
 
   private _countText(): string {
     return countText(this._lang, this._data.camera, this.hass?.states, this._data.detections);
+  }
+
+  private _strip(): TemplateResult {
+    const v = this._visits;
+    const model = stripModel({
+      visits: v.visits,
+      more: v.more,
+      loaded: v.loaded,
+      loadingMore: v.loadingMore,
+      error: v.error,
+      rois: this._data.camera?.rois ?? [],
+      now: Date.now(),
+      style: timeStyle(this.hass),
+      url: (path) => this.hass?.hassUrl(path) ?? path,
+      playing: v.playing?.visit.id,
+    });
+    return stripView(model, this._lang, {
+      play: (id) => void v.play(id),
+      more: () => void v.loadMore(),
+      thumbnailFailed: () => v.thumbnailFailed(),
+    });
   }
 
   private _footer(admin: boolean): TemplateResult {

@@ -251,4 +251,153 @@ export const cardStyles = css`
     grid-template-columns: repeat(auto-fit, minmax(11em, 1fr));
     gap: 0 12px;
   }
+  /* A visit's clip, in place of the live picture, and the way back to it. */
+  .clip-layer {
+    position: absolute;
+    inset: 0;
+    background: #000;
+  }
+  .clip-layer video {
+    width: 100%;
+    height: 100%;
+    display: block;
+    object-fit: contain;
+  }
+  .clip-layer .back {
+    position: absolute;
+    top: 8px;
+    left: 8px;
+    min-height: 32px;
+    padding: 4px 12px;
+    border: none;
+    border-radius: 16px;
+    background: rgba(0, 0, 0, 0.65);
+    color: #fff;
+  }
+  .clip-layer .back::before {
+    content: "\2190\00a0";
+  }
+  .clip-error {
+    position: absolute;
+    left: 8px;
+    right: 8px;
+    bottom: 56px;
+    padding: 6px 10px;
+    border-radius: 6px;
+    background: rgba(183, 28, 28, 0.9);
+    color: #fff;
+    font-size: 13px;
+  }
+  /* The strip of recent visits: one row that scrolls sideways, newest first. */
+  .visits {
+    padding: 8px 12px 0;
+  }
+  .visits-message {
+    font-size: 13px;
+    color: var(--secondary-text-color);
+    padding: 4px 0;
+  }
+  .visits-message.error {
+    color: var(--error-color, #db4437);
+  }
+  .visit-list {
+    display: flex;
+    gap: 8px;
+    margin: 0;
+    padding: 0 0 6px;
+    list-style: none;
+    overflow-x: auto;
+    scroll-snap-type: x proximity;
+    scrollbar-width: thin;
+  }
+  .visit-list li {
+    flex: 0 0 auto;
+    scroll-snap-align: start;
+  }
+  .visit {
+    display: flex;
+    flex-direction: column;
+    align-items: stretch;
+    width: 128px;
+    padding: 0;
+    border: 2px solid transparent;
+    border-radius: 8px;
+    background: none;
+    text-align: left;
+    overflow: hidden;
+  }
+  .visit:disabled {
+    opacity: 1;
+  }
+  .visit.active {
+    border-color: var(--primary-color, #03a9f4);
+  }
+  .thumb {
+    position: relative;
+    display: block;
+    width: 100%;
+    aspect-ratio: 16 / 9;
+    background: var(--secondary-background-color, #333);
+    border-radius: 6px;
+    overflow: hidden;
+  }
+  .thumb img {
+    width: 100%;
+    height: 100%;
+    object-fit: cover;
+    display: block;
+  }
+  .badge {
+    position: absolute;
+    right: 4px;
+    bottom: 4px;
+    padding: 0 6px;
+    border-radius: 8px;
+    background: rgba(0, 0, 0, 0.7);
+    color: #fff;
+    font-size: 11px;
+    line-height: 18px;
+  }
+  .visit.recording .badge {
+    background: rgba(198, 40, 40, 0.9);
+  }
+  .play {
+    position: absolute;
+    left: 50%;
+    top: 50%;
+    width: 28px;
+    height: 28px;
+    margin: -14px 0 0 -14px;
+    border-radius: 50%;
+    background: rgba(0, 0, 0, 0.55);
+  }
+  .play::after {
+    content: "";
+    position: absolute;
+    left: 11px;
+    top: 8px;
+    border-style: solid;
+    border-width: 6px 0 6px 10px;
+    border-color: transparent transparent transparent #fff;
+  }
+  .when,
+  .where {
+    padding: 0 2px;
+    font-size: 12px;
+    line-height: 16px;
+    white-space: nowrap;
+    overflow: hidden;
+    text-overflow: ellipsis;
+  }
+  .when {
+    margin-top: 2px;
+    color: var(--primary-text-color);
+  }
+  .where {
+    color: var(--secondary-text-color);
+  }
+  button.more {
+    height: 72px;
+    min-width: 72px;
+  }
 `;

@@ -13,7 +13,7 @@ import {
   type Point,
   type ShapeProblem,
 } from "./geometry";
-import type { DetectionSettings, Region } from "./types";
+import type { CardConfig, DetectionSettings, Region } from "./types";
 
 // The services' limits (docs/mqtt.md, rois.py).
 export const MAX_FRAMES_WINDOW = 30;
@@ -30,6 +30,27 @@ export const DEFAULT_DETECTION: DetectionSettings = {
   frames_window: 3,
   clear_after: 10,
 };
+
+// ---- the card's own options (the card editor's form, bobby-camera-card-editor.ts) -----------------
+
+/** The card's options that default to on: a config without them shows everything. */
+export const CARD_DEFAULTS: Readonly<CardDefaults> = { show_boxes: true, show_regions: true, show_events: true };
+type CardDefaults = Required<Pick<CardConfig, "show_boxes" | "show_regions" | "show_events">>;
+
+/** The card's config with its defaults filled in (what the card draws and the editor's form shows). */
+export function cardOptions<T extends Partial<CardConfig>>(config: T): T & CardDefaults {
+  return { ...CARD_DEFAULTS, ...config };
+}
+
+/**
+ * The config the card editor saves from its form: the options left at their defaults are not
+ * written (a card saved before an option existed, and one saved now, read the same).
+ */
+export function cardEditorConfig(value: Partial<CardConfig>, type: string): CardConfig {
+  const out: Record<string, unknown> = { ...value, type };
+  for (const [key, on] of Object.entries(CARD_DEFAULTS)) if (out[key] === on) delete out[key];
+  return out as unknown as CardConfig;
+}
 
 export type RegionProblem = ShapeProblem | "invalid_name" | "duplicate_name" | "invalid_labels" | "invalid_min_score";
 export type DetectionProblem = "invalid_threshold" | "invalid_area" | "invalid_frames" | "invalid_clear_after" | "invalid_labels";

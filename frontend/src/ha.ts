@@ -9,6 +9,7 @@ export interface HassEntity {
 export interface HassEntityRegistryDisplayEntry {
   entity_id: string;
   platform?: string;
+  device_id?: string;
 }
 
 export interface MessageBase {
@@ -25,7 +26,9 @@ export interface HomeAssistant {
   entities?: Record<string, HassEntityRegistryDisplayEntry | undefined>;
   user?: { is_admin: boolean; name?: string };
   language?: string;
-  locale?: { language: string };
+  /** The user's profile: time_format "12" | "24" | "language" | "system", time_zone "local" | "server". */
+  locale?: { language: string; time_format?: string; time_zone?: string };
+  config?: { time_zone?: string };
   connection: Connection;
   callWS<T>(message: MessageBase): Promise<T>;
   hassUrl(path?: string): string;

@@ -66,4 +66,35 @@ export interface CardConfig {
   title?: string;
   show_boxes?: boolean;
   show_regions?: boolean;
+  /** The strip of recent visits under the picture (default shown). */
+  show_events?: boolean;
+}
+
+/** A visit's clip: being written, playable, not recorded (recording off), or lost (disk, encoder). */
+export type ClipState = "recording" | "ready" | "none" | "failed";
+
+/** One visit as bobby_camera/events answers it (docs/mqtt.md "events", the integration's index). */
+export interface Visit {
+  id: string;
+  camera: string;
+  /** Seconds since the epoch (UTC). */
+  start: number;
+  /** Null while the visit lasts. */
+  end: number | null;
+  /** The ids of the regions it touched. */
+  regions: string[];
+  max_persons: number;
+  score: number | null;
+  clip: ClipState;
+  /** The clip's length in seconds once it is ready, else null. */
+  duration: number | null;
+  /** Signed Home Assistant paths; null while the file does not exist. */
+  snapshot_url: string | null;
+  clip_url: string | null;
+}
+
+/** bobby_camera/events: `{"camera", "limit": 1..50, "before": <a start>}` answers a page, newest first. */
+export interface VisitPage {
+  events: Visit[];
+  more: boolean;
 }

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { EditorState, slug } from "../src/editor-state";
+import { cardEditorConfig, cardOptions, EditorState, slug } from "../src/editor-state";
 import type { Point } from "../src/geometry";
 
 const W = 640;
@@ -204,5 +204,27 @@ describe("editor state", () => {
     const st = new EditorState([door]);
     st.movePoint(0, 0, [0.2, 0.2]);
     assert.deepEqual(door.points[0], [0.1, 0.1]);
+  });
+});
+
+describe("the card's options", () => {
+  test("boxes, regions and the recent visits are shown unless turned off", () => {
+    assert.deepEqual(cardOptions({ type: "custom:bobby-camera-card" }), {
+      type: "custom:bobby-camera-card",
+      show_boxes: true,
+      show_regions: true,
+      show_events: true,
+    });
+    assert.equal(cardOptions({ show_events: false }).show_events, false);
+  });
+
+  test("the card editor writes only what differs from the defaults", () => {
+    const form = { entity: "camera.porch_live_view", show_boxes: true, show_regions: false, show_events: true };
+    assert.deepEqual(cardEditorConfig(form, "custom:bobby-camera-card"), {
+      type: "custom:bobby-camera-card",
+      entity: "camera.porch_live_view",
+      show_regions: false,
+    });
+    assert.equal(cardEditorConfig({ show_events: false }, "custom:bobby-camera-card").show_events, false);
   });
 });

@@ -40,7 +40,7 @@ describe("texts", () => {
       "invalid_name", "duplicate_name", "invalid_labels", "invalid_min_score", "invalid_threshold", "invalid_area",
       "invalid_frames", "invalid_clear_after"];
     for (const p of problems) used.add(`problems.${p}`);
-    for (const key of ["entity", "title", "show_boxes", "show_regions"]) used.add(`editor.${key}`);
+    for (const key of ["entity", "title", "show_boxes", "show_regions", "show_events"]) used.add(`editor.${key}`);
     assert.deepEqual([...used].filter((k) => !hasKey(k)), []);
   });
 });
