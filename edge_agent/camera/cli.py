@@ -32,8 +32,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--camera-id", help="camera id: 1-64 characters of a-z A-Z 0-9 _ -")
     p.add_argument("--name", help="display name in Home Assistant (default: the camera id)")
     p.add_argument("--fps", type=float, help="frames per second to capture and publish (default 2)")
-    p.add_argument("--width", type=int, help="frame width (default 640)")
-    p.add_argument("--height", type=int, help="frame height (default 480)")
+    p.add_argument(
+        "--width", type=int, help="frame width (default: the source's aspect, 640 on the long side)"
+    )
+    p.add_argument(
+        "--height", type=int, help="frame height (with --width: a box the frames fit in, keeping the aspect)"
+    )
     p.add_argument("--quality", type=int, help="JPEG quality 1-100 (default 80)")
     p.add_argument(
         "--no-loop", dest="loop", action="store_const", const=False, help="stop at the end of a video file"

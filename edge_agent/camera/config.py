@@ -100,8 +100,9 @@ COMMON = {
     vol.Required("fps", default=2.0): vol.All(
         positive_number, vol.Range(max=60, msg="expected at most 60 fps")
     ),
-    vol.Required("width", default=640): int_range(16, 4096),
-    vol.Required("height", default=480): int_range(16, 4096),
+    # Unset: the source's own aspect (camera/sources/frame_size.py, docs/camera.md "Frame size").
+    vol.Optional("width"): optional(int_range(16, 4096)),
+    vol.Optional("height"): optional(int_range(16, 4096)),
     vol.Required("quality", default=80): int_range(1, 100),
     vol.Required("loop", default=True): boolean,
     vol.Required("stats_interval", default=10.0): positive_number,
@@ -271,8 +272,8 @@ class CameraConfig:
     broker: str | None = None
     base_topic: str
     fps: float
-    width: int
-    height: int
+    width: int | None = None  # None: from the source's aspect (sources/frame_size.py)
+    height: int | None = None
     quality: int
     loop: bool
     stats_interval: float
@@ -349,7 +350,8 @@ class CameraConfig:
         return self.name or self.camera_id
 
     @property
-    def size(self) -> tuple[int, int]:
+    def size(self) -> tuple[int | None, int | None]:
+        """The frame size asked; the frames' own comes from the source (sources/frame_size.py)."""
         return (self.width, self.height)
 
     def broker_settings(self) -> BrokerSettings:
@@ -364,8 +366,11 @@ class CameraConfig:
             return None
         return MotionSettings(self.motion_pixel_threshold, self.motion_area, self.motion_max_skip)
 
-    def record_settings(self) -> RecordSettings | None:
+    def record_settings(self, size: tuple[int, int] | None = None) -> RecordSettings | None:
+        """`size`: the frames' size; None: the box asked, until the source is open (the smart
+        camera's pipeline replaces it with its source's size: sources/frame_size.py)."""
         from edge_agent.camera.recording.recorder import RecordSettings
+        from edge_agent.camera.sources.frame_size import probe_size
 
         if not self.record:
             return None
@@ -376,7 +381,7 @@ class CameraConfig:
             directory=str(Path(self.record_dir).expanduser()),
             camera_id=self.camera_id,
             fps=self.fps,
-            size=self.size,
+            size=size or probe_size(self.size),
             continuous=self.continuous,
             chunk_seconds=self.chunk_seconds,
             max_age=days * 86400.0 if days else None,

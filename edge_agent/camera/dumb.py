@@ -75,7 +75,6 @@ class DumbCamera:
         self.cam = cfg.camera_id
         self.topics = Topics(cfg.base_topic)
         self.source = source
-        self.size = cfg.size
         self.stop_event = stop or threading.Event()
         self.stream_known = threading.Event()  # our retained state read (or a command came first)
         self.stream_on = threading.Event()  # the capture loop waits on it
@@ -114,6 +113,11 @@ class DumbCamera:
             counters=self.counters,
             label=self.cam,
         )
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The frames' size: the source's, once open (its aspect: sources/frame_size.py)."""
+        return self.source.size
 
     # --- MQTT side (paho's network thread) -------------------------------------------------
 

@@ -17,6 +17,7 @@ dropped); the viewer thread encodes the newest frame for the HTTP server.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
@@ -365,6 +366,9 @@ class Pipeline:
         except SourceError as err:
             self.send(Fatal(str(err)))
             return
+        # The frames keep the source's aspect (sources/frame_size.py): recordings are made at
+        # the size the source gives, which the parent announces (Ready's "size").
+        size = self.source.size
         threads = [
             threading.Thread(target=self.capture_loop, name="capture", daemon=True),
             threading.Thread(target=self.control_loop, name="control", daemon=True),
@@ -372,7 +376,7 @@ class Pipeline:
         ]
         record_thread = None
         if cfg.record is not None:
-            self.recorder = self._make_recorder(cfg.record)
+            self.recorder = self._make_recorder(dataclasses.replace(cfg.record, size=size))
             record_thread = threading.Thread(target=self.record_loop, name="record")
             threads.append(record_thread)
         for t in threads:
@@ -384,6 +388,7 @@ class Pipeline:
                     "platform": self.source.platform,
                     "backend": self.detector.backend,
                     "input_size": self.detector.input_size,
+                    "size": list(size),
                 }
             )
         )

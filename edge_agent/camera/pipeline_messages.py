@@ -22,7 +22,7 @@ from edge_agent.detect.rois import RoiSet
 class PipelineConfig:
     camera_id: str
     source: str
-    size: tuple[int, int]
+    size: tuple[int | None, int | None]  # asked; the frames' size follows the source's aspect
     fps: float
     loop: bool
     model_path: str

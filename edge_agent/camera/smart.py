@@ -74,7 +74,9 @@ class SmartCamera:
         self.service_id = f"camera/{self.cam}"
         self.stop_event = stop or threading.Event()
         self.model_path = str(resolve_model(cfg.model))
-        self.size = cfg.size
+        # The frames' size, told by the detector process once its source is open (Ready): the
+        # source's aspect (sources/frame_size.py); None until then (the announce says null).
+        self.size: tuple[int, int] | None = None
         self.motion = cfg.motion_settings()
         self.record = cfg.record_settings()
         self.http_settings = cfg.http_settings()
@@ -181,7 +183,7 @@ class SmartCamera:
             "id": self.cam,
             "name": self.name,
             "mode": "smart",
-            "resolution": list(self.size),
+            "resolution": list(self.size) if self.size else None,
             "fps": float(self.cfg.fps),
             "sw_version": __version__,
             "platform": self.platform,
@@ -315,7 +317,7 @@ class SmartCamera:
             return pm.PipelineConfig(
                 camera_id=self.cam,
                 source=self.cfg.source,
-                size=self.size,
+                size=self.cfg.size,
                 fps=self.cfg.fps,
                 loop=self.cfg.loop,
                 model_path=self.model_path,
@@ -399,6 +401,9 @@ class SmartCamera:
     def _on_ready(self, child: ChildProcess, msg: Ready) -> None:
         child.accept(msg)
         self.platform = msg.info.get("platform", self.platform)
+        size = msg.info.get("size")
+        if isinstance(size, list) and len(size) == 2:
+            self.size = (int(size[0]), int(size[1]))
         log.info("detector process ready: %s", msg.info)
         with self.lock:
             pending = list(self.pending_rois.items())

@@ -91,7 +91,7 @@ def test_typed_config_has_a_field_for_every_key_and_defaults_from_the_schema(tmp
     assert (cfg.mode, cfg.fps, cfg.size, cfg.base_topic, cfg.http_port) == (
         "dumb",
         2.0,
-        (640, 480),
+        (None, None),  # the source's aspect (sources/frame_size.py)
         "bobby",
         None,
     )

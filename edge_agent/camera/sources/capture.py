@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge_agent.camera.sources.base import FrameSource, SourceError
+from edge_agent.camera.sources.frame_size import probe_size
 
 if TYPE_CHECKING:
     import cv2
@@ -31,7 +32,12 @@ class CaptureSource(FrameSource):
     STREAM_TIMEOUT_MS = 5000  # FFmpeg gives up opening or reading a dead stream after this
 
     def __init__(
-        self, target: int | str, size: tuple[int, int], fps: float | None, api: int, name: str
+        self,
+        target: int | str,
+        size: tuple[int | None, int | None] | None,
+        fps: float | None,
+        api: int,
+        name: str,
     ) -> None:
         super().__init__(size, fps)
         self.target = target
@@ -66,10 +72,15 @@ class CaptureSource(FrameSource):
         """Ask the device for the size and rate we want; drivers may round to what they have."""
 
     def _open(self) -> None:
+        import cv2
+
         cap = self._open_capture()
         if cap is None:
             raise SourceError(f"source {self.name!r}: OpenCV cannot open it")
         self.cap = cap
+        # What the driver or FFmpeg says it gives (a webcam's mode, the stream's coded size);
+        # where it says nothing, FrameSource.open() learns it from the first frame.
+        self._set_native((cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
         self._thread = threading.Thread(target=self._grab_loop, name=f"grab-{self.name}", daemon=True)
         self._thread.start()
 
@@ -136,7 +147,7 @@ class CaptureSource(FrameSource):
 class V4L2Source(CaptureSource):
     platform = "v4l2"
 
-    def __init__(self, index: int, size: tuple[int, int], fps: float | None) -> None:
+    def __init__(self, index: int, size: tuple[int | None, int | None] | None, fps: float | None) -> None:
         import cv2
 
         super().__init__(index, size, fps, cv2.CAP_V4L2, f"/dev/video{index}")
@@ -152,8 +163,11 @@ class V4L2Source(CaptureSource):
         # MJPG lets USB 2 webcams deliver 640x480 and more at full rate.
         # cv2's stubs have only VideoWriter.fourcc; VideoWriter_fourcc is in every OpenCV 4
         cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))  # type: ignore[attr-defined]
-        cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
-        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
+        # The size asked (640x480 when none is: frame_size.probe_size); the driver sets its
+        # nearest mode, whose aspect the frames then keep (_open reads it back).
+        width, height = probe_size(self.asked)
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         if self.fps:
             cap.set(cv2.CAP_PROP_FPS, float(self.fps))
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
@@ -162,7 +176,7 @@ class V4L2Source(CaptureSource):
 class StreamSource(CaptureSource):
     """rtsp://, http(s):// (MJPEG or anything FFmpeg reads) through OpenCV's FFmpeg backend."""
 
-    def __init__(self, url: str, size: tuple[int, int], fps: float | None) -> None:
+    def __init__(self, url: str, size: tuple[int | None, int | None] | None, fps: float | None) -> None:
         import cv2
 
         super().__init__(url, size, fps, cv2.CAP_FFMPEG, redact_url(url))

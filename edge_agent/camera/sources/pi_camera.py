@@ -7,12 +7,26 @@ import threading
 from typing import TYPE_CHECKING
 
 from edge_agent.camera.sources.base import FrameSource, SourceError
+from edge_agent.camera.sources.frame_size import frame_size, probe_size
 
 if TYPE_CHECKING:
     import numpy as np
     from picamera2 import Picamera2  # no type information (apt's python3-picamera2): Any here
 
 log = logging.getLogger(__name__)
+
+
+def sensor_size(cam: Picamera2) -> tuple[int, int] | None:
+    """The sensor's whole pixel array (w, h), as libcamera reports it; None if it does not."""
+    props = getattr(cam, "camera_properties", None) or {}
+    size = props.get("PixelArraySize") or getattr(cam, "sensor_resolution", None)
+    if size is None:
+        return None
+    try:
+        w, h = (int(v) for v in size)
+    except (TypeError, ValueError):
+        return None
+    return (w, h) if w > 0 and h > 0 else None
 
 
 class Picamera2Source(FrameSource):
@@ -27,7 +41,7 @@ class Picamera2Source(FrameSource):
 
     def __init__(
         self,
-        size: tuple[int, int],
+        size: tuple[int | None, int | None] | None,
         fps: float | None,
         camera_num: int = 0,
         jpeg: bool = False,
@@ -36,6 +50,7 @@ class Picamera2Source(FrameSource):
         super().__init__(size, fps)
         self.camera_num = camera_num
         self.cam = None
+        self.sensor_size: tuple[int, int] | None = None  # the sensor's pixel array, once open
         self.gives_jpeg = jpeg
         self.quality = quality
         self.encoder = None
@@ -56,12 +71,19 @@ class Picamera2Source(FrameSource):
         try:
             cam = Picamera2(self.camera_num)
             controls = {"FrameRate": float(self.fps)} if self.fps else {}
+            # The main stream at the sensor's aspect (its whole pixel array: the widest field of
+            # view; a Camera Module 3 is 16:9, a v2 or an HQ camera 4:3), at the size rule's size:
+            # libcamera would crop the field of view to any other aspect.
+            self.sensor_size = sensor_size(cam)
+            size = frame_size(self.sensor_size, self.asked) if self.sensor_size else probe_size(self.asked)
             # "RGB888" is libcamera's name for 24-bit pixels laid out [B, G, R] in memory; it is
             # the format every Pi supports for the main stream. We swap to RGB in read().
             config = cam.create_video_configuration(
-                main={"size": self.size, "format": "RGB888"}, controls=controls
+                main={"size": size, "format": "RGB888"}, controls=controls
             )
             cam.configure(config)
+            # What libcamera set (it may align the size): the frames' own size.
+            self._set_native(tuple(cam.camera_config["main"]["size"]))
             if self.gives_jpeg:
                 self._start_jpeg_encoder(cam)
             cam.start()

@@ -22,7 +22,13 @@ class FileSource(FrameSource):
     platform = "file"
     MAX_CONSECUTIVE_FAILURES = 25
 
-    def __init__(self, path: str | Path, size: tuple[int, int], fps: float | None, loop: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        size: tuple[int | None, int | None] | None,
+        fps: float | None,
+        loop: bool = True,
+    ) -> None:
         self.path = Path(path)
         self.loop = loop
         self.cap: cv2.VideoCapture | None = None
@@ -42,6 +48,7 @@ class FileSource(FrameSource):
             raise SourceError(f"source {str(self.path)!r}: OpenCV cannot open it as a video")
         self.cap = cap
         self.frame_count = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+        self._set_native((cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
         self._decoded_this_pass = 0
         file_fps = cap.get(cv2.CAP_PROP_FPS)
         self.file_fps = file_fps if file_fps and 0 < file_fps < 240 else None

@@ -8,6 +8,10 @@ or opening a camera number that does not exist, and `start_encoder` / `stop_enco
 every frame of the main stream to an encoder (`picamera2.encoders`, libx264 standing in for the
 Pi's hardware block).
 
+The sensor is an IMX219 (1640x1232, 4:3) unless `BOBBY_FAKE_PICAMERA2_SENSOR=WxH` names another
+(4608x2592: a Camera Module 3's IMX708, 16:9); a main stream of another aspect than the sensor's
+is cropped from its middle, as libcamera does, never stretched.
+
 `BOBBY_FAKE_PICAMERA2_JPEGS=<dir>`: the sensor replays the directory's *.jpg files (made at the
 configured size) instead of a video, and a JPEG encoder hands them out as the hardware JPEG block
 would, so a process that only takes JPEGs loads neither OpenCV nor numpy (as on a Pi, where the
@@ -46,6 +50,21 @@ def _bgr(frame):
     return cv2.imdecode(np.frombuffer(frame, np.uint8), cv2.IMREAD_COLOR)
 
 
+def _crop_to(bgr, size):
+    """The centre of `bgr` at the aspect of `size`, as libcamera crops (ScalerCrop) the sensor's
+    image to the aspect of the stream asked: a picture is cropped, never stretched. The replayed
+    media stands for the scene: it is first cut to the sensor's own aspect."""
+    h, w = bgr.shape[:2]
+    want = size[0] / size[1]
+    if abs(w / h - want) < 0.01 * want:  # a few pixels: libcamera's alignment, not a crop
+        return bgr
+    if w / h > want:
+        cw = round(h * want)
+        return bgr[:, (w - cw) // 2 : (w - cw) // 2 + cw]
+    ch = round(w / want)
+    return bgr[(h - ch) // 2 : (h - ch) // 2 + ch]
+
+
 class Picamera2:
     _FORMATS = frozenset({"RGB888", "BGR888", "XRGB8888", "XBGR8888"})
 
@@ -67,7 +86,9 @@ class Picamera2:
         self._sensor: threading.Thread | None = None
         self._encoders: set = set()
         self._encoding = threading.Lock()  # a frame being encoded, or an encoder being stopped
-        self.sensor_resolution = (1640, 1232)
+        # BOBBY_FAKE_PICAMERA2_SENSOR=WxH: another sensor (4608x2592: a Camera Module 3, 16:9).
+        sensor = os.environ.get("BOBBY_FAKE_PICAMERA2_SENSOR", "1640x1232")
+        self.sensor_resolution = tuple(int(v) for v in sensor.lower().split("x"))
         self.camera_properties = {"Model": "fake_imx219", "PixelArraySize": self.sensor_resolution}
         OPENED_IN_PIDS.append(os.getpid())
 
@@ -174,7 +195,11 @@ class Picamera2:
             else:
                 import cv2
 
-                frame = cv2.resize(self._next_bgr(), size, interpolation=cv2.INTER_AREA)
+                frame = cv2.resize(
+                    _crop_to(_crop_to(self._next_bgr(), self.sensor_resolution), size),
+                    size,
+                    interpolation=cv2.INTER_AREA,
+                )
             sensor_us = int(slot * 1e6)
             with self._cond:
                 self._frame, self._seq = frame, self._seq + 1
