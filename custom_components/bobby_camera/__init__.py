@@ -19,6 +19,8 @@ from homeassistant.helpers.typing import ConfigType
 from .card import async_register_card, async_unregister_card
 from .const import CONF_CAMERA_ID, DOMAIN
 from .entity import device_identifier
+from .event_views import async_setup_event_views
+from .events import async_setup_events
 from .removal import async_forget_camera, entry_camera
 from .runtime import BobbyConfigEntry, BobbyRuntimeData
 from .services import async_setup_services
@@ -32,6 +34,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions (once, not per entry: quality rule action-setup)."""
     async_setup_services(hass)
     async_setup_websocket(hass)
+    # The visits of every camera (events.py), their files (event_views.py) and the media browser
+    # (media_source.py, found by HA's media_source).
+    await async_setup_events(hass)
+    async_setup_event_views(hass)
     return True
 
 
@@ -43,6 +49,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> boo
     entry.runtime_data = runtime
     entry.async_on_unload(runtime.async_stop)
     await runtime.async_start()
+    # The camera's visits: `<base>/+/event`, one subscription per base topic (events.py).
+    entry.async_on_unload(await (await async_setup_events(hass)).async_follow(runtime.base_topic))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_register_card(hass, entry.entry_id)
     return True

@@ -9,6 +9,7 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_TOKEN
+from .events import event_index
 from .runtime import BobbyConfigEntry
 from .untrusted import integration_refusals
 
@@ -78,6 +79,8 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BobbyCo
             # before any camera was set up (discovery, the user step's scan).
             "refused": dict(sorted(runtime.refused.items())),
             "refused_by_integration": dict(sorted(integration_refusals(hass).counts.items())),
+            # The visits the index keeps for the camera, and the event messages it refused.
+            "events": index.diagnostics(runtime.camera_id) if (index := event_index(hass)) else None,
         }
     )
     return redacted

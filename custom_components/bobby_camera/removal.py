@@ -21,6 +21,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import CONF_BASE_TOPIC, CONF_CAMERA_ID, DOMAIN, LOGGER, Topics
+from .events import event_index
 
 # Twin: edge_agent/mqtt/messages.py Forget (`by`).
 FORGET_BY = "home_assistant"
@@ -39,6 +40,10 @@ async def async_forget_camera(hass: HomeAssistant, entry_id: str, base: str, cam
     done: set[str] = hass.data.setdefault(DATA_FORGOTTEN, set())
     if entry_id in done:
         return True
+    # Its visits leave the index (and the media browser, the card); the files the add-on wrote
+    # stay under /media/bobby_camera until its retention removes them.
+    if (index := event_index(hass)) is not None:
+        index.async_forget_camera(cam)
     if not mqtt.is_connected(hass):
         LOGGER.warning(
             "Camera %s was removed while MQTT is not connected: the detection services were not told"

@@ -164,6 +164,7 @@ async def test_unload_and_reload_leave_nothing_behind(
         "bobby/garden/detection/set",
         "bobby/garden/detection/state",
         "bobby/+/announce",
+        "bobby/+/event",  # the visits (events.py), one subscription per base topic
     }
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     await hass.async_block_till_done()
