@@ -109,6 +109,7 @@ class VisitTracker:
         *,
         store: Store = "media",
         recording: bool = True,
+        snapshots: bool = True,
         update_interval: float = UPDATE_INTERVAL,
         min_gain: float = MIN_GAIN,
         candidate_max_age: float = CANDIDATE_MAX_AGE,
@@ -118,6 +119,7 @@ class VisitTracker:
         self.service = service
         self.store: Store = store
         self.recording = recording
+        self.snapshots = snapshots  # False: no snapshot files (the score is still followed)
         self.update_interval = update_interval
         self.min_gain = min_gain
         self.candidate_max_age = candidate_max_age
@@ -173,6 +175,12 @@ class VisitTracker:
         (the frames that make the state go ON come before it): "candidate", and the caller
         keeps the frame until `start_snapshot()` says whether to write it under the new id."""
         visit = self.current
+        if not self.snapshots:
+            if visit is not None:
+                visit.max_persons = max(visit.max_persons, persons)
+                visit.score = max(visit.score, score)
+                self._touch(visit, [r for r in regions if r in self.regions_on])
+            return None
         if visit is None:
             if persons <= 0 or score <= 0:
                 return None
@@ -203,6 +211,10 @@ class VisitTracker:
         self._prev_score, self._prev_snapshot = 0.0, False
         visit.snapshot = True
         return True
+
+    def drop_candidate(self) -> None:
+        """The caller could not keep the candidate frame."""
+        self._candidate = None
 
     def snapshot_failed(self) -> None:
         """The snapshot files could not be written: the visit keeps what it had."""
@@ -269,3 +281,25 @@ class VisitTracker:
         visit.update_due = False
         visit.last_sent = now
         return event_payload(visit, kind, self.service, self.store, now)
+
+
+def recovered_end(
+    camera: str,
+    event_id: str,
+    ok: bool,
+    duration: float | None,
+    snapshot: bool,
+    service: str,
+    store: Store,
+    pre_roll: float,
+    at: float,
+) -> dict[str, Any]:
+    """The `end` of a visit whose service was killed mid-visit, published by its next start once
+    the clip it left is closed (`ready`) or found unplayable (`failed`). Only the id, the files
+    and the clip are known: the start is the id's (whole seconds), the end estimated from the
+    clip (its pre-roll taken off), regions, persons and score are not known (empty, 0)."""
+    start = event_id_time(event_id)
+    visit = Visit(event_id, camera, start, clip="ready" if ok else "failed", snapshot=snapshot)
+    visit.duration = duration if ok else None
+    visit.end = start + max(0.0, (duration or 0.0) - pre_roll)
+    return event_payload(visit, "end", service, store, at)

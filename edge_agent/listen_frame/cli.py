@@ -25,10 +25,20 @@ from edge_agent.settings import (
 )
 
 if TYPE_CHECKING:
+    from edge_agent.events.settings import RecordingSettings
     from edge_agent.listen_frame.state import ListenFrameConfig
 
 log = logging.getLogger("edge_agent.listen_frame")
 CA_ENV = "BOBBY_MQTT_CA_FILE"
+
+
+def recording_section(value: object) -> RecordingSettings:
+    from edge_agent.events.settings import validate_recording
+
+    try:
+        return validate_recording(value)
+    except ValueError as err:
+        raise vol.Invalid(str(err)) from err
 
 
 def instance_name(value: object) -> str:
@@ -86,6 +96,9 @@ SCHEMA = vol.Schema(
         vol.Optional("job_deadline_min", default=5.0): vol.All(
             vol.Coerce(float), vol.Range(min=0.5, max=600.0)
         ),
+        # Clips and snapshots of visits (docs/listen_frame.md, "Recording"): a mapping
+        # (enabled, directory, pre_roll, ...), checked by events/settings.validate_recording.
+        vol.Optional("recording"): vol.Any(None, recording_section),
     }
 )
 
@@ -163,6 +176,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=float,
         help="the shortest job deadline, in seconds (default 5)",
     )
+    p.add_argument(
+        "--record-dir",
+        help="record each visit's clip and snapshots under DIR/<camera>/ (recording.enabled and "
+        "recording.directory of the config file; docs/listen_frame.md, Recording)",
+    )
     p.set_defaults(func=run)
 
 
@@ -196,8 +214,18 @@ def config_from_args(args: argparse.Namespace) -> ListenFrameConfig:
         max_megapixels=s["max_megapixels"],
         job_deadline_factor=s["job_deadline_factor"],
         job_deadline_min=s["job_deadline_min"],
+        recording=recording_settings(s.get("recording"), getattr(args, "record_dir", None)),
         **extra,
     )
+
+
+def recording_settings(section: RecordingSettings | None, record_dir: str | None) -> RecordingSettings:
+    from edge_agent.events.settings import RecordingSettings, validate_recording
+
+    settings = section or RecordingSettings()
+    if record_dir:  # the flag wins over the file
+        settings = validate_recording({**settings.__dict__, "enabled": True, "directory": record_dir})
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:

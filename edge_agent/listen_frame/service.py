@@ -25,6 +25,7 @@ from edge_agent.detect.rois import DetectionSettings, RoiSet
 from edge_agent.ids import valid_camera_id
 from edge_agent.listen_frame.cameras import Announce, CameraRegistry
 from edge_agent.listen_frame.cluster import Cluster, ClusterIdentity
+from edge_agent.listen_frame.events import CameraEvents, event_json, recover_leftovers
 from edge_agent.listen_frame.gate import CameraGates
 from edge_agent.listen_frame.ownership import KIND
 from edge_agent.listen_frame.pool import Dispatcher, Frame
@@ -122,6 +123,8 @@ class ListenFrame:
             },
         )
         self._timer = threading.Thread(target=self._timer_loop, name="bobby-timer", daemon=True)
+        self.recording = config.recording  # clips of dumb cameras (recording.py, events.py)
+        self.events: dict[str, CameraEvents] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -137,10 +140,26 @@ class ListenFrame:
         self.dispatcher.start()  # fails fast with a clear message when the model does not load
         self.mqtt.start(connect_timeout)
         self._timer.start()
+        if self.recording.enabled:
+            log.info("recording clips of visits under %s", self.recording.directory)
+            # What a killed run left: closed, and its end published (QoS 1: kept until connected).
+            threading.Thread(target=self._recover, name="bobby-recover", daemon=True).start()
+
+    def _recover(self) -> None:
+        try:
+            n = recover_leftovers(self.recording, self.service_id, self._publish_event)
+            self.counters["clips_recovered"] += n
+        except Exception:
+            log.exception("recovering unfinished clips failed")
+
+    def _publish_event(self, cam_id: str, payload: dict[str, object]) -> None:
+        self.mqtt.publish(self.topics.event(cam_id), event_json(payload), qos=1)
 
     def stop(self) -> None:
         log.info("stopping: marking %s offline", self.service_id)
         self.stop_event.set()
+        for events in list(self.events.values()):  # clips closed, their ends published first
+            events.close()
         self.mqtt.stop(final=(self.availability_topic, OFFLINE))
         self.dispatcher.stop()
         if self._timer.is_alive():
@@ -264,11 +283,25 @@ class ListenFrame:
                 owner=lambda: self.cluster.instances.owns(cam_id),
                 ack=lambda version, ok, error, active: self.cluster.ack(cam_id, version, ok, error, active),
                 removed_in_ha=lambda: self._publish_forget(cam_id, "device deleted in Home Assistant"),
+                on_person=lambda roi, on, now: self._camera_events(cam_id).person_changed(roi, on, now),
             ),
             bad=self.bad,
         )
         self.cluster.camera_added(cam)
         return cam
+
+    def _camera_events(self, cam_id: str) -> CameraEvents:
+        events = self.events.get(cam_id)
+        if events is None:
+            events = self.events[cam_id] = CameraEvents(
+                cam_id,
+                self.service_id,
+                self.recording,
+                self._publish_event,
+                owner=lambda: self.cluster.instances.owns(cam_id),
+                counters=self.counters,
+            )
+        return events
 
     def _serve(self, cam: CameraState) -> None:
         """From the first frame or announce on: the camera's state and discovery are published."""
@@ -316,9 +349,11 @@ class ListenFrame:
                     captured = value
         roi_set = channel.roi_set
         motion = self.gates.check(cam_id, roi_set.detection, received, channel.person_on())
-        frame = Frame(
-            cam_id, bytes(msg.payload), received, captured, roi_set, channel.want_snapshot(received), motion
-        )
+        jpeg = bytes(msg.payload)
+        events = self._camera_events(cam_id)
+        events.frame_in(jpeg, captured, received)  # the clip's ring: a reference, nothing decoded
+        want_snapshot = channel.want_snapshot(received) or events.wants_snapshot()
+        frame = Frame(cam_id, jpeg, received, captured, roi_set, want_snapshot, motion)
         if not self.dispatcher.submit(frame):
             cam.counters["dropped"] += 1
             self.counters["dropped"] += 1
@@ -342,6 +377,9 @@ class ListenFrame:
             self.bad.warning(f"forget:{cam_id}", "%s: refused the forget: %s", cam_id, err)
             return
         self.registry.removed(cam_id)
+        events = self.events.pop(cam_id, None)
+        if events is not None:
+            events.close()
         cam = self.registry.forget(cam_id)
         self.gates.forget(cam_id)
         instances = set(self.cluster.forget(cam_id)) | {self.config.instance}
@@ -450,6 +488,7 @@ class ListenFrame:
         self.mqtt.publish(self.topics.detections(frame.cam), payload)
         if result.snapshot is not None:
             channel.offer_snapshot(result.snapshot, now)
+        self._camera_events(frame.cam).analysed(result.objects, result.snapshot, frame.jpeg, now)
         self.counters["analysed"] += 1
         self.counters["inferences"] += result.inferences
         cam.counters["analysed"] += 1
@@ -466,6 +505,11 @@ class ListenFrame:
                 if cam.settle_at is not None and time.monotonic() >= cam.settle_at:
                     self._serve(cam)
                 cam.channel.tick(now)
+                events = self.events.get(cam.cam)
+                if events is not None:
+                    owned = bool(cam.owned) and cam.channel.settled and not cam.channel.forgotten
+                    events.ownership(owned, cam.channel.person_on(), now)
+                    events.tick(now)
             for cam_id in self.registry.gone(now):
                 self._forget(cam_id)
             if time.monotonic() >= next_stats:
@@ -473,6 +517,9 @@ class ListenFrame:
                 self.publish_stats()
 
     def _forget(self, cam_id: str) -> None:
+        events = self.events.pop(cam_id, None)
+        if events is not None:
+            events.close()
         cam = self.registry.forget(cam_id)
         self.gates.forget(cam_id)
         self.cluster.forget(cam_id)

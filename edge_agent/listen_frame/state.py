@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from edge_agent.events.settings import RecordingSettings
 from edge_agent.ids import MAX_ROIS
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class ListenFrameConfig:
     # replaced, counted as worker_hung (edge_agent.supervisor.JobDeadline).
     job_deadline_factor: float = 10.0
     job_deadline_min: float = 5.0
+    # Clips and snapshots of visits (docs/listen_frame.md, "Recording"); off by default.
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
 
     @property
     def worker_count(self) -> int:

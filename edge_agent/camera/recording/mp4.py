@@ -9,6 +9,10 @@ from __future__ import annotations
 import fractions
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from av.video.codeccontext import VideoCodecContext
 
 TIME_BASE = fractions.Fraction(1, 1000)  # packet timestamps in milliseconds of capture time
 
@@ -16,6 +20,29 @@ TIME_BASE = fractions.Fraction(1, 1000)  # packet timestamps in milliseconds of 
 def keyframe_interval(fps: float) -> int:
     """Frames between keyframes: one a second, the cut points of chunks and clips."""
     return max(1, round(fps))
+
+
+def open_encoder(codec: str, size: tuple[int, int], fps: float, crf: int) -> VideoCodecContext:
+    """An open H.264 encoder (yuv420p frames, pts in milliseconds): a keyframe every second,
+    no B-frames, SPS/PPS at every keyframe. The smart camera's `Recorder` and listen_frame's
+    clips (edge_agent/events/clip.py)."""
+    import av
+
+    ctx = cast("VideoCodecContext", av.CodecContext.create(codec, "w"))  # a video codec: libx264
+    ctx.width, ctx.height = size
+    ctx.pix_fmt = "yuv420p"
+    ctx.time_base = TIME_BASE
+    ctx.framerate = fractions.Fraction(max(1, round(fps)), 1)
+    ctx.gop_size = keyframe_interval(fps)
+    # repeat-headers: every keyframe carries SPS/PPS, so any keyframe can start a file.
+    ctx.options = {
+        "preset": "veryfast",
+        "tune": "zerolatency",
+        "crf": str(crf),
+        "x264-params": "repeat-headers=1",
+    }
+    ctx.open()
+    return ctx
 
 
 @dataclass(slots=True)
@@ -32,11 +59,13 @@ class Mp4Writer:
     when the muxer fails (PyAV skips closing its own file when the header was never written).
     """
 
-    def __init__(self, path: Path, size: tuple[int, int], fps: float) -> None:
+    def __init__(self, path: Path, size: tuple[int, int], fps: float, buffered: bool = True) -> None:
         import av
 
         self.path = path
-        self.file = open(path, "xb")  # closed in close()
+        # Unbuffered (listen_frame's clips): each fragment reaches the file system as the muxer
+        # writes it, so a writer killed with SIGKILL leaves every finished fragment behind.
+        self.file = open(path, "xb", buffering=-1 if buffered else 0)  # closed in close()
         try:
             self.container = av.open(
                 self.file,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import fractions
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge_agent.camera.recording.mp4 import TIME_BASE, EncodedPacket, keyframe_interval
+from edge_agent.camera.recording.mp4 import TIME_BASE, EncodedPacket, open_encoder
 from edge_agent.camera.recording.recorder import PacketRecorder, RecordSettings
 
 if TYPE_CHECKING:
@@ -41,23 +40,7 @@ class Recorder(PacketRecorder):
         self.encoder: VideoCodecContext | None = None
 
     def _open_encoder(self) -> None:
-        import av
-
-        ctx = cast("VideoCodecContext", av.CodecContext.create(self.s.codec, "w"))  # a video codec: libx264
-        ctx.width, ctx.height = self.s.size
-        ctx.pix_fmt = "yuv420p"
-        ctx.time_base = TIME_BASE
-        ctx.framerate = fractions.Fraction(max(1, round(self.s.fps)), 1)
-        ctx.gop_size = keyframe_interval(self.s.fps)
-        # repeat-headers: every keyframe carries SPS/PPS, so any keyframe can start a file.
-        ctx.options = {
-            "preset": "veryfast",
-            "tune": "zerolatency",
-            "crf": str(self.s.crf),
-            "x264-params": "repeat-headers=1",
-        }
-        ctx.open()
-        self.encoder = ctx
+        self.encoder = open_encoder(self.s.codec, self.s.size, self.s.fps, self.s.crf)
 
     def _encode(self, rgb: np.ndarray, t: float) -> list[EncodedPacket]:
         import av

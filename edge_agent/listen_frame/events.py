@@ -1,0 +1,204 @@
+"""listen_frame's visits (docs/mqtt.md, "events"): per camera a `VisitTracker` (events/visit.py),
+the snapshot files and, with recording on, a `CameraRecorder` (recording.py) for the clip.
+
+The owner of a camera alone records and publishes: the person-state hooks fire only where the
+states are published, and `ownership()` (from the service's timer) ends this instance's visit
+when another takes the camera over, or starts a new one when it takes over a person in view.
+With recording off, visits are still published (`"clip": "none"`, `"snapshot": false`).
+
+`recover_leftovers` (at start): clips a killed instance left as `.part` are closed and their
+`end` published (`"clip": "ready"` or `"failed"`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from edge_agent.detect.detection import DetectedObject
+from edge_agent.events.clip import ClipResult, recover_part
+from edge_agent.events.files import atomic_write, event_id_of, leftover_parts, recorded_cameras, visit_files
+from edge_agent.events.settings import RecordingSettings
+from edge_agent.events.visit import VisitTracker, recovered_end
+from edge_agent.listen_frame.recording import CameraRecorder
+from edge_agent.ratelimit import RateLimitedLog
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, dict], None]  # (camera, event payload)
+
+
+class CameraEvents:
+    def __init__(
+        self,
+        cam: str,
+        service: str,
+        recording: RecordingSettings,
+        publish: Publish,
+        owner: Callable[[], bool],
+        counters: Counter[str],
+    ) -> None:
+        self.cam = cam
+        self.settings = recording
+        self.publish = publish
+        self.owner = owner
+        self.counters = counters
+        self.bad = RateLimitedLog(log, interval=60.0)
+        self.lock = threading.RLock()
+        self.tracker = VisitTracker(
+            cam, service, store="media", recording=recording.enabled, snapshots=recording.enabled
+        )
+        self.recorder = (
+            CameraRecorder(cam, recording, self._clip_done, counters) if recording.enabled else None
+        )
+        self.candidate: tuple[bytes, bytes] | None = None  # (drawn, clean) before a visit starts
+        self.owned = False
+
+    # ---- from the service ----------------------------------------------------------------------
+
+    def frame_in(self, jpeg: bytes, captured: float, received: float) -> None:
+        if self.recorder is not None and self.owner():
+            self.recorder.offer(jpeg, captured, received)
+
+    def wants_snapshot(self) -> bool:
+        """Whether analysed frames should come back drawn (the visit's best snapshot)."""
+        return self.recorder is not None and self.owner()
+
+    def person_changed(self, roi: str | None, on: bool, now: float) -> None:
+        with self.lock:
+            visit = self.tracker.person_changed(roi, on, now)
+            if visit is not None and roi is None:
+                if on:
+                    self.counters["visits"] += 1
+                    if self.tracker.start_snapshot() and self.candidate is not None:
+                        self._write_snapshot(visit.id, *self.candidate)
+                    self.candidate = None
+                    if self.recorder is not None:
+                        self.recorder.start(visit.id, now)
+                elif self.recorder is not None:
+                    self.recorder.stop(visit.id, now)
+            self._flush(now)
+
+    def analysed(
+        self, objects: Sequence[DetectedObject], drawn: bytes | None, clean: bytes, now: float
+    ) -> None:
+        persons = [o for o in objects if o.label == "person"]
+        score = max((o.score for o in persons), default=0.0)
+        with self.lock:
+            verdict = self.tracker.frame(score, len(persons), (), now)
+            if verdict == "candidate":
+                self.candidate = (drawn, clean) if drawn is not None else None
+                if drawn is None:
+                    self.tracker.drop_candidate()
+            elif verdict == "snapshot":
+                if drawn is None:
+                    self.tracker.snapshot_failed()
+                else:
+                    self._write_snapshot(
+                        self.tracker.current.id if self.tracker.current else "", drawn, clean
+                    )
+            self._flush(now)
+
+    def tick(self, now: float) -> None:
+        if self.recorder is not None:
+            self.recorder.tick(now)
+        with self.lock:
+            if self.tracker.pending():
+                self._flush(now)
+
+    def ownership(self, owned: bool, person_on: bool, now: float) -> None:
+        """From the service's timer: a visit follows the camera's owner."""
+        with self.lock:
+            was, self.owned = self.owned, owned
+            if was and not owned:
+                visit = self.tracker.drop_current(now)
+                if visit is not None:
+                    log.info(
+                        "%s: another instance owns the camera now: visit %s ends here", self.cam, visit.id
+                    )
+                    if self.recorder is not None:
+                        self.recorder.finish(visit.id)
+                self.candidate = None
+            elif owned and not was and person_on and self.tracker.current is None:
+                self.person_changed(None, True, now)  # a new owner starts a new visit
+            self._flush(now)
+
+    def close(self) -> None:
+        """The service stops: the open visit ends, its clip is closed (playable) and its end
+        published while the connection is still there."""
+        now = time.time()
+        with self.lock:
+            self.tracker.drop_current(now)
+        if self.recorder is not None:
+            self.recorder.close()  # the clip closed: _clip_done publishes its end
+        with self.lock:
+            self._flush(now)
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def _clip_done(self, visit_id: str, result: ClipResult) -> None:
+        """From the recorder's thread."""
+        with self.lock:
+            self.tracker.clip_closed(visit_id, result.ok, result.duration)
+            self._flush(time.time())
+
+    def _write_snapshot(self, visit_id: str, drawn: bytes, clean: bytes) -> None:
+        try:
+            files = visit_files(self.settings.directory, self.cam, visit_id)
+            atomic_write(files.clean, clean)
+            atomic_write(files.snapshot, drawn)
+            self.counters["snapshots_written"] += 1
+        except (OSError, ValueError) as err:
+            self.counters["snapshot_errors"] += 1
+            self.bad.warning(f"snapshot:{self.cam}", "%s: snapshot not written: %s", self.cam, err)
+            self.tracker.snapshot_failed()
+
+    def _flush(self, now: float) -> None:
+        for payload in self.tracker.messages(now):
+            self.counters[f"event_{payload['type']}"] += 1
+            self.publish(self.cam, payload)
+
+
+def recover_leftovers(
+    settings: RecordingSettings, service: str, publish: Publish, now: float | None = None
+) -> int:
+    """Clips a killed instance left (`<id>.mp4.part`): closed (`recover_part`) and their `end`
+    published. Returns how many."""
+    root = Path(settings.directory)
+    n = 0
+    for cam in recorded_cameras(root):
+        for part in leftover_parts(root, cam):
+            vid = event_id_of(part.name)
+            if vid is None:
+                continue
+            files = visit_files(root, cam, vid)
+            result = recover_part(part, files.clip)
+            log.warning(
+                "%s: clip %s left unfinished by an earlier run: %s",
+                cam,
+                vid,
+                f"closed ({result.duration} s)" if result.ok else f"not playable ({result.error})",
+            )
+            payload = recovered_end(
+                cam,
+                vid,
+                result.ok,
+                result.duration,
+                files.snapshot.exists(),
+                service,
+                "media",
+                settings.pre_roll,
+                time.time() if now is None else now,
+            )
+            publish(cam, payload)
+            n += 1
+    return n
+
+
+def event_json(payload: dict) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()

@@ -1,0 +1,142 @@
+"""A dumb camera's visit recorded by the real listen_frame (real Mosquitto, the real model, real
+frames of ../shared/media/opencv_vtest.avi): `bobby/<cam>/event` start, update and end per
+docs/mqtt.md; the clip is an H.264 MP4 that PyAV decodes, as long as the visit plus the pre- and
+post-roll, beside its two snapshots; then an instance killed with SIGKILL mid-visit leaves a
+`.part` that the next start closes (playable) and whose `end` it publishes."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+
+import av
+import pytest
+
+from tests.conftest import NO_PERSON_STILLS
+from tests.support.feeder import Feeder
+from tests.support.frames import still_jpeg, video_jpegs
+from tests.support.mqtt import Collector
+from tests.support.procs import listen_frame
+
+FPS = 4.0
+PRE_ROLL = 2.0
+POST_ROLL = 2.0
+CLEAR_AFTER = 1.5
+ID_RE = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}")
+
+
+@pytest.fixture(scope="module")
+def frames(media_dir):
+    video = video_jpegs(str(media_dir / "opencv_vtest.avi"), 40, step=5)
+    return {"people": list(video), "few": video[6], "empty": still_jpeg(media_dir / NO_PERSON_STILLS[0])}
+
+
+def events(client: Collector, topic: str) -> list[dict]:
+    return [json.loads(p) for p in client.payloads(topic)]
+
+
+def wait_event(
+    client: Collector, topic: str, kind: str, visit_id: str | None = None, timeout: float = 30.0
+) -> dict:
+    def found():
+        return next(
+            (e for e in events(client, topic) if e["type"] == kind and visit_id in (None, e["id"])), None
+        )
+
+    client.wait_for(found, timeout, f"an event {kind!r} on {topic}")
+    return found()
+
+
+def probe(path: Path) -> tuple[str, int, float]:
+    """(codec, decoded frames, seconds from the first frame's time to the last's)."""
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        times = [float(f.time) for f in c.decode(stream) if f.time is not None]
+        return stream.codec_context.name, len(times), max(times) - min(times)
+
+
+def test_a_visit_is_recorded_and_a_killed_instance_leaves_a_playable_clip(
+    mosquitto, model_path, frames, tmp_path
+) -> None:
+    base = f"rec{uuid.uuid4().hex[:6]}"
+    cam = "yard"
+    t = f"{base}/{cam}"
+    media = tmp_path / "media"
+    config = tmp_path / "listen_frame.yaml"
+    config.write_text(
+        "recording:\n"
+        "  enabled: true\n"
+        f"  directory: {media}\n"
+        f"  pre_roll: {PRE_ROLL}\n"
+        f"  post_roll: {POST_ROLL}\n"
+        "  max_clip_seconds: 60\n"
+        "  min_free_mb: 1\n"
+    )
+    client = Collector(mosquitto, [f"{base}/#"], announce_cameras=True)
+    detection = {"frames_needed": 2, "frames_window": 3, "clear_after": CLEAR_AFTER, "motion": False}
+    client.publish(f"{t}/rois", json.dumps({"version": 1, "rois": [], "detection": detection}), retain=True)
+    args = (mosquitto, model_path, base, "rec", "--workers", "1", "--config", str(config))
+    cmd = listen_frame(*args)
+    feeder = Feeder.publishing(client, f"{t}/frame", frames["empty"], FPS)
+    try:
+        client.wait_payload(f"{base}/listen_frame/rec/availability", b"online", timeout=60)
+        client.wait_for(lambda: client.last(f"{t}/person") == b"OFF", 30, "the person state OFF")
+        time.sleep(PRE_ROLL + 0.5)  # a full pre-roll of empty frames in the ring
+
+        # One visit: a few people (a lower best score), then a crowd (a better snapshot: an update).
+        shown = feeder.show(frames["few"])
+        start = wait_event(client, f"{t}/event", "start")
+        assert ID_RE.fullmatch(start["id"]) and start["camera"] == cam and start["clip"] == "recording"
+        assert start["end"] is None and start["duration"] is None and start["store"] == "media"
+        assert start["service"] == "listen_frame/rec" and start["snapshot"] is True
+        assert not any(m.retain for m in client.on(f"{t}/event"))
+        files = media / cam
+        assert (files / f"{start['id']}.jpg").is_file() and (files / f"{start['id']}-clean.jpg").is_file()
+        part = files / f"{start['id']}.mp4.part"
+        client.wait_for(part.is_file, 10, "the clip being written")  # by the camera's thread
+        time.sleep(4.0)
+        feeder.show(frames["people"])
+        update = wait_event(client, f"{t}/event", "update", start["id"], timeout=20)
+        assert update["score"] > start["score"] and update["max_persons"] >= start["max_persons"]
+        assert update["at"] - start["at"] >= 4.9  # at most one update every 5 s
+        time.sleep(2.0)
+        left = feeder.show(frames["empty"])
+        end = wait_event(client, f"{t}/event", "end", start["id"], timeout=30)
+        visit = end["end"] - end["start"]
+        assert end["clip"] == "ready" and end["snapshot"] is True and end["regions"] == []
+        assert 6.0 <= visit <= (left - shown) + CLEAR_AFTER + 8.0
+        clip = files / f"{start['id']}.mp4"
+        assert clip.is_file() and not (files / f"{start['id']}.mp4.part").exists()
+        codec, decoded, span = probe(clip)
+        assert codec == "h264" and decoded >= FPS * visit * 0.5
+        expected = visit + PRE_ROLL + POST_ROLL
+        assert abs(end["duration"] - expected) <= 2.5, (end["duration"], expected)
+        assert abs(span - end["duration"]) <= 1.0, (span, end["duration"])
+        kinds = [e["type"] for e in events(client, f"{t}/event") if e["id"] == start["id"]]
+        assert kinds[0] == "start" and kinds[-1] == "end" and kinds.count("end") == 1
+
+        # Killed mid-visit: the next start closes what the .part holds and publishes its end.
+        feeder.show(frames["people"])
+        starts = lambda: [e for e in events(client, f"{t}/event") if e["type"] == "start"]  # noqa: E731
+        client.wait_for(lambda: len(starts()) == 2, 30, "a second visit")
+        second = starts()[1]
+        part = files / f"{second['id']}.mp4.part"
+        client.wait_for(lambda: part.is_file() and part.stat().st_size > 20_000, 20, "some fragments written")
+        time.sleep(2.0)
+        cmd.proc.kill()
+        cmd.proc.wait(10)
+        assert part.is_file()
+        cmd = listen_frame(*args)
+        recovered = wait_event(client, f"{t}/event", "end", second["id"], timeout=60)
+        assert recovered["clip"] == "ready" and recovered["duration"] > 1.0
+        assert recovered["start"] == int(second["start"])  # the id's second: all it knew
+        assert not part.exists()
+        codec, decoded, _ = probe(files / f"{second['id']}.mp4")
+        assert codec == "h264" and decoded >= 4
+    finally:
+        feeder.close()
+        cmd.stop()
+        client.close()
