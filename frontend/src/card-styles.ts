@@ -275,7 +275,8 @@ export const cardStyles = css`
     color: #fff;
   }
   .clip-layer .back::before {
-    content: "\2190\00a0";
+    content: "←";
+    margin-right: 6px;
   }
   .clip-error {
     position: absolute;

@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { cardStyles } from "../src/card-styles";
 import type { HomeAssistant } from "../src/ha";
 import { hasKey } from "../src/localize";
 import type { Region, Visit } from "../src/types";
@@ -150,6 +151,12 @@ describe("the strip's states", () => {
     }
     const waiting = text(clipView({ visit: visit(1) }, "en", () => undefined, () => undefined));
     assert.ok(!waiting.includes("<video") && waiting.includes("Loading"));
+  });
+
+  test("the card's styles hold the strip's and the clip's (an escape a template cannot cook drops them all)", () => {
+    const text = cardStyles.cssText;
+    assert.ok(!text.includes("undefined"), "a style sheet lost to an invalid escape");
+    for (const rule of [".visit-list", ".clip-layer video", ".clip-layer .back", ".visits-message.error"]) assert.ok(text.includes(rule), rule);
   });
 
   test("every text of the strip exists in English", () => {

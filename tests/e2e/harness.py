@@ -48,6 +48,10 @@ homeassistant:
   country: NL
   currency: EUR
   internal_url: "{url}"
+  # HA's media folder inside this installation's config dir (in a container HA would take
+  # /media, shared by every run); the visits' files go under <media>/bobby_camera (docs/mqtt.md).
+  media_dirs:
+    local: "{media}"
 http:
   server_host: 127.0.0.1
   server_port: {port}
@@ -268,8 +272,10 @@ class Hass:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config_dir.mkdir(parents=True, exist_ok=True)
+        self.media_dir = config_dir / "media"
+        self.media_dir.mkdir(exist_ok=True)
         (config_dir / "configuration.yaml").write_text(
-            CONFIGURATION_YAML.format(url=self.url, port=self.port)
+            CONFIGURATION_YAML.format(url=self.url, port=self.port, media=self.media_dir)
         )
         (config_dir / "automations.yaml").write_text("[]\n")
         # Onboarding's core_config step adds radio_browser (looks up radio-browser.info at once)

@@ -273,7 +273,8 @@ var lt=globalThis,ct=lt.ShadowRoot&&(lt.ShadyCSS===void 0||lt.ShadyCSS.nativeSha
     color: #fff;
   }
   .clip-layer .back::before {
-    content: "\2190\00a0";
+    content: "←";
+    margin-right: 6px;
   }
   .clip-error {
     position: absolute;
