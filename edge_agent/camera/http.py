@@ -211,15 +211,22 @@ class EventFiles:
       (`EVENT_FILE_RE`), else 404: no other character, so no `..`, no `/`, no other file;
     - the file must be a regular file whose real path is directly inside the folder (a symlink
       pointing anywhere else is refused with 404, as if it were not there);
-    - a clip still being written (`<id>.mp4.part`, no `<id>.mp4` yet) is `409 Conflict` with
+    - a clip still being written (`<id>.mp4.part`, no `<id>.mp4` yet, or a visit that `recording`
+      says is still recording, before its first frame is written) is `409 Conflict` with
       `Retry-After: 5` and the reason: it becomes `<id>.mp4` when closed (the `end` message);
     - aiohttp's `FileResponse` sends it (sendfile), with Range (206, `Content-Range`; 416 for a
       range outside the file), `ETag` / `Last-Modified` (304 on a revalidation);
     - at most `MAX_FILE_STREAMS` are sent at once; another request gets 503 with `Retry-After`.
     """
 
-    def __init__(self, directory: Path, max_streams: int = MAX_FILE_STREAMS) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        max_streams: int = MAX_FILE_STREAMS,
+        recording: Callable[[str], bool] | None = None,
+    ) -> None:
         self.directory = directory
+        self.recording = recording  # whether a visit's clip is still to come (the camera's visits)
         self.max_streams = max_streams
         self.streams = 0  # being sent now
         self.bad = RateLimitedLog(log, interval=60.0)
@@ -243,7 +250,8 @@ class EventFiles:
         try:
             real = path.resolve(strict=True)
         except OSError:  # missing (or a loop of symlinks)
-            if m.group(2) == ".mp4" and (root / (name + ".part")).exists():
+            clip_to_come = self.recording is not None and self.recording(m.group(1))
+            if m.group(2) == ".mp4" and (clip_to_come or (root / (name + ".part")).exists()):
                 self.counters["partial"] += 1
                 return 409, "clip still being written: it is ready when the visit's end is published\n", None
             return 404, "no such event\n", None
@@ -316,10 +324,11 @@ class LiveServer:
         streaming: Callable[[], bool],
         on_viewers: Callable[[int], None] | None = None,
         events_dir: Path | None = None,
+        recording: Callable[[str], bool] | None = None,
     ) -> None:
         self.s = settings
         # A recording smart camera's visits (None: no /events/ routes, 404 as any unknown path).
-        self.events = EventFiles(events_dir) if events_dir is not None else None
+        self.events = EventFiles(events_dir, recording=recording) if events_dir is not None else None
         self.hub = hub
         self.camera_id = camera_id
         self.name = name

@@ -5,10 +5,16 @@ through Python's GIL, would starve the MQTT loop; and because picamera2 must be 
 process that uses it. The parent (edge_agent.supervisor.ChildProcess) talks to it over two
 pipes, with the message classes of pipeline_messages.py:
 
-parent → child (`ctrl`): SetRois, SetDetection, SetViewers, PersonChanged, Stop
+parent → child (`ctrl`): SetRois, SetDetection, SetViewers, PersonChanged, KeepCandidate,
+WriteSnapshot, Stop
 
 child → parent (`out`): Ready, Fatal, Heartbeat (edge_agent.supervisor), PipelineResult,
-LiveFrame, Snapshot, RoisApplied, PipelineStats, Clip
+LiveFrame, Snapshot, RoisApplied, PipelineStats, SnapshotWritten, Clip
+
+Visits (docs/mqtt.md, "events"): the parent decides them (edge_agent.events.VisitTracker, fed
+with the results) and names them; this process records each visit's clip under its id and writes
+its best snapshot when the parent asks for a frame it analysed (the last `PERSON_FRAMES` frames
+with a person are kept for that, and one "candidate" from before the visit started).
 
 Inside, threads share only "the latest frame": the capture thread never waits for the detector
 or for viewers; the detector takes the newest frame (the ones it had no time for are counted as
@@ -17,6 +23,7 @@ dropped); the viewer thread encodes the newest frame for the HTTP server.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import os
@@ -30,6 +37,7 @@ import numpy as np
 
 from edge_agent.camera.pipeline_messages import (
     Clip,
+    KeepCandidate,
     LiveFrame,
     PersonChanged,
     PipelineConfig,
@@ -40,8 +48,10 @@ from edge_agent.camera.pipeline_messages import (
     SetRois,
     SetViewers,
     Snapshot,
+    SnapshotWritten,
+    WriteSnapshot,
 )
-from edge_agent.camera.recording.recorder import RecordSettings
+from edge_agent.camera.recording.recorder import ClipReport, RecordSettings
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.motion import MotionGate, MotionSettings
 from edge_agent.detect.rois import RoiSet
@@ -54,6 +64,12 @@ if TYPE_CHECKING:
 
 HEARTBEAT_EVERY = 1.0
 IDLE_VIEW_EVERY = 1.0  # with no viewer, still refresh /snapshot.jpg this often
+# Analysed frames with a person kept for the parent's WriteSnapshot (its answer comes within
+# milliseconds: a few frames at any frame rate).
+PERSON_FRAMES = 8
+
+# An analysed frame with a person: capture time, the frame, what was found, the regions drawn.
+PersonFrame = tuple[float, np.ndarray, list[DetectedObject], list[list[tuple[float, float]]]]
 
 
 class _Window:
@@ -96,6 +112,8 @@ class Pipeline:
         self.gate_for: RoiSet | None = None  # the ROI set the gate was configured for
         self.person_on = False  # the debounced camera-wide state (PersonChanged)
         self.recorder: PacketRecorder | None = None
+        self.person_frames: collections.deque[PersonFrame] = collections.deque(maxlen=PERSON_FRAMES)
+        self.candidate: PersonFrame | None = None  # KeepCandidate's frame
         # ("frame", RGB array, capture time) or ("person", on, time)
         self.record_queue: queue.Queue[tuple[str, Any, float]] = queue.Queue(maxsize=max(4, int(cfg.fps * 2)))
         self.source: FrameSource | None = None  # opened by run(), before the threads start
@@ -165,9 +183,13 @@ class Pipeline:
                 self.person_on = msg.on  # the motion gate keeps a still person detected
                 if self.recorder is not None:
                     try:
-                        self.record_queue.put(("person", msg.on, msg.at), timeout=1.0)
+                        self.record_queue.put(("person", (msg.on, msg.visit_id), msg.at), timeout=1.0)
                     except queue.Full:
                         self.log.warning("recording queue full: person %s event lost", msg.on)
+            elif isinstance(msg, KeepCandidate):
+                self.candidate = self._person_frame(msg.captured_at) or self.candidate
+            elif isinstance(msg, WriteSnapshot):
+                self.send(self.write_snapshot(msg))
             elif isinstance(msg, Stop):
                 self.stop.set()
                 with self.cond:
@@ -205,6 +227,35 @@ class Pipeline:
             self.totals["view_frames"] += 1
             self.send(LiveFrame(jpeg, captured_at))
 
+    def _person_frame(self, captured_at: float) -> PersonFrame | None:
+        for frame in (*reversed(self.person_frames), self.candidate):
+            if frame is not None and frame[0] == captured_at:
+                return frame
+        return None
+
+    def write_snapshot(self, msg: WriteSnapshot) -> SnapshotWritten:
+        """The visit's best snapshot: `<id>-clean.jpg` (the frame as captured), then `<id>.jpg`
+        (boxes, captions and regions drawn, as the retained snapshot), each written to a
+        temporary name and renamed (edge_agent.events.files.atomic_write)."""
+        from edge_agent.detect import imaging
+        from edge_agent.events.files import atomic_write, visit_files
+
+        frame = self._person_frame(msg.captured_at)
+        if frame is None or self.cfg.record is None:
+            why = "no recording folder" if self.cfg.record is None else "the frame is no longer kept"
+            return SnapshotWritten(msg.visit_id, msg.captured_at, False, why)
+        _, rgb, objects, polygons = frame
+        try:
+            files = visit_files(self.cfg.record.directory, self.cfg.camera_id, msg.visit_id)
+            q = self.cfg.snapshot_quality
+            atomic_write(files.clean, imaging.encode_jpeg(rgb, q))
+            drawn = imaging.draw_detections(rgb, objects, polygons)
+            atomic_write(files.snapshot, imaging.encode_jpeg(drawn, q))
+        except (OSError, ValueError) as err:
+            self.log.warning("visit %s: snapshot not written: %s", msg.visit_id, err)
+            return SnapshotWritten(msg.visit_id, msg.captured_at, False, str(err))
+        return SnapshotWritten(msg.visit_id, msg.captured_at, True)
+
     def record_loop(self) -> None:
         assert self.recorder is not None  # run() starts this thread with one
         while not self.stop.is_set() or not self.record_queue.empty():
@@ -215,7 +266,8 @@ class Pipeline:
             kind, value, t = item
             try:
                 if kind == "person":
-                    self.recorder.person_changed(value, t)
+                    on, visit_id = value
+                    self.recorder.person_changed(on, t, visit_id)
                 else:
                     self.recorder.add_frame(value, t)
             except Exception as err:  # the recorder reports its own I/O errors; this is a bug
@@ -281,6 +333,9 @@ class Pipeline:
                 self.gate.analysed(person, time.monotonic(), boxes)
             self.totals["inferences"] += inferences
             self.last_objects, self.last_objects_at = objects, time.time()
+            if person:  # the parent may ask for it as a visit's snapshot (WriteSnapshot)
+                polygons = [list(r.points) for r in roi_set.rois]
+                self.person_frames.append((captured_at, rgb, objects, polygons))
             self.totals["analysed"] += 1
             self.window.analysed += 1
             self.window.inference_ms += inference_ms
@@ -331,8 +386,8 @@ class Pipeline:
         from edge_agent.camera.recording.hardware_encoder import PicameraRecorder
         from edge_agent.camera.recording.software_encoder import Recorder
 
-        def on_clip(path: str, start: float, end: float) -> None:
-            self.send(Clip(path, start, end))
+        def on_clip(r: ClipReport) -> None:
+            self.send(Clip(r.visit_id, r.ok, r.path, r.start, r.end, r.duration, r.recovered))
 
         assert self.source is not None  # opened before the recorder is made
         cam = getattr(self.source, "cam", None)
@@ -377,6 +432,9 @@ class Pipeline:
         record_thread = None
         if cfg.record is not None:
             self.recorder = self._make_recorder(dataclasses.replace(cfg.record, size=size))
+            # What a killed run left: closed and reported before Ready, so that the parent knows
+            # which of its visits' clips are accounted for when this process says it is ready.
+            self.recorder.recover()
             record_thread = threading.Thread(target=self.record_loop, name="record")
             threads.append(record_thread)
         for t in threads:

@@ -1,8 +1,9 @@
 """What crosses the pipes between the smart camera (smart.py) and its detector process (pipeline.py).
 
 `PipelineConfig` starts the child; then parent → child (`ctrl`): SetRois, SetDetection,
-SetViewers, PersonChanged, Stop; child → parent (`out`): Ready, Fatal, Heartbeat
-(edge_agent.supervisor), PipelineResult, LiveFrame, Snapshot, RoisApplied, PipelineStats, Clip.
+SetViewers, PersonChanged, KeepCandidate, WriteSnapshot, Stop; child → parent (`out`): Ready,
+Fatal, Heartbeat (edge_agent.supervisor), PipelineResult, LiveFrame, Snapshot, RoisApplied,
+PipelineStats, SnapshotWritten, Clip.
 All are pickled: plain frozen dataclasses, no behaviour.
 """
 
@@ -59,10 +60,28 @@ class SetViewers:
 
 @dataclass(frozen=True, slots=True)
 class PersonChanged:
-    """The debounced camera-wide state changed (event clips start and end with it)."""
+    """The debounced camera-wide state changed: a visit starts or ends (its clip with it)."""
 
     on: bool
     at: float
+    visit_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeepCandidate:
+    """Keep the analysed frame captured at `captured_at`: the next visit's snapshot, perhaps
+    (VisitTracker.frame said "candidate")."""
+
+    captured_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSnapshot:
+    """Write the frame captured at `captured_at` (a recent person frame, or the kept candidate)
+    as the visit's best snapshot: `<id>-clean.jpg` and `<id>.jpg` (boxes and captions)."""
+
+    visit_id: str
+    captured_at: float
 
 
 # ---- child -> parent ---------------------------------------------------------------------------
@@ -94,10 +113,26 @@ class PipelineStats:
 
 
 @dataclass(frozen=True, slots=True)
+class SnapshotWritten:
+    """The answer to WriteSnapshot: both files are there (ok), or why not."""
+
+    visit_id: str
+    captured_at: float
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Clip:
-    path: str
+    """What became of a visit's clip (recording.recorder.ClipReport's fields)."""
+
+    visit_id: str
+    ok: bool
+    path: str | None
     start: float
     end: float
+    duration: float | None
+    recovered: bool = False
 
 
 @dataclass

@@ -10,7 +10,11 @@ debouncing and stats. Capture, detection, drawing and recording run in a child p
 - The child is restarted (with backoff) only when it dies, stops sending heartbeats, or reports a
   fatal error; `child_restarts` counts it. The policy is edge_agent.supervisor's, the same as
   listen_frame's workers'; a detector that keeps dying is given up and the camera exits with 1.
-- What it publishes about the camera is the same as listen_frame's (edge_agent.mqtt.channel).
+- What it publishes about the camera is the same as listen_frame's (edge_agent.mqtt.channel),
+  visits included (docs/mqtt.md, "events"): `SmartVisits` below follows the person states and the
+  results with edge_agent.events.VisitTracker, asks the detector process to record each visit's
+  clip and write its best snapshot, and publishes `bobby/<cam>/event` (`store: "camera"`: the
+  files are served by this camera's HTTP server, `GET /events/<id>.mp4` …, http.py).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from edge_agent.camera.dumb import connect
 from edge_agent.camera.pipeline import run_pipeline
 from edge_agent.camera.roi_store import RoiStore
 from edge_agent.camera.smart_stats import cpu_temperature, smart_stats, smart_status
+from edge_agent.camera.smart_visits import SmartVisits
 from edge_agent.detect.rois import MAX_SET_BYTES, DetectionSettings, RoiSet
 from edge_agent.mqtt import discovery
 from edge_agent.mqtt.broker import BrokerSettings
@@ -44,7 +49,7 @@ from edge_agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from edge_agent.procinfo import rss_mb
 from edge_agent.ratelimit import RateLimitedLog
 from edge_agent.sd_notify import notify
-from edge_agent.supervisor import ChildProcess, Fatal, Heartbeat, Ready, RestartPolicy, Supervised
+from edge_agent.supervisor import ChildProcess, Fatal, Heartbeat, Ready, RestartPolicy, Stop, Supervised
 
 if TYPE_CHECKING:
     from edge_agent.camera.http import FrameHub, LiveServer  # aiohttp: only with the live view
@@ -91,12 +96,25 @@ class SmartCamera:
         self.pending_rois: dict[int, float] = {}  # version -> sent_at, waiting for the child
         self.last_apply_ms: float | None = None
         self.child: ChildProcess | None = None
+        self.reader: threading.Thread | None = None  # the current child's reader
+        self.child_started_at = 0.0
         self.supervised = Supervised(
             "detector process", self._spawn_child, restart_policy(), heartbeat_timeout=HEARTBEAT_TIMEOUT
         )
         self.child_restarts = 0
         self.platform = "unknown"
         self.counters = {"clips": 0}
+        self.visits = SmartVisits(
+            self.cam,
+            self.service_id,
+            self.record,
+            # Removed in HA (a `forget`): nothing published any more, visits included.
+            publish=lambda payload: (
+                self.forgotten or self.mqtt.publish(self.topics.event(self.cam), payload, qos=1)
+            ),
+            send=self._send_child,
+            state_file=cfg.state_path() / f"{self.cam}.visit.json",
+        )
         self.child_stats: dict[str, Any] = {}
         self.window = {"analysed": 0, "e2e_ms": 0.0}
         self.last_person_at: float | None = None
@@ -285,14 +303,15 @@ class SmartCamera:
         if self.child is not None:
             self.child.send(pm.SetDetection(on))
 
-    def _on_person(self, roi: str | None, on: bool, at: float) -> None:
-        if roi is not None:
-            return
-        if on:
-            self.last_person_at = at
+    def _send_child(self, msg: object) -> bool:
         child = self.child
-        if child is not None:
-            child.send(pm.PersonChanged(on, at))  # event clips
+        return child is not None and child.send(msg)
+
+    def _on_person(self, roi: str | None, on: bool, at: float) -> None:
+        if roi is None and on:
+            self.last_person_at = at
+        if not self.forgotten:
+            self.visits.person_changed(roi, on, at)  # a visit and its clip start or end
 
     def _apply_rois(self, new: RoiSet) -> bool:
         """The detector process gets the set; True when no detector runs (the next starts with it)."""
@@ -334,10 +353,13 @@ class SmartCamera:
             )
 
     def _spawn_child(self) -> ChildProcess:
+        self.child_started_at = time.time()
         child = ChildProcess(run_pipeline, (self.pipeline_config(),), "detector process", events=True)
         with self.lock:
             self.child = child
-        threading.Thread(target=self._read_child, args=(child,), name="child-reader", daemon=True).start()
+        reader = threading.Thread(target=self._read_child, args=(child,), name="child-reader", daemon=True)
+        self.reader = reader
+        reader.start()
         log.info("detector process started (pid %d)", child.pid)
         return child
 
@@ -350,6 +372,7 @@ class SmartCamera:
             pm.Snapshot: lambda msg: self.channel.offer_snapshot(msg.jpeg, time.time()),
             pm.PipelineStats: self._on_child_stats,
             pm.Clip: self._on_clip,
+            pm.SnapshotWritten: self.visits.snapshot_written,
             Ready: lambda msg: self._on_ready(child, msg),
             Fatal: lambda msg: log.error("detector process: %s", msg.message),
         }
@@ -389,14 +412,9 @@ class SmartCamera:
             self.child_stats = msg.stats
 
     def _on_clip(self, msg: pm.Clip) -> None:
-        self.counters["clips"] += 1
-        self.mqtt.publish(
-            self.topics.event(self.cam),
-            json.dumps(
-                {"clip": msg.path, "start": round(msg.start, 3), "end": round(msg.end, 3), "camera": self.cam}
-            ),
-            qos=1,
-        )
+        if msg.ok:
+            self.counters["clips"] += 1
+        self.visits.clip(msg)
 
     def _on_ready(self, child: ChildProcess, msg: Ready) -> None:
         child.accept(msg)
@@ -410,6 +428,9 @@ class SmartCamera:
             self.pending_rois.clear()
         for version, _ in pending:  # started with the newest set: nothing left to apply
             self.channel.ack_rois(version, ok=True)
+        # Its leftover clips were reported before Ready: a visit's clip not accounted for now
+        # died with the earlier process.
+        self.visits.detector_restarted(self.child_started_at)
         if self.mqtt.connected.is_set() and not self.forgotten:
             self.mqtt.publish(self.topics.announce(self.cam), json.dumps(self.announce()), qos=1, retain=True)
 
@@ -421,6 +442,8 @@ class SmartCamera:
             self.window["analysed"] += 1
             self.window["e2e_ms"] += (now - result.captured_at) * 1000.0
         self.channel.update(result.objects, now)
+        if not self.forgotten:
+            self.visits.frame(result.objects, result.captured_at, now)
         # A smart camera receives its own frame: received_at is captured_at.
         payload = detections_json(
             self.cam,
@@ -497,8 +520,25 @@ class SmartCamera:
             self.status,
             streaming=lambda: self.stream.on,
             on_viewers=on_viewers,
+            events_dir=self.visits.folder,
+            recording=self.visits.clip_to_come,
         )
         self.http.start()
+
+    def _stop_child(self, child: ChildProcess) -> None:
+        """Stop the detector process so that the last visit's clip is closed and its `end`
+        published: the visit ends now, the child closes the clip as it stops and reports it, and
+        its reader handles every message left in the pipe before the pipes are closed."""
+        if not self.forgotten:
+            self.visits.drop_current(time.time())
+        child.send(Stop())
+        child.process.join(10)
+        reader = self.reader
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(5)  # it reads to the end of the pipe (the child is gone) and returns
+        child.stop()
+        if not self.forgotten:
+            self.visits.stopping(time.time())
 
     def run(self) -> int:
         try:
@@ -523,6 +563,7 @@ class SmartCamera:
                 if not self.channel.settled and self.mqtt.connected.is_set():
                     self._finish_state_wait()
                 self.channel.tick(time.time())
+                self.visits.tick(time.time())
                 if now >= next_stats and self.forgotten:
                     next_stats += self.cfg.stats_interval
                 elif now >= next_stats:
@@ -544,7 +585,7 @@ class SmartCamera:
         finally:
             log.info("stopping")
             if self.child is not None:
-                self.child.stop()
+                self._stop_child(self.child)
             if self.http is not None:
                 self.http.stop()
             # Forgotten: its availability was emptied and stays so (its Last Will is not sent on a clean stop).

@@ -128,6 +128,16 @@ def test_a_clip_still_being_written_gets_409_with_the_reason(server):
     assert request(server, f"/events/{OTHER}.mp4", AUTH)[:2] == (200, b"growing")
 
 
+def test_a_visit_still_recording_gets_409_before_its_first_frame_is_on_disk(server):
+    recording = {OTHER}
+    server.events.recording = lambda visit_id: visit_id in recording  # the camera's visits say so
+    status, body, h = request(server, f"/events/{OTHER}.mp4", AUTH)
+    assert status == 409 and b"still being written" in body and h["retry-after"] == "5"
+    assert request(server, f"/events/{OTHER}.jpg", AUTH)[0] == 404  # only the clip is "to come"
+    recording.clear()  # its end: failed, nothing written
+    assert request(server, f"/events/{OTHER}.mp4", AUTH)[0] == 404
+
+
 def test_at_most_max_streams_files_are_sent_at_once(server):
     server.events.max_streams = 1
     big = server.folder / f"{OTHER}.mp4"

@@ -20,6 +20,7 @@ from edge_agent.camera.recording.hardware_encoder import PicameraRecorder
 from edge_agent.camera.recording.recorder import RecordSettings
 from edge_agent.camera.recording.retention import disk_space, enforce_retention, recorded_files
 from edge_agent.camera.recording.software_encoder import Recorder
+from edge_agent.events.visit import valid_event_id
 from tests.support.mqtt import Collector
 from tests.support.procs import FAKES, CameraProcess, camera_env
 
@@ -120,20 +121,21 @@ def test_retention_by_age_and_other_files_untouched(tmp_path):
 def test_event_clip_has_pre_roll_and_post_roll(tmp_path, frames):
     clips = []
     rec = Recorder(
-        settings(tmp_path, continuous=False, clips=True, pre_roll=3.0, post_roll=2.0),
-        on_clip=lambda p, s, e: clips.append((p, s, e)),
+        settings(tmp_path, continuous=False, clips=True, pre_roll=3.0, post_roll=2.0), on_clip=clips.append
     )
     start = 1_763_730_000.0
-    # Person from t=5 s to t=8 s.
+    # Person from t=5 s to t=8 s (a visit whose id the recorder makes: none was given).
     end = feed(rec, frames, 12.0, start=start, events={50: True, 80: False})
     rec.close(end)
     assert len(clips) == 1
-    path, clip_start, clip_end = clips[0]
-    assert path.endswith("_event.mp4") and "/garden_" in path
-    assert clip_start - start == pytest.approx(2.0, abs=0.01)  # the keyframe 3 s before t=5
-    assert clip_end - start == pytest.approx(10.0, abs=0.15)  # 2 s after t=8
-    count, seconds = probe(path)
+    clip = clips[0]
+    assert clip.ok and valid_event_id(clip.visit_id) and clip.visit_id.startswith("20251121T")
+    assert clip.path == str(tmp_path / "rec" / "garden" / f"{clip.visit_id}.mp4")
+    assert clip.start - start == pytest.approx(2.0, abs=0.01)  # the keyframe 3 s before t=5
+    assert clip.end - start == pytest.approx(10.0, abs=0.15)  # 2 s after t=8
+    count, seconds = probe(clip.path)
     assert seconds == pytest.approx(8.0, abs=0.2) and count == pytest.approx(80, abs=2)
+    assert clip.duration == pytest.approx(seconds, abs=0.01)
 
 
 def test_unwritable_directory_is_reported_and_frames_keep_flowing(tmp_path, frames):
@@ -178,7 +180,7 @@ def hw_recorder(tmp_path, cam, **kw):
     rec = PicameraRecorder(
         settings(tmp_path, **kw),
         cam,
-        on_clip=lambda *a: clips.append(a),
+        on_clip=clips.append,
         on_chunk=lambda *a: chunks.append(a),
     )
     rec.start()
@@ -219,8 +221,9 @@ def test_hardware_encoder_event_clip_has_pre_roll_and_post_roll(tmp_path, picam)
     time.sleep(1.6)
     rec.close()
     assert chunks == [] and len(clips) == 1
-    path, start, end = clips[0]
-    assert path.endswith("_event.mp4") and "/garden_" in path
+    (clip,) = clips
+    path, start, end = clip.path, clip.start, clip.end
+    assert clip.ok and path == str(tmp_path / "rec" / "garden" / f"{clip.visit_id}.mp4")
     # It starts at the newest keyframe (one a second) at least pre_roll before the person.
     assert 1.0 - 0.1 <= on - start <= 2.0 + 0.1, on - start
     assert end - off == pytest.approx(1.0, abs=0.2)

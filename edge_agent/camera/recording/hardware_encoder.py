@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from edge_agent.camera.recording.mp4 import EncodedPacket, keyframe_interval
-from edge_agent.camera.recording.recorder import PacketRecorder, RecordSettings
+from edge_agent.camera.recording.recorder import ClipReport, PacketRecorder, RecordSettings
 
 if TYPE_CHECKING:
     from picamera2 import Picamera2  # no type information (apt's python3-picamera2): Any here
@@ -37,7 +37,7 @@ class PicameraRecorder(PacketRecorder):
         self,
         settings: RecordSettings,
         picam2: Picamera2,
-        on_clip: Callable[[str, float, float], None] | None = None,
+        on_clip: Callable[[ClipReport], None] | None = None,
         on_chunk: Callable[[str, float, float], None] | None = None,
         bitrate: int | None = None,
     ) -> None:

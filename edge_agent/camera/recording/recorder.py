@@ -2,17 +2,24 @@
 packets (see the package's docstring for the whole path).
 
 Packets fan out to the chunk being written, to an event clip when one is open, and to a ring
-buffer of the last seconds, which is the clip's pre-roll. Names carry the camera id and a UTC
-timestamp: `<cam>_20261121T120102Z.mp4` (chunks) and `<cam>_20261121T120102Z_event.mp4` (clips).
-Retention (retention.py) runs when a chunk closes, every `retention_interval` seconds from a thread
-of its own, and right after any write error. Errors are logged (rate-limited), counted, reported
-in `status()`, and retried `retry_after` seconds later; nothing raises into the caller.
+buffer of the last seconds, which is the clip's pre-roll. Chunks are named after the camera id
+and a UTC timestamp, `<cam>_20261121T120102Z.mp4`, in the recording directory. An event clip is
+one visit's (docs/mqtt.md, "events"), named by the visit's id in the camera's folder below it
+(edge_agent.events.files): `<cam>/<id>.mp4.part` while it is written, renamed `<cam>/<id>.mp4`
+when closed; `on_clip` gets a `ClipReport` (ready or failed) once per visit. What a killed
+process left (`.part`) is closed by `recover()` at the next start.
+
+Retention (retention.py) deletes chunks and whole visits (clip and snapshots) together, oldest
+first; it runs when a chunk closes, every `retention_interval` seconds from a thread of its own,
+and right after any write error. Errors are logged (rate-limited), counted, reported in
+`status()`, and retried `retry_after` seconds later; nothing raises into the caller.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +37,8 @@ from edge_agent.camera.recording.retention import (
     free_floor,
     utc_stamp,
 )
+from edge_agent.events.files import camera_dir, leftover_parts, visit_files
+from edge_agent.events.visit import new_event_id
 from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
@@ -61,6 +70,19 @@ class RecordSettings:
     crf: int = 26
 
 
+@dataclass(frozen=True, slots=True)
+class ClipReport:
+    """What became of one visit's clip: the `end` message's `clip` and `duration`."""
+
+    visit_id: str
+    ok: bool  # a playable clip under its final name (`ready`); False: `failed`
+    path: str | None  # the closed clip (also a failed one's, when it holds frames); None: no file
+    start: float  # capture time of its first frame (the pre-roll's)
+    end: float
+    duration: float | None  # seconds of video
+    recovered: bool = False  # left by a killed process and closed at this start
+
+
 class PacketRecorder:
     """Chunks, event clips, pre-roll, retention and error reporting, fed with encoded packets.
 
@@ -74,11 +96,12 @@ class PacketRecorder:
     def __init__(
         self,
         settings: RecordSettings,
-        on_clip: Callable[[str, float, float], None] | None = None,
+        on_clip: Callable[[ClipReport], None] | None = None,
         on_chunk: Callable[[str, float, float], None] | None = None,
     ) -> None:
         self.s = settings
         self.dir = Path(settings.directory)
+        self.visits_dir = camera_dir(self.dir, settings.camera_id)  # the visits' files
         self.on_clip = on_clip
         self.on_chunk = on_chunk
         self.bad = RateLimitedLog(log, interval=60.0)
@@ -90,7 +113,11 @@ class PacketRecorder:
         self.clip: Mp4Writer | None = None
         self.clip_start = 0.0
         self.clip_until: float | None = None  # post-roll end; None while the person is there
+        self.clip_id: str | None = None  # the visit the open clip belongs to
         self.person = False
+        self.visit_id: str | None = None  # the latest visit (person_changed)
+        # Its clip: "waiting" (to be opened at the next keyframe), "open", "done" (reported).
+        self.visit_clip = "done"
         self.retry_at = 0.0
         self.error: str | None = None
         self.error_at: float | None = None  # monotonic time of the first error of the current run
@@ -99,6 +126,8 @@ class PacketRecorder:
         self.counters = {
             "chunks": 0,
             "clips": 0,
+            "clips_failed": 0,
+            "clips_recovered": 0,
             "deleted": 0,
             "freed_bytes": 0,
             "write_errors": 0,
@@ -120,11 +149,12 @@ class PacketRecorder:
 
     # --- files ------------------------------------------------------------------------------
 
-    def _path(self, t: float, suffix: str = "") -> Path:
-        path = self.dir / f"{self.s.camera_id}_{utc_stamp(t)}{suffix}.mp4"
+    def _path(self, t: float) -> Path:
+        """A chunk's name."""
+        path = self.dir / f"{self.s.camera_id}_{utc_stamp(t)}.mp4"
         n = 1
         while path.exists():  # two files in the same second (short chunks)
-            path = self.dir / f"{self.s.camera_id}_{utc_stamp(t)}-{n}{suffix}.mp4"
+            path = self.dir / f"{self.s.camera_id}_{utc_stamp(t)}-{n}.mp4"
             n += 1
         return path
 
@@ -142,12 +172,12 @@ class PacketRecorder:
         self.counters["write_errors"] += 1
         self._set_error(f"{what}: {err}", now)
 
-    def _open_writer(self, t: float, suffix: str) -> Mp4Writer | None:
+    def _open_writer(self, path: Path, buffered: bool = True) -> Mp4Writer | None:
         now = time.monotonic()
         if now < self.retry_at:
             return None
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             self._fail(f"cannot open a file in {self.dir}", err, now)
             return None
@@ -164,7 +194,7 @@ class PacketRecorder:
                 )
                 return None
         try:
-            writer = Mp4Writer(self._path(t, suffix), self.s.size, self.s.fps)
+            writer = Mp4Writer(path, self.s.size, self.s.fps, buffered=buffered)
         except Exception as err:  # OSError, av.FFmpegError: full disk, unwritable directory
             self._fail(f"cannot open a file in {self.dir}", err, now)
             return None
@@ -221,21 +251,109 @@ class PacketRecorder:
         self._retention()
 
     def _close_clip(self, end: float) -> None:
+        """The visit's clip is complete: closed and renamed to its final name (`ready`)."""
         clip, self.clip = self.clip, None
         self.clip_until = None
-        if clip is not None and self._close_writer(clip):
-            self.counters["clips"] += 1
-            log.info("event clip closed: %s (%.1f s)", clip.path, end - self.clip_start)
-            if self.on_clip:
-                self.on_clip(str(clip.path), self.clip_start, end)
+        if clip is None:
+            return
+        if not self._close_writer(clip):
+            self._clip_failed(clip, end, closed=True)
+            return
+        final = self._publish_clip(clip)
+        if final is None:
+            self._clip_failed(clip, end, closed=True)
+            return
+        self.counters["clips"] += 1
+        duration = clip.last_pts / 1000.0 + 1.0 / max(self.s.fps, 1e-3)
+        log.info("event clip closed: %s (%.1f s)", final, duration)
+        self._report(ClipReport(self._clip_visit(), True, str(final), self.clip_start, end, duration))
+
+    def _clip_visit(self) -> str:
+        visit_id, self.clip_id = self.clip_id, None
+        assert visit_id is not None  # set with the clip
+        if visit_id == self.visit_id:
+            self.visit_clip = "done"
+        return visit_id
+
+    def _publish_clip(self, writer: Mp4Writer) -> Path | None:
+        """`<id>.mp4.part` -> `<id>.mp4` (only a closed clip has the final name); None on error."""
+        final = writer.path.with_name(writer.path.name.removesuffix(".part"))
+        try:
+            os.replace(writer.path, final)
+        except OSError as err:
+            self._fail(f"cannot rename {writer.path.name}", err, time.monotonic())
+            return None
+        return final
+
+    def _clip_failed(self, writer: Mp4Writer, end: float, closed: bool = False) -> None:
+        """A clip that could not be written to the end (full disk, encoder): `failed`. What it
+        holds is kept under the final name, cut after its last complete fragment (the write that
+        failed may have torn one) and checked as a leftover is: nothing already on disk is lost."""
+        from edge_agent.events.clip import recover_part
+
+        if not closed:
+            self._abandon(writer)  # its descriptor goes now; an empty file is deleted
+        path, duration = None, None
+        if writer.path.exists():
+            kept = recover_part(writer.path, writer.path.with_name(writer.path.name.removesuffix(".part")))
+            path, duration = (str(kept.path), kept.duration) if kept.path else (None, None)
+        self.counters["clips_failed"] += 1
+        self._report(ClipReport(self._clip_visit(), False, path, self.clip_start, end, duration))
+
+    def _report(self, result: ClipReport) -> None:
+        if self.on_clip:
+            try:
+                self.on_clip(result)
+            except Exception:  # the caller's bug must not stop recording
+                log.exception("reporting the clip of visit %s failed", result.visit_id)
+
+    def recover(self) -> list[ClipReport]:
+        """Clips a killed process left (`<id>.mp4.part`): closed (cut at the last complete
+        fragment), renamed and reported (`recovered`), before anything new is recorded."""
+        from edge_agent.events.clip import recover_part
+
+        results = []
+        for part in leftover_parts(self.dir, self.s.camera_id):
+            with self.lock:
+                if self.clip is not None and self.clip.path == part:
+                    continue  # ours, being written
+            visit_id = part.name.removesuffix(".mp4.part")
+            try:
+                ended = part.stat().st_mtime  # its last write: when the process died
+            except OSError:
+                continue
+            recovered = recover_part(part, visit_files(self.dir, self.s.camera_id, visit_id).clip)
+            duration = recovered.duration
+            start = ended - duration if duration else ended
+            path = str(recovered.path) if recovered.path else None
+            result = ClipReport(visit_id, recovered.ok, path, start, ended, duration, recovered=True)
+            self.counters["clips_recovered"] += 1
+            log.warning(
+                "event clip %s was left unfinished (the process was killed): %s",
+                part.name,
+                f"closed, {duration:.1f} s playable" if recovered.ok and duration else recovered.error,
+            )
+            results.append(result)
+            self._report(result)
+        return results
 
     def _retention(self) -> Retention:
         """Under the lock: which files are open must not change while files are deleted."""
         s = self.s
         keep = {w.path for w in (self.chunk, self.clip) if w is not None}
+        keep_visits = {v for v in (self.visit_id, self.clip_id) if v is not None}
         space = disk_space(self.dir)
         self.floor = free_floor(space[0], s.min_free_fraction, s.min_free_bytes) if space else 0
-        result = enforce_retention(self.dir, s.camera_id, s.max_age, s.max_bytes, keep, min_free=self.floor)
+        result = enforce_retention(
+            self.dir,
+            s.camera_id,
+            s.max_age,
+            s.max_bytes,
+            keep,
+            min_free=self.floor,
+            visits=self.visits_dir,
+            keep_visits=keep_visits,
+        )
         self.counters["retention_runs"] += 1
         self.free = result.free if result.free is not None else (space[1] if space else None)
         if result.deleted:
@@ -272,14 +390,36 @@ class PacketRecorder:
 
     # --- API --------------------------------------------------------------------------------
 
-    def person_changed(self, present: bool, t: float) -> None:
-        """Person on: open a clip (with the pre-roll) at the next frame; off: start the post-roll."""
+    def person_changed(self, present: bool, t: float, visit_id: str | None = None) -> None:
+        """Person on (a visit, `visit_id`: a new one is made when None): open its clip (with the
+        pre-roll) at the next keyframe; a clip of the previous visit still in its post-roll is
+        closed first. Off: the post-roll starts; a visit whose clip never opened (the disk was
+        full) is reported failed at once."""
         with self.lock:
             self.person = present
+            if not self.s.clips:
+                return
             if present:
-                self.clip_until = None
+                visit_id = visit_id or new_event_id(t)
+                if visit_id == self.visit_id:
+                    self.clip_until = None  # the same visit: the clip goes on
+                    return
+                if self.clip is not None:
+                    self._close_clip(t)
+                elif self.visit_clip == "waiting":
+                    self._no_clip(t)
+                self.visit_id, self.visit_clip = visit_id, "waiting"
             elif self.clip is not None:
                 self.clip_until = t + self.s.post_roll
+            elif self.visit_clip == "waiting":
+                self._no_clip(t)
+
+    def _no_clip(self, t: float) -> None:
+        """The visit ended before its clip could be opened: `failed`."""
+        assert self.visit_id is not None  # "waiting" is set with it
+        self.visit_clip = "done"
+        self.counters["clips_failed"] += 1
+        self._report(ClipReport(self.visit_id, False, None, t, t, None))
 
     def _route(self, pkt: EncodedPacket, t: float) -> None:
         with self.lock:
@@ -296,7 +436,7 @@ class PacketRecorder:
             if self.chunk is not None and pkt.key and t - self.chunk_start >= s.chunk_seconds - self._slack:
                 self._close_chunk(t)
             if self.chunk is None and pkt.key:
-                self.chunk = self._open_writer(t, "")
+                self.chunk = self._open_writer(self._path(t))
                 self.chunk_start = t
             if self.chunk is not None and not self._write(self.chunk, pkt):
                 self.chunk = None  # closed; a new one starts at a keyframe after retry_after
@@ -304,11 +444,23 @@ class PacketRecorder:
             return
         if self.clip is not None and self.clip_until is not None and t >= self.clip_until:
             self._close_clip(t)
-        if self.clip is None and self.person:
+        if self.clip is None and self.person and self.visit_clip == "waiting":
             self._start_clip(t)
             return  # the ring (this packet included) was written
-        if self.clip is not None and not self._write(self.clip, pkt):
-            self.clip = None
+        if self.clip is not None:
+            self._write_clip(pkt, t)
+
+    def _write_clip(self, pkt: EncodedPacket, t: float) -> bool:
+        assert self.clip is not None
+        clip = self.clip
+        try:
+            clip.write(pkt)
+            return True
+        except Exception as err:
+            self._fail(f"cannot write {clip.path.name}", err, time.monotonic())
+            self.clip, self.clip_until = None, None
+            self._clip_failed(clip, t)
+            return False
 
     def _start_clip(self, t: float) -> None:
         # Start at the newest keyframe at least pre_roll old (else the oldest one we have).
@@ -319,13 +471,17 @@ class PacketRecorder:
         if start_index is None:
             return  # no keyframe yet: try again at the next packet
         clip_t = self.ring[start_index][0]
-        writer = self._open_writer(clip_t, "_event")
+        assert self.visit_id is not None  # "waiting" is set with it
+        # Unbuffered: every finished fragment is on disk, what a killed process leaves plays.
+        writer = self._open_writer(
+            visit_files(self.dir, self.s.camera_id, self.visit_id).part, buffered=False
+        )
         if writer is None:
             return
-        self.clip, self.clip_start = writer, clip_t
+        self.clip, self.clip_start, self.clip_id = writer, clip_t, self.visit_id
+        self.visit_clip = "open"
         for _, pkt in list(self.ring)[start_index:]:
-            if not self._write(writer, pkt):
-                self.clip = None
+            if not self._write_clip(pkt, t):
                 return
         log.info("event clip started: %s (pre-roll %.1f s)", writer.path, t - clip_t)
 
@@ -350,6 +506,8 @@ class PacketRecorder:
         with self.lock:
             if self.clip is not None:
                 self._close_clip(t)
+            elif self.visit_clip == "waiting":
+                self._no_clip(t)
             if self.chunk is not None:
                 self._close_chunk(t)
         self._stopping.set()

@@ -1,8 +1,11 @@
 """Recording files on disk: their names, the file system's free space, and retention.
 
-Retention deletes the camera's oldest files (never one being written) beyond an age, beyond a
-total size, and while the file system has less free space than the floor (a fraction of its size
-or a number of bytes, whichever is smaller). `PacketRecorder` runs it (recorder.py).
+Retention deletes the camera's oldest recordings (never one being written) beyond an age, beyond
+a total size, and while the file system has less free space than the floor (a fraction of its
+size or a number of bytes, whichever is smaller). A recording is a chunk (`<cam>_<UTC time>.mp4`,
+or an event clip of an older version, `<cam>_<UTC time>_event.mp4`) or a whole visit in the
+camera's folder (`<cam>/<id>.mp4`, `<id>.jpg`, `<id>-clean.jpg`: deleted together, and never
+while its clip is `<id>.mp4.part`). `PacketRecorder` runs it (recorder.py).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_agent.events.visit import EVENT_ID_RE
+
 log = logging.getLogger(__name__)
 
 
@@ -23,6 +28,27 @@ def utc_stamp(t: float) -> str:
 
 def file_pattern(cam: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(cam)}_(\d{{8}}T\d{{6}}Z)(?:-\d+)?(_event)?\.mp4$")
+
+
+# A visit's files (edge_agent.events.files; that module needs this one, hence the pattern here).
+VISIT_FILE_RE = re.compile(rf"({EVENT_ID_RE.pattern})(\.mp4|\.mp4\.part|\.jpg|-clean\.jpg)")
+
+
+def visit_groups(directory: Path | None) -> list[list[Path]]:
+    """The visits in a camera's folder, each as its files, oldest first (the id starts with its
+    UTC time)."""
+    if directory is None:
+        return []
+    groups: dict[str, list[Path]] = {}
+    try:
+        entries = list(Path(directory).iterdir())
+    except OSError:
+        return []
+    for p in entries:
+        m = VISIT_FILE_RE.fullmatch(p.name)
+        if m is not None:
+            groups.setdefault(m.group(1), []).append(p)
+    return [sorted(files) for _, files in sorted(groups.items())]
 
 
 def recorded_files(directory: Path, cam: str) -> list[Path]:
@@ -73,43 +99,68 @@ def enforce_retention(
     keep: set[Path],
     now: float | None = None,
     min_free: int = 0,
+    visits: Path | None = None,
+    keep_visits: set[str] | frozenset[str] = frozenset(),
 ) -> Retention:
-    """Delete this camera's oldest files beyond `max_age` seconds, beyond `max_bytes` in total, and
-    while the file system has less than `min_free` bytes free.
+    """Delete this camera's oldest recordings beyond `max_age` seconds, beyond `max_bytes` in
+    total, and while the file system has less than `min_free` bytes free: chunks in `directory`
+    and whole visits in `visits` (the camera's folder), in the order of their UTC times.
 
-    Files in `keep` (the ones being written) and other files are never deleted.
+    Files in `keep` (the ones being written), visits in `keep_visits`, visits whose clip is still
+    `.part` (being written, or left by a killed process for the next start to close) and other
+    files are never deleted, but count in the total. `deleted` lists every file deleted (a
+    visit's clip and snapshots).
     """
     now = time.time() if now is None else now
-    files = recorded_files(directory, cam)
-    sizes = {}
-    for p in files:
-        try:
-            st = p.stat()
-            sizes[p] = (st.st_size, st.st_mtime)
-        except OSError:
-            continue
+    pattern = file_pattern(cam)
+
+    def stamp(group: list[Path]) -> tuple[str, str]:
+        m = pattern.match(group[0].name) or VISIT_FILE_RE.fullmatch(group[0].name)
+        assert m is not None  # only matching names are listed
+        return m.group(1)[:16], group[0].name
+
+    def protected(group: list[Path]) -> bool:
+        m = VISIT_FILE_RE.fullmatch(group[0].name)
+        if m is None:
+            return group[0] in keep
+        return m.group(1) in keep_visits or any(p in keep or p.name.endswith(".part") for p in group)
+
+    groups = [[p] for p in recorded_files(directory, cam)] + visit_groups(visits)
+    groups.sort(key=stamp)
+    sizes: dict[Path, tuple[int, float]] = {}
+    for group in groups:
+        for p in group:
+            try:
+                st = p.stat()
+                sizes[p] = (st.st_size, st.st_mtime)
+            except OSError:
+                continue
     result = Retention([])
     space = disk_space(directory) if min_free else None
     free = space[1] if space else None
     total = sum(size for size, _ in sizes.values())
-    for p in files:
-        if p not in sizes or p in keep:
+    for group in groups:
+        present = [p for p in group if p in sizes]
+        if not present or protected(group):
             continue
-        size, mtime = sizes[p]
+        size = sum(sizes[p][0] for p in present)
+        mtime = max(sizes[p][1] for p in present)
         too_old = max_age is not None and now - mtime > max_age
         too_big = max_bytes is not None and total > max_bytes
         too_full = free is not None and free < min_free
         if not (too_old or too_big or too_full):
             continue
-        try:
-            p.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as err:
-            log.warning("retention: cannot delete %s: %s", p, err)
-            continue
+        for p in present:
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as err:
+                log.warning("retention: cannot delete %s: %s", p, err)
+                size -= sizes[p][0]
+                continue
+            result.deleted.append(p)
         total -= size
-        result.deleted.append(p)
         result.freed += size
         if free is not None:  # measured again: blocks, not sizes, are what comes back
             space = disk_space(directory)

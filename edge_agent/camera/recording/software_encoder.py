@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from edge_agent.camera.recording.mp4 import TIME_BASE, EncodedPacket, open_encoder
-from edge_agent.camera.recording.recorder import PacketRecorder, RecordSettings
+from edge_agent.camera.recording.recorder import ClipReport, PacketRecorder, RecordSettings
 
 if TYPE_CHECKING:
     from av.packet import Packet
@@ -33,7 +33,7 @@ class Recorder(PacketRecorder):
     def __init__(
         self,
         settings: RecordSettings,
-        on_clip: Callable[[str, float, float], None] | None = None,
+        on_clip: Callable[[ClipReport], None] | None = None,
         on_chunk: Callable[[str, float, float], None] | None = None,
     ) -> None:
         super().__init__(settings, on_clip=on_clip, on_chunk=on_chunk)
