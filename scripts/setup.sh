@@ -6,7 +6,8 @@
 #   frontend  + nodejs/npm (apt) and the card's npm packages
 #   all       (make test): all of the above, and what only tests use: systemd-analyze (the
 #             unit `service install` writes), apparmor_parser (the add-on's profile),
-#             mosquitto-clients (the docs' troubleshooting commands)
+#             mosquitto-clients (the docs' troubleshooting commands), GStreamer's RTSP server
+#             with x264 (tests/support/rtsp_server.py: the IP cameras' tests and benchmark)
 # Re-running it is cheap: each step is skipped when its result is already there and up to date.
 # BOBBY_SETUP_DRY_RUN=1 prints the apt packages of the target (and which are missing), then stops.
 set -euo pipefail
@@ -28,6 +29,8 @@ has_package() {  # has_package PACKAGE: whether what this target uses from it is
     npm) command -v npm >/dev/null 2>&1 ;;
     mosquitto-clients) command -v mosquitto_sub >/dev/null 2>&1 ;;
     apparmor) command -v apparmor_parser >/dev/null 2>&1 || [ -x /usr/sbin/apparmor_parser ] || [ -x /sbin/apparmor_parser ] ;;
+    python3-gi|gir1.2-gst-rtsp-server-1.0|gstreamer1.0-*)
+      dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' ;;
     *) return 1 ;;
   esac
 }
@@ -37,6 +40,10 @@ apt_packages() {  # the Debian packages the target $what uses
   case $what in all|ha) [ "${BOBBY_BROWSER_TESTS:-1}" = 1 ] && pkgs+=(chromium) ;; esac  # the e2e suite's browser
   case $what in all|frontend) pkgs+=(nodejs npm) ;; esac  # builds and tests the dashboard card (frontend/)
   case $what in all) pkgs+=(systemd mosquitto-clients apparmor) ;; esac  # tests only (see the top)
+  # tests/support/rtsp_server.py (IP cameras, issue 22), run by the system's python3: the RTSP
+  # server, x264enc (ugly), h264parse (bad), the AVI's MS-MPEG4 decoder (libav)
+  case $what in all) pkgs+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav) ;; esac
   echo "${pkgs[@]}"
 }
 

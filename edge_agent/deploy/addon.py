@@ -9,11 +9,13 @@ mapping lives here, in plain functions, so that tests can check it without Docke
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
 import posixpath
 import shlex
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -23,7 +25,9 @@ from typing import Any
 from urllib.parse import quote
 
 import voluptuous as vol
+import yaml
 
+from edge_agent.camera.hosted import CAMERAS, HostedCamera
 from edge_agent.detect.model import MODEL_ENV, MODEL_FILE
 from edge_agent.ids import BASE_TOPIC_RULE, INSTANCE_RULE, valid_base_topic, valid_instance
 from edge_agent.mqtt.topics import DEFAULT_BASE, DEFAULT_DISCOVERY_PREFIX
@@ -137,6 +141,11 @@ OPTIONS_SCHEMA = vol.Schema(
         # A broker with TLS (the Mosquitto add-on's `ssl`) whose certificate the system CAs do not
         # vouch for: its CA file, e.g. under /ssl (mapped read-only).
         vol.Optional("mqtt_ca_file", default=None): vol.Any(None, vol.All(str, vol.Length(max=4096))),
+        # IP cameras run in the add-on as dumb cameras (camera/hosted.py): {id, name, source, fps,
+        # width, height, quality}; `source` is a `password` field in config.yaml (it may hold one).
+        vol.Optional("cameras", default=list): vol.All(
+            CAMERAS, lambda cams: tuple(HostedCamera(**cam) for cam in cams)
+        ),
     },
     # An option left over from an older add-on version must not stop the add-on.
     extra=vol.REMOVE_EXTRA,
@@ -156,6 +165,7 @@ class AddonOptions:
     snapshot_interval: int = 30
     motion_gate: bool = True
     mqtt_ca_file: str | None = None
+    cameras: tuple[HostedCamera, ...] = ()
 
 
 def parse_options(data: Any, source: str = "options") -> AddonOptions:
@@ -289,11 +299,19 @@ def bundled_model() -> str:
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL_PATH
 
 
-def build_command(options: AddonOptions, broker: SupervisorBroker, *, model: str | None = None) -> list[str]:
+def build_command(
+    options: AddonOptions,
+    broker: SupervisorBroker,
+    *,
+    model: str | None = None,
+    cameras_file: str | None = None,
+) -> list[str]:
     """The `bobby-edge` argv (without the program name) that runs listen_frame.
 
     `model` overrides the bundled model's path (default: $BOBBY_MODEL, else the image's path);
-    it is used only when the `model` option is empty.
+    it is used only when the `model` option is empty. `cameras_file`: the config file holding
+    the `cameras` option (`write_cameras_file`): their sources may hold passwords, which never
+    go on a command line.
     """
     argv = [
         "--log-level", options.log_level,
@@ -317,7 +335,22 @@ def build_command(options: AddonOptions, broker: SupervisorBroker, *, model: str
         argv.append("--no-motion-gate")
     if options.mqtt_ca_file:
         argv += ["--ca-file", options.mqtt_ca_file]
+    if cameras_file:
+        argv += ["--config", cameras_file]
     return argv
+
+
+def write_cameras_file(cameras: tuple[HostedCamera, ...], directory: str | None = None) -> str:
+    """listen_frame's config file with only `cameras:`, readable by this user alone (0600).
+
+    The sources' passwords are already in the Supervisor's /data/options.json; this copy lives
+    in the container's temporary folder while the add-on runs, and is deleted when it stops.
+    """
+    entries = [{k: v for k, v in dataclasses.asdict(cam).items() if v is not None} for cam in cameras]
+    fd, path = tempfile.mkstemp(prefix="bobby-cameras-", suffix=".yaml", dir=directory)
+    with os.fdopen(fd, "w") as f:  # mkstemp made it 0600
+        yaml.safe_dump({"cameras": entries}, f, sort_keys=False)
+    return path
 
 
 def redact(argv: list[str], broker: SupervisorBroker) -> list[str]:
@@ -334,7 +367,7 @@ def describe(options: AddonOptions, broker: SupervisorBroker, argv: list[str]) -
     public = {k: v for k, v in asdict(broker).items() if k != "password"}
     public["password_set"] = bool(broker.password)
     return {
-        "options": asdict(options),
+        "options": {**asdict(options), "cameras": [cam.public() for cam in options.cameras]},
         "mqtt_service": public,
         "broker": redact([broker_url(broker)], broker)[0],
         "model": argv[argv.index("--model") + 1],
@@ -404,9 +437,20 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(describe(options, broker, argv), indent=2))
         return 0
     log.info("MQTT broker from the Supervisor: %s", shown[shown.index("--broker") + 1])
+    cameras_file = None
+    if options.cameras:
+        cameras_file = write_cameras_file(options.cameras)
+        argv = build_command(options, broker, model=model, cameras_file=cameras_file)
+        shown = redact(argv, broker)
+        for cam in options.cameras:
+            log.info("camera %s: %s", cam.id, cam.shown_source)
     log.info("starting: %s", shlex.join(["bobby-edge", *shown]))
     # The cli's logging is already set up by this command; apply the add-on's level to it.
     logging.getLogger().setLevel(options.log_level.upper())
     from edge_agent import cli
 
-    return cli.main(argv)
+    try:
+        return cli.main(argv)
+    finally:
+        if cameras_file:
+            Path(cameras_file).unlink(missing_ok=True)

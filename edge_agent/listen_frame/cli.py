@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import voluptuous as vol
 
 from edge_agent.camera.config import base_topic, camera_id
+from edge_agent.camera.hosted import CAMERAS
 from edge_agent.ids import INSTANCE_RULE, MAX_ROIS, valid_instance
 from edge_agent.mqtt.broker import warn_password_on_command_line
 from edge_agent.settings import (
@@ -25,6 +26,7 @@ from edge_agent.settings import (
 )
 
 if TYPE_CHECKING:
+    from edge_agent.camera.hosted import CameraHost
     from edge_agent.events.settings import RecordingSettings
     from edge_agent.listen_frame.state import ListenFrameConfig
 
@@ -99,6 +101,10 @@ SCHEMA = vol.Schema(
         # Clips and snapshots of visits (docs/listen_frame.md, "Recording"): a mapping
         # (enabled, directory, pre_roll, ...), checked by events/settings.validate_recording.
         vol.Optional("recording"): vol.Any(None, recording_section),
+        # IP cameras run by this process as dumb cameras, each in a supervised child
+        # (camera/hosted.py; docs/listen_frame.md, "Cameras in the same process"). Config file
+        # only: a source URL may hold a password, which must not be on a command line.
+        vol.Optional("cameras", default=list): CAMERAS,
     }
 )
 
@@ -252,6 +258,23 @@ def run(args: argparse.Namespace) -> int:
     except WorkerStartError as err:
         log.error("%s", err)
         return 2
-    service.serve_forever()
-    service.stop()
+    host = start_cameras(args, config)
+    try:
+        service.serve_forever()
+    finally:
+        if host is not None:
+            host.stop()
+        service.stop()
     return service.exit_code
+
+
+def start_cameras(args: argparse.Namespace, config: ListenFrameConfig) -> CameraHost | None:
+    """The config's `cameras`, each started in its own supervised process; None without any."""
+    from edge_agent.camera.hosted import CameraHost, HostedCamera
+
+    cameras = [HostedCamera(**entry) for entry in resolve(args, SCHEMA)["cameras"]]
+    if not cameras:
+        return None
+    host = CameraHost(cameras, config.broker, config.base_topic)
+    host.start()
+    return host

@@ -28,9 +28,30 @@ LEGACY_PASSWORD_ENV = "BOBBY_MQTT_PASSWORD"
 DEFAULT_BROKER = "mqtt://localhost:1883"
 
 
+# Query parameters that carry a login in cameras' URLs (snapshot URLs often take one this way:
+# `snap.cgi?user=admin&password=…`, `?token=…`); their values are hidden like a URL's password.
+SECRET_QUERY_KEYS = (
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "token",
+    "access_token",
+    "api_key",
+    "key",
+    "auth",
+    "secret",
+)
+_URL_LOGIN = re.compile(r"(://[^:/@\s'\"]*):[^\s'\"]*@")
+_SECRET_QUERY = re.compile(r"([?&;](?:" + "|".join(SECRET_QUERY_KEYS) + r")=)[^&#\s'\"]*", re.IGNORECASE)
+
+
 def redact_url(text: str) -> str:
-    """`scheme://user:secret@host` -> `scheme://user:***@host`, wherever it appears in `text`."""
-    return re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", str(text))
+    """`scheme://user:secret@host` -> `scheme://user:***@host`, wherever it appears in `text`,
+    and `?password=…`, `&token=…` (SECRET_QUERY_KEYS) -> `=***`: the one redaction of URLs for
+    logs, messages and --dry-run (MQTT brokers, IP cameras). The password runs to the URL's last
+    `@` (a password with an unencoded `@` or `/` is hidden whole)."""
+    return _SECRET_QUERY.sub(r"\1***", _URL_LOGIN.sub(r"\1:***@", str(text)))
 
 
 def password_on_command_line(url: str | None, argv: list[str] | None = None) -> bool:

@@ -368,7 +368,7 @@ def test_dry_run_in_a_real_process_prints_the_redacted_command_and_config(tmp_pa
     assert first == shlex.join(["bobby-edge", *expected])
     config = json.loads(rest)
     assert config["argv"] == expected
-    assert config["options"] == {**AddonOptions().__dict__, **options}
+    assert config["options"] == {**AddonOptions().__dict__, "cameras": [], **options}
     assert config["mqtt_service"] == {
         "host": "core-mosquitto", "port": 1883, "ssl": False, "username": "addons", "protocol": "3.1.1", "password_set": True,
     }  # fmt: skip
@@ -498,6 +498,7 @@ def test_config_yaml_options_match_the_python_schema_and_the_translations():
     for key, entry in translations.items():
         assert entry.get("name") and entry.get("description"), f"translation of {key}"
     defaults = AddonOptions()
+    check_cameras_schema(schema.pop("cameras"), options.pop("cameras"))
     for key, typ in schema.items():
         optional = typ.endswith("?")
         # A required option needs a default; a truly optional one must have none but ''.
@@ -532,6 +533,40 @@ def test_config_yaml_options_match_the_python_schema_and_the_translations():
             for value in m["list"].split("|"):
                 assert addon.OPTIONS_SCHEMA({key: value})[key] == value
             assert set(m["list"].split("|")) == set(addon.LOG_LEVELS)
+
+
+def check_cameras_schema(schema, default) -> None:
+    """The `cameras` option: a list of dicts (the Supervisor's nested schema), the keys and
+    bounds of edge_agent/camera/hosted.py's CAMERA_ENTRY (its `stall_timeout` is for config
+    files only), empty by default."""
+    from edge_agent.camera.hosted import CAMERA_ENTRY
+
+    assert default == [] and addon.OPTIONS_SCHEMA({"cameras": default})["cameras"] == ()
+    assert isinstance(schema, list) and len(schema) == 1 and isinstance(schema[0], dict)
+    fields = schema[0]
+    assert set(fields) == {str(k) for k in CAMERA_ENTRY.schema} - {"stall_timeout"}
+    # Required in the Supervisor's form exactly where required in ours.
+    required = {str(k) for k in CAMERA_ENTRY.schema if isinstance(k, vol.Required)}
+    assert {k for k, t in fields.items() if not t.endswith("?")} == required == {"id", "source"}
+    assert fields["source"] == "password"  # shown masked in the add-on's form
+    good = {"id": "door", "source": "rtsp://u:p@h/x"}
+    pattern = re.fullmatch(r"match\((.+)\)", fields["id"])[1]
+    for value in ("door", "a" * 64, "Front_door-2", "a b", "", "a" * 65, "door/x"):
+        sup_ok = re.fullmatch(pattern, value) is not None
+        assert sup_ok == _accepts(CAMERA_ENTRY, {**good, "id": value}), value
+    for key, typ in fields.items():
+        m = SUPERVISOR_TYPE.match(typ)
+        if m and m["kind"]:
+            low, high = float(m["min"]), float(m["max"])
+            step = 1 if m["kind"] == "int" else 0.01
+            cast = int if m["kind"] == "int" else float
+            for value, ok in (
+                (cast(low), True),
+                (cast(high), True),
+                (cast(low - step), False),
+                (cast(high + step), False),
+            ):
+                assert _accepts(CAMERA_ENTRY, {**good, key: value}) == ok, (key, value)
 
 
 def _accepts(validator, value) -> bool:

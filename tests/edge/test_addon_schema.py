@@ -80,8 +80,24 @@ def docker_image(image: str) -> str:
     return image
 
 
-def option_validator(typ: str):
-    """What AppOptions._single_validate applies to a value of this type (the kinds we can use)."""
+def option_validator(typ):
+    """What AppOptions._single_validate applies to a value of this type (the kinds we can use);
+    a list of one dict is a list of such dicts (AppOptions._nested_validate_list/_dict: each
+    field by its type, a field without '?' required, an unknown one dropped)."""
+    if isinstance(typ, list):
+        assert len(typ) == 1 and isinstance(typ[0], dict), "a nested option is a list of one dict"
+        fields = {key: option_validator(t) for key, t in typ[0].items()}
+        required = [key for key, t in typ[0].items() if not t.endswith("?")]
+
+        def each(value):
+            if not isinstance(value, dict):
+                raise vol.Invalid("expected a dict")
+            missing = [key for key in required if key not in value]
+            if missing:
+                raise vol.Invalid(f"missing {missing}")
+            return {key: fields[key](v) for key, v in value.items() if key in fields}
+
+        return vol.All(list, [each])
     m = OPTION_TYPE.match(typ)
     assert m, f"{typ!r} is not an option type the Supervisor knows"
     bounds = {k: float(v) for k, v in m.groupdict().items() if k[1:3] == "_m" and v}
@@ -186,13 +202,22 @@ def test_schema_types_and_options_pass_the_supervisors_checks(config):
     assert set(options) <= set(schema), f"dropped by the Supervisor: {set(options) - set(schema)}"
     for key, value in options.items():
         validators[key](value)
-    missing = [key for key in schema if key not in options and not schema[key].endswith("?")]
+    missing = [
+        key
+        for key in schema
+        if key not in options and not (isinstance(schema[key], list) or schema[key].endswith("?"))
+    ]
     assert missing == [], f"the Supervisor would refuse to start the add-on: missing {missing}"
 
 
 @pytest.mark.parametrize(
     ("typ", "good", "bad"),
     [
+        (
+            [{"id": "match(^[a-z]+$)", "source": "password", "fps": "float(0.1,30)?"}],
+            [[], [{"id": "door", "source": "rtsp://x"}], [{"id": "a", "source": "s", "fps": 2}]],
+            [[{"id": "door"}], [{"id": "Door", "source": "s"}], [{"id": "a", "source": "s", "fps": 99}], "x"],
+        ),
         ("int(0,16)", [0, 16, "4"], [17, -1, "many"]),
         ("float(0.05,0.99)", [0.05, 0.5, "0.7"], [1.0, 0.01]),
         ("list(debug|info)", ["info"], ["verbose"]),

@@ -140,11 +140,11 @@ def test_picamera2_not_installed(monkeypatch):
 
 
 def test_http_stream_source_reopens_when_the_camera_hangs_up(media_dir):
-    # The FFmpeg path used for rtsp:// and http://, against an MJPEG camera that hangs up after
-    # every 10 frames: the grabber re-opens the stream and frames keep coming.
+    # An http:// MJPEG camera (network.HttpSource) that hangs up after every 10 frames: the
+    # reader re-opens the stream and frames keep coming.
     with MjpegCamera(media_dir / "opencv_vtest.avi", fps=10, frames_per_connection=10) as camera:
         with open_source(camera.url, (160, 120), fps=10) as src:
-            assert src.platform == "http"
+            assert src.platform == "mjpeg"
             deadline = time.monotonic() + 8
             shapes = []
             while (src.reconnects < 1 or len(shapes) < 12) and time.monotonic() < deadline:

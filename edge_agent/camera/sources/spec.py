@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from edge_agent.camera.sources.base import FrameSource, SourceError
-from edge_agent.camera.sources.capture import StreamSource, V4L2Source
+from edge_agent.camera.sources.capture import V4L2Source
+from edge_agent.camera.sources.network import HttpSource, RtspSource
 from edge_agent.camera.sources.pi_camera import Picamera2Source
 from edge_agent.camera.sources.video_file import FileSource
 
@@ -32,11 +33,15 @@ def make_source(
     loop: bool = True,
     jpeg: bool = False,
     quality: int = 80,
+    give_up_after: float | None = None,
 ) -> FrameSource:
     """The source a spec names, not opened yet (see `open_source`).
 
     `jpeg=True`: the caller wants JPEGs; a source that can encode on the device (picamera2) then
-    gives them through `read_jpeg()` (check `gives_jpeg`), the others keep giving arrays.
+    gives them through `read_jpeg()` (check `gives_jpeg`), the others keep giving arrays. An
+    `http(s)://` camera always gives JPEGs (its own, when they are the frames' size).
+    `give_up_after`: a network stream without a frame this long raises SourceError from a read
+    (a supervisor then restarts the camera; camera/hosted.py); None: it re-connects forever.
     """
     spec = str(spec).strip()
     if not spec:
@@ -50,7 +55,11 @@ def make_source(
         m = _VIDEO_DEV_RE.match(spec)
         return V4L2Source(int(m.group(1)) if m else int(spec), size, fps)
     if kind == "stream":
-        return StreamSource(spec, size, fps)
+        # rtsp:// through PyAV (why: camera/sources/network.py); http(s):// is an MJPEG stream or
+        # a snapshot URL, told apart by what it answers (Content-Type).
+        if spec.lower().startswith("rtsp"):
+            return RtspSource(spec, size, fps, give_up_after=give_up_after)
+        return HttpSource(spec, size, fps, quality=quality, give_up_after=give_up_after)
     return FileSource(spec, size, fps, loop=loop)
 
 
@@ -66,7 +75,9 @@ def open_source(
 
     - `picamera2` or `picamera2:N`: the Pi camera (number N);
     - `0`, `/dev/video0`: a V4L2 device;
-    - `rtsp://…`, `http://…`: a network stream (re-opened when it fails);
+    - `rtsp://…`: an RTSP stream; `http(s)://…`: an MJPEG stream or a snapshot URL (by the
+      Content-Type it answers: multipart/x-mixed-replace or image/jpeg); both re-opened when
+      they fail;
     - anything else: a video file (looped unless `loop=False`).
     """
     return make_source(spec, size, fps, loop, jpeg, quality).open()
