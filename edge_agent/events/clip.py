@@ -134,8 +134,9 @@ class ClipWriter:
         return ClipResult(True, self.duration(), self.frames, self.final)
 
     def abandon(self, error: str) -> ClipResult:
-        """After a write error: close what can be closed; a clip with packets in it is kept (what
-        was written plays) and renamed, an empty one deleted. Never raises."""
+        """After a write error: close what can be closed; a clip with whole fragments in it is
+        kept (cut after the last one: what was written plays) and renamed, else deleted. Never
+        raises. The duration is then the frames given, an upper bound."""
         self.encoder = None
         writer, self.writer = self.writer, None
         kept: Path | None = None
@@ -144,8 +145,10 @@ class ClipWriter:
                 writer.close()
             except Exception:  # the write error is what is reported
                 pass
-            try:
-                if writer.packets:
+            try:  # what a full disk tore off the end goes: the whole fragments before it play
+                good = complete_fragments(self.part) if writer.packets else 0
+                if good:
+                    os.truncate(self.part, good)
                     os.replace(self.part, self.final)
                     kept = self.final
                 else:
