@@ -10,10 +10,12 @@ and to a ring buffer of the last seconds, which is the clip's pre-roll (what pic
   camera's own stream and hands its packets to a picamera2 `Output` of ours.
 
 Files are fragmented MP4 (a keyframe starts a fragment): a power cut leaves a playable file, and
-browsers and Home Assistant play them. Names carry the camera id and a UTC timestamp:
-`<cam>_20261121T120102Z.mp4` (chunks) and `<cam>_20261121T120102Z_event.mp4` (clips).
+browsers and Home Assistant play them. Chunks carry the camera id and a UTC timestamp,
+`<cam>_20261121T120102Z.mp4`; an event clip is one visit's (docs/mqtt.md, "events"),
+`<cam>/<id>.mp4` (`<id>.mp4.part` while written), beside the visit's snapshots.
 
-Retention deletes the camera's oldest files (never one being written) beyond `max_age`, beyond
+Retention deletes the camera's oldest recordings (chunks and whole visits; never one being
+written) beyond `max_age`, beyond
 `max_bytes` in total, and while the file system has less free space than the floor
 (`min_free_fraction` of its size or `min_free_bytes`, whichever is smaller). It runs when a chunk
 closes, every `retention_interval` seconds from a thread of its own (so it also runs with
