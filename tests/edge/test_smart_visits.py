@@ -202,3 +202,53 @@ def test_a_clip_a_killed_camera_left_is_published_with_what_was_kept(tmp_path):
     again.visits.clip(pm.Clip(other, True, None, T, T, 1.0))
     again.visits.clip(pm.Clip("../../etc", True, None, T, T, 1.0, recovered=True))
     assert len(again.published) == 2
+
+
+def test_the_smart_camera_wires_its_visits_and_offers_the_person_visit_entity(tmp_path, model_path):
+    """SmartCamera itself, without a broker or a detector process: its hooks feed the visits, its
+    event topic gets them, its discovery has the 'Person visit' event entity."""
+    from edge_agent.camera import config as camcfg
+    from edge_agent.camera.smart import SmartCamera
+    from edge_agent.mqtt.broker import BrokerSettings
+
+    cfg = camcfg.CameraConfig.from_validated(
+        camcfg.CAMERA_SCHEMA(
+            {
+                "mode": "smart",
+                "source": "picamera2",
+                "camera_id": "yard",
+                "model": str(model_path),
+                "state_dir": str(tmp_path / "state"),
+                "record": True,
+                "record_dir": str(tmp_path / "rec"),
+                "http_port": 0,
+            }
+        ),
+        env={},
+    )
+    camera = SmartCamera(cfg, BrokerSettings("127.0.0.1", 1))  # nothing listens
+    published = []
+    camera.mqtt.publish = lambda topic, payload, qos=0, retain=False: published.append(
+        (topic, payload, retain)
+    )
+    assert camera.visits.folder == tmp_path / "rec" / "yard"
+    config = camera.channel._discovery_configs()["homeassistant/event/bobby_yard/visit/config"]
+    assert config["state_topic"] == "bobby/yard/event" and config["event_types"] == ["started", "ended"]
+
+    camera._on_person(None, True, T)  # the channel's hook: a visit starts (no detector process yet)
+    camera._on_pipeline_result(pm.PipelineResult(T, T, 5.0, (320, 240), 0, [PERSON]))
+    events = [json.loads(p) for topic, p, retain in published if topic == "bobby/yard/event"]
+    assert [(e["type"], e["store"], e["service"]) for e in events] == [("start", "camera", "camera/yard")]
+    assert all(not retain for topic, _, retain in published if topic == "bobby/yard/event")
+    vid = events[0]["id"]
+    camera._on_person(None, False, T + 5)
+    camera._on_clip(pm.Clip(vid, True, "x", T - 1, T + 6, 7.0))
+    end = json.loads(published[-1][1])
+    assert (end["type"], end["id"], end["clip"], end["duration"]) == ("end", vid, "ready", 7.0)
+    assert camera.counters["clips"] == 1
+
+    camera.forgotten = True  # removed in HA: nothing more, visits included
+    before = len(published)
+    camera._on_person(None, True, T + 20)
+    camera.visits.tick(T + 30)
+    assert len(published) == before
