@@ -6,7 +6,7 @@ open appears without a reload (the "Person visit" event entity fires, the card r
 
 The visits are seeded as the add-on's recorder leaves them (docs/mqtt.md "events", store
 `media`): real files in HA's media folder (an H.264 MP4 of opencv_vtest's pedestrians, written by
-PyAV as listen_frame's recorder writes it, and its snapshots) and the event messages on MQTT.
+listen_frame's own recorder, ClipWriter, and its snapshots) and the event messages on MQTT.
 
 Screenshots in artifacts/: card-visits.png (the card with its strip; copied by hand to
 docs/images/card-visits.png, shown in docs/home-assistant.md, when it is good, as the other card
@@ -23,14 +23,13 @@ import re
 import secrets
 import shutil
 import time
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
 import cv2
 import numpy as np
 
+from edge_agent.events.clip import ClipWriter
 from tests.e2e.harness import SIZE, Browser, CdpPage
 from tests.e2e.stack import DOMAIN, Stack
 from tests.e2e.test_card import _card_js, _card_screenshot, _press, _until_card
@@ -57,18 +56,17 @@ def _frames(media: Path, count: int, skip: int) -> list[np.ndarray]:
     return frames
 
 
-def _write_clip(path: Path, frames: list[np.ndarray]) -> None:
-    """An H.264 MP4 as the recorder writes one: PyAV, yuv420p, one frame per 1/CLIP_FPS s."""
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=CLIP_FPS)
-        stream.width, stream.height = SIZE
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = Fraction(1, CLIP_FPS)
-        for i, bgr in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(bgr, format="bgr24")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
+def _write_clip(folder: Path, event_id: str, frames: list[np.ndarray], start: float) -> float:
+    """The clip as listen_frame's recorder writes it (its own ClipWriter: H.264, fragmented MP4
+    at the frames' real times, `<id>.mp4.part` renamed when closed); returns its duration."""
+    writer = ClipWriter(folder / f"{event_id}.mp4.part", folder / f"{event_id}.mp4", fps=CLIP_FPS)
+    for i, bgr in enumerate(frames):
+        ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        assert ok
+        writer.add(jpeg.tobytes(), start + i / CLIP_FPS)
+    result = writer.close()
+    assert result.ok and result.duration, result
+    return result.duration
 
 
 def _snapshot(path: Path, frame: np.ndarray) -> None:
@@ -114,9 +112,10 @@ async def _seed(stack: Stack) -> dict[str, str]:
     starts = {"older": now - 3 * 3600, "no_clip": now - 1500, "ready": now - 600, "recording": now - 20}
     ids = {name: _event_id(start) for name, start in starts.items()}
     frames = await asyncio.to_thread(_frames, stack.media, CLIP_FRAMES + 60, 0)
-    clip = folder / f"{ids['ready']}.mp4"
-    await asyncio.to_thread(_write_clip, clip, frames[:CLIP_FRAMES])
-    shutil.copyfile(clip, folder / f"{ids['older']}.mp4")
+    duration = await asyncio.to_thread(
+        _write_clip, folder, ids["ready"], frames[:CLIP_FRAMES], starts["ready"]
+    )
+    shutil.copyfile(folder / f"{ids['ready']}.mp4", folder / f"{ids['older']}.mp4")
     for n, event_id in enumerate(ids.values()):
         # Each its own best frame; the clean copy is the same frame without boxes.
         for suffix in (".jpg", "-clean.jpg"):
@@ -124,7 +123,6 @@ async def _seed(stack: Stack) -> dict[str, str]:
     # The recording visit's clip is still being written (only a closed clip has the final name).
     (folder / f"{ids['recording']}.mp4.part").write_bytes(b"\x00" * 1024)
 
-    duration = CLIP_FRAMES / CLIP_FPS
     for name in ("older", "no_clip", "ready"):
         start = starts[name]
         await _publish(stack, _message(stack, "start", ids[name], start))
