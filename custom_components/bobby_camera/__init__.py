@@ -11,16 +11,17 @@ from __future__ import annotations
 from homeassistant.components import mqtt
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .card import async_register_card, async_unregister_card
-from .const import CONF_CAMERA_ID, DOMAIN
+from .const import CONF_BASE_TOPIC, CONF_CAMERA_ID, CONF_SOURCE_ENTITY, DOMAIN, MAX_SOURCE_CAMERAS
 from .entity import device_identifier
 from .event_views import async_setup_event_views
 from .events import async_setup_events
+from .ha_source import DATA_SOURCES, HaCameraSource
 from .removal import async_forget_camera, entry_camera
 from .runtime import BobbyConfigEntry, BobbyRuntimeData
 from .services import async_setup_services
@@ -45,12 +46,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> boo
     """Set up one camera."""
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
+    sources = hass.data.setdefault(DATA_SOURCES, {})
+    if entry.data.get(CONF_SOURCE_ENTITY) and len(sources) >= MAX_SOURCE_CAMERAS:
+        # The flow refuses more; an entry made otherwise (restored, hand-edited) is refused here.
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="too_many_sources",
+            translation_placeholders={"max": str(MAX_SOURCE_CAMERAS)},
+        )
     runtime = BobbyRuntimeData(hass, entry)
     entry.runtime_data = runtime
     entry.async_on_unload(runtime.async_stop)
     await runtime.async_start()
     # The camera's visits: `<base>/+/event`, one subscription per base topic (events.py).
     entry.async_on_unload(await (await async_setup_events(hass)).async_follow(runtime.base_topic))
+    if entry.data.get(CONF_SOURCE_ENTITY):
+        # A Home Assistant camera published as this camera (ha_source.py); stopped (offline) first
+        # at unload: the unload callbacks run last registered first.
+        source = HaCameraSource(
+            hass, entry, entry.data[CONF_CAMERA_ID], entry.data[CONF_BASE_TOPIC], entry.title
+        )
+        sources[entry.entry_id] = runtime.source = source
+        entry.async_on_unload(source.async_stop)
+        await source.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_register_card(hass, entry.entry_id)
     return True

@@ -6,6 +6,10 @@ its HTTP origin (`scheme://host:port` of its stream and snapshot URLs), stored w
 camera's token is only ever sent there. A dumb camera (its pictures and live view come over MQTT),
 a smart camera without an HTTP server and a camera that has not announced itself yet each get
 their own text (steps `confirm_dumb`, `confirm_smart_no_http`, `confirm_unannounced`).
+
+Added by hand (`user`), a menu: a camera on the broker (`broker`: base topic, an id or a list of
+the announced cameras) or a Home Assistant camera entity published as a Bobby camera
+(`ha_camera`, then `confirm_ha_camera`; ha_source.py does the publishing).
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ import voluptuous as vol
 from homeassistant.components import mqtt
 from homeassistant.config_entries import SOURCE_MQTT, ConfigEntryState, ConfigFlow, ConfigFlowResult
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -32,9 +42,15 @@ from .const import (
     CONF_BASE_TOPIC,
     CONF_CAMERA_ID,
     CONF_ORIGIN,
+    CONF_SOURCE_ENTITY,
+    CONF_SOURCE_FPS,
     CONF_TOKEN,
     DEFAULT_BASE_TOPIC,
+    DEFAULT_SOURCE_FPS,
     DOMAIN,
+    MAX_SOURCE_CAMERAS,
+    MAX_SOURCE_FPS,
+    MIN_SOURCE_FPS,
     MODE_DUMB,
     MODE_SMART,
     SCAN_SECONDS,
@@ -42,6 +58,7 @@ from .const import (
     valid_base_topic,
     valid_camera_id,
 )
+from .ha_source import count_sources, entity_camera_id
 from .options_flow import BobbyOptionsFlow
 from .runtime import BobbyConfigEntry, announced_origin, url_origin
 from .untrusted import UntrustedJSONError, integration_refusals, read_object
@@ -50,6 +67,30 @@ from .untrusted import UntrustedJSONError, integration_refusals, read_object
 NO_ORIGIN = "none"
 # An announce is a small JSON object; a larger one is not parsed.
 MAX_ANNOUNCE_BYTES = 16 * 1024
+CONF_NAME = "name"
+CAMERA_DOMAIN = "camera"
+
+
+def fps_selector() -> NumberSelector:
+    """The rate of a Home Assistant camera published as a Bobby camera (within the caps)."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=MIN_SOURCE_FPS,
+            max=MAX_SOURCE_FPS,
+            step=0.1,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement="fps",
+        )
+    )
+
+
+def valid_fps(value: Any) -> bool:
+    """A rate within the caps."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and MIN_SOURCE_FPS <= value <= MAX_SOURCE_FPS
+    )
 
 
 def _parse_announce(
@@ -109,6 +150,8 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
         self._camera_id = ""
         self._announce: dict[str, Any] | None = None
         self._found: dict[str, dict[str, Any]] = {}
+        # A Home Assistant camera to publish (ha_camera): its entity, the rate, the name.
+        self._source: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -117,6 +160,17 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
         return BobbyOptionsFlow()
 
     def _create(self) -> ConfigFlowResult:
+        if self._source:
+            return self.async_create_entry(
+                title=self._source[CONF_NAME],
+                data={
+                    CONF_CAMERA_ID: self._camera_id,
+                    CONF_BASE_TOPIC: self._base,
+                    CONF_ORIGIN: "",
+                    CONF_SOURCE_ENTITY: self._source[CONF_SOURCE_ENTITY],
+                    CONF_SOURCE_FPS: self._source[CONF_SOURCE_FPS],
+                },
+            )
         return self.async_create_entry(
             title=_display_name(self._camera_id, self._announce),
             data={
@@ -207,9 +261,13 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
         return None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Base topic and, optionally, a camera id; without one, list the announced cameras."""
+        """A camera on the broker, or a Home Assistant camera to publish as one."""
         if (abort := await self._mqtt_abort()) is not None:
             return abort
+        return self.async_show_menu(step_id="user", menu_options=["broker", "ha_camera"])
+
+    async def async_step_broker(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Base topic and, optionally, a camera id; without one, list the announced cameras."""
         errors: dict[str, str] = {}
         if user_input is not None:
             base = user_input[CONF_BASE_TOPIC].strip()
@@ -234,7 +292,7 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
                     return await self.async_step_pick()
                 errors["base"] = "all_configured" if found else "no_cameras_found"
         return self.async_show_form(
-            step_id="user",
+            step_id="broker",
             data_schema=self.add_suggested_values_to_schema(
                 vol.Schema(
                     {
@@ -245,6 +303,86 @@ class BobbyCameraConfigFlow(ConfigFlow, domain=DOMAIN):
                 user_input or {CONF_BASE_TOPIC: self._base},
             ),
             errors=errors,
+        )
+
+    async def async_step_ha_camera(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A Home Assistant camera entity, published as a dumb Bobby camera at the rate chosen."""
+        if count_sources(self.hass) >= MAX_SOURCE_CAMERAS:
+            return self.async_abort(
+                reason="too_many_sources", description_placeholders={"max": str(MAX_SOURCE_CAMERAS)}
+            )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entity_id = user_input[CONF_SOURCE_ENTITY]
+            base = user_input.get(CONF_BASE_TOPIC, DEFAULT_BASE_TOPIC).strip()
+            cam = user_input.get(CONF_CAMERA_ID, "").strip() or entity_camera_id(entity_id)
+            fps = user_input.get(CONF_SOURCE_FPS, DEFAULT_SOURCE_FPS)
+            state = self.hass.states.get(entity_id)
+            registry = er.async_get(self.hass).async_get(entity_id)
+            if state is None or entity_id.partition(".")[0] != CAMERA_DOMAIN:
+                errors[CONF_SOURCE_ENTITY] = "source_not_found"
+            elif registry is not None and registry.platform == DOMAIN:
+                # A Bobby camera's own live view shows the frames on the broker: not a source.
+                errors[CONF_SOURCE_ENTITY] = "source_is_bobby"
+            elif not valid_camera_id(cam):
+                errors[CONF_CAMERA_ID] = "invalid_camera_id"
+            elif not valid_base_topic(base):
+                errors[CONF_BASE_TOPIC] = "invalid_base_topic"
+            elif not valid_fps(fps):
+                errors[CONF_SOURCE_FPS] = "invalid_fps"
+            elif cam in self._async_current_ids(include_ignore=False):
+                errors[CONF_CAMERA_ID] = "camera_id_taken"
+            else:
+                await self.async_set_unique_id(cam)
+                self._abort_if_unique_id_configured()
+                name = (user_input.get(CONF_NAME) or "").strip()
+                name = name or str(state.attributes.get("friendly_name") or "").strip() or cam
+                self._base, self._camera_id = base, cam
+                self._source = {
+                    CONF_SOURCE_ENTITY: entity_id,
+                    CONF_SOURCE_FPS: float(fps),
+                    CONF_NAME: name[:64],
+                }
+                return await self.async_step_confirm_ha_camera()
+        return self.async_show_form(
+            step_id="ha_camera",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_SOURCE_ENTITY): EntitySelector(
+                            EntitySelectorConfig(domain=CAMERA_DOMAIN)
+                        ),
+                        vol.Optional(CONF_NAME): TextSelector(),
+                        vol.Optional(CONF_CAMERA_ID): TextSelector(),
+                        vol.Required(CONF_SOURCE_FPS): fps_selector(),
+                        vol.Required(CONF_BASE_TOPIC): TextSelector(),
+                    }
+                ),
+                user_input or {CONF_SOURCE_FPS: DEFAULT_SOURCE_FPS, CONF_BASE_TOPIC: self._base},
+            ),
+            errors=errors,
+            description_placeholders={
+                "max": str(MAX_SOURCE_CAMERAS),
+                "min_fps": f"{MIN_SOURCE_FPS:g}",
+                "max_fps": f"{MAX_SOURCE_FPS:g}",
+            },
+        )
+
+    async def async_step_confirm_ha_camera(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm the Home Assistant camera to publish, with where and how fast."""
+        if user_input is not None:
+            return self._create()
+        return self.async_show_form(
+            step_id="confirm_ha_camera",
+            description_placeholders={
+                "name": self._source[CONF_NAME],
+                "camera_id": self._camera_id,
+                "base_topic": self._base,
+                "entity_id": self._source[CONF_SOURCE_ENTITY],
+                "fps": f"{self._source[CONF_SOURCE_FPS]:g}",
+            },
         )
 
     async def async_step_pick(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

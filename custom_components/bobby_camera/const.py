@@ -25,6 +25,9 @@ OPT_ROIS: Final = "rois"
 OPT_DETECTION: Final = "detection"
 
 CONF_ORIGIN: Final = "http_origin"
+# A Bobby camera fed from a Home Assistant camera entity (ha_source.py): the entity and the rate.
+CONF_SOURCE_ENTITY: Final = "source_entity"
+CONF_SOURCE_FPS: Final = "source_fps"
 
 # Twin: edge_agent/mqtt/topics.py DEFAULT_BASE.
 DEFAULT_BASE_TOPIC: Final = "bobby"
@@ -123,6 +126,20 @@ STREAM_CONTENT_TYPE: Final = "multipart/x-mixed-replace"
 MAX_FRAME_BYTES: Final = MAX_SNAPSHOT_BYTES
 JPEG_MAGIC: Final = b"\xff\xd8"
 
+# A Home Assistant camera as a source (ha_source.py, docs/home-assistant.md): the caps on how many
+# and how fast (each fetch is a still image from the camera's integration), the default rate.
+MAX_SOURCE_CAMERAS: Final = 8
+MIN_SOURCE_FPS: Final = 0.1
+MAX_SOURCE_FPS: Final = 5.0
+DEFAULT_SOURCE_FPS: Final = 1.0
+# How long one still may take (camera.async_get_image's timeout), in whole seconds.
+SOURCE_FETCH_TIMEOUT: Final = 10
+# A frame larger than listen_frame's default `max_payload` (2 MiB) would be dropped there:
+# re-encoded smaller first. Twin: edge_agent/listen_frame/state.py ListenFrameConfig.max_payload.
+MAX_SOURCE_FRAME_BYTES: Final = 2 * 1024 * 1024
+# Failures back off from the frame interval up to this many seconds between tries.
+SOURCE_BACKOFF_MAX: Final = 60.0
+
 # The user flow listens this long for retained announces of cameras on the broker.
 SCAN_SECONDS: Final = 2.0
 
@@ -159,6 +176,14 @@ class Topics:
     @property
     def frame(self) -> str:
         return self._t("frame")
+
+    @property
+    def stream_set(self) -> str:
+        return self._t("stream", "set")
+
+    @property
+    def stream_state(self) -> str:
+        return self._t("stream", "state")
 
     @property
     def rois(self) -> str:

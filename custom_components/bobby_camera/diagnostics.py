@@ -79,6 +79,8 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BobbyCo
             # before any camera was set up (discovery, the user step's scan).
             "refused": dict(sorted(runtime.refused.items())),
             "refused_by_integration": dict(sorted(integration_refusals(hass).counts.items())),
+            # A Home Assistant camera published as this camera: its fetches and failures.
+            "source": runtime.source.diagnostics() if runtime.source is not None else None,
             # The visits the index keeps for the camera, and the event messages it refused.
             "events": index.diagnostics(runtime.camera_id) if (index := event_index(hass)) else None,
         }

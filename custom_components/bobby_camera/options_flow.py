@@ -25,7 +25,15 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
 )
 
-from .const import DEFAULT_LABELS, MAX_ROIS
+from .const import (
+    CONF_SOURCE_ENTITY,
+    CONF_SOURCE_FPS,
+    DEFAULT_LABELS,
+    DEFAULT_SOURCE_FPS,
+    MAX_ROIS,
+    MAX_SOURCE_FPS,
+    MIN_SOURCE_FPS,
+)
 from .rois import (
     MAX_CLEAR_AFTER,
     MAX_FRAMES_WINDOW,
@@ -101,7 +109,10 @@ class BobbyOptionsFlow(OptionsFlow):
         menu = ["add_region"] if len(self._rois) < MAX_ROIS else []
         if self._rois:
             menu += ["edit_region", "remove_region"]
-        menu += ["detection", "save"]
+        menu += ["detection"]
+        if self.config_entry.data.get(CONF_SOURCE_ENTITY):
+            menu += ["source_rate"]  # a Home Assistant camera published as this one (ha_source.py)
+        menu += ["save"]
         return self.async_show_menu(
             step_id="init",
             menu_options=menu,
@@ -348,6 +359,42 @@ class BobbyOptionsFlow(OptionsFlow):
             step_id="detection",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
+        )
+
+    async def async_step_source_rate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The rate at which the Home Assistant camera's pictures are fetched and sent: stored in
+        the entry's data (the options hold the ROI set) and used from the next picture on."""
+        entry = self.config_entry
+        if user_input is not None:
+            fps = float(user_input[CONF_SOURCE_FPS])
+            self.hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_SOURCE_FPS: fps})
+            if (source := entry.runtime_data.source) is not None:
+                source.set_fps(fps)
+            return self.async_create_entry(data=dict(entry.options))
+        return self.async_show_form(
+            step_id="source_rate",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        # The selector refuses a rate outside the caps.
+                        vol.Required(CONF_SOURCE_FPS): NumberSelector(
+                            NumberSelectorConfig(
+                                min=MIN_SOURCE_FPS,
+                                max=MAX_SOURCE_FPS,
+                                step=0.1,
+                                mode=NumberSelectorMode.BOX,
+                                unit_of_measurement="fps",
+                            )
+                        )
+                    }
+                ),
+                {CONF_SOURCE_FPS: entry.data.get(CONF_SOURCE_FPS, DEFAULT_SOURCE_FPS)},
+            ),
+            description_placeholders={
+                "entity_id": str(entry.data.get(CONF_SOURCE_ENTITY)),
+                "min_fps": f"{MIN_SOURCE_FPS:g}",
+                "max_fps": f"{MAX_SOURCE_FPS:g}",
+            },
         )
 
     async def async_step_save(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

@@ -31,6 +31,8 @@ ISSUE_SERVICE_PROBLEM = "service_problem"
 ISSUE_ROIS_REFUSED = "rois_refused"
 ISSUE_ORIGIN_CHANGED = "origin_changed"
 ISSUE_TURNED_SMART = "turned_smart"
+# A Home Assistant camera published as a Bobby camera (ha_source.py) whose entity is gone.
+ISSUE_SOURCE_MISSING = "source_missing"
 # The issues that have a fix flow.
 FIXABLE = frozenset({ISSUE_ORIGIN_CHANGED})
 

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from homeassistant.components import mqtt
@@ -56,6 +56,9 @@ from .repairs import (
 )
 from .rois import build_payload, normalise_detection, normalise_rois, stored_set
 from .untrusted import Refusals, UntrustedJSONError, read_object
+
+if TYPE_CHECKING:
+    from .ha_source import HaCameraSource
 
 type BobbyConfigEntry = ConfigEntry[BobbyRuntimeData]
 
@@ -126,6 +129,8 @@ class BobbyRuntimeData:
         self._retained_checked = False
         # Saves waiting for the acknowledgement of their version (async_save_set).
         self._ack_waiters: list[tuple[int, asyncio.Future[Ack | None]]] = []
+        # A Home Assistant camera published as this camera (ha_source.py; __init__.py sets it).
+        self.source: HaCameraSource | None = None
 
     # ---- life cycle -------------------------------------------------------------------------
 

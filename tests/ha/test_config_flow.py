@@ -175,6 +175,14 @@ async def test_discovery_already_configured_is_not_moved(hass: HomeAssistant, mq
     assert entry.data[CONF_BASE_TOPIC] == "old"
 
 
+async def _broker_form(hass: HomeAssistant) -> Any:
+    """The user step's menu, then its first entry: a camera on the broker."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["broker", "ha_camera"]
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "broker"})
+
+
 async def test_user_no_mqtt(hass: HomeAssistant) -> None:
     """Without HA's MQTT integration the flow says so."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
@@ -193,9 +201,9 @@ async def test_user_mqtt_not_connected(hass: HomeAssistant) -> None:
 
 async def test_user_by_camera_id(hass: HomeAssistant, mqtt_mock: Any) -> None:
     """A camera id and a base topic: its announce (if any) is looked for, then confirmed."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _broker_form(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "broker"
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_BASE_TOPIC: "home/cams", CONF_CAMERA_ID: "bad id"}
@@ -225,7 +233,7 @@ async def test_user_by_camera_id(hass: HomeAssistant, mqtt_mock: Any) -> None:
 )
 async def test_user_invalid_base(hass: HomeAssistant, mqtt_mock: Any, base: str) -> None:
     """Base topics that cannot carry the contract's topics are refused."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _broker_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_BASE_TOPIC: base, CONF_CAMERA_ID: "porch"}
     )
@@ -237,7 +245,7 @@ async def test_user_by_camera_id_duplicate(
 ) -> None:
     """The same camera id twice is refused."""
     config_entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _broker_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_BASE_TOPIC: BASE, CONF_CAMERA_ID: CAM}
     )
@@ -266,7 +274,7 @@ async def test_user_scan_lists_cameras(
 ) -> None:
     """Without an id, the announced cameras not yet configured are listed."""
     config_entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _broker_form(hass)
     result = await _scan_with(
         hass,
         result["flow_id"],
@@ -301,7 +309,7 @@ async def test_user_scan_lists_cameras(
 
 async def test_user_scan_nothing_found(hass: HomeAssistant, mqtt_mock: Any) -> None:
     """An empty broker: the form says no camera announced itself."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _broker_form(hass)
     result = await _scan_with(hass, result["flow_id"], [])
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_cameras_found"}
@@ -312,7 +320,7 @@ async def test_user_scan_all_configured(
 ) -> None:
     """Every announced camera is set up already: the form says so."""
     config_entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _broker_form(hass)
     result = await _scan_with(hass, result["flow_id"], [("home/garden/announce", announce_payload())])
     assert result["errors"] == {"base": "all_configured"}
 

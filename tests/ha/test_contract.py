@@ -27,6 +27,8 @@ TOPICS = [
     "rois_applied",
     "detection_set",
     "detection_state",
+    "stream_set",
+    "stream_state",
     "stats",
 ]
 
