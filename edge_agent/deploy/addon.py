@@ -45,6 +45,8 @@ TOKEN_ENV = "SUPERVISOR_TOKEN"
 DEFAULT_MODEL_PATH = f"/opt/bobby/models/{MODEL_FILE}"
 # Folders config.yaml maps into the container (share and the add-on's own config folder).
 MODEL_ROOTS = ("/share", "/config")
+# Visits' clips and snapshots (option `recording`): HA's /media, mapped read-write (config.yaml).
+MEDIA_DIR = "/media/bobby_camera"
 # One add-on per Home Assistant: a fixed id keeps the retained availability topic stable.
 INSTANCE = "ha-addon"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -146,6 +148,11 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Optional("cameras", default=list): vol.All(
             CAMERAS, lambda cams: tuple(HostedCamera(**cam) for cam in cams)
         ),
+        # Visits recorded under MEDIA_DIR (docs/listen_frame.md, "Recording") and kept this long.
+        vol.Optional("recording", default=True): _boolean,
+        vol.Optional("recording_days", default=7): _integer(0, 3650),
+        vol.Optional("recording_max_mb", default=2048): _integer(0, 1_000_000),
+        vol.Optional("recording_min_free_mb", default=1024): _integer(0, 1_000_000),
     },
     # An option left over from an older add-on version must not stop the add-on.
     extra=vol.REMOVE_EXTRA,
@@ -166,6 +173,10 @@ class AddonOptions:
     motion_gate: bool = True
     mqtt_ca_file: str | None = None
     cameras: tuple[HostedCamera, ...] = ()
+    recording: bool = True
+    recording_days: int = 7
+    recording_max_mb: int = 2048
+    recording_min_free_mb: int = 1024
 
 
 def parse_options(data: Any, source: str = "options") -> AddonOptions:
@@ -335,6 +346,13 @@ def build_command(
         argv.append("--no-motion-gate")
     if options.mqtt_ca_file:
         argv += ["--ca-file", options.mqtt_ca_file]
+    if options.recording:
+        argv += [
+            "--record-dir", MEDIA_DIR,
+            "--record-days", str(options.recording_days),
+            "--record-max-mb", str(options.recording_max_mb),
+            "--record-min-free-mb", str(options.recording_min_free_mb),
+        ]  # fmt: skip
     if cameras_file:
         argv += ["--config", cameras_file]
     return argv

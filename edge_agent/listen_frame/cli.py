@@ -187,6 +187,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="record each visit's clip and snapshots under DIR/<camera>/ (recording.enabled and "
         "recording.directory of the config file; docs/listen_frame.md, Recording)",
     )
+    p.add_argument("--record-days", type=float, help="recorded visits are kept this long (7; 0: no limit)")
+    p.add_argument(
+        "--record-max-mb", type=float, help="recorded visits of a camera, at most (2048 MB; 0: no cap)"
+    )
+    p.add_argument(
+        "--record-min-free-mb",
+        type=float,
+        help="free space kept: the smaller of this and 10%% of the disk (1024 MB; 0: no floor)",
+    )
     p.set_defaults(func=run)
 
 
@@ -220,18 +229,31 @@ def config_from_args(args: argparse.Namespace) -> ListenFrameConfig:
         max_megapixels=s["max_megapixels"],
         job_deadline_factor=s["job_deadline_factor"],
         job_deadline_min=s["job_deadline_min"],
-        recording=recording_settings(s.get("recording"), getattr(args, "record_dir", None)),
+        recording=recording_settings(s.get("recording"), args),
         **extra,
     )
 
 
-def recording_settings(section: RecordingSettings | None, record_dir: str | None) -> RecordingSettings:
+def recording_settings(section: RecordingSettings | None, args: argparse.Namespace) -> RecordingSettings:
+    """The config file's `recording:` section, the flags winning over it."""
     from edge_agent.events.settings import RecordingSettings, validate_recording
 
     settings = section or RecordingSettings()
-    if record_dir:  # the flag wins over the file
-        settings = validate_recording({**settings.__dict__, "enabled": True, "directory": record_dir})
-    return settings
+    flags = {
+        "directory": getattr(args, "record_dir", None),
+        "max_age_days": getattr(args, "record_days", None),
+        "max_mb": getattr(args, "record_max_mb", None),
+        "min_free_mb": getattr(args, "record_min_free_mb", None),
+    }
+    given = {k: v for k, v in flags.items() if v is not None}
+    if given.get("directory"):
+        given["enabled"] = True
+    if not given:
+        return settings
+    try:
+        return validate_recording({**settings.__dict__, **given})
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
 
 
 def run(args: argparse.Namespace) -> int:

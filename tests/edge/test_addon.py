@@ -73,6 +73,10 @@ def test_defaults_from_config_yaml_give_the_default_command(tmp_path):
         "--max-payload", str(2048 * 1024),
         "--stats-interval", "10",
         "--snapshot-interval", "30",
+        "--record-dir", "/media/bobby_camera",
+        "--record-days", "7",
+        "--record-max-mb", "2048",
+        "--record-min-free-mb", "1024",
     ]  # fmt: skip
 
 
@@ -95,6 +99,10 @@ def test_every_option_set(tmp_path):
                 "stats_interval": 30,
                 "snapshot_interval": 60,
                 "mqtt_ca_file": "/ssl/ca.pem",
+                "recording": True,
+                "recording_days": 30,
+                "recording_max_mb": 500,
+                "recording_min_free_mb": 0,
             },
         )
     )
@@ -110,6 +118,9 @@ def test_every_option_set(tmp_path):
         60,
         True,
         "/ssl/ca.pem",
+        recording_days=30,
+        recording_max_mb=500,
+        recording_min_free_mb=0,
     )
     service = SupervisorBroker(
         host="192.168.1.5", port=8883, ssl=True, username="bob", password="p@ss w:rd/%"
@@ -129,6 +140,10 @@ def test_every_option_set(tmp_path):
         "--stats-interval", "30",
         "--snapshot-interval", "60",
         "--ca-file", "/ssl/ca.pem",
+        "--record-dir", "/media/bobby_camera",
+        "--record-days", "30",
+        "--record-max-mb", "500",
+        "--record-min-free-mb", "0",
     ]  # fmt: skip
 
 
@@ -339,6 +354,7 @@ def test_dry_run_in_a_real_process_prints_the_redacted_command_and_config(tmp_pa
         "base_topic": "house",
         "share_group": "g1",
         "stats_interval": 5,
+        "recording": False,  # no --record-* flags
     }
     path = write_options(tmp_path, options)
     service = {
@@ -481,7 +497,9 @@ def test_config_yaml_is_an_addon_for_aarch64_and_amd64_that_needs_mqtt():
     # (tests/edge/test_addon_schema.py checks it against the Supervisor's rules).
     assert config["image"] == "ghcr.io/bobby-camera/{arch}-bobby-listen-frame"
     maps = {m["type"]: m for m in config["map"]}
-    assert set(maps) == {"share", "addon_config", "ssl"}  # ssl: a TLS broker's CA (mqtt_ca_file)
+    assert set(maps) == {"share", "addon_config", "ssl", "media"}  # ssl: a TLS broker's CA (mqtt_ca_file)
+    # Only HA's media folder is written (visits' clips and snapshots, under /media/bobby_camera).
+    assert maps.pop("media") == {"type": "media", "read_only": False}
     assert all(m.get("read_only", True) is True for m in maps.values())
     assert config.get("apparmor", True) is True
     assert not config.get("host_network") and not config.get("full_access") and not config.get("privileged")
@@ -661,7 +679,15 @@ def apparmor_rules() -> list[str]:
 
 # The only places the add-on may write, lock or link: its state, temporary files, s6's /run,
 # multiprocessing's shared memory, the terminal; and its own oom_score_adj.
-WRITABLE = ("/data/", "/tmp/", "/run/", "/dev/shm/", "/dev/tty", "@{PROC}/@{pids}/oom_score_adj")
+WRITABLE = (
+    "/data/",
+    "/tmp/",
+    "/run/",
+    "/dev/shm/",
+    "/dev/tty",
+    "@{PROC}/@{pids}/oom_score_adj",
+    "/media/bobby_camera/",  # visits' clips and snapshots (option recording), nothing else of /media
+)
 
 
 def path_rules(rules: list[str]) -> list[tuple[str, str, str]]:
