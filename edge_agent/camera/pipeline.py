@@ -262,6 +262,7 @@ class Pipeline:
             try:
                 item = self.record_queue.get(timeout=0.5)
             except queue.Empty:
+                self.recorder.expire(time.time())  # no frames: a visit's clip still closes
                 continue
             kind, value, t = item
             try:

@@ -224,3 +224,16 @@ def test_a_recorder_killed_mid_visit_leaves_a_clip_the_next_start_closes(tmp_pat
     assert rec.status()["clips_recovered"] == 1
     rec.close()
     assert rec.recover() == []  # nothing left
+
+
+def test_a_clip_closes_after_its_post_roll_even_when_frames_stop(tmp_path, frames):
+    reports = []
+    rec = Recorder(settings(tmp_path, continuous=False, pre_roll=1.0, post_roll=1.0), on_clip=reports.append)
+    t = run(rec, frames, 3.0, START, {10: (True, A), 25: (False, A)})  # off at 2.5 s, frames until 3 s
+    rec.expire(START + 4.0)  # the source stalled: no packet ends the post-roll
+    assert reports == [] and rec.clip is not None  # within the grace for frames still on their way
+    rec.expire(START + 5.6)
+    (r,) = reports
+    # From the keyframe 1 s before the person (at 1 s) to the last frame that came (3 s).
+    assert r.ok and r.end == START + 5.6 and probe(r.path)[1] == pytest.approx(3.0, abs=0.2)
+    rec.close(t)

@@ -414,6 +414,13 @@ class PacketRecorder:
             elif self.visit_clip == "waiting":
                 self._no_clip(t)
 
+    def expire(self, now: float, grace: float = 2.0) -> None:
+        """No packet for a while (the source stalled): a clip whose post-roll ended `grace`
+        seconds ago is closed all the same, so that its visit ends."""
+        with self.lock:
+            if self.clip is not None and self.clip_until is not None and now >= self.clip_until + grace:
+                self._close_clip(now)
+
     def _no_clip(self, t: float) -> None:
         """The visit ended before its clip could be opened: `failed`."""
         assert self.visit_id is not None  # "waiting" is set with it
