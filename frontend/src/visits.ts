@@ -108,8 +108,9 @@ export function mergePage(
 // ---- the Person visit entity ---------------------------------------------------------------------
 
 /**
- * The camera's "Person visit" event entity (MQTT discovery, unique id bobby_<cam>_visit): the
- * event entity of the camera entity's device, the one named *_person_visit when there are several.
+ * The camera's "Person visit" event entity (MQTT discovery, unique id bobby_<cam>_visit, entity
+ * id event.<cam>_visit unless renamed): the event entity of the camera entity's device, the one
+ * whose id ends in _visit when there are several.
  */
 export function visitEntity(hass: HomeAssistant | undefined, cameraEntity: string | null | undefined): string | undefined {
   const entities = hass?.entities;
@@ -118,7 +119,7 @@ export function visitEntity(hass: HomeAssistant | undefined, cameraEntity: strin
   const events = Object.values(entities).filter(
     (e): e is NonNullable<typeof e> => !!e && e.device_id === device && e.entity_id.startsWith("event.") && e.platform === "mqtt",
   );
-  return (events.find((e) => e.entity_id.endsWith("_person_visit")) ?? events[0])?.entity_id;
+  return (events.find((e) => e.entity_id.endsWith("_visit")) ?? events[0])?.entity_id;
 }
 
 // ---- the controller ---------------------------------------------------------------------------

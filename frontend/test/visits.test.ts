@@ -17,7 +17,7 @@ import {
 } from "../src/visits";
 import { ENTITY, FakeHass, FakeHost, settle } from "./fakes";
 
-const EVENT_ENTITY = "event.porch_person_visit";
+const EVENT_ENTITY = "event.porch_visit"; // unique id bobby_porch_visit, as MQTT discovery names it
 const T0 = 1_764_696_000; // a start, in seconds
 
 const visit = (n: number, over: Partial<Visit> = {}): Visit => ({
@@ -357,6 +357,8 @@ describe("recent visits: the answer, checked", () => {
     assert.equal(visitEntity(h, "camera.unknown"), undefined);
     assert.equal(visitEntity({ ...h, entities: undefined }, ENTITY), undefined);
     const other = { entity_id: "event.porch_doorbell", platform: "mqtt", device_id: "dev1" };
-    assert.equal(visitEntity({ ...h, entities: { other, ...h.entities } }, ENTITY), EVENT_ENTITY, "the _person_visit one first");
+    assert.equal(visitEntity({ ...h, entities: { other, ...h.entities } }, ENTITY), EVENT_ENTITY, "the *_visit one first");
+    const renamed = { ...h.entities, [EVENT_ENTITY]: undefined, "event.front": { entity_id: "event.front", platform: "mqtt", device_id: "dev1" } };
+    assert.equal(visitEntity({ ...h, entities: renamed }, ENTITY), "event.front", "renamed: still the device's event entity");
   });
 });

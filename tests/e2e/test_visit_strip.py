@@ -290,7 +290,10 @@ async def test_visit_strip_shows_visits_and_plays_a_clip(
         30,
     )
 
-    # A visit that starts now appears at once: the Person visit entity fires, the card reads again.
+    # A visit that starts now appears at once: the Person visit entity fires, the card reads again
+    # (it found that entity on the camera's device; without it the card reads once a minute).
+    entity = await _card_js(page, "return card._visits.eventEntity ?? null;")
+    assert entity and entity.startswith("event.") and entity.endswith("_visit"), entity
     new_start = time.time()
     new_id = _event_id(new_start)
     await _publish(stack, _message(stack, "start", new_id, new_start))
