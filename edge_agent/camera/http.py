@@ -398,6 +398,8 @@ class LiveServer:
 
     async def status_json(self, request: web.Request) -> web.Response:
         data = {**self.status(), "viewers": self.viewers, "frames_served": self.frames_served}
+        if self.events is not None:  # what was asked of /events/ (refusals included)
+            data["event_files"] = {**self.events.counters, "sending": self.events.streams}
         return web.json_response(data, headers={"Cache-Control": "no-store"})
 
     async def snapshot(self, request: web.Request) -> web.Response:

@@ -6,6 +6,7 @@ loopback; the files are written here (the recorder's own are played in test_smar
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import time
@@ -114,8 +115,12 @@ def test_paths_outside_the_folder_and_unknown_ids_are_refused(server, tmp_path):
     ):
         status, body, _ = request(server, path, AUTH)
         assert status == 404 and b"not yours" not in body, (path, status, body)
-    # The symlink and the directory; the rest never named a file.
+    # The symlink and the directory; the rest never named a file. Counted, and shown in status.json.
     assert server.events.counters["refused_path"] == 2
+    status = json.loads(request(server, "/status.json", AUTH)[1])
+    # 13 of the 15 others reached the handler: aiohttp folds the two with a literal `/../` into a
+    # path outside /events/, which no route serves.
+    assert status["event_files"]["refused_path"] == 2 and status["event_files"]["not_found"] == 13
 
 
 def test_a_clip_still_being_written_gets_409_with_the_reason(server):
