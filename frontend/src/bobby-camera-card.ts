@@ -98,7 +98,12 @@ export class BobbyCameraCard extends LitElement {
     if (changed.has("hass")) this._data.hassChanged();
     this._visits.setCamera(this._data.camera?.camera_id, this._data.camera?.camera_entity);
     if (changed.has("hass")) this._visits.hassChanged();
+    // Editing the regions needs the live picture: a clip being played stops.
+    if (this._editor.editing) this._visits.stop();
     this._observe();
+    // The picture's own size, read again at every render: an MJPEG stream fires `load` once.
+    const img = this.renderRoot.querySelector<HTMLImageElement>(".picture img");
+    if (img) this._data.noteImageSize(img.naturalWidth, img.naturalHeight);
   }
 
   private _observe(): void {

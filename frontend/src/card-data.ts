@@ -47,8 +47,11 @@ export class CameraData implements ReactiveController {
   /** The status line: the last acknowledgement, a save in progress or its failure. */
   status = "";
   saving = false;
-  /** The picture's size: from the first detections, then from the picture itself. */
-  size?: [number, number];
+  /** The picture's own size (its natural size, read whenever the card renders: an MJPEG stream
+   * fires `load` once, and a camera restarted at another size keeps the same address). */
+  private imageSize?: [number, number];
+  /** The size of the latest frame analysed (its detections' `size`). */
+  private frameSize?: [number, number];
 
   private entity?: string;
   private detectionsAt = 0;
@@ -118,11 +121,18 @@ export class CameraData implements ReactiveController {
     }
   }
 
-  /** The picture's own size, once it loaded. */
+  /** The picture's size, which the picture's box and overlay follow (any aspect: the frames keep
+   * their source's, docs/camera.md): the picture's own once it shows, else the latest frame's;
+   * undefined before either (the card then takes the camera's announced resolution). */
+  get size(): [number, number] | undefined {
+    return this.imageSize ?? this.frameSize;
+  }
+
+  /** The picture's own size (0 x 0 while it has not loaded: ignored). */
   noteImageSize(width: number, height: number): void {
     if (width <= 0 || height <= 0) return;
-    if (!this.size || this.size[0] !== width || this.size[1] !== height) {
-      this.size = [width, height];
+    if (!this.imageSize || this.imageSize[0] !== width || this.imageSize[1] !== height) {
+      this.imageSize = [width, height];
       this.host.requestUpdate();
     }
   }
@@ -182,7 +192,7 @@ export class CameraData implements ReactiveController {
     if (message.detections) {
       this.detections = message.detections;
       this.detectionsAt = this.now();
-      if (!this.size && message.detections.size) this.size = message.detections.size;
+      if (message.detections.size) this.frameSize = message.detections.size;
     }
     if (message.ack) {
       const ack = message.ack;

@@ -90,18 +90,22 @@ describe("card data", () => {
     assert.equal(data.error, undefined);
   });
 
-  test("detections: shown, give the picture's size until it loads, dropped when stale", async () => {
+  test("detections: shown, give the picture's size until it shows, dropped when stale", async () => {
     const { hass, data, advance } = await connected();
     try {
       hass.stream!({ detections: detections(2) });
       assert.equal(data.detections?.persons, 2);
       assert.deepEqual(data.size, [640, 360]);
-      hass.stream!({ detections: detections(1, [320, 180]) });
-      assert.deepEqual(data.size, [640, 360], "the first detections' size is kept");
+      hass.stream!({ detections: detections(1, [640, 480]) });
+      assert.deepEqual(data.size, [640, 480], "the latest frame's size (a camera restarted at another)");
       data.noteImageSize(1280, 720);
       assert.deepEqual(data.size, [1280, 720], "the picture's own size wins");
       data.noteImageSize(0, 0);
-      assert.deepEqual(data.size, [1280, 720]);
+      assert.deepEqual(data.size, [1280, 720], "a picture not loaded yet tells nothing");
+      hass.stream!({ detections: detections(1, [320, 180]) });
+      assert.deepEqual(data.size, [1280, 720], "the picture shown rules its box");
+      data.noteImageSize(480, 360);
+      assert.deepEqual(data.size, [480, 360], "the picture's new size (the stream changed shape)");
       advance(DETECTIONS_MAX_AGE_MS);
       data.expireDetections();
       assert.equal(data.detections?.persons, 1, "not stale yet");
