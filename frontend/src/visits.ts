@@ -20,6 +20,10 @@ export const TICK_MS = 15_000;
 /** The most visits kept in the strip ("more" stops there). */
 export const MAX_VISITS = 200;
 const CLIP_STATES: readonly ClipState[] = ["recording", "ready", "none", "failed"];
+/** The most visits bobby_camera/events answers at once. */
+const MAX_PAGE = 50;
+/** A refused answer is written to the browser's console at most this often. */
+const WARN_EVERY_MS = 60_000;
 const MAX_REGIONS = 32;
 
 // ---- the answer, checked ----------------------------------------------------------------------
@@ -55,11 +59,17 @@ export function parseVisit(raw: unknown): Visit | null {
   };
 }
 
-/** The answer of bobby_camera/events, its visits checked one by one (a bad one is left out). */
-export function parsePage(raw: unknown): VisitPage {
+/** The answer of bobby_camera/events, its visits checked one by one (a bad one is left out and
+ * counted in `refused`; an answer without a list of events counts as one). */
+export function parsePage(raw: unknown): VisitPage & { refused: number } {
   const r = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
-  const events = Array.isArray(r.events) ? r.events.map(parseVisit).filter((v): v is Visit => v !== null) : [];
-  return { events, more: r.more === true };
+  if (!Array.isArray(r.events)) return { events: [], more: false, refused: 1 };
+  // At most a page's worth (the command answers at most 50): the rest counts as refused.
+  const events = r.events
+    .slice(0, MAX_PAGE)
+    .map(parseVisit)
+    .filter((v): v is Visit => v !== null);
+  return { events, more: r.more === true, refused: r.events.length - events.length };
 }
 
 const newestFirst = (a: Visit, b: Visit): number => b.start - a.start || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
@@ -147,7 +157,10 @@ export class VisitsData implements ReactiveController {
   /** Why the visits could not be read (the strip shows it). */
   error?: string;
   playing?: Playing;
+  /** Visits of the answers left out as not valid (counted; logged at most once a minute). */
+  refused = 0;
 
+  private warnedAt = -Infinity;
   private camera?: string;
   private cameraEntity?: string | null;
   private enabled = true;
@@ -252,7 +265,15 @@ export class VisitsData implements ReactiveController {
   private async read(message: Record<string, unknown>): Promise<VisitPage> {
     const hass = this.host.hass;
     if (!hass) throw new Error("no connection");
-    return parsePage(await hass.callWS<unknown>({ type: "bobby_camera/events", camera: this.camera, ...message }));
+    const page = parsePage(await hass.callWS<unknown>({ type: "bobby_camera/events", camera: this.camera, ...message }));
+    if (page.refused > 0) {
+      this.refused += page.refused;
+      if (this.now() - this.warnedAt >= WARN_EVERY_MS) {
+        this.warnedAt = this.now();
+        console.warn(`Bobby Camera card: left out ${this.refused} visit(s) of bobby_camera/events that were not valid so far`);
+      }
+    }
+    return page;
   }
 
   private failed(err: unknown): string {

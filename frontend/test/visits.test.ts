@@ -239,6 +239,34 @@ describe("recent visits: reading", () => {
     assert.equal(s.data.loadingMore, false);
   });
 
+  test("visits that are not valid are left out, counted, and logged at most once a minute", async () => {
+    const s = setup(2);
+    const bad = { ...visit(9), start: "soon" };
+    s.hass.handlers["bobby_camera/events"] = (m) => {
+      const page = s.index.answer(m) as { events: unknown[]; more: boolean };
+      return { ...page, events: [...page.events, bad] };
+    };
+    const warnings: unknown[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+    try {
+      s.data.setCamera("porch", ENTITY);
+      await settle();
+      s.fire("again");
+      await settle();
+      assert.equal(s.data.visits.length, 2);
+      assert.equal(s.data.refused, 2);
+      assert.equal(warnings.length, 1, String(warnings));
+      assert.match(String(warnings[0]), /left out 1 visit/);
+      s.advance(MIN_POLL_MS);
+      s.fire("later");
+      await settle();
+      assert.equal(warnings.length, 2);
+    } finally {
+      console.warn = warn;
+    }
+  });
+
   test("another camera starts afresh, and a late answer for the first one is dropped", async () => {
     const s = setup(3);
     let release!: () => void;
@@ -312,6 +340,7 @@ describe("recent visits: the answer, checked", () => {
       more: "yes",
     });
     assert.equal(page.more, false);
+    assert.equal(page.refused, 3);
     assert.deepEqual(
       page.events.map((v) => [v.id.slice(-1), v.clip, v.clip_url, v.snapshot_url]),
       [
@@ -323,7 +352,9 @@ describe("recent visits: the answer, checked", () => {
     assert.deepEqual(page.events[1].regions, ["door", "path"]);
     assert.equal(page.events[1].score, null);
     assert.equal(page.events[1].max_persons, 0);
-    assert.deepEqual(parsePage("nonsense"), { events: [], more: false });
+    assert.deepEqual(parsePage("nonsense"), { events: [], more: false, refused: 1 });
+    const long = parsePage({ events: Array.from({ length: 60 }, (_, i) => visit(i)), more: true });
+    assert.deepEqual([long.events.length, long.refused], [50, 10], "at most a page's worth");
     assert.equal(parseVisit({ ...visit(1), id: "x".repeat(65) }), null);
   });
 
