@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "edge_agent.listen_frame.cli",
     "edge_agent.tools.watch",
     "edge_agent.tools.bench",
+    "edge_agent.tools.record_bench",
     "edge_agent.tools.demo",
     "edge_agent.deploy.addon",
     "edge_agent.deploy.config_check",

@@ -99,7 +99,7 @@ class BenchClient:
 
 @contextmanager
 def listen_frame_session(
-    url: str, model: Path, workers: int, cams: list[str], instances: int = 1
+    url: str, model: Path, workers: int, cams: list[str], instances: int = 1, extra: tuple[str, ...] = ()
 ) -> Iterator[BenchClient]:
     """`instances` listen_frame processes (one shared-subscription group when more than one) on a
     base topic of their own, each with `workers` workers, and a bench client on the same topics.
@@ -138,6 +138,7 @@ def listen_frame_session(
                     "--stats-interval",
                     "60",
                     *(arg for cam in cams for arg in ("--allow-camera", cam)),
+                    *extra,
                 ],
                 stdout=subprocess.DEVNULL,
             )
