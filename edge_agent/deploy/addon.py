@@ -2,7 +2,9 @@
 
 The add-on is a thin wrapper: this module reads the options the Supervisor wrote to
 `/data/options.json`, asks the Supervisor which broker the MQTT service (the Mosquitto add-on)
-offers, turns both into a `listen-frame` command line and runs it in this process. All the
+offers, turns both into a `listen-frame` command line and runs it in this process. The
+`cameras` option (IP cameras, camera/hosted.py) goes to listen_frame in a private config file
+(`write_cameras_file`), never on the command line: their sources may hold passwords. All the
 mapping lives here, in plain functions, so that tests can check it without Docker.
 """
 

@@ -260,6 +260,10 @@ def test_the_addon_runs_ip_cameras_beside_listen_frame(
             announce = json.loads(watch.last(f"{base}/driveway/announce"))
             assert announce["platform"] == "rtsp" and announce["resolution"] == [640, 360]
             assert json.loads(watch.last(f"{base}/porch/announce"))["platform"] == "snapshot"
+            # The announce (what HA's diagnostics show) carries no source, so no login.
+            for cam in ("driveway", "porch"):
+                text = watch.last(f"{base}/{cam}/announce").decode()
+                assert "admin" not in text and "viewer" not in text and "://" not in text, text
             # Nothing in any command line of the add-on's processes carries a password.
             lines = _cmdlines(proc.pid)
             assert len(lines) >= 4, lines  # the add-on, its worker, its cameras
