@@ -30,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import voluptuous as vol
@@ -47,6 +47,9 @@ from edge_agent.supervisor import (
     Supervised,
     child_setup,
 )
+
+if TYPE_CHECKING:  # imported in the child only: the parent never loads a source's libraries
+    from edge_agent.camera.sources.base import FrameSource
 
 log = logging.getLogger(__name__)
 
@@ -223,16 +226,22 @@ def run_camera(
                 pass
 
     stop = threading.Event()
+    opened: list[FrameSource] = []  # the source, once made: closed at once on Stop
+
+    def halt() -> None:
+        stop.set()
+        for src in opened:
+            src.close()  # a read blocked on the network (a snapshot's timeout) returns now
 
     def control() -> None:
         """Heartbeats out; Stop (or the parent gone) in."""
         while not stop.is_set():
             try:
                 if conn.poll(HEARTBEAT_EVERY) and isinstance(conn.recv(), Stop):
-                    stop.set()
+                    halt()
                     return
             except (EOFError, OSError):
-                stop.set()  # the parent died: stop cleanly (offline published)
+                halt()  # the parent died: stop cleanly (offline published)
                 return
             send(Heartbeat(time.time()))
 
@@ -249,6 +258,7 @@ def run_camera(
         source = make_source(
             cam.source, asked, cam.fps, jpeg=True, quality=cam.quality, give_up_after=cam.stall_timeout
         )
+        opened.append(source)
         source.open()
         settings: dict[str, Any] = {
             "source": cam.source,

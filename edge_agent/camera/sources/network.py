@@ -6,7 +6,9 @@ user or password", not "cannot open"), timeouts on opening and on every read (`a
 `timeout`), and what is decoded. A reader thread demuxes and decodes every packet as it arrives
 (H.264 frames depend on the ones before: none can be skipped without breaking the picture), and
 keeps only the newest decoded frame; the colour conversion to RGB, the costly part after
-decoding, is done only for the frames handed out at the rate asked. Nothing queues: a reader
+decoding, is done only for the frames handed out at the rate asked. (FFmpeg's `skip_frame` could
+drop frames no other frame needs, but cameras' streams (no B-frames) have next to none: on such a
+stream `NONREF` decoded the same frames at the same CPU, so it is not used.) Nothing queues: a reader
 never gets a stale frame. Decoding is what costs: a 1080p main stream at 25 fps costs several
 times a 640x360 substream (docs/performance.md, "IP cameras"); pick the substream.
 
