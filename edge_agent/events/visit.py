@@ -212,6 +212,16 @@ class VisitTracker:
         visit.snapshot = True
         return True
 
+    def snapshot_floor(self) -> float:
+        """A frame whose best person score is not above this cannot become a snapshot now: the
+        caller need not draw it (`frame()` would answer None)."""
+        if not self.snapshots:
+            return 1.0
+        visit = self.current
+        if visit is not None:
+            return visit.score + self.min_gain if visit.snapshot else 0.0
+        return 0.0  # outside a visit any person frame may become the candidate
+
     def drop_candidate(self) -> None:
         """The caller could not keep the candidate frame."""
         self._candidate = None

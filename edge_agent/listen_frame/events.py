@@ -65,9 +65,12 @@ class CameraEvents:
         if self.recorder is not None and self.owner():
             self.recorder.offer(jpeg, captured, received)
 
-    def wants_snapshot(self) -> bool:
-        """Whether analysed frames should come back drawn (the visit's best snapshot)."""
-        return self.recorder is not None and self.owner()
+    def snapshot_floor(self) -> float | None:
+        """An analysed frame should come back drawn when its best person score is above this
+        (it may be the visit's best snapshot, or the next one's candidate); None: not needed."""
+        if self.recorder is None or not self.owner():
+            return None
+        return self.tracker.snapshot_floor()
 
     def person_changed(self, roi: str | None, on: bool, now: float) -> None:
         with self.lock:

@@ -55,6 +55,9 @@ class Frame:
     roi_set: RoiSet
     want_snapshot: bool = False
     motion: MotionCheck | None = None  # the motion gate's check for this frame; None: gate off
+    # The snapshot is drawn only when the frame's best person score is above this (a visit's
+    # best snapshot so far, listen_frame/events.py): no drawing for a frame that would not win.
+    snapshot_above: float = 0.0
 
 
 def worker_policy() -> RestartPolicy:
@@ -226,7 +229,15 @@ class Dispatcher:
             if frame is None:
                 return
             self._job_ids += 1
-            job = Job(self._job_ids, frame.cam, frame.jpeg, frame.roi_set, frame.want_snapshot, frame.motion)
+            job = Job(
+                self._job_ids,
+                frame.cam,
+                frame.jpeg,
+                frame.roi_set,
+                frame.want_snapshot,
+                frame.motion,
+                frame.snapshot_above,
+            )
             try:
                 w.conn.send(job)
             except (OSError, ValueError):  # the worker died; its sentinel will say so

@@ -352,8 +352,11 @@ class ListenFrame:
         jpeg = bytes(msg.payload)
         events = self._camera_events(cam_id)
         events.frame_in(jpeg, captured, received)  # the clip's ring: a reference, nothing decoded
-        want_snapshot = channel.want_snapshot(received) or events.wants_snapshot()
-        frame = Frame(cam_id, jpeg, received, captured, roi_set, want_snapshot, motion)
+        # The last-person image's own schedule, else only a frame that may beat the visit's best.
+        want_snapshot, above = channel.want_snapshot(received), 0.0
+        if not want_snapshot and (floor := events.snapshot_floor()) is not None:
+            want_snapshot, above = True, floor
+        frame = Frame(cam_id, jpeg, received, captured, roi_set, want_snapshot, motion, above)
         if not self.dispatcher.submit(frame):
             cam.counters["dropped"] += 1
             self.counters["dropped"] += 1

@@ -30,6 +30,7 @@ class Job:
     roi_set: RoiSet
     want_snapshot: bool
     motion: MotionCheck | None = None  # None: the camera's motion gate is off
+    snapshot_above: float = 0.0  # drawn only when the best person score is above this
 
 
 @dataclass(slots=True)
@@ -180,7 +181,8 @@ def run_worker(conn: Connection, config: WorkerConfig, index: int) -> None:
         objects = apply_filters(found, job.roi_set)
         t2 = time.perf_counter()
         snapshot = None
-        if job.want_snapshot and any(o.label == "person" for o in objects):
+        best = max((o.score for o in objects if o.label == "person"), default=None)
+        if job.want_snapshot and best is not None and best > job.snapshot_above:
             try:
                 snapshot = snapshot_jpeg(job.jpeg, size, objects, job.roi_set, config.snapshot_quality)
             except Exception:  # a snapshot is a nicety: never lose the detections for it

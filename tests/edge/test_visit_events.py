@@ -247,3 +247,15 @@ def test_retention_deletes_whole_visits_oldest_first(tmp_path: Path) -> None:
     assert sorted(p.name for p in d.iterdir()) == sorted(["notes.txt", f"{ids[2]}.mp4", f"{ids[2]}.jpg"])
     r = enforce_visit_retention(d, max_age=None, max_bytes=None, min_free=1 << 62, now=now)
     assert r.deleted == [ids[2]] and r.short  # the floor cannot be reached: said
+
+
+def test_snapshot_floor_says_which_frames_need_drawing() -> None:
+    t = tracker()
+    assert t.snapshot_floor() == 0.0  # outside a visit: any person frame may be the candidate
+    t.person_changed(None, True, T0)
+    assert t.snapshot_floor() == 0.0  # no snapshot yet
+    t.frame(0.7, 1, [], T0)
+    assert t.snapshot_floor() == pytest.approx(0.72)
+    assert t.frame(0.72, 1, [], T0 + 1) is None  # at the floor: not drawn, not better
+    assert t.frame(0.73, 1, [], T0 + 1) == "snapshot"
+    assert tracker(snapshots=False).snapshot_floor() == 1.0  # no files: nothing drawn
