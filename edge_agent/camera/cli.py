@@ -50,9 +50,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_agent.mqtt.broker import warn_password_on_command_line
+    from edge_agent.mqtt.broker import password_on_command_line, warn_password_on_command_line
 
     warn_password_on_command_line(getattr(args, "broker", None), log)
+    if password_on_command_line(getattr(args, "source", None)):
+        log.warning(
+            "the camera's password is on the command line (--source), where every user of this "
+            "machine sees it in the process list; put `source:` in the config file (--config) instead"
+        )
     try:
         cfg = camcfg.load(args)
     except SettingsError as err:

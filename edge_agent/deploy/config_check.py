@@ -35,11 +35,16 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as err:
         print(f"{err}", file=sys.stderr)
         return 1
+    from edge_agent.mqtt.broker import redact_url
+
     secrets = {"mqtt_password", "http_token", "http_password"}
-    print(f"{args.file}: valid ({cfg.mode} camera {cfg.camera_id!r}, source {cfg.source!r})")
+    # An IP camera's source (and the broker URL) may carry a login: shown as user:***@.
+    print(f"{args.file}: valid ({cfg.mode} camera {cfg.camera_id!r}, source {redact_url(cfg.source)!r})")
     values = dataclasses.asdict(cfg)
     for key in sorted(values):
         value = "***" if key in secrets and values[key] else values[key]
+        if isinstance(value, str):
+            value = redact_url(value)
         if value is not None:
             print(f"  {key}: {value}")
     return 0

@@ -91,6 +91,33 @@ def test_the_cameras_option_parsed_shown_redacted_and_passed_in_a_private_file(t
     )
 
 
+def test_config_check_shows_a_cameras_source_without_its_password(tmp_path, capsys):
+    from edge_agent import cli
+
+    path = tmp_path / "camera.yaml"
+    path.write_text(
+        f"camera_id: door\nsource: rtsp://admin:{PASSWORD.replace('@', '%40')}@10.0.0.5/stream2\n"
+    )
+    assert cli.main(["config", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "rtsp://admin:***@10.0.0.5/stream2" in out and "Zq8" not in out
+
+
+def test_a_password_in_camera_source_on_the_command_line_is_warned_about_and_never_logged():
+    # `bobby-edge camera --source rtsp://user:pw@…`: ps shows it, so the command says so (and
+    # where to put it instead); its own messages show the URL redacted.
+    source = "rtsp://admin:Zq8%3Ap%40ss@127.0.0.1:9/stream2"  # port 9: nothing listens
+    proc = subprocess.run(
+        [sys.executable, "-m", "edge_agent", "camera", "--source", source, "--camera-id", "t1",
+         "--broker", "mqtt://127.0.0.1:9"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "the camera's password is on the command line (--source)" in proc.stderr
+    assert "connection refused" in proc.stderr and "rtsp://admin:***@127.0.0.1:9/stream2" in proc.stderr
+    assert "Zq8" not in proc.stderr + proc.stdout
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
