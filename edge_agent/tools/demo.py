@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from edge_agent.mqtt.broker import BrokerSettings
+from edge_agent.mqtt.broker import BrokerSettings, redact_url
 from edge_agent.mqtt.client import ManagedClient
 from edge_agent.mqtt.topics import Topics
 
@@ -143,7 +143,11 @@ def run(args: argparse.Namespace) -> int:
                 ],
             )
         )
-        log.info("streaming %s as camera %r; detections follow (Ctrl-C to stop)", args.source, args.camera_id)
+        log.info(
+            "streaming %s as camera %r; detections follow (Ctrl-C to stop)",
+            redact_url(args.source),
+            args.camera_id,
+        )
         deadline = time.monotonic() + args.duration if args.duration else None
         while not stop.wait(0.5):
             for child in children:
