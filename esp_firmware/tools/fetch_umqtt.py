@@ -86,10 +86,13 @@ def fetch(dest: Path = DEFAULT_DEST) -> Path:
             raise SystemExit(f"fetch_umqtt: {MEMBER} is not in {url}")
         source = tar.extractfile(member).read()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
+    # Per process: the test suite's parallel workers may fetch at the same time; each replace is whole.
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(source)
     tmp.replace(target)
-    stamp.write_text(f"{VERSION} {SHA256}\n")
+    stamp_tmp = stamp.with_suffix(f".{os.getpid()}.tmp")
+    stamp_tmp.write_text(f"{VERSION} {SHA256}\n")
+    stamp_tmp.replace(stamp)
     return dest
 
 
