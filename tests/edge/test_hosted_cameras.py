@@ -166,6 +166,32 @@ def test_snapshot_and_mjpeg_urls_told_apart_by_content_type_with_the_cameras_log
         assert frames.shape == (180, 320, 3)
 
 
+def test_mjpeg_parts_with_or_without_content_length_and_bounded():
+    import io
+
+    from edge_agent.camera.sources import network
+
+    jpeg = b"\xff\xd8" + b"\x00\r\n--not-a-boundary\r\n" * 3 + b"\xff\xd9"
+    # Quoted boundary given without its dashes; one part without Content-Length (its JPEG ends at
+    # its EOI marker), one with; blank lines between parts, as some cameras send.
+    body = (
+        b"\r\n--myboundary\r\nContent-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n"
+        b"--myboundary\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg) + jpeg + b"\r\n"
+    )
+    reader = network.MjpegReader(io.BytesIO(body), 'multipart/x-mixed-replace; boundary="myboundary"')
+    assert reader.next_jpeg() == jpeg and reader.next_jpeg() == jpeg
+    with pytest.raises(EOFError):
+        reader.next_jpeg()
+    huge = b"--b\r\nContent-Length: %d\r\n\r\n" % (network.MAX_JPEG + 1)
+    with pytest.raises(ValueError, match="more than"):
+        network.MjpegReader(io.BytesIO(huge), "multipart/x-mixed-replace;boundary=b").next_jpeg()
+    headers = b"--b\r\n" + b"X-Junk: 1\r\n" * 40
+    with pytest.raises(ValueError, match="too many header lines"):
+        network.MjpegReader(io.BytesIO(headers), "multipart/x-mixed-replace;boundary=b").next_jpeg()
+    with pytest.raises(ValueError, match="without a boundary"):
+        network.MjpegReader(io.BytesIO(b""), "multipart/x-mixed-replace")
+
+
 def test_http_errors_say_what_is_wrong_without_the_password(media_dir):
     with HttpCamera(
         media_dir / "opencv_vtest.avi", frames=5, user="admin", password=PASSWORD, auth="digest"
