@@ -164,15 +164,16 @@ class RtspSource(FrameSource):
         size: tuple[int | None, int | None] | None,
         fps: float | None,
         *,
-        transport: str = "tcp",
+        transport: str | None = None,
         give_up_after: float | None = None,
     ) -> None:
         super().__init__(size, fps)
         self.url = url
         self.name = redact_url(url)
         self.platform = "rtsps" if url.lower().startswith("rtsps") else "rtsp"
-        # TCP: RTP interleaved in the RTSP connection. UDP loses packets on Wi-Fi, and a lost
-        # packet is a smeared picture until the next keyframe.
+        # None: TCP first (RTP interleaved in the RTSP connection), UDP when the camera has no
+        # TCP; UDP loses packets on Wi-Fi, and a lost packet smears the picture until the next
+        # keyframe. "tcp" or "udp" force one.
         self.transport = transport
         self.give_up_after = give_up_after
         self.decoded = 0  # frames decoded (all of the stream's); `frames` are those handed out
@@ -184,9 +185,7 @@ class RtspSource(FrameSource):
     def _connect(self) -> av.container.InputContainer:
         import av
 
-        options = {"rtsp_transport": self.transport, "rtsp_flags": "prefer_tcp"}
-        if self.transport == "tcp":
-            options.pop("rtsp_flags")
+        options = {"rtsp_transport": self.transport} if self.transport else {"rtsp_flags": "prefer_tcp"}
         try:
             container = av.open(self.url, options=options, timeout=(self.OPEN_TIMEOUT, self.READ_TIMEOUT))
         except (av.error.FFmpegError, OSError, EOFError) as err:
