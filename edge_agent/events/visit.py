@@ -271,7 +271,8 @@ class VisitTracker:
 
     def pending(self) -> bool:
         """Whether a timer must call `messages()` again later (an update waits, a clip closes)."""
-        return bool(self.closing) or (self.current is not None and self.current.update_due)
+        visit = self.current
+        return bool(self.closing) or (visit is not None and (visit.update_due or not visit.start_sent))
 
     # ---- helpers -------------------------------------------------------------------------------
 

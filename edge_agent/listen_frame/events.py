@@ -85,7 +85,10 @@ class CameraEvents:
                         self.recorder.start(visit.id, now)
                 elif self.recorder is not None:
                     self.recorder.stop(visit.id, now)
-            self._flush(now)
+            if not (roi is None and on):
+                # A start waits for the frame that made it (analysed() comes right after, from
+                # the same result) and its snapshot; the timer sends it otherwise.
+                self._flush(now)
 
     def analysed(
         self, objects: Sequence[DetectedObject], drawn: bytes | None, clean: bytes, now: float

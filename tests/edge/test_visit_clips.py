@@ -266,3 +266,51 @@ def test_recording_settings_are_validated() -> None:
         with pytest.raises(ValueError, match=word):
             validate_recording(bad)
     json.dumps(s.__dict__)  # plain values
+
+
+def test_a_visit_follows_the_cameras_owner(tmp_path, jpegs) -> None:
+    """listen_frame/events.py: only the owner records; losing the camera ends the visit there
+    (clip closed, `end` published), taking one over with a person in view starts a new one."""
+    from edge_agent.detect.detection import DetectedObject
+    from edge_agent.listen_frame.events import CameraEvents
+
+    published: list[dict] = []
+    owner = {"now": True}
+    settings = RecordingSettings(
+        enabled=True, directory=str(tmp_path), pre_roll=1.0, post_roll=1.0, min_free_mb=0
+    )
+    events = CameraEvents(
+        "yard",
+        "listen_frame/a",
+        settings,
+        lambda cam, p: published.append(p),
+        lambda: owner["now"],
+        Counter(),
+    )
+    person = DetectedObject("person", 0.8, (0.1, 0.1, 0.5, 0.9))
+    try:
+        t = time.time()
+        events.ownership(True, False, t)
+        for i in range(4):
+            events.frame_in(jpegs[i], t + i / FPS, t + i / FPS)
+        events.person_changed(None, True, t + 1)
+        events.analysed([person], b"drawn", jpegs[0], t + 1)
+        (start,) = published
+        files = visit_files(tmp_path, "yard", start["id"])
+        assert start["type"] == "start" and start["snapshot"] and files.snapshot.read_bytes() == b"drawn"
+        assert files.clean.read_bytes() == jpegs[0]
+        for i in range(4, 12):
+            events.frame_in(jpegs[i], t + i / FPS, t + i / FPS)
+        owner["now"] = False
+        events.frame_in(jpegs[0], t + 3, t + 3)  # not the owner: not recorded
+        events.ownership(False, True, t + 3)
+        wait(lambda: len(published) == 2)
+        end = published[1]
+        assert end["type"] == "end" and end["id"] == start["id"] and end["clip"] == "ready"
+        assert files.clip.is_file() and events.snapshot_floor() is None
+        owner["now"] = True
+        events.ownership(True, True, t + 10)  # taken back with a person in view: a new visit
+        assert published[2]["type"] == "start" and published[2]["id"] != start["id"]
+    finally:
+        events.close()
+    assert published[-1]["type"] == "end" and published[-1]["id"] == published[2]["id"]
