@@ -372,8 +372,8 @@ class HaCameraSource:
             await self._publish_stream_state()
 
     async def _set_online(self, online: bool, *, force: bool = False) -> None:
-        if online == self.online and not force:
-            return
+        if (online == self.online and not force) or (online and self._stopping):
+            return  # stopping: a picture sent meanwhile does not undo the `offline`
         self.online = online
         await self._publish(self.topics.availability, ONLINE if online else OFFLINE, 1, True)
 
@@ -489,7 +489,8 @@ class HaCameraSource:
 
     def _backoff(self) -> float:
         """The pause after `consecutive_failures` failures: the interval doubled each time."""
-        return min(SOURCE_BACKOFF_MAX, self.interval * 2 ** min(self.consecutive_failures, 16))
+        doublings: int = min(self.consecutive_failures, 16)
+        return min(SOURCE_BACKOFF_MAX, self.interval * (1 << doublings))
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, or less when woken (a command, a new rate, stop)."""
@@ -556,6 +557,8 @@ class HaCameraSource:
         jpeg = await self._fetch()
         if jpeg is None or self._stopping:
             return False
+        if self.forgotten or not self.streaming:
+            return True  # switched off (or forgotten) while the picture came: not sent
         if (size := jpeg_size(jpeg)) is not None and size != self.resolution:
             self.resolution = size
             await self._publish_announce()

@@ -260,9 +260,9 @@ async def test_stream_switch_and_forget(hass: HomeAssistant, mqtt_mock: Any, sti
     state = json.loads(last(mqtt_mock, f"{T}/stream/state")[0])
     assert state["state"] == "OFF" and state["request_id"] == "r1"
     assert last(mqtt_mock, f"{T}/stream/state")[1:] == (1, True)
-    await asyncio.sleep(0.5)  # a fetch under way when the command came may still end
+    await asyncio.sleep(0.3)  # a fetch under way when the command came is not sent either
     count = len(frames(mqtt_mock))
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(0.8)  # 4 frame intervals
     assert len(frames(mqtt_mock)) == count
     fire(hass, f"{T}/stream/set", "garbage")
     await hass.async_block_till_done()
@@ -280,9 +280,9 @@ async def test_stream_switch_and_forget(hass: HomeAssistant, mqtt_mock: Any, sti
     assert entry.runtime_data.source.forgotten
     for topic in ("announce", "stream/state", "availability"):
         assert last(mqtt_mock, f"{T}/{topic}") == ("", 1, True), topic
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.3)
     count = len(frames(mqtt_mock))
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(0.8)
     assert len(frames(mqtt_mock)) == count
     assert await hass.config_entries.async_unload(entry.entry_id)
     # Forgotten: its availability stays empty (no `offline` written back).
