@@ -158,13 +158,13 @@ class VisitTracker:
             visit.update_due = False  # the start carries them
             self.current = visit
             return visit
-        visit = self.current
-        if visit is None:
+        ending = self.current
+        if ending is None:
             return None
         self.current = None
-        visit.end = now
-        self.closing[visit.id] = visit
-        return visit
+        ending.end = now
+        self.closing[ending.id] = ending
+        return ending
 
     def frame(self, score: float, persons: int, regions: Iterable[str], now: float) -> Verdict:
         """One analysed frame: its best person score, persons and the regions with a person.

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.events.clip import ClipResult, recover_part
@@ -30,7 +31,7 @@ from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, dict], None]  # (camera, event payload)
+Publish = Callable[[str, dict[str, Any]], None]  # (camera, event payload)
 
 
 class CameraEvents:
@@ -206,5 +207,5 @@ def recover_leftovers(
     return n
 
 
-def event_json(payload: dict) -> bytes:
+def event_json(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
