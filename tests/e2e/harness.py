@@ -211,7 +211,11 @@ def edge_env() -> dict[str, str]:
     return env
 
 
-def listen_frame(broker_url: str, model: Path, log: Path, instance: str = "e2e") -> Process:
+def listen_frame(
+    broker_url: str, model: Path, log: Path, instance: str = "e2e", record_dir: Path | None = None
+) -> Process:
+    """listen_frame; with `record_dir`, recording each visit there as the add-on does under
+    /media/bobby_camera (docs/mqtt.md "events")."""
     return Process(
         "listen_frame",
         [
@@ -229,6 +233,7 @@ def listen_frame(broker_url: str, model: Path, log: Path, instance: str = "e2e")
             instance,
             "--stats-interval",
             "2",
+            *(["--record-dir", str(record_dir)] if record_dir is not None else []),
         ],
         log,
         edge_env(),

@@ -85,9 +85,16 @@ class Stack:
         await self.wait_entry_loaded()
         return time.monotonic() - t0
 
+    @property
+    def record_dir(self) -> Path:
+        """Where listen_frame records the visits: HA's media folder, as the add-on (/media/bobby_camera)."""
+        return self.hass.media_dir / "bobby_camera"
+
     async def restart_listen_frame(self) -> None:
         await asyncio.to_thread(self.listen_frame.stop)
-        self.listen_frame = listen_frame(self.broker_url, self.model, self.tmp / "listen_frame.log").start()
+        self.listen_frame = listen_frame(
+            self.broker_url, self.model, self.tmp / "listen_frame.log", record_dir=self.record_dir
+        ).start()
 
     async def replace_camera(self, video: Path) -> None:
         """The same camera id, now playing `video` (a camera restarted with another source)."""
@@ -167,7 +174,9 @@ async def start_stack(tmp: Path, model: Path, media: Path, artifacts: Path) -> S
         assert result["type"] == "create_entry", result
         mark("mqtt integration added")
 
-        stack.listen_frame = listen_frame(stack.broker_url, model, tmp / "listen_frame.log").start()
+        stack.listen_frame = listen_frame(
+            stack.broker_url, model, tmp / "listen_frame.log", record_dir=stack.record_dir
+        ).start()
         stack.camera = dumb_camera(stack.broker_url, video, CAM, CAM_NAME, tmp / "camera.log").start()
 
         # The camera's announce starts HA's MQTT discovery of the integration: "Discovered".

@@ -1,19 +1,22 @@
 """The notification blueprint of docs/blueprints/ in a real Home Assistant: imported as a user
-imports it, an automation made from it, and a real arrival in front of the camera sends a phone
-(a registered mobile_app device whose push server is this test) the notification with the
-camera's last-person image."""
+imports it, an automation made from it, and a real visit in front of the camera (listen_frame
+records it, as the add-on does) sends a phone (a registered mobile_app device whose push server is
+this test) the visit's snapshot when it starts and, under the same tag, its clip when it ends; the
+phone fetches both from the integration's notification links without Home Assistant's token."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import time
 
 from aiohttp import web
 
 from tests.e2e.harness import ROOT, build_video, until
-from tests.e2e.stack import Stack
+from tests.e2e.stack import BASE, Stack
 from tests.support.mosquitto import free_port
+from tests.support.mqtt import Collector
 
 BLUEPRINT = ROOT / "docs" / "blueprints" / "person_detected_notify.yaml"
 FPS = 4
@@ -37,13 +40,18 @@ async def _push_server(received: list[dict]) -> tuple[web.AppRunner, str]:
 
 async def test_notification_blueprint(stack: Stack) -> None:
     client = stack.client
+    # Nobody for 20 s (a visit of an earlier scene ends), 8 s of pedestrians (the visit), nobody.
     video = asyncio.create_task(
         asyncio.to_thread(
-            build_video, stack.tmp / "arrival.avi", stack.media, [("empty", 10 * FPS), ("people", 90 * FPS)]
+            build_video,
+            stack.tmp / "arrival.avi",
+            stack.media,
+            [("empty", 20 * FPS), ("people", 8 * FPS), ("empty", 150 * FPS)],
         )
     )
     received: list[dict] = []
     runner, push_url = await _push_server(received)
+    events = Collector(stack.broker, f"{BASE}/{stack.cam}/event")
     try:
         # A phone, registered the way the companion app registers itself.
         reg = await client.request(
@@ -73,6 +81,15 @@ async def test_notification_blueprint(stack: Stack) -> None:
 
         phone_id = await stack.until("the phone's device", phone, 30)
 
+        # The camera's "Person visit" event entity (published by listen_frame's discovery).
+        async def visit_entity() -> str | None:
+            for e in await client.entities():
+                if e["unique_id"] == f"bobby_{stack.cam}_visit":
+                    return e["entity_id"]
+            return None
+
+        visit_events = await stack.until("the Person visit entity", visit_entity, 30)
+
         # Imported as HA's "Import blueprint" stores it: <config>/blueprints/automation/<author>/.
         target = stack.hass.config_dir / "blueprints" / "automation" / "bobby_camera"
         target.mkdir(parents=True, exist_ok=True)
@@ -88,10 +105,9 @@ async def test_notification_blueprint(stack: Stack) -> None:
                 "use_blueprint": {
                     "path": f"bobby_camera/{BLUEPRINT.name}",
                     "input": {
-                        "person_sensors": [stack.entities["person"]],
+                        "visit_events": [visit_events],
                         "notify_device": phone_id,
-                        "image_wait": 1,
-                        "cooldown": 0,
+                        "send_clip": True,
                     },
                 },
             },
@@ -103,35 +119,54 @@ async def test_notification_blueprint(stack: Stack) -> None:
 
         await stack.until("the blueprint's automation", automation_on, 30)
 
-        # A real arrival: the camera now sees an empty scene, then people.
+        # A real visit: the camera now sees an empty scene, then people, then nobody.
         await video
+        since = time.time()
         await stack.replace_camera(stack.tmp / "arrival.avi")
-        t_scene = time.monotonic()
 
-        async def person(value: str) -> bool:
-            return await stack.state("person") == value
+        def visit(kind: str) -> dict | None:
+            for message in events.on(f"{BASE}/{stack.cam}/event"):
+                data = json.loads(message.payload)
+                if data["type"] == kind and data["start"] >= since:
+                    return data
+            return None
 
-        await stack.until("person off (empty scene)", lambda: person("off"), 40)
-        assert received == [], f"notified without an arrival: {received}"
-        await stack.until("person on (arrival)", lambda: person("on"), 40)
-        await until("the notification", lambda: received, 20, logs=stack.logs)
-        await asyncio.sleep(2)
-        assert len(received) == 1, received
-        note = received[0]
+        started = await until("the visit's start", lambda: visit("start"), 90, 0.5, stack.logs)
+        tag = f"bobby-{started['id']}"
+
+        def ours_sent() -> list[dict]:
+            return [n for n in received if n.get("data", {}).get("tag") == tag]
+
+        await until("the snapshot notification", ours_sent, 30, logs=stack.logs)
+        # An earlier visit that ended meanwhile may notify its clip; nothing else was sent.
+        assert all(n["title"] == "Person visit" for n in received if n not in ours_sent()), received
+        note = ours_sent()[0]
         assert note["title"] == "Person detected"
         assert "Porch" in note["message"], note
-        image = stack.entities["last_person"]
-        assert note["data"]["image"] == f"/api/image_proxy/{image}", note
+        link = f"/api/bobby_camera/notify/{stack.cam}/{started['id']}"
+        assert note["data"]["image"] == f"{link}.jpg", note
         assert note["push_token"] == "e2e-token"
-        # The image the phone fetches is there, and is a JPEG of this visit (written at its start).
+        # The phone fetches the snapshot without Home Assistant's token: a JPEG of this visit.
         assert client.session is not None
-        async with client.session.get(stack.hass.url + note["data"]["image"], headers=client.headers) as resp:
+        async with client.session.get(stack.hass.url + note["data"]["image"]) as resp:
             assert resp.status == 200
             body = await resp.read()
-        assert body[:2] == b"\xff\xd8", "the last-person image is no JPEG"
-        snaps = [m for m in stack.mqtt.on(f"{stack.topic}/snapshot") if m.at >= t_scene]
-        assert snaps, "no last-person snapshot written when the visit started"
+        assert body[:2] == b"\xff\xd8", "the visit's snapshot is no JPEG"
+
+        # The visit ends (its clip closed after the post-roll): the same tag, now with the clip.
+        ended = await until("the visit's end", lambda: visit("end"), 120, 0.5, stack.logs)
+        assert ended["clip"] == "ready", ended
+        await until("the clip notification", lambda: len(ours_sent()) >= 2, 30, logs=stack.logs)
+        await asyncio.sleep(2)
+        assert len(ours_sent()) == 2, ours_sent()
+        clip_note = ours_sent()[1]
+        assert clip_note["title"] == "Person visit"
+        assert clip_note["data"]["video"] == f"{link}.mp4" == clip_note["data"]["clickAction"], clip_note
+        async with client.session.get(stack.hass.url + clip_note["data"]["video"]) as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"] == "video/mp4"
+            assert len(await resp.read()) > 1000
     finally:
         # The phone's push server goes away with this test: so does the automation sending to it.
         await client.request("DELETE", "/api/config/automation/config/e2e_blueprint", expect=200)
         await runner.cleanup()
+        events.close()

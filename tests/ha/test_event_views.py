@@ -188,6 +188,13 @@ async def camera_server(socket_enabled: None, tmp_path: Path) -> AsyncGenerator[
             return web.Response(body=b"x", content_type="video/mp4", headers={"Content-Length": str(2**40)})
         if state["mode"] == "redirect":
             raise web.HTTPFound("http://198.51.100.7/x.mp4")
+        if state["mode"] == "endless":  # no Content-Length, more than allowed
+            response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+            await response.prepare(request)
+            for _ in range(4):
+                await response.write(b"\0" * 65536)
+            await response.write_eof()
+            return response
         path = folder / name
         if not path.is_file():
             return web.Response(status=404)
@@ -255,6 +262,12 @@ async def test_clip_from_the_smart_camera(
         camera_server["mode"] = mode
         assert (await client.get(event_path(CAM, event_id(1), "clip"))).status == status, mode
         assert runtime.refused[reason] == 1, mode
+    # Said nothing of its length, and sent more than allowed: cut short, counted.
+    camera_server["mode"] = "endless"
+    with patch("custom_components.bobby_camera.event_views.MAX_CLIP_BYTES", 100000):
+        response = await client.get(event_path(CAM, event_id(1), "clip"))
+        assert len(await response.read()) <= 100000
+    assert runtime.refused["event_http_size"] == 2
     camera_server["mode"] = "ok"
     # A wrong token is the camera's refusal: a bad gateway, counted.
     runtime.token = "wrong"
@@ -451,3 +464,24 @@ async def test_signed_urls_work_without_a_login(
     resolved = (await ws.receive_json())["result"]
     assert resolved["mime_type"] == "video/mp4"
     assert (await anonymous.get(resolved["url"])).status == 200
+
+
+async def test_a_user_who_is_not_an_admin_sees_visits(
+    hass: HomeAssistant,
+    media: Path,
+    loaded_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    """Visits are media: any logged-in user (as HA's own media views), not only admins."""
+    clip = await _files(media, 1)
+    visit(hass, 1)
+    await hass.async_block_till_done()
+    ws = await hass_ws_client(hass, hass_read_only_access_token)
+    await ws.send_json({"id": 1, "type": "bobby_camera/events", "camera": CAM})
+    answer = await ws.receive_json()
+    assert answer["success"] and answer["result"]["events"][0]["clip_url"]
+    client = await hass_client(hass_read_only_access_token)
+    response = await client.get(event_path(CAM, event_id(1), "clip"))
+    assert response.status == 200 and await response.read() == clip

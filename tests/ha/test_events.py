@@ -11,6 +11,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from homeassistant.components import media_source
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
@@ -224,6 +225,21 @@ async def test_ten_thousand_visits_page_fast(hass: HomeAssistant, loaded_entry: 
     first, more = index.page(CAM, 20, before=T0 + 60 * 5)
     assert [v.id for v in first] == [event_id(n) for n in range(4, -1, -1)] and not more
     assert sum(index.days(CAM).values()) == 10000
+
+    # The media browser: the camera's days, and a day's first page (about 1,440 visits a day).
+    began = time.perf_counter()
+    camera = await media_source.async_browse_media(hass, f"media-source://{DOMAIN}/{CAM}")
+    days_ms = (time.perf_counter() - began) * 1000
+    day = camera.children[1].identifier
+    began = time.perf_counter()
+    listing = await media_source.async_browse_media(hass, f"media-source://{DOMAIN}/{day}")
+    day_ms = (time.perf_counter() - began) * 1000
+    assert len(listing.children) == 51  # a page and the older page
+    print(
+        f"\n10,000 visits: a page of 20 {elapsed * 1000:.3f} ms, the camera's {len(camera.children)} days"
+        f" {days_ms:.1f} ms, a day's first page {day_ms:.1f} ms"
+    )
+    assert days_ms < 2000 and day_ms < 2000
 
 
 async def test_stored_and_loaded_again(
