@@ -215,7 +215,7 @@ def run_camera(
 ) -> None:
     """A hosted camera's process: open the source, say Ready (or Fatal: why), run the dumb camera."""
     child_setup(log_level)
-    install_secrets_filter(cam.secrets())
+    secrets_filter = install_secrets_filter(cam.secrets())
     send_lock = threading.Lock()
 
     def send(msg: object) -> None:
@@ -276,8 +276,28 @@ def run_camera(
         send(Fatal(redact_url(str(err))))
         raise SystemExit(1) from None
     send(Ready({"platform": source.platform, "size": list(source.size)}))
+    last_error = LastError(secrets_filter)
+    logging.getLogger().addHandler(last_error)
     code = DumbCamera(cfg, source, broker, stop).run()
+    if code and last_error.message:
+        send(Fatal(last_error.message))  # why it stopped, for the host's restart line
     raise SystemExit(code)
+
+
+class LastError(logging.Handler):
+    """Keeps the last ERROR line a camera's process logged (its password hidden)."""
+
+    def __init__(self, secrets: SecretsFilter) -> None:
+        super().__init__(logging.ERROR)
+        self.secrets = secrets
+        self.message: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.secrets.filter(record)
+            self.message = record.getMessage()[:300]
+        except (TypeError, ValueError):
+            pass
 
 
 # --- the parent -----------------------------------------------------------------------------------
@@ -379,6 +399,7 @@ class CameraHost:
                     self._drain(run)
                     reason = sup.problem(now)
                     if reason is not None:
+                        self._drain(run)  # what it said just before it exited
                         if run.error:
                             reason = f"{reason}: {run.error}"
                         run.state = "restarting"

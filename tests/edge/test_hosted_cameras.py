@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -362,6 +363,11 @@ def test_the_addon_runs_ip_cameras_beside_listen_frame(
     # The wrong password: a clear error for that camera, retried with backoff; no secret logged.
     assert "camera garage" in err and "refused the login (401 Unauthorized)" in err, err[-3000:]
     assert "restarting in" in err
+    # The dropped stream: the host's restart line says why the camera's process stopped.
+    assert re.search(
+        r"camera driveway \(pid \d+\) exited with code 1: source rtsp://admin:\*\*\*@127\.0\.0\.1:\d+/cam: no frame for",
+        err,
+    ), err[-3000:]
     assert "Zq8" not in err and "not-the-password" not in err and "%40" not in err
     assert "rtsp://admin:***@127.0.0.1" in err
     for cam in ("driveway", "porch"):
