@@ -32,10 +32,16 @@ SOURCES = ("picamera2", "picamera2+http", "file", "stream")
 
 
 def _child(out: str, settle: float, argv: list[str]) -> int:
-    """Run the camera in this process; a thread records memory and modules, then stops it."""
+    """Run the camera in this process; a thread records memory and modules, then stops it: `settle`
+    seconds after the parent saw the camera's first frames (the file `out`.go; a busy machine may
+    take longer than `settle` to start the camera at all), or after a minute without them."""
     from edge_agent.cli import main
 
     def probe() -> None:
+        go = Path(out + ".go")
+        deadline = time.monotonic() + 60
+        while not go.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
         time.sleep(settle)
         try:
             fields = {}
@@ -107,14 +113,23 @@ def measure(source: str, broker, media: Path, settle: float = 8.0, fps: float = 
     out = Path(tempfile.mkstemp(prefix="bobby-mem-", suffix=".json")[1])
     watch = Collector(broker, f"bobby/{cam}/frame")
     argv = ["--broker", broker.url, "--source", spec, "--camera-id", cam, "--fps", str(fps), *extra]
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.support.camera_memory", "--child", str(out), str(settle), *argv],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=settle + 60,
-    )
+    go = Path(f"{out}.go")
+    with tempfile.TemporaryFile() as log:
+        with subprocess.Popen(
+            [sys.executable, "-m", "tests.support.camera_memory", "--child", str(out), str(settle), *argv],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ) as proc:
+            watch.wait_for(
+                lambda: watch.count(f"bobby/{cam}/frame") >= 2 or proc.poll() is not None, 60, "frames"
+            )
+            go.touch()
+            proc.wait(timeout=settle + 120)
+        log.seek(0)
+        stdout = log.read().decode(errors="replace")
+    go.unlink()
     frames = len(watch.payloads(f"bobby/{cam}/frame"))
     watch.close()
     if mjpeg is not None:
@@ -122,9 +137,7 @@ def measure(source: str, broker, media: Path, settle: float = 8.0, fps: float = 
     text = out.read_text()
     out.unlink()
     if not text:
-        raise RuntimeError(
-            f"camera on {source} did not report (exit {proc.returncode}):\n{proc.stdout[-3000:]}"
-        )
+        raise RuntimeError(f"camera on {source} did not report (exit {proc.returncode}):\n{stdout[-3000:]}")
     return {"source": source, "frames": frames, **json.loads(text)}
 
 
