@@ -121,11 +121,36 @@ def service_stats(
         "peer_detections": c["peer_detections"],
         "peer_ignored": c["peer_unknown"] + c["peer_other_version"],
         "own_echoes": c["own_echoes"],  # our own detections back from the broker: 0 with MQTT v5
+        # Visits and their clips (docs/listen_frame.md, "Recording"): all cameras this one owns.
+        "recording": {k: c[k] for k in RECORDING_COUNTERS},
         "run": run_id,
         # Per camera: this instance's own cumulative counters, and the totals over all instances
         # as it knows them (docs/listen_frame.md, "Several instances": stats).
         "per_camera": per_camera,
     }
+
+
+# What the visits and clips of the cameras this instance owns did (listen_frame/events.py,
+# recording.py): visits started; events sent; clips closed, cut at max_clip_seconds, failed;
+# write errors; clips refused below the free-space floor; frames dropped by a full encoder queue;
+# clips a killed run left, closed at start; snapshots written and not.
+RECORDING_COUNTERS = (
+    "visits",
+    "event_start",
+    "event_update",
+    "event_end",
+    "clips",
+    "clips_cut",
+    "clip_errors",
+    "write_errors",
+    "low_space",
+    "record_dropped",
+    "record_bad_frames",
+    "clips_recovered",
+    "snapshots_written",
+    "snapshot_errors",
+    "deleted",
+)
 
 
 # ---- counters summed over instances --------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +26,7 @@ FPS = 4.0
 PRE_ROLL = 2.0
 POST_ROLL = 2.0
 CLEAR_AFTER = 1.5
+FULL_AT = 120_000  # bytes: the file-size limit of the run on a "full disk"
 ID_RE = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}")
 
 
@@ -129,13 +131,40 @@ def test_a_visit_is_recorded_and_a_killed_instance_leaves_a_playable_clip(
         cmd.proc.kill()
         cmd.proc.wait(10)
         assert part.is_file()
-        cmd = listen_frame(*args)
+        # Restarted on a "full disk": a real file-size limit (RLIMIT_FSIZE, inherited; Python
+        # ignores SIGXFSZ, so a write past it fails with EFBIG) that a clip soon reaches.
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FULL_AT, limit[1]))
+        try:
+            cmd = listen_frame(*args)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, limit)
         recovered = wait_event(client, f"{t}/event", "end", second["id"], timeout=60)
         assert recovered["clip"] == "ready" and recovered["duration"] > 1.0
         assert recovered["start"] == int(second["start"])  # the id's second: all it knew
         assert not part.exists()
         codec, decoded, _ = probe(files / f"{second['id']}.mp4")
         assert codec == "h264" and decoded >= 4
+
+        # The person is still there: a new owner's (this run's) visit, whose clip fills the disk.
+        client.wait_for(lambda: len(starts()) == 3, 60, "the restarted instance's visit")
+        third = starts()[2]
+        failed = wait_event(client, f"{t}/event", "update", third["id"], timeout=30)
+        assert failed["clip"] == "failed" and failed["duration"] is None
+        analysed = client.count(f"{t}/detections")
+        client.wait_for(lambda: client.count(f"{t}/detections") >= analysed + 8, 30, "detection going on")
+        feeder.show(frames["empty"])
+        end3 = wait_event(client, f"{t}/event", "end", third["id"], timeout=30)
+        assert end3["clip"] == "failed"
+        client.wait_for(
+            lambda: (
+                json.loads(client.last(f"{base}/listen_frame/rec/stats"))["recording"]["clip_errors"] >= 1
+            ),
+            15,
+            "the failed clip counted in the stats",
+        )
+        recording = json.loads(client.last(f"{base}/listen_frame/rec/stats"))["recording"]
+        assert recording["write_errors"] >= 1 and recording["clips_recovered"] == 1
     finally:
         feeder.close()
         cmd.stop()
