@@ -47,6 +47,7 @@ def frames(media_dir):
     return video_jpegs(media_dir / "opencv_vtest.avi", 8, step=20)
 
 
+@pytest.mark.slow  # over 30 s: scheduled first (tests/edge/conftest.py)
 def test_forget_empties_everything_and_sticks_across_birth_and_restart(mosquitto, model_path, frames):
     base = f"fg{uuid.uuid4().hex[:6]}"
     cam = f"porch{uuid.uuid4().hex[:6]}"
@@ -102,6 +103,7 @@ def test_forget_empties_everything_and_sticks_across_birth_and_restart(mosquitto
         c.close()
 
 
+@pytest.mark.slow  # over 30 s: scheduled first (tests/edge/conftest.py)
 def test_discovery_emptied_by_home_assistant_means_forget(mosquitto, model_path, frames):
     """HA's MQTT integration empties a deleted device's configs: listen_frame forgets the camera
     and leaves a retained forget, so that its own restart does not bring the camera back."""

@@ -311,6 +311,7 @@ def test_crowd_is_on_within_3_s_and_never_off_while_there(service, client, media
     assert set(during) == {b"ON"}, during  # ON (and its heartbeat confirmations), never OFF
 
 
+@pytest.mark.slow  # over 30 s: scheduled first (tests/edge/conftest.py)
 def test_person_standing_still_stays_on_and_the_empty_scene_clears_it(service, client, media_dir):
     base, cam = service, "statue"
     t = f"{base}/{cam}"

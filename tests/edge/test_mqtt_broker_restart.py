@@ -15,6 +15,7 @@ import time
 import uuid
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.conftest import PERSON_STILLS
@@ -61,6 +62,7 @@ class Cameras:
         self.client.disconnect()
 
 
+@pytest.mark.slow  # over 30 s: scheduled first (tests/edge/conftest.py)
 def test_retained_state_back_within_5_s_after_each_of_5_broker_restarts(own_mosquitto, model_path, media_dir):
     broker = own_mosquitto
     base = f"rs{uuid.uuid4().hex[:6]}"

@@ -457,6 +457,7 @@ def test_retention_runs_on_a_timer_without_any_chunk_closing(small_fs):
     rec.close()
 
 
+@pytest.mark.slow  # over 30 s: scheduled first (tests/edge/conftest.py)
 def test_camera_detects_on_while_its_recording_disk_is_full(
     small_fs, mosquitto, tmp_path, model_path, media_dir
 ):

@@ -253,6 +253,7 @@ def test_the_smart_camera_finds_far_people_with_regions_and_misses_them_without(
     assert all(len(r.regions) <= 4 for r in with_regions if r.regions)
 
 
+@pytest.mark.slow  # over 30 s: scheduled first (tests/edge/conftest.py)
 def test_the_issue_target_people_30_50_px_walking_in_720p(media_dir, detector):
     """The issue's target, gate on at its defaults: people 30-50 px tall walking in 1280x720
     (far_scenes.far_people: vtest's far walkers only) are analysed in nearly every frame they move
@@ -299,6 +300,7 @@ def _announce(client: Collector, base: str, cam: str, detection: dict) -> None:
     client.wait_for(lambda: client.last(f"{base}/{cam}/rois/applied"), 15, f"{cam} serving")
 
 
+@pytest.mark.slow  # over 30 s: scheduled first (tests/edge/conftest.py)
 def test_listen_frame_far_walkers_on_quickly_and_a_far_person_standing_still_stays_on(
     service, mosquitto, media_dir
 ):
