@@ -171,39 +171,49 @@ class CameraEvents:
             self.publish(self.cam, payload)
 
 
+def leftovers(settings: RecordingSettings) -> list[tuple[str, Path]]:
+    """The clips a killed instance left (`<id>.mp4.part`), per camera: listed before this run
+    records anything, so that none of its own is taken for one."""
+    root = Path(settings.directory)
+    return [(cam, part) for cam in recorded_cameras(root) for part in leftover_parts(root, cam)]
+
+
 def recover_leftovers(
-    settings: RecordingSettings, service: str, publish: Publish, now: float | None = None
+    settings: RecordingSettings,
+    service: str,
+    publish: Publish,
+    found: list[tuple[str, Path]] | None = None,
+    now: float | None = None,
 ) -> int:
-    """Clips a killed instance left (`<id>.mp4.part`): closed (`recover_part`) and their `end`
+    """Clips a killed instance left (`leftovers()`): closed (`recover_part`) and their `end`
     published. Returns how many."""
     root = Path(settings.directory)
     n = 0
-    for cam in recorded_cameras(root):
-        for part in leftover_parts(root, cam):
-            vid = event_id_of(part.name)
-            if vid is None:
-                continue
-            files = visit_files(root, cam, vid)
-            result = recover_part(part, files.clip)
-            log.warning(
-                "%s: clip %s left unfinished by an earlier run: %s",
-                cam,
-                vid,
-                f"closed ({result.duration} s)" if result.ok else f"not playable ({result.error})",
-            )
-            payload = recovered_end(
-                cam,
-                vid,
-                result.ok,
-                result.duration,
-                files.snapshot.exists(),
-                service,
-                "media",
-                settings.pre_roll,
-                time.time() if now is None else now,
-            )
-            publish(cam, payload)
-            n += 1
+    for cam, part in leftovers(settings) if found is None else found:
+        vid = event_id_of(part.name)
+        if vid is None:
+            continue
+        files = visit_files(root, cam, vid)
+        result = recover_part(part, files.clip)
+        log.warning(
+            "%s: clip %s left unfinished by an earlier run: %s",
+            cam,
+            vid,
+            f"closed ({result.duration} s)" if result.ok else f"not playable ({result.error})",
+        )
+        payload = recovered_end(
+            cam,
+            vid,
+            result.ok,
+            result.duration,
+            files.snapshot.exists(),
+            service,
+            "media",
+            settings.pre_roll,
+            time.time() if now is None else now,
+        )
+        publish(cam, payload)
+        n += 1
     return n
 
 

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
@@ -25,7 +26,7 @@ from edge_agent.detect.rois import DetectionSettings, RoiSet
 from edge_agent.ids import valid_camera_id
 from edge_agent.listen_frame.cameras import Announce, CameraRegistry
 from edge_agent.listen_frame.cluster import Cluster, ClusterIdentity
-from edge_agent.listen_frame.events import CameraEvents, event_json, recover_leftovers
+from edge_agent.listen_frame.events import CameraEvents, event_json, leftovers, recover_leftovers
 from edge_agent.listen_frame.gate import CameraGates
 from edge_agent.listen_frame.ownership import KIND
 from edge_agent.listen_frame.pool import Dispatcher, Frame
@@ -138,16 +139,18 @@ class ListenFrame:
             f", shared group {self.config.share_group!r}" if self.config.share_group else "",
         )
         self.dispatcher.start()  # fails fast with a clear message when the model does not load
+        # What a killed run left, listed before this one records anything.
+        left = leftovers(self.recording) if self.recording.enabled else []
         self.mqtt.start(connect_timeout)
         self._timer.start()
         if self.recording.enabled:
             log.info("recording clips of visits under %s", self.recording.directory)
-            # What a killed run left: closed, and its end published (QoS 1: kept until connected).
-            threading.Thread(target=self._recover, name="bobby-recover", daemon=True).start()
+            # Closed, and their ends published (QoS 1: kept until connected).
+            threading.Thread(target=self._recover, args=(left,), name="bobby-recover", daemon=True).start()
 
-    def _recover(self) -> None:
+    def _recover(self, left: list[tuple[str, Path]]) -> None:
         try:
-            n = recover_leftovers(self.recording, self.service_id, self._publish_event)
+            n = recover_leftovers(self.recording, self.service_id, self._publish_event, left)
             self.counters["clips_recovered"] += n
         except Exception:
             log.exception("recovering unfinished clips failed")

@@ -2,7 +2,9 @@
 frames of ../shared/media/opencv_vtest.avi): `bobby/<cam>/event` start, update and end per
 docs/mqtt.md; the clip is an H.264 MP4 that PyAV decodes, as long as the visit plus the pre- and
 post-roll, beside its two snapshots; then an instance killed with SIGKILL mid-visit leaves a
-`.part` that the next start closes (playable) and whose `end` it publishes."""
+`.part` that the next start closes (playable) and whose `end` it publishes; that next run, on a
+"full disk" (a real file-size limit), fails its clip and goes on detecting; stopped with SIGTERM
+mid-visit, it publishes the visit's end first."""
 
 from __future__ import annotations
 
@@ -165,6 +167,16 @@ def test_a_visit_is_recorded_and_a_killed_instance_leaves_a_playable_clip(
         )
         recording = json.loads(client.last(f"{base}/listen_frame/rec/stats"))["recording"]
         assert recording["write_errors"] >= 1 and recording["clips_recovered"] == 1
+
+        # Stopped (SIGTERM) mid-visit: the visit's end goes out before the service goes offline.
+        feeder.show(frames["people"])
+        client.wait_for(lambda: len(starts()) == 4, 30, "a fourth visit")
+        fourth = starts()[3]
+        cmd.stop()
+        assert cmd.proc.returncode == 0
+        end4 = wait_event(client, f"{t}/event", "end", fourth["id"], timeout=10)
+        assert end4["clip"] in ("ready", "failed") and end4["end"] is not None
+        assert not list(files.glob("*.part"))
     finally:
         feeder.close()
         cmd.stop()
