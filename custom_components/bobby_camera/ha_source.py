@@ -248,7 +248,7 @@ class HaCameraSource:
         self.stream_at = time.time()
         self.forgotten = False
         self.online: bool | None = None  # what was last published on the availability topic
-        # The longest any two fetches overlapped: never more than 1 (diagnostics, tests).
+        # Fetches under way now, and the most ever under way at once: never more than 1.
         self.fetching = 0
         self.max_fetching = 0
         self._commanded = False

@@ -7,8 +7,9 @@ HA's own `generic` camera is added through its config flow on the test's snapsho
 Bobby camera, and the stack's listen_frame finds the people: its person sensor turns on, on one
 device `bobby_yard` with the integration's own entities.
 
-It shares the session's stack and leaves it as it found it: both entries deleted at the end (the
-Bobby one publishes its `forget`: listen_frame drops the camera and its discovery).
+It shares the session's stack and leaves it as it found it: the yard's device deleted at the end
+as its Delete button does (the Bobby entry goes with it and publishes the camera's `forget`:
+listen_frame drops the camera and its discovery), and the generic camera's entry.
 """
 
 from __future__ import annotations
@@ -111,16 +112,27 @@ async def test_a_home_assistant_camera_becomes_a_bobby_camera(stack: Stack, medi
         assert {e["entity_id"].split(".")[0] for e in ours} >= {"camera", "binary_sensor"}, ours
         print(f"\nHA camera -> Bobby camera -> person on: {time.monotonic() - t0:.1f} s")
     finally:
-        if bobby_id is not None:
+        # The device page's Delete (docs/home-assistant.md "Remove a camera"): every config entry
+        # of the device removed from it (the MQTT integration's and ours, which takes our entry
+        # with it and publishes the camera's `forget`).
+        device = await _device(stack)
+        for entry_id in device["config_entries"] if device is not None else []:
+            if await _device(stack) is None:
+                break  # the last entry's removal took the device with it
+            await client.ws_command(
+                "config/device_registry/remove_config_entry", config_entry_id=entry_id, device_id=device["id"]
+            )
+        if device is None and bobby_id is not None:
             await client.request("DELETE", f"/api/config/config_entries/entry/{bobby_id}")
         if generic_id is not None:
             await client.request("DELETE", f"/api/config/config_entries/entry/{generic_id}")
         await server.stop()
-    # The shared stack as it was: the yard's device gone with its discovery (listen_frame forgot
-    # it on the `forget`), the porch untouched.
-    await stack.until("the yard's device gone", lambda: _absent(stack), 60)
+
+    # The shared stack as it was: the yard's device and entry gone (listen_frame forgot the camera
+    # on its `forget`), the porch untouched.
+    async def gone() -> bool:
+        entries = await client.get(f"/api/config/config_entries/entry?domain={DOMAIN}")
+        return await _device(stack) is None and all(e["entry_id"] != bobby_id for e in entries)
+
+    await stack.until("the yard's device and entry gone", gone, 60)
     assert await stack.state("person") is not None
-
-
-async def _absent(stack: Stack) -> bool:
-    return await _device(stack) is None
