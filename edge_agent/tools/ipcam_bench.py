@@ -91,6 +91,7 @@ def _measure(url: str, backend: str, fps: float, seconds: float, result: Any) ->
         r1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
         stats = src.stats()
+        private_kb = _private_kb()
     finally:
         src.close()
     result.put(
@@ -101,8 +102,19 @@ def _measure(url: str, backend: str, fps: float, seconds: float, result: Any) ->
             "decoded_fps": (stats["decoded"] - decoded0) / wall if backend == "pyav" else None,
             "jpeg_kb": jpeg_bytes / max(frames, 1) / 1024,
             "rss_mb": r1.ru_maxrss / 1024,
+            "private_mb": private_kb / 1024 if private_kb is not None else 0.0,
         }
     )
+
+
+def _private_kb() -> int | None:
+    """This process's own memory, shared with no other process: what one more camera adds."""
+    try:
+        lines = Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]
+        fields = dict(line.split(":", 1) for line in lines)
+        return int(fields["Private_Clean"].split()[0]) + int(fields["Private_Dirty"].split()[0])
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def measure(url: str, backend: str, fps: float, seconds: float) -> dict[str, Any]:
@@ -161,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             streams[name] = server.url()
     try:
         print(
-            f"{'stream':<12} {'backend':<7} {'asked':>5} {'got':>5} {'decoded':>8} {'CPU/camera':>10} {'JPEG':>7} {'RSS':>7}"
+            f"{'stream':<12} {'backend':<7} {'asked':>5} {'got':>5} {'decoded':>8} {'CPU/camera':>10} {'JPEG':>7} {'RSS':>7} {'private':>7}"
         )
         for name, url in streams.items():
             for backend in args.backends:
@@ -170,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                     decoded = f"{r['decoded_fps']:.1f}" if r["decoded_fps"] is not None else "-"
                     print(
                         f"{name:<12} {backend:<7} {fps:>5.1f} {r['fps_out']:>5.1f} {decoded:>8} "
-                        f"{r['cpu_percent']:>9.0f}% {r['jpeg_kb']:>5.0f}KB {r['rss_mb']:>5.0f}MB  "
+                        f"{r['cpu_percent']:>9.0f}% {r['jpeg_kb']:>5.0f}KB {r['rss_mb']:>5.0f}MB {r['private_mb']:>5.0f}MB  "
                         f"(frames {r['size'][0]}x{r['size'][1]})",
                         flush=True,
                     )
