@@ -248,6 +248,21 @@ def test_rtsp_is_read_live_at_the_rate_asked_and_converts_only_those_frames(medi
     assert stats["decoded"] > stats["frames"] and stats["skipped"] > 0, stats
 
 
+def test_the_cpu_benchmark_measures_a_camera(media_dir, rtsp_ready, tmp_path, capsys):
+    # tools/ipcam_bench.py (docs/performance.md, "IP cameras") on a real stream, shortest run.
+    from edge_agent.tools import ipcam_bench
+
+    with RtspServer(media=media_dir / "opencv_vtest.avi", fps=10, log=tmp_path / "rtsp.log") as server:
+        assert (
+            ipcam_bench.main(["--url", server.url(), "--seconds", "1", "--fps", "2", "--backends", "pyav"])
+            == 0
+        )
+    row = [line for line in capsys.readouterr().out.splitlines() if line.startswith("camera")]
+    assert len(row) == 1 and "pyav" in row[0] and "(frames 640x360)" in row[0], row
+    cpu = float(row[0].split("%")[0].split()[-1])
+    assert 0 < cpu < 200
+
+
 # --- the add-on with its cameras, end to end --------------------------------------------------------
 
 
