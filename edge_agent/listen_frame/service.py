@@ -42,6 +42,10 @@ from edge_agent.supervisor import JobDeadline
 
 log = logging.getLogger("edge_agent.listen_frame")
 CAPTURED_AT_TOLERANCE = 24 * 3600.0
+# With a share group, the owner of a recorded camera also subscribes to its frames directly (each
+# instance gets only a share of them): what that subscription delivers carries this identifier
+# and goes to the clip only; the shared copy goes to detection (docs/listen_frame.md, Recording).
+RECORD_SUB = 7
 STATE_WAIT = 1.0  # after subscribing, our retained state has arrived within this (as the smart camera)
 
 
@@ -126,6 +130,7 @@ class ListenFrame:
         self._timer = threading.Thread(target=self._timer_loop, name="bobby-timer", daemon=True)
         self.recording = config.recording  # clips of dumb cameras (recording.py, events.py)
         self.events: dict[str, CameraEvents] = {}
+        self.record_subs: set[str] = set()  # cameras whose frames we also take directly (RECORD_SUB)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -211,6 +216,8 @@ class ListenFrame:
         if self.config.discovery:
             client.subscribe(f"{self.config.discovery_prefix}/status", 1)
         client.subscribe(self._frame_subscription(), 0)
+        for cam_id in sorted(self.record_subs):
+            client.subscribe(self.topics.frame(cam_id), 0, subscription_id=RECORD_SUB)
         client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
         # After a reconnect the broker may have lost our retained state. With other instances
         # live, read it back before publishing (channel.reconnected, docs/listen_frame.md).
@@ -312,7 +319,46 @@ class ListenFrame:
         if cam.served and not cam.channel.settled:
             cam.channel.settle()
 
+    def _captured_at(self, msg: mqtt.MQTTMessage, received: float) -> float:
+        """The frame's capture time: the camera's `captured_at` when it is a time, else `received`."""
+        props = getattr(msg, "properties", None)
+        for key, value in getattr(props, "UserProperty", None) or ():
+            if key == "captured_at":
+                try:
+                    value = float(value)
+                except ValueError:
+                    continue
+                # A camera's clock may be off, but NaN, infinities or another decade are not times.
+                if math.isfinite(value) and abs(value - received) < CAPTURED_AT_TOLERANCE:
+                    return float(value)
+        return received
+
+    def _record_subscription(self, cam: CameraState, owned: bool) -> None:
+        """With a share group: the owner of a recorded camera takes all its frames for the clip."""
+        if not (self.config.share_group and self.recording.enabled and self.mqtt.is_v5):
+            return
+        topic = self.topics.frame(cam.cam)
+        if owned and cam.served and cam.cam not in self.record_subs:
+            self.record_subs.add(cam.cam)
+            self.mqtt.subscribe(topic, 0, subscription_id=RECORD_SUB)
+        elif not (owned and cam.served) and cam.cam in self.record_subs:
+            self.record_subs.discard(cam.cam)
+            self.mqtt.unsubscribe(topic)
+
+    def _on_record_frame(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
+        """A frame from the owner's own subscription: to the clip only (the shared copy, when it
+        is ours, is detection's)."""
+        cam = self.registry.get(cam_id)
+        events = self.events.get(cam_id)
+        if cam is None or events is None or not cam.served or len(msg.payload) > self.config.max_payload:
+            return
+        received = time.time()
+        events.frame_in(bytes(msg.payload), self._captured_at(msg, received), received)
+
     def _on_frame(self, cam_id: str, msg: mqtt.MQTTMessage) -> None:
+        if RECORD_SUB in (getattr(getattr(msg, "properties", None), "SubscriptionIdentifier", None) or ()):
+            self._on_record_frame(cam_id, msg)
+            return
         received = time.time()
         self.counters["frames_in"] += 1
         size = len(msg.payload)
@@ -339,22 +385,13 @@ class ListenFrame:
         if not channel.detection.on:
             cam.counters["skipped"] += 1
             return
-        captured = received
-        props = getattr(msg, "properties", None)
-        for key, value in getattr(props, "UserProperty", None) or ():
-            if key == "captured_at":
-                try:
-                    value = float(value)
-                except ValueError:
-                    continue
-                # A camera's clock may be off, but NaN, infinities or another decade are not times.
-                if math.isfinite(value) and abs(value - received) < CAPTURED_AT_TOLERANCE:
-                    captured = value
+        captured = self._captured_at(msg, received)
         roi_set = channel.roi_set
         motion = self.gates.check(cam_id, roi_set.detection, received, channel.person_on())
         jpeg = bytes(msg.payload)
         events = self._camera_events(cam_id)
-        events.frame_in(jpeg, captured, received)  # the clip's ring: a reference, nothing decoded
+        if cam_id not in self.record_subs:  # else the clip has all frames from our own subscription
+            events.frame_in(jpeg, captured, received)  # the clip's ring: a reference, nothing decoded
         # The last-person image's own schedule, else only a frame that may beat the visit's best.
         want_snapshot, above = channel.want_snapshot(received), 0.0
         if not want_snapshot and (floor := events.snapshot_floor()) is not None:
@@ -383,9 +420,7 @@ class ListenFrame:
             self.bad.warning(f"forget:{cam_id}", "%s: refused the forget: %s", cam_id, err)
             return
         self.registry.removed(cam_id)
-        events = self.events.pop(cam_id, None)
-        if events is not None:
-            events.close()
+        self._drop_events(cam_id)
         cam = self.registry.forget(cam_id)
         self.gates.forget(cam_id)
         instances = set(self.cluster.forget(cam_id)) | {self.config.instance}
@@ -514,6 +549,7 @@ class ListenFrame:
                 events = self.events.get(cam.cam)
                 if events is not None:
                     owned = bool(cam.owned) and cam.channel.settled and not cam.channel.forgotten
+                    self._record_subscription(cam, owned)
                     events.ownership(owned, cam.channel.person_on(), now)
                     events.tick(now)
             for cam_id in self.registry.gone(now):
@@ -522,10 +558,17 @@ class ListenFrame:
                 next_stats += self.config.stats_interval
                 self.publish_stats()
 
-    def _forget(self, cam_id: str) -> None:
+    def _drop_events(self, cam_id: str) -> None:
+        """A camera forgotten: its visit ends, its clip is closed, its own frame subscription goes."""
         events = self.events.pop(cam_id, None)
         if events is not None:
             events.close()
+        if cam_id in self.record_subs:
+            self.record_subs.discard(cam_id)
+            self.mqtt.unsubscribe(self.topics.frame(cam_id))
+
+    def _forget(self, cam_id: str) -> None:
+        self._drop_events(cam_id)
         cam = self.registry.forget(cam_id)
         self.gates.forget(cam_id)
         self.cluster.forget(cam_id)

@@ -496,15 +496,29 @@ class ManagedClient:
                 return
             raise ConnectionError(f"broker {self.settings.redacted()} did not accept the connection")
 
-    def subscribe(self, topic: str, qos: int = 0, no_local: bool = False) -> None:
+    def subscribe(
+        self, topic: str, qos: int = 0, no_local: bool = False, subscription_id: int | None = None
+    ) -> None:
         """`no_local`: (MQTT v5) the broker does not send back what this client publishes there.
-        Without v5 our own messages come back; the caller must tell them apart."""
-        if no_local and self.is_v5:
+        Without v5 our own messages come back; the caller must tell them apart.
+        `subscription_id` (v5): the broker marks what this subscription delivers with it (a
+        message's `properties.SubscriptionIdentifier`); a copy that an overlapping shared
+        subscription delivers comes separately, without it."""
+        if (no_local or subscription_id is not None) and self.is_v5:
             from paho.mqtt.subscribeoptions import SubscribeOptions
 
-            self.client.subscribe(topic, options=SubscribeOptions(qos=qos, noLocal=True))
+            properties = None
+            if subscription_id is not None:
+                properties = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]  # unannotated
+                properties.SubscriptionIdentifier = subscription_id
+            self.client.subscribe(
+                topic, options=SubscribeOptions(qos=qos, noLocal=no_local), properties=properties
+            )
         else:
             self.client.subscribe(topic, qos)
+
+    def unsubscribe(self, topic: str) -> None:
+        self.client.unsubscribe(topic)
 
     def publish(
         self,

@@ -181,3 +181,51 @@ def test_a_visit_is_recorded_and_a_killed_instance_leaves_a_playable_clip(
         feeder.close()
         cmd.stop()
         client.close()
+
+
+def test_with_a_share_group_the_owner_records_every_frame(mosquitto, model_path, frames, tmp_path) -> None:
+    """Two instances share the frames (MQTT v5 shared subscription); the camera's owner also takes
+    them directly for the clip, which then has the camera's rate, not half of it."""
+    base = f"rsh{uuid.uuid4().hex[:6]}"
+    t = f"{base}/yard"
+    client = Collector(mosquitto, [f"{base}/#"], announce_cameras=True)
+    detection = {"frames_needed": 2, "frames_window": 3, "clear_after": CLEAR_AFTER, "motion": False}
+    client.publish(f"{t}/rois", json.dumps({"version": 1, "rois": [], "detection": detection}), retain=True)
+    cmds = [
+        listen_frame(
+            mosquitto,
+            model_path,
+            base,
+            name,
+            "--workers",
+            "1",
+            "--share-group",
+            "g",
+            "--record-dir",
+            str(tmp_path / name),
+            "--record-min-free-mb",
+            "0",
+        )
+        for name in ("a", "b")
+    ]
+    feeder = Feeder.publishing(client, f"{t}/frame", frames["empty"], FPS)
+    try:
+        for name in ("a", "b"):
+            client.wait_payload(f"{base}/listen_frame/{name}/availability", b"online", timeout=60)
+        client.wait_for(lambda: client.last(f"{t}/person") == b"OFF", 30, "the person state OFF")
+        time.sleep(4.0)  # both instances see each other; the owner subscribed to the camera itself
+        shown = feeder.show(frames["people"])
+        start = wait_event(client, f"{t}/event", "start")
+        time.sleep(6.0)
+        left = feeder.show(frames["empty"])
+        end = wait_event(client, f"{t}/event", "end", start["id"], timeout=30)
+        assert end["clip"] == "ready"
+        (clip,) = list(tmp_path.glob(f"*/yard/{start['id']}.mp4"))
+        _, decoded, span = probe(clip)
+        # Every frame the camera sent while the clip was open, not one in two.
+        assert decoded >= 0.8 * FPS * span, (decoded, span, left - shown)
+    finally:
+        feeder.close()
+        for cmd in cmds:
+            cmd.stop()
+        client.close()
