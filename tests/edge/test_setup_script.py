@@ -11,7 +11,15 @@ import subprocess
 from tests.support.procs import ROOT
 
 SETUP = ROOT / "scripts" / "setup.sh"
-TEST_ONLY = {"chromium", "nodejs", "npm", "apparmor", "systemd", "mosquitto-clients", "gir1.2-gst-rtsp-server-1.0"}
+TEST_ONLY = {
+    "chromium",
+    "nodejs",
+    "npm",
+    "apparmor",
+    "systemd",
+    "mosquitto-clients",
+    "gir1.2-gst-rtsp-server-1.0",
+}
 
 
 def apt_packages(target: str, **env: str) -> set[str]:
