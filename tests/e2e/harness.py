@@ -70,6 +70,8 @@ recorder:
   commit_interval: 1
 history:
 logbook:
+# default_config's media browser: the visits of the cameras (tests/e2e/test_visit_media.py).
+media_source:
 logger:
   default: warning
   logs:

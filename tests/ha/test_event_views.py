@@ -17,6 +17,7 @@ from homeassistant.components import media_source
 from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.components.media_source import Unresolvable
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
@@ -38,6 +39,12 @@ from .conftest import CAM, ENTRY_ID, fire
 from .test_events import TOPIC, event_id, message
 
 NOW = dt_util.utcnow().timestamp()
+
+
+@pytest.fixture(autouse=True)
+async def media_browser(hass: HomeAssistant) -> None:
+    """HA's media_source (default_config has it; the manifest lists it in after_dependencies)."""
+    assert await async_setup_component(hass, "media_source", {})
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from homeassistant.components import media_source
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -227,6 +228,7 @@ async def test_ten_thousand_visits_page_fast(hass: HomeAssistant, loaded_entry: 
     assert sum(index.days(CAM).values()) == 10000
 
     # The media browser: the camera's days, and a day's first page (about 1,440 visits a day).
+    assert await async_setup_component(hass, "media_source", {})
     began = time.perf_counter()
     camera = await media_source.async_browse_media(hass, f"media-source://{DOMAIN}/{CAM}")
     days_ms = (time.perf_counter() - began) * 1000

@@ -135,13 +135,7 @@ async def test_an_emptied_announce_takes_the_discovered_card_away(
     left that would offer a camera that is gone; another camera's card stays."""
     fire(hass, "bobby/porch/announce", announce_payload("porch"), retain=True)
     fire(hass, "bobby/shed/announce", announce_payload("shed"), retain=True)
-    # The first flow loads the integration and its dependencies (media_source: imports in the
-    # executor, which async_block_till_done does not wait for).
-    for _ in range(200):
-        await hass.async_block_till_done()
-        if len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 2:
-            break
-        await asyncio.sleep(0.05)
+    await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert sorted(f["context"]["unique_id"] for f in flows) == ["porch", "shed"]
     fire(hass, "bobby/porch/announce", "")
