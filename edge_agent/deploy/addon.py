@@ -318,8 +318,12 @@ def build_command(
     *,
     model: str | None = None,
     cameras_file: str | None = None,
+    media: str | None = MEDIA_DIR,
 ) -> list[str]:
     """The `bobby-edge` argv (without the program name) that runs listen_frame.
+
+    `media`: where visits are recorded with the `recording` option (None: not recorded,
+    `media_folder()` found HA's media folder not mapped).
 
     `model` overrides the bundled model's path (default: $BOBBY_MODEL, else the image's path);
     it is used only when the `model` option is empty. `cameras_file`: the config file holding
@@ -348,9 +352,9 @@ def build_command(
         argv.append("--no-motion-gate")
     if options.mqtt_ca_file:
         argv += ["--ca-file", options.mqtt_ca_file]
-    if options.recording:
+    if options.recording and media:
         argv += [
-            "--record-dir", MEDIA_DIR,
+            "--record-dir", media,
             "--record-days", str(options.recording_days),
             "--record-max-mb", str(options.recording_max_mb),
             "--record-min-free-mb", str(options.recording_min_free_mb),
@@ -426,6 +430,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
+def media_folder(root: str = "/media") -> str | None:
+    """MEDIA_DIR when the Supervisor mapped HA's media folder into the container (config.yaml
+    `map: media`: a mount point), else None: on a machine where the entry point runs by hand (and
+    in the tests) /media is the host's own folder, and in a container without the mapping it is
+    the image's, lost at the next update; neither is written."""
+    return MEDIA_DIR if os.path.ismount(root) else None
+
+
 def prepare(args: argparse.Namespace) -> tuple[AddonOptions, SupervisorBroker, list[str]]:
     options = load_options(args.options)
     token = os.environ.get(TOKEN_ENV)
@@ -435,7 +447,13 @@ def prepare(args: argparse.Namespace) -> tuple[AddonOptions, SupervisorBroker, l
             "run `bobby-edge listen-frame` directly"
         )
     broker = fetch_supervisor_broker(args.supervisor_url, token, args.timeout)
-    return options, broker, build_command(options, broker)
+    media = media_folder()
+    if options.recording and media is None:
+        log.warning(
+            "recording: /media is not Home Assistant's media folder here (not mapped into the "
+            "add-on): visits are published without clips or snapshots"
+        )
+    return options, broker, build_command(options, broker, media=media)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -460,7 +478,8 @@ def run(args: argparse.Namespace) -> int:
     cameras_file = None
     if options.cameras:
         cameras_file = write_cameras_file(options.cameras)
-        argv = build_command(options, broker, model=model, cameras_file=cameras_file)
+        media = MEDIA_DIR if "--record-dir" in argv else None  # as prepare() found it
+        argv = build_command(options, broker, model=model, cameras_file=cameras_file, media=media)
         shown = redact(argv, broker)
         for cam in options.cameras:
             log.info("camera %s: %s", cam.id, cam.shown_source)

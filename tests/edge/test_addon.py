@@ -452,8 +452,11 @@ def test_without_dry_run_the_command_runs_listen_frame_in_process_with_the_optio
             AddonOptions(log_level="warning"),
             SupervisorBroker("127.0.0.1", 1883, username="u", password="hidden-pw"),
             model=str(model_path),
+            media=addon.media_folder(),  # this machine's /media is no mapped folder: no recording
         )
     ]
+    if addon.media_folder() is None:
+        assert "visits are published without clips" in caplog.text
     assert (
         "starting: bobby-edge --log-level warning listen-frame --broker mqtt://u:%2A%2A%2A@127.0.0.1:1883"
         in caplog.text
@@ -964,3 +967,14 @@ def test_motion_gate_off_reaches_listen_frame(tmp_path):
     assert options.motion_gate is False
     assert "--no-motion-gate" in addon.build_command(options, SERVICE, model=BUNDLED)
     assert "--no-motion-gate" not in addon.build_command(AddonOptions(), SERVICE, model=BUNDLED)
+
+
+def test_visits_are_recorded_only_into_a_mapped_media_folder(tmp_path):
+    """`map: media` makes /media a mount point in the container; a plain folder (a machine
+    running the entry point by hand, these tests, an add-on without the mapping) is not written."""
+    assert addon.media_folder(str(tmp_path)) is None
+    assert addon.media_folder("/") == addon.MEDIA_DIR  # a mount point, as the mapped /media is
+    argv = addon.build_command(AddonOptions(), SERVICE, model=BUNDLED, media=None)
+    assert not [a for a in argv if a.startswith("--record")]
+    argv = addon.build_command(AddonOptions(recording=False), SERVICE, model=BUNDLED)
+    assert not [a for a in argv if a.startswith("--record")]
