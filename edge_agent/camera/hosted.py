@@ -13,7 +13,10 @@ with `supervisor.py`'s one policy:
   `stall_timeout` seconds (20) without a frame the child exits and is restarted as above, and its
   availability is `offline` meanwhile (its clean stop, or its Last Will);
 - a child silent (no heartbeat) for `HEARTBEAT_TIMEOUT` is killed and restarted;
-- one camera failing never stops another, nor listen_frame's detection (other processes).
+- one camera failing never stops another, nor listen_frame's detection (other processes);
+- each camera's state (`status()`: starting, running, restarting, failed; restarts; the last
+  error) goes out in listen_frame's service stats, `hosted` (docs/mqtt.md, stats), which Home
+  Assistant shows (a repair issue for a camera that fails).
 
 Secrets: a source URL may carry a login (`rtsp://user:pass@host/...`). It reaches the child
 through the process's pipe (multiprocessing's spawn pickles the arguments: nothing on a command
@@ -309,8 +312,11 @@ class CameraRun:
 
     cam: HostedCamera
     supervised: Supervised
-    state: str = "starting"  # starting, running, restarting
+    # starting (its first try), running, restarting (it ran, then stopped: tried again),
+    # failed (its last try did not open the source: tried again after the backoff)
+    state: str = "starting"
     error: str | None = None
+    last_error: str | None = None  # why it last stopped or failed (redacted); None once running
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -376,7 +382,7 @@ class CameraHost:
                 child.beat()
                 if isinstance(msg, Ready):
                     child.accept(msg)
-                    run.info, run.error = msg.info, None
+                    run.info, run.error, run.last_error = msg.info, None, None
                     if run.state != "running":
                         log.info(
                             "camera %s: running (%s, %dx%d)",
@@ -400,27 +406,38 @@ class CameraHost:
                     reason = sup.problem(now)
                     if reason is not None:
                         self._drain(run)  # what it said just before it exited
+                        run.last_error = run.error or reason
                         if run.error:
                             reason = f"{reason}: {run.error}"
-                        run.state = "restarting"
+                        # A camera that was running restarts; one whose try did not open failed.
+                        run.state = "restarting" if run.state == "running" else "failed"
                         sup.failed(reason, now, kill=True, stop_timeout=2.0)
                     elif sup.due(now):
                         run.error = None
                         sup.restart()
 
     def status(self) -> dict[str, dict[str, Any]]:
-        """Per camera: state, restarts, last error (redacted), source (redacted)."""
+        """Per camera: state, restarts, errors (redacted), source (redacted).
+
+        `error`: what the running child said; `last_error`: why it last stopped or failed to open
+        (kept through the backoff and the next try, until it runs)."""
         with self._lock:
             return {
                 cam_id: {
                     "state": run.state,
                     "restarts": run.supervised.restarts,
                     "error": run.error,
+                    "last_error": run.last_error,
                     "source": run.cam.shown_source,
                     **run.info,
                 }
                 for cam_id, run in self.runs.items()
             }
+
+    @property
+    def secrets(self) -> list[str]:
+        """The sources' passwords (what the published state must never hold)."""
+        return list(self.filter.secrets) if self.filter is not None else []
 
     def stop(self) -> None:
         self._stop.set()

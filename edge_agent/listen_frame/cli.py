@@ -28,6 +28,7 @@ from edge_agent.settings import (
 if TYPE_CHECKING:
     from edge_agent.camera.hosted import CameraHost
     from edge_agent.events.settings import RecordingSettings
+    from edge_agent.listen_frame.service import ListenFrame
     from edge_agent.listen_frame.state import ListenFrameConfig
 
 log = logging.getLogger("edge_agent.listen_frame")
@@ -281,6 +282,8 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", err)
         return 2
     host = start_cameras(args, config)
+    if host is not None:
+        publish_cameras(service, host)
     try:
         service.serve_forever()
     finally:
@@ -300,3 +303,10 @@ def start_cameras(args: argparse.Namespace, config: ListenFrameConfig) -> Camera
     host = CameraHost(cameras, config.broker, config.base_topic)
     host.start()
     return host
+
+
+def publish_cameras(service: ListenFrame, host: CameraHost) -> None:
+    """The hosted cameras' state goes out in the service stats (docs/mqtt.md, stats: `hosted`)."""
+    from edge_agent.listen_frame.stats import hosted_stats
+
+    service.hosted_status = lambda: hosted_stats(host.status(), host.secrets)

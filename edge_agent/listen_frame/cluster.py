@@ -250,8 +250,15 @@ class Cluster:
             stats = self._camera_stats(cam, max(0.5, time.monotonic() - self.state.stats_at))
         self.publish(self.topics.stats(cam.cam), json.dumps(stats))
 
-    def publish_stats(self, interval: float, workers: int, worker_restarts: int) -> None:
-        """Every stats_interval: the cameras' stats (those this instance owns) and the service's."""
+    def publish_stats(
+        self,
+        interval: float,
+        workers: int,
+        worker_restarts: int,
+        hosted: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Every stats_interval: the cameras' stats (those this instance owns) and the service's
+        (with `hosted`: the state of the cameras this process runs, stats.hosted_stats)."""
         with self.lock:
             for cam in self.registry.values():  # our own counters into the totals over instances
                 self.totals.observe(self.instance, self.state.run_id, cam.cam, own_counters(cam.counters))
@@ -269,12 +276,14 @@ class Cluster:
         # Retained: an instance that starts (or restarts) reads every instance's counters at once.
         self.publish(
             self.topics.service_stats(KIND, self.instance),
-            json.dumps(self.service_stats(workers, worker_restarts)),
+            json.dumps(self.service_stats(workers, worker_restarts, hosted)),
             qos=1,
             retain=True,
         )
 
-    def service_stats(self, workers: int, worker_restarts: int) -> dict[str, Any]:
+    def service_stats(
+        self, workers: int, worker_restarts: int, hosted: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """`<base>/listen_frame/<instance>/stats` now (stats.service_stats)."""
         counters = self.counters.copy()
         with self.lock:
@@ -297,4 +306,5 @@ class Cluster:
                 }
                 for cam in cameras
             },
+            hosted=hosted,
         )

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
@@ -97,6 +98,9 @@ class ListenFrame:
             on_failed=self._no_workers,
         )
         self.exit_code = 0  # 1: every worker given up (edge_agent.supervisor's restart window)
+        # The IP cameras this process runs (cli.publish_cameras sets it): their state for the
+        # service stats (stats.hosted_stats), read at each stats_interval.
+        self.hosted_status: Callable[[], dict[str, dict[str, Any]]] | None = None
         self.mqtt = ManagedClient(
             config.broker,
             # Stable: after a fast restart, this session takes over the half-open old one instead
@@ -583,6 +587,7 @@ class ListenFrame:
         self.counters["forgotten"] += 1
 
     def publish_stats(self) -> None:
+        hosted = self.hosted_status() if self.hosted_status is not None else None
         self.cluster.publish_stats(
-            self.config.stats_interval, len(self.dispatcher.workers), self.dispatcher.restarts
+            self.config.stats_interval, len(self.dispatcher.workers), self.dispatcher.restarts, hosted
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge_agent.listen_frame.state import CameraWindow
+from edge_agent.mqtt.broker import redact_url
 from edge_agent.untrusted import read_object
 
 
@@ -71,12 +72,14 @@ def service_stats(
     owned: int,
     run_id: str,
     per_camera: dict[str, dict[str, dict[str, int]]],
+    hosted: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`<base>/listen_frame/<instance>/stats`: the instance's own counters, all cameras.
 
     `counters`: the instance's, with its channels' `bad_rois` and `bad_command` added; `owned`:
     the served cameras it owns; `per_camera`: camera -> {"counters": its own cumulative counters
-    (`own_counters`), "totals": the totals over all instances as it knows them}.
+    (`own_counters`), "totals": the totals over all instances as it knows them}; `hosted`: the
+    cameras this process runs (`hosted_stats`), {} without any.
     """
     c = counters
     return {
@@ -127,7 +130,52 @@ def service_stats(
         # Per camera: this instance's own cumulative counters, and the totals over all instances
         # as it knows them (docs/listen_frame.md, "Several instances": stats).
         "per_camera": per_camera,
+        # The IP cameras this process runs (camera/hosted.py): their state, never their source.
+        "hosted": hosted or {},
     }
+
+
+# ---- the cameras this process hosts ----------------------------------------------------------
+
+HOSTED_STATES = ("starting", "running", "restarting", "failed")
+MAX_HOSTED_ERROR = 160  # characters of a hosted camera's last error
+MAX_HOSTED_CAMERAS = 16  # camera/hosted.py MAX_HOSTED
+# `source rtsp://user:***@cam/x: why`: the source's name, which hosted errors start with (its
+# colon gone when the URL ends in a secret query value: redact_url hides the value to a space).
+_SOURCE_PREFIX = re.compile(r"^source \S+:? ")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+def hosted_error(text: object, secrets: Iterable[str] = ()) -> str | None:
+    """A hosted camera's error, short and without a URL or a password (for MQTT and HA).
+
+    The source's login is hidden by the one redaction (`redact_url`) and any of `secrets`; the
+    URL itself (host, path, user) is left out: the error names what failed, the add-on's
+    `cameras` option says which camera it is.
+    """
+    if not text:
+        return None
+    clean = redact_url(str(text))
+    for secret in sorted(secrets, key=len, reverse=True):
+        clean = clean.replace(secret, "***")
+    clean = _URL.sub("<url>", _SOURCE_PREFIX.sub("", clean))
+    clean = " ".join(clean.split())
+    return clean if len(clean) <= MAX_HOSTED_ERROR else clean[: MAX_HOSTED_ERROR - 1] + "…"
+
+
+def hosted_stats(status: dict[str, dict[str, Any]], secrets: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """`hosted` of the service stats from `CameraHost.status()`: per camera id its `state`
+    (starting, running, restarting, failed), `restarts` and `last_error` (`hosted_error`)."""
+    secrets = list(secrets)
+    out: dict[str, dict[str, Any]] = {}
+    for cam, st in sorted(status.items())[:MAX_HOSTED_CAMERAS]:
+        state = st.get("state")
+        out[cam] = {
+            "state": state if state in HOSTED_STATES else "starting",
+            "restarts": int(st.get("restarts") or 0),
+            "last_error": hosted_error(st.get("last_error") or st.get("error"), secrets),
+        }
+    return out
 
 
 # What the visits and clips of the cameras this instance owns did (listen_frame/events.py,

@@ -300,9 +300,16 @@ def test_the_addon_runs_ip_cameras_beside_listen_frame(
     snap = HttpCamera(
         media_dir / "opencv_vtest.avi", size=(640, 480), user="viewer", password=PASSWORD
     ).start()
+    stats_topic = f"{base}/listen_frame/{addon.INSTANCE}/stats"  # where the cameras' state goes
     watch = Collector(
         mosquitto,
-        [f"{base}/+/person", f"{base}/+/availability", f"{base}/+/announce", f"{base}/+/detections"],
+        [
+            f"{base}/+/person",
+            f"{base}/+/availability",
+            f"{base}/+/announce",
+            f"{base}/+/detections",
+            stats_topic,
+        ],
     )
     cameras = [
         {"id": "driveway", "name": "Driveway", "source": rtsp.url(), "fps": 3, "stall_timeout": 4},
@@ -310,7 +317,9 @@ def test_the_addon_runs_ip_cameras_beside_listen_frame(
         {"id": "garage", "source": rtsp.url(password="not-the-password"), "fps": 2},
     ]
     options = tmp_path / "options.json"
-    options.write_text(json.dumps({"base_topic": base, "workers": 1, "cameras": cameras}))
+    options.write_text(
+        json.dumps({"base_topic": base, "workers": 1, "stats_interval": 2, "cameras": cameras})
+    )
     env = {**os.environ, "SUPERVISOR_TOKEN": TOKEN, "BOBBY_MODEL": str(model_path)}
     env.pop("BOBBY_BROKER", None)
     proc = None
@@ -333,6 +342,19 @@ def test_the_addon_runs_ip_cameras_beside_listen_frame(
             for cam in ("driveway", "porch"):
                 text = watch.last(f"{base}/{cam}/announce").decode()
                 assert "admin" not in text and "viewer" not in text and "://" not in text, text
+            # The cameras' state in the service stats (what Home Assistant shows): the wrong
+            # password fails, with the login named and neither the password nor the URL.
+            hosted = watch.wait_json(
+                stats_topic,
+                lambda s: s["hosted"]["garage"]["state"] == "failed",
+                timeout=60,
+                after=time.monotonic(),  # both others run by now
+            )["hosted"]
+            assert hosted["driveway"]["state"] == hosted["porch"]["state"] == "running", hosted
+            assert hosted["driveway"]["last_error"] is None
+            garage = hosted["garage"]
+            assert garage["last_error"].startswith("the camera refused the login (401 Unauthorized)"), garage
+            assert "://" not in json.dumps(hosted) and "admin" not in json.dumps(hosted)
             # Nothing in any command line of the add-on's processes carries a password.
             lines = _cmdlines(proc.pid)
             assert len(lines) >= 4, lines  # the add-on, its worker, its cameras
@@ -362,6 +384,16 @@ def test_the_addon_runs_ip_cameras_beside_listen_frame(
                 f"hosted: stream stopped -> offline {offline.at - dropped:.1f} s (stall_timeout 4 s); "
                 f"stream back -> online {online.at - back:.1f} s, a person detected {person.at - back:.1f} s"
             )
+            # Its state: running again, the restart counted, no error left.
+            again = watch.wait_json(
+                stats_topic,
+                lambda s: (
+                    s["hosted"]["driveway"]["state"] == "running" and s["hosted"]["driveway"]["restarts"]
+                ),
+                timeout=60,
+                after=online.at,
+            )["hosted"]["driveway"]
+            assert again["last_error"] is None and again["restarts"] >= 1, again
             # The porch camera never stopped meanwhile.
             assert watch.count(f"{base}/porch/detections", after=back) > 0
             assert watch.last(f"{base}/garage/availability") in (None, b"offline")
@@ -384,6 +416,8 @@ def test_the_addon_runs_ip_cameras_beside_listen_frame(
         err,
     ), err[-3000:]
     assert "Zq8" not in err and "not-the-password" not in err and "%40" not in err
+    for payload in watch.payloads(stats_topic):  # no password in any of the published stats
+        assert b"Zq8" not in payload and b"not-the-password" not in payload and b"%40" not in payload
     assert "rtsp://admin:***@127.0.0.1" in err
     for cam in ("driveway", "porch"):
         assert watch.last(f"{base}/{cam}/availability") == b"offline"  # stopped cleanly
