@@ -56,6 +56,13 @@ def visit_files(root: Path | str, cam: str, event_id: str) -> VisitFiles:
     )
 
 
+def visit_state(root: Path | str, cam: str, event_id: str) -> Path:
+    """`<root>/<cam>/.<id>.visit.json`: the visit's last message, kept while its clip is written
+    so that the `end` published after a crash has its fields (hidden: not one of its files)."""
+    files = visit_files(root, cam, event_id)
+    return files.clip.with_name(f".{event_id}.visit.json")
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write to a temporary name in the same folder, then rename over `path` (a reader sees the
     old file or the new one, never half of one). The temporary file goes on any error."""

@@ -304,13 +304,28 @@ def recovered_end(
     store: Store,
     pre_roll: float,
     at: float,
+    kept: object = None,
 ) -> dict[str, Any]:
     """The `end` of a visit whose service was killed mid-visit, published by its next start once
-    the clip it left is closed (`ready`) or found unplayable (`failed`). Only the id, the files
-    and the clip are known: the start is the id's (whole seconds), the end estimated from the
-    clip (its pre-roll taken off), regions, persons and score are not known (empty, 0)."""
+    the clip it left is closed (`ready`) or found unplayable (`failed`). `kept`: the visit's last
+    message as the service kept it beside the clip (untrusted: only valid fields are taken);
+    without it only the id, the files and the clip are known (the start the id's second,
+    regions empty, persons and score 0). The end is estimated from the clip (its pre-roll off)."""
     start = event_id_time(event_id)
     visit = Visit(event_id, camera, start, clip="ready" if ok else "failed", snapshot=snapshot)
+    if isinstance(kept, dict) and kept.get("id") == event_id and kept.get("camera") == camera:
+        t = kept.get("start")
+        if isinstance(t, int | float) and not isinstance(t, bool) and abs(t - start) < 1.0:
+            visit.start = float(t)
+        regions = kept.get("regions")
+        if isinstance(regions, list) and len(regions) <= MAX_ROIS and all(valid_roi_id(r) for r in regions):
+            visit.regions = list(dict.fromkeys(regions))
+        persons = kept.get("max_persons")
+        if isinstance(persons, int) and not isinstance(persons, bool) and 0 <= persons <= 10_000:
+            visit.max_persons = persons
+        score = kept.get("score")
+        if isinstance(score, int | float) and not isinstance(score, bool) and 0.0 <= score <= 1.0:
+            visit.score = float(score)
     visit.duration = duration if ok else None
-    visit.end = start + max(0.0, (duration or 0.0) - pre_roll)
+    visit.end = visit.start + max(0.0, (duration or 0.0) - pre_roll)
     return event_payload(visit, "end", service, store, at)

@@ -23,13 +23,22 @@ from typing import Any
 
 from edge_agent.detect.detection import DetectedObject
 from edge_agent.events.clip import ClipResult, recover_part
-from edge_agent.events.files import atomic_write, event_id_of, leftover_parts, recorded_cameras, visit_files
+from edge_agent.events.files import (
+    atomic_write,
+    event_id_of,
+    leftover_parts,
+    recorded_cameras,
+    visit_files,
+    visit_state,
+)
 from edge_agent.events.settings import RecordingSettings
 from edge_agent.events.visit import VisitTracker, recovered_end
 from edge_agent.listen_frame.recording import CameraRecorder
 from edge_agent.ratelimit import RateLimitedLog
+from edge_agent.untrusted import UntrustedJSONError, read_object
 
 log = logging.getLogger(__name__)
+MAX_STATE = 4096  # bytes: a visit's kept message, at most (the contract's limit of a message)
 
 Publish = Callable[[str, dict[str, Any]], None]  # (camera, event payload)
 
@@ -168,7 +177,20 @@ class CameraEvents:
     def _flush(self, now: float) -> None:
         for payload in self.tracker.messages(now):
             self.counters[f"event_{payload['type']}"] += 1
+            if self.recorder is not None:
+                self._keep(payload)
             self.publish(self.cam, payload)
+
+    def _keep(self, payload: dict[str, Any]) -> None:
+        """The visit's last message beside its clip until its end (recover_leftovers reads it)."""
+        try:
+            path = visit_state(self.settings.directory, self.cam, payload["id"])
+            if payload["type"] == "end":
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write(path, event_json(payload))
+        except (OSError, ValueError) as err:  # a full disk: the clip says so, and it is a nicety
+            self.bad.warning(f"state:{self.cam}", "%s: visit state not kept: %s", self.cam, err)
 
 
 def leftovers(settings: RecordingSettings) -> list[tuple[str, Path]]:
@@ -194,6 +216,12 @@ def recover_leftovers(
         if vid is None:
             continue
         files = visit_files(root, cam, vid)
+        state = visit_state(root, cam, vid)
+        kept = None
+        try:
+            kept = read_object(state.read_bytes()[: MAX_STATE + 1], max_bytes=MAX_STATE)
+        except (OSError, UntrustedJSONError):
+            pass  # none (killed before its start went out) or unreadable: the end says less
         result = recover_part(part, files.clip)
         log.warning(
             "%s: clip %s left unfinished by an earlier run: %s",
@@ -211,8 +239,10 @@ def recover_leftovers(
             "media",
             settings.pre_roll,
             time.time() if now is None else now,
+            kept,
         )
-        publish(cam, payload)
+        state.unlink(missing_ok=True)
+        publish(cam, payload)  # QoS 1: kept by the client until it is connected
         n += 1
     return n
 

@@ -259,3 +259,27 @@ def test_snapshot_floor_says_which_frames_need_drawing() -> None:
     assert t.frame(0.72, 1, [], T0 + 1) is None  # at the floor: not drawn, not better
     assert t.frame(0.73, 1, [], T0 + 1) == "snapshot"
     assert tracker(snapshots=False).snapshot_floor() == 1.0  # no files: nothing drawn
+
+
+def test_a_recovered_end_takes_only_valid_kept_fields() -> None:
+    from edge_agent.events.visit import recovered_end
+
+    vid = new_event_id(T0)
+    bare = recovered_end("garden", vid, True, 12.0, True, "listen_frame/pi4", "media", 3.0, T0 + 60)
+    assert list(bare) == KEYS and bare["type"] == "end" and bare["clip"] == "ready"
+    assert bare["start"] == int(T0) and bare["end"] == int(T0) + 9.0 and bare["duration"] == 12.0
+    assert (bare["regions"], bare["max_persons"], bare["score"]) == ([], 0, 0.0)
+    kept = {"id": vid, "camera": "garden", "start": T0, "regions": ["door"], "max_persons": 2, "score": 0.8}
+    full = recovered_end("garden", vid, False, None, False, "listen_frame/pi4", "media", 3.0, T0 + 60, kept)
+    assert (full["start"], full["regions"], full["max_persons"], full["score"]) == (T0, ["door"], 2, 0.8)
+    assert full["clip"] == "failed" and full["duration"] is None and full["end"] == T0
+    for bad in (
+        {**kept, "id": new_event_id(T0)},  # another visit's
+        {**kept, "camera": "other"},
+        [kept],
+        "x",
+    ):
+        assert recovered_end("garden", vid, True, 5.0, True, "s", "media", 3.0, T0, bad)["regions"] == []
+    hostile = {**kept, "start": T0 - 3600, "regions": ["../x"], "max_persons": True, "score": 7}
+    out = recovered_end("garden", vid, True, 5.0, True, "s", "media", 3.0, T0, hostile)
+    assert (out["start"], out["regions"], out["max_persons"], out["score"]) == (int(T0), [], 0, 0.0)

@@ -143,7 +143,10 @@ def test_a_visit_is_recorded_and_a_killed_instance_leaves_a_playable_clip(
             resource.setrlimit(resource.RLIMIT_FSIZE, limit)
         recovered = wait_event(client, f"{t}/event", "end", second["id"], timeout=60)
         assert recovered["clip"] == "ready" and recovered["duration"] > 1.0
-        assert recovered["start"] == int(second["start"])  # the id's second: all it knew
+        # The fields the visit had at its last message, kept beside the clip (.<id>.visit.json).
+        assert recovered["start"] == second["start"] and recovered["max_persons"] >= 1
+        assert recovered["score"] >= second["score"] > 0 and recovered["snapshot"] is True
+        assert not (files / f".{second['id']}.visit.json").exists()
         assert not part.exists()
         codec, decoded, _ = probe(files / f"{second['id']}.mp4")
         assert codec == "h264" and decoded >= 4
