@@ -298,6 +298,12 @@ def _camera_id(value: Any) -> str:
     return str(value)
 
 
+def _limit(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise vol.Invalid(f"not a count from 1 to {MAX_LIMIT}")
+    return value
+
+
 def _finite(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise vol.Invalid("not a finite number")
@@ -308,7 +314,7 @@ def _finite(value: Any) -> float:
     {
         vol.Required("type"): "bobby_camera/events",
         vol.Required("camera"): _camera_id,
-        vol.Optional("limit", default=DEFAULT_LIMIT): vol.All(int, vol.Range(min=1, max=MAX_LIMIT)),
+        vol.Optional("limit", default=DEFAULT_LIMIT): _limit,
         vol.Optional("before"): _finite,
     }
 )

@@ -7,8 +7,9 @@ Bobby Camera -> Porch -> the day -> the visit), its clip is fetched through the 
 signature for another file, an unknown visit, a name that is no visit's file, the clip while it is
 still recorded).
 
-Screenshot: artifacts/media-browser.png (the day's visits in HA's media browser; copied by hand to
-docs/images/media-browser.png, shown in docs/home-assistant.md, when it is good).
+Screenshots: artifacts/media-browser.png (the day's visits in HA's media browser; copied by hand to
+docs/images/media-browser.png, shown in docs/home-assistant.md, when it is good) and
+artifacts/media-browser-playing.png (a click on the newest visit plays it in HA's own player).
 """
 
 from __future__ import annotations
@@ -169,6 +170,23 @@ async def test_a_visit_in_the_media_browser(stack: Stack, browser: Browser, arti
         await page.wait_text(stamp, timeout=60)
         await asyncio.sleep(2)  # the thumbnails (fetched with the user's token)
         await page.screenshot(artifacts / "media-browser.png")
+
+        # A click on the newest visit (the first card) plays it in HA's own player, as a user does.
+        await page.click(365, 165)
+
+        async def in_ha_player(min_time: float) -> dict | None:
+            state = await page.deep_eval(
+                "video",
+                "(els) => els.length ? {duration: els[0].duration, time: els[0].currentTime,"
+                " src: els[0].currentSrc} : null",
+            )
+            return state if state and state["duration"] > 0 and state["time"] >= min_time else None
+
+        ui = await until("the clip in HA's player", lambda: in_ha_player(0), 30, 0.5, page.console_log)
+        assert f"/api/bobby_camera/events/{cam}/{event_id}.mp4?authSig=" in ui["src"], ui
+        # Past the pre-roll (3 s of nobody): the pedestrians, for the screenshot.
+        await until("the clip playing in HA's player", lambda: in_ha_player(5), 30, 0.5, page.console_log)
+        await page.screenshot(artifacts / "media-browser-playing.png")
 
         played = await page.evaluate(f"({PLAY_JS})({json.dumps(resolved['url'])})")
         assert played["duration"] >= 8, played

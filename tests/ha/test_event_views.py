@@ -426,6 +426,8 @@ async def test_events_command(
             {"camera": "no such"},
             {"camera": CAM, "limit": 0},
             {"camera": CAM, "limit": 51},
+            {"camera": CAM, "limit": True},
+            {"camera": CAM, "limit": 2.5},
             {"camera": CAM, "before": "yesterday"},
             {"camera": CAM, "before": True},
         ),
