@@ -36,6 +36,10 @@ MAX_ANNOUNCE_BYTES = 4096
 MAX_PENDING_BYTES = 4 * 1024 * 1024  # retained state held for cameras that have not announced
 MODES = ("dumb", "smart")
 MAX_FORGOTTEN = 1024  # cameras remembered as removed in HA (the oldest go first)
+# The announce `platform` of a Home Assistant camera that the integration publishes through HA's
+# own MQTT client (custom_components/bobby_camera/ha_source.py): it has no Last Will of its own.
+HOME_ASSISTANT_PLATFORM = "home_assistant"
+MAX_PLATFORM_CHARS = 32
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Announce:
     name: str | None
     mode: str
     sw_version: str | None
+    platform: str | None = None  # where its frames come from; one not a short string is None
 
     @classmethod
     def parse(cls, cam: str, payload: bytes | bytearray) -> Announce:
@@ -61,7 +66,10 @@ class Announce:
         sw = data.get("sw_version")
         if sw is not None and (not isinstance(sw, str) or len(sw) > 32):
             raise ValueError("sw_version must be a string of at most 32 characters")
-        return cls(name, mode, sw)
+        platform = data.get("platform")
+        if not isinstance(platform, str) or not 0 < len(platform) <= MAX_PLATFORM_CHARS:
+            platform = None
+        return cls(name, mode, sw, platform)
 
 
 S = TypeVar("S")

@@ -25,7 +25,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from edge_agent.ids import valid_camera_id, valid_instance
-from edge_agent.listen_frame.cameras import CameraRegistry
+from edge_agent.listen_frame.cameras import HOME_ASSISTANT_PLATFORM, CameraRegistry
 from edge_agent.listen_frame.ownership import (
     KIND,
     Instances,
@@ -44,7 +44,7 @@ from edge_agent.listen_frame.stats import (
     service_stats,
 )
 from edge_agent.mqtt.messages import rois_ack
-from edge_agent.mqtt.topics import Topics
+from edge_agent.mqtt.topics import OFFLINE, Topics
 from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger("edge_agent.listen_frame")
@@ -103,6 +103,33 @@ class Cluster:
         """A camera forgotten: its totals and acknowledgements go; the instances that had acked it."""
         self.totals.forget(cam_id)
         return self.acks.forget(cam_id)
+
+    def home_assistant_offline(self) -> list[str]:
+        """Home Assistant's will (`<prefix>/status` = `offline`): the cameras it publishes itself.
+
+        A camera of the integration's ha_source.py (announce `platform: home_assistant`) goes
+        through HA's MQTT client, which has no Last Will per camera: its retained `online` would
+        stay after a crash. The owner of each such camera publishes its `offline` (retained), as
+        its will would have; every instance then treats it as any camera gone offline (no frames
+        expected, forgotten after forget_after; its person states clear as for any camera without
+        frames). Home Assistant, back, publishes `online` again. The cameras marked, in order.
+        """
+        marked: list[str] = []
+        with self.lock:
+            for cam in self.registry.values():
+                if cam.platform != HOME_ASSISTANT_PLATFORM or not self.instances.owns(cam.cam):
+                    continue
+                if cam.cam in self.registry.offline_since:
+                    continue  # already offline (it said so, or an earlier will)
+                self.publish(self.topics.availability(cam.cam), OFFLINE, qos=1, retain=True)
+                self.registry.availability(cam.cam, OFFLINE.encode())
+                marked.append(cam.cam)
+        if marked:
+            log.warning(
+                "Home Assistant went offline: its camera(s) %s published offline (they have no Last Will)",
+                ", ".join(marked),
+            )
+        return marked
 
     # ---- the other instances -------------------------------------------------------------------
 

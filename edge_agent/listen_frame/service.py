@@ -239,6 +239,7 @@ class ListenFrame:
             self.config.discovery_prefix if self.config.discovery else None,
             lambda: [cam.channel for cam in self.registry.values()],
             lambda cam_id: cam.channel if (cam := self.registry.get(cam_id)) is not None else None,
+            offline=self.cluster.home_assistant_offline,
         ):
             return
         parts = self.topics.split(topic)
@@ -470,6 +471,7 @@ class ListenFrame:
                 "%s now announces itself as a smart camera: listen_frame stops detecting for it", cam_id
             )
         cam.name, cam.mode, cam.sw_version = announce.name, announce.mode, announce.sw_version
+        cam.platform = announce.platform
         for earlier in held:  # its retained state, read before it announced
             self.router.dispatch(earlier)
         if not cam.served:

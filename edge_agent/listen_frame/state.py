@@ -92,6 +92,7 @@ class CameraState:
         self.name: str | None = None
         self.mode: str | None = None
         self.sw_version: str | None = None
+        self.platform: str | None = None  # its announce's (cameras.HOME_ASSISTANT_PLATFORM)
         self.counters: Counter[str] = Counter()
         self.window = CameraWindow()
         self.active = False  # frames seen since the last stats message

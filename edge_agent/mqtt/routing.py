@@ -48,11 +48,14 @@ def home_assistant_message(
     prefix: str | None,
     channels: Callable[[], list[CameraChannel]],
     channel_of: Callable[[str], CameraChannel | None],
+    offline: Callable[[], object] | None = None,
 ) -> bool:
     """What Home Assistant says under the discovery prefix, the same for every service.
 
     Its birth (`<prefix>/status` = `online`, e.g. after a restart): every channel republishes
-    discovery (a forgotten camera has no channel any more, or a forgotten one: nothing). A config
+    discovery (a forgotten camera has no channel any more, or a forgotten one: nothing). Its will
+    (`offline`: Home Assistant crashed or lost the broker): `offline()`, listen_frame's
+    Cluster.home_assistant_offline for the cameras HA itself publishes. A config
     of one of our devices (`bobby_<cam>`), retained or emptied: to that camera's channel, which
     removes it if its region is gone, or learns that HA deleted the device. True when `msg` was
     one of these (handled or ignored).
@@ -64,6 +67,8 @@ def home_assistant_message(
             log.info("Home Assistant is online: republishing discovery")
             for channel in channels():
                 channel.publish_discovery()
+        elif msg.payload.strip().lower() == b"offline" and offline is not None:
+            offline()
         return True
     parts = msg.topic.split("/")
     if len(parts) >= 3 and parts[-3].startswith("bobby_"):
