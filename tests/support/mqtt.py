@@ -74,8 +74,10 @@ class Collector:
         p = self.payloads(topic)
         return p[-1] if p else None
 
-    def wait_for(self, predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition"):
-        """Wait until predicate() is truthy; return its value."""
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 60.0, what: str = "condition"):
+        """Wait until predicate() is truthy; return its value. The default deadlines (60 s here, 30 s
+        for one message below) are generous on purpose: `make test` runs suites and test files in
+        parallel on two cores, so a message can come late; a passing test is as fast as before."""
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
@@ -91,7 +93,7 @@ class Collector:
                 self.cond.wait(min(remaining, 0.2))
 
     def wait_topic(
-        self, topic: str, where=lambda m: True, timeout: float = 10.0, after: float = 0.0
+        self, topic: str, where=lambda m: True, timeout: float = 30.0, after: float = 0.0
     ) -> Received:
         """The newest message on `topic` that arrived at or after `after` and satisfies `where`."""
         return self.wait_for(
@@ -106,7 +108,7 @@ class Collector:
         self,
         topic: str,
         matches: Callable[[bytes], object] = lambda payload: True,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         after: float = 0.0,
     ) -> Received:
         """The oldest message on `topic` that arrived at or after `after` and whose payload `matches`."""
@@ -122,7 +124,7 @@ class Collector:
         self,
         topic: str,
         predicate: Callable[[object], object] = lambda obj: True,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         after: float = 0.0,
     ):
         """The payload, decoded, of the oldest JSON message on `topic` (arrived at or after `after`) that passes."""
@@ -139,7 +141,7 @@ class Collector:
         """How many messages on `topic` arrived at or after `after`."""
         return sum(1 for m in self.on(topic) if m.at >= after)
 
-    def wait_payload(self, topic: str, payload: bytes | None = None, timeout: float = 20.0) -> bytes:
+    def wait_payload(self, topic: str, payload: bytes | None = None, timeout: float = 30.0) -> bytes:
         def check():
             for p in reversed(self.payloads(topic)):
                 if payload is None or p == payload:
