@@ -22,6 +22,7 @@ from .entity import device_identifier
 from .event_views import async_setup_event_views
 from .events import async_setup_events
 from .ha_source import DATA_SOURCES, HaCameraSource
+from .hosted import hosted_cameras
 from .removal import async_forget_camera, entry_camera
 from .runtime import BobbyConfigEntry, BobbyRuntimeData
 from .services import async_setup_services
@@ -60,6 +61,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: BobbyConfigEntry) -> boo
     await runtime.async_start()
     # The camera's visits: `<base>/+/event`, one subscription per base topic (events.py).
     entry.async_on_unload(await (await async_setup_events(hass)).async_follow(runtime.base_topic))
+    # The IP cameras listen_frame runs under the base topic, and an issue for one that fails.
+    entry.async_on_unload(await hosted_cameras(hass).async_follow(runtime.base_topic))
     if entry.data.get(CONF_SOURCE_ENTITY):
         # A Home Assistant camera published as this camera (ha_source.py); stopped (offline) first
         # at unload: the unload callbacks run last registered first.

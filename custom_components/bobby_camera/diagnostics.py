@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_TOKEN
 from .events import event_index
+from .hosted import hosted_cameras
 from .runtime import BobbyConfigEntry
 from .untrusted import integration_refusals
 
@@ -81,6 +82,8 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BobbyCo
             "refused_by_integration": dict(sorted(integration_refusals(hass).counts.items())),
             # A Home Assistant camera published as this camera: its fetches and failures.
             "source": runtime.source.diagnostics() if runtime.source is not None else None,
+            # An IP camera listen_frame runs (the add-on's `cameras`): its state per instance.
+            "hosted": hosted_cameras(hass).diagnostics(runtime.base_topic, runtime.camera_id),
             # The visits the index keeps for the camera, and the event messages it refused.
             "events": index.diagnostics(runtime.camera_id) if (index := event_index(hass)) else None,
         }

@@ -2,8 +2,10 @@
 
 Issues of the detection service's health (health.py decides when: offline, not acknowledging, not
 answering commands, stats stopped) and of the camera itself (runtime.py: a refused ROI set, an
-announce pointing at another HTTP origin, a camera that turned smart). Each issue's id is
-`<translation key>_<entry id>`; its translation key names its text in strings.json ("issues").
+announce pointing at another HTTP origin, a camera that turned smart), and of the IP cameras
+listen_frame runs (hosted.py: one that fails; its id is `<kind>_<base>_<camera>`, as such a camera
+may have no entry). Each other issue's id is `<translation key>_<entry id>`; its translation key
+names its text in strings.json ("issues").
 
 Only an issue with a fix the user can make from the issue itself is fixable: "the camera's origin
 changed" (HA's repairs platform, `async_create_fix_flow`): confirming it makes the new origin the
@@ -33,6 +35,9 @@ ISSUE_ORIGIN_CHANGED = "origin_changed"
 ISSUE_TURNED_SMART = "turned_smart"
 # A Home Assistant camera published as a Bobby camera (ha_source.py) whose entity is gone.
 ISSUE_SOURCE_MISSING = "source_missing"
+# An IP camera run by listen_frame (the add-on's `cameras`) that fails (hosted.py): an issue per
+# camera and base topic, not per entry (a camera that never opened has none).
+ISSUE_HOSTED_FAILED = "hosted_camera_failed"
 # The issues that have a fix flow.
 FIXABLE = frozenset({ISSUE_ORIGIN_CHANGED})
 

@@ -165,6 +165,7 @@ async def test_unload_and_reload_leave_nothing_behind(
         "bobby/garden/detection/state",
         "bobby/+/announce",
         "bobby/+/event",  # the visits (events.py), one subscription per base topic
+        "bobby/listen_frame/+/stats",  # the cameras listen_frame runs (hosted.py), one per base too
     }
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     await hass.async_block_till_done()
