@@ -36,14 +36,15 @@ from tests.support.clips import make_jpeg, make_mp4
 from tests.support.mosquitto import free_port
 
 from .conftest import CAM, ENTRY_ID, fire
-from .test_events import TOPIC, event_id, message
+from .test_events import TOPIC, event_id, message, setup_media_source
 
 NOW = dt_util.utcnow().timestamp()
 
 
 @pytest.fixture(autouse=True)
 async def media_browser(hass: HomeAssistant) -> None:
-    """HA's media_source (default_config has it; the manifest lists it in after_dependencies)."""
+    """The media browser is there in every test of this module (only once the integration is
+    loaded does media_source find the platform: the tests that browse wait for it)."""
     assert await async_setup_component(hass, "media_source", {})
 
 
@@ -311,6 +312,7 @@ async def test_a_camera_that_does_not_answer(hass: HomeAssistant, loaded_entry: 
 async def test_media_browser(hass: HomeAssistant, media: Path, loaded_entry: MockConfigEntry) -> None:
     """Bobby Camera -> Garden -> a day -> its visits, newest first, with thumbnails; resolved to a
     signed path of the view, as video/mp4."""
+    await setup_media_source(hass)
     await _files(media, 1)
     first = visit(hass, 1, regions=["door"], max_persons=2)
     second = visit(hass, 2)
@@ -362,6 +364,7 @@ async def test_media_browser_pages_a_busy_day(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A day with more visits than a page: PAGE_SIZE at a time, the last child the older page."""
+    await setup_media_source(hass)
     monkeypatch.setattr(bobby_source, "PAGE_SIZE", 4)
     index = event_index(hass)
     assert index is not None
@@ -381,6 +384,7 @@ async def test_media_browser_pages_a_busy_day(
 async def test_unloaded_camera_keeps_its_name_in_the_browser(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
+    await setup_media_source(hass)
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     root = await media_source.async_browse_media(hass, f"media-source://{DOMAIN}")
     assert [c.title for c in root.children] == ["Garden"]
@@ -450,6 +454,7 @@ async def test_signed_urls_work_without_a_login(
 ) -> None:
     """The card's and the media browser's URLs are signed: a <video> needs no header; expired or
     altered, they are refused."""
+    await setup_media_source(hass)
     clip = await _files(media, 1)
     visit(hass, 1)
     await hass.async_block_till_done()

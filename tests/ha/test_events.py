@@ -3,6 +3,7 @@ kept in HA's storage, forgotten with its camera; in HA's harness with its mocked
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -61,6 +62,17 @@ def message(n: int = 1, kind: str = "start", **fields: Any) -> dict[str, Any]:
         "at": T0 + n,
     }
     return {**base, **fields}
+
+
+async def setup_media_source(hass: HomeAssistant) -> None:
+    """HA's media_source (default_config has it; the manifest lists it in after_dependencies), and
+    the wait until it found our platform (it loads media_source.py in the background)."""
+    assert await async_setup_component(hass, "media_source", {})
+    for _ in range(100):
+        await hass.async_block_till_done(wait_background_tasks=True)
+        if DOMAIN in hass.data.get("media_source", {}):
+            return
+        await asyncio.sleep(0.05)
 
 
 def index_of(hass: HomeAssistant) -> EventIndex:
@@ -228,7 +240,7 @@ async def test_ten_thousand_visits_page_fast(hass: HomeAssistant, loaded_entry: 
     assert sum(index.days(CAM).values()) == 10000
 
     # The media browser: the camera's days, and a day's first page (about 1,440 visits a day).
-    assert await async_setup_component(hass, "media_source", {})
+    await setup_media_source(hass)
     began = time.perf_counter()
     camera = await media_source.async_browse_media(hass, f"media-source://{DOMAIN}/{CAM}")
     days_ms = (time.perf_counter() - began) * 1000
