@@ -41,6 +41,8 @@ from .untrusted import UntrustedJSONError, integration_refusals, read_object
 MAX_SERVICE_STATS_BYTES = 256 * 1024
 STATES = ("starting", "running", "restarting", "failed")
 MAX_HOSTED = 32
+# listen_frame instances followed per base topic, at most (anyone can publish a stats topic).
+MAX_INSTANCES = 64
 MAX_ERROR_CHARS = 160
 MAX_RESTARTS = 2**53
 # What an error shown in an issue keeps: no URL (listen_frame sends none), no markdown link,
@@ -174,11 +176,22 @@ class HostedCameras:
                 "hosted_malformed", "ignoring the service stats on %s: %s", msg.topic, str(err)[:100]
             )
             return
+        if hosted and (base, instance) not in self.instances and self._count(base) >= MAX_INSTANCES:
+            self.refusals.refuse(
+                "hosted_instances",
+                "ignoring %s: more than %s instances run cameras",
+                msg.topic,
+                MAX_INSTANCES,
+            )
+            return
         if hosted:
             self.instances[(base, instance)] = hosted
         else:
             self.instances.pop((base, instance), None)
         self._update(base)
+
+    def _count(self, base: str) -> int:
+        return sum(1 for b, _ in self.instances if b == base)
 
     @callback
     def _on_availability(self, base: str, msg: mqtt.ReceiveMessage) -> None:

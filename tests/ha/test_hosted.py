@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 
 from custom_components.bobby_camera.const import CONF_BASE_TOPIC, CONF_CAMERA_ID, DOMAIN
-from custom_components.bobby_camera.hosted import MAX_HOSTED, hosted_cameras
+from custom_components.bobby_camera.hosted import MAX_HOSTED, MAX_INSTANCES, hosted_cameras
 from custom_components.bobby_camera.untrusted import integration_refusals
 
 from .conftest import fire, real_mqtt_client
@@ -162,6 +162,23 @@ async def test_malformed_stats_are_refused_and_counted_and_change_nothing(
     # A topic that is not an instance's is not read at all.
     await send(hass, "bobby/listen_frame/bad instance/stats", stats(garage=cam("running")))
     assert issue(issue_registry) is not None
+
+
+async def test_instances_are_bounded(
+    hass: HomeAssistant, mqtt_mock: Any, loaded_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    """Anyone can publish an instance's stats: at most MAX_INSTANCES per base topic are kept."""
+    for i in range(MAX_INSTANCES):
+        await send(hass, f"bobby/listen_frame/i{i}/stats", stats(**{f"c{i}": cam("running")}))
+    await send(hass, "bobby/listen_frame/one-more/stats", stats(garage=cam("failed", 1, LOGIN)))
+    assert integration_refusals(hass).counts["hosted_instances"] == 1
+    assert issue(issue_registry) is None and len(hosted_cameras(hass).instances) == MAX_INSTANCES
+    # One that is known already is still followed; one that leaves makes room.
+    await send(hass, "bobby/listen_frame/i0/stats", stats(garage=cam("failed", 1, LOGIN)))
+    assert issue(issue_registry) is not None
+    await send(hass, "bobby/listen_frame/i1/stats", stats())
+    await send(hass, "bobby/listen_frame/one-more/stats", stats(yard=cam("running")))
+    assert integration_refusals(hass).counts["hosted_instances"] == 1
 
 
 async def test_an_error_text_shows_no_markup(
