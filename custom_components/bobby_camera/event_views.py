@@ -15,7 +15,7 @@ Where the files are comes from the visit's `store` only: `media` -> `<HA's media
 folder; `camera` -> the camera's HTTP server at the origin the user accepted (runtime.py), with
 its token, Range passed through, bounded in time and size. Answers: 400 a name that is not a
 visit's file, 404 an unknown visit or a file that is not there (yet, or any more), 409 a clip still
-being recorded, 403 a file that resolves outside the folder (or an expired notification link),
+being recorded (the smart camera's own 409 passed on, as its 503 "busy", with Retry-After), 403 a file that resolves outside the folder (or an expired notification link),
 502/504 a camera that does not answer as it should.
 """
 
@@ -189,6 +189,16 @@ async def _proxy_camera(
         ) as upstream:
             if upstream.status == 404:
                 raise web.HTTPNotFound(text="the camera does not have this file (any more)")
+            if upstream.status in (409, 503):
+                # The camera's own "still recording" and "busy": the player may try again, so
+                # they pass as they are (with a bounded Retry-After), not as a broken gateway.
+                retry = upstream.headers.get(hdrs.RETRY_AFTER, "")
+                passed = {hdrs.RETRY_AFTER: retry} if retry.isdigit() and len(retry) <= 4 else {}
+                if upstream.status == 409:
+                    raise web.HTTPConflict(text="the clip is still being recorded", headers=passed)
+                raise web.HTTPServiceUnavailable(
+                    text="the camera is busy sending other files", headers=passed
+                )
             if upstream.status == 416:
                 raise web.HTTPRequestRangeNotSatisfiable(
                     headers={k: v for k in (hdrs.CONTENT_RANGE,) if (v := upstream.headers.get(k))}

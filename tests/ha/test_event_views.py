@@ -194,6 +194,10 @@ async def camera_server(socket_enabled: None, tmp_path: Path) -> AsyncGenerator[
             return web.Response(text="<html>", content_type="text/html")
         if state["mode"] == "huge":
             return web.Response(body=b"x", content_type="video/mp4", headers={"Content-Length": str(2**40)})
+        if state["mode"] == "recording":
+            return web.Response(status=409, headers={"Retry-After": "5"})
+        if state["mode"] == "busy":
+            return web.Response(status=503, headers={"Retry-After": "2"})
         if state["mode"] == "redirect":
             raise web.HTTPFound("http://198.51.100.7/x.mp4")
         if state["mode"] == "endless":  # no Content-Length, more than allowed
@@ -270,6 +274,12 @@ async def test_clip_from_the_smart_camera(
         camera_server["mode"] = mode
         assert (await client.get(event_path(CAM, event_id(1), "clip"))).status == status, mode
         assert runtime.refused[reason] == 1, mode
+    # The camera's "still recording" and "busy" pass on as they are, with Retry-After; not refusals.
+    for mode, status, retry in (("recording", 409, "5"), ("busy", 503, "2")):
+        camera_server["mode"] = mode
+        response = await client.get(event_path(CAM, event_id(1), "clip"))
+        assert (response.status, response.headers.get("Retry-After")) == (status, retry), mode
+    assert sum(runtime.refused.values()) == 3
     # Said nothing of its length, and sent more than allowed: cut short, counted.
     camera_server["mode"] = "endless"
     with patch("custom_components.bobby_camera.event_views.MAX_CLIP_BYTES", 100000):
