@@ -4,7 +4,9 @@ The camera's device is deleted through HA's websocket API as its Delete button d
 (`config/device_registry/remove_config_entry` for every config entry of the device: the MQTT
 integration's and ours). Then HA and listen_frame are restarted: the device stays gone, nothing
 is "Discovered" again. The camera process, still running, went quiet; restarting it offers it
-again as a new discovery.
+again as a new discovery. Last, the camera is added again and its Bobby ENTRY is deleted (the
+entry's ⋮ > Delete): its device goes too, not left behind empty (removal.py: the entry's entities
+leave the device before the forget, so HA's MQTT removes it with listen_frame's emptied discovery).
 
 This test removes the camera, so it runs on a stack of its own (not the session's `stack`,
 which the other tests share).
@@ -78,9 +80,13 @@ async def test_a_deleted_camera_stays_deleted_until_it_is_restarted(own_stack: S
     for entry_id in device["config_entries"]:
         if await _device(stack) is None:
             break  # the last entry's removal took the device with it
-        await stack.client.ws_command(
-            "config/device_registry/remove_config_entry", config_entry_id=entry_id, device_id=device["id"]
-        )
+        try:
+            await stack.client.ws_command(
+                "config/device_registry/remove_config_entry", config_entry_id=entry_id, device_id=device["id"]
+            )
+        except AssertionError:  # "Unknown device": HA's MQTT removed it meanwhile (the discovery emptied)
+            if await _device(stack) is not None:
+                raise
 
     async def gone() -> bool:
         return await _device(stack) is None and not await _entries(stack)
@@ -156,6 +162,34 @@ async def test_a_deleted_camera_stays_deleted_until_it_is_restarted(own_stack: S
         assert await _discovered(stack) == [], "the deleted camera was discovered again"
         await asyncio.sleep(2)
     assert not await asyncio.to_thread(_retained, stack, f"homeassistant/+/bobby_{CAM}/#")
+
+    # Added again, then its Bobby entry deleted (not the device): the device goes with it.
+    await asyncio.to_thread(stack.camera.stop)
+    stack.camera = dumb_camera(stack.broker_url, video, CAM, CAM_NAME, stack.tmp / "camera3.log").start()
+    flows = await stack.until("the camera discovered a third time", lambda: _discovered(stack), 60)
+    result = await stack.client.flow_step(flows[0], {})
+    assert result["type"] == "create_entry", result
+    entry_id = result["result"]["entry_id"]
+
+    async def both_on_the_device() -> dict | None:
+        dev = await _device(stack)
+        if dev is None or len(dev["config_entries"]) != 2:
+            return None
+        owners = {e["platform"] for e in await stack.client.entities() if e["device_id"] == dev["id"]}
+        return dev if owners == {"mqtt", DOMAIN} else None
+
+    device = await stack.until(
+        "the device with the discovery's and the entry's entities", both_on_the_device, 90
+    )
+    await stack.client.request("DELETE", f"/api/config/config_entries/entry/{entry_id}")
+
+    async def device_gone() -> bool:
+        return await _device(stack) is None
+
+    await stack.until("the device gone with its entry (not left empty)", device_gone, 60)
+    registry = await stack.client.entities()
+    assert not [e for e in registry if e["device_id"] == device["id"]], registry
+    assert not await _entries(stack)
 
 
 async def _no_flows(stack: Stack) -> bool:
