@@ -268,6 +268,72 @@ def dumb_camera(broker_url: str, video: Path, cam: str, name: str, log: Path, fp
     )
 
 
+def smart_camera(
+    broker_url: str,
+    model: Path,
+    video: Path,
+    cam: str,
+    name: str,
+    workdir: Path,
+    http_port: int,
+    token: str,
+    fps: float = 4.0,
+) -> Process:
+    """A smart camera (it detects with `model` itself) recording its visits under
+    `workdir`/rec (event clips only, 1 s pre- and post-roll) and serving them, with its live view,
+    on 127.0.0.1:`http_port` to whoever gives `token` (docs/mqtt.md "events"). Its log is
+    `workdir`/<cam>.log."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / f"{cam}.yaml"
+    config.write_text(
+        "\n".join(
+            [
+                "record: true",
+                f"record_dir: {workdir / 'rec'}",
+                "continuous: false",
+                "pre_roll: 1",
+                "post_roll: 1",
+                f"http_port: {http_port}",
+                f"state_dir: {workdir / 'state'}",
+            ]
+        )
+    )
+    # The token by its environment variable, as the add-on gives it (not on the command line).
+    return Process(
+        f"smart camera {cam}",
+        [
+            str(EDGE_PYTHON),
+            "-m",
+            "edge_agent",
+            "camera",
+            "--config",
+            str(config),
+            "--mode",
+            "smart",
+            "--source",
+            str(video),
+            "--camera-id",
+            cam,
+            "--name",
+            name,
+            "--broker",
+            broker_url,
+            "--model",
+            str(model),
+            "--fps",
+            str(fps),
+            "--width",
+            "384",
+            "--height",
+            "288",
+            "--state-wait",
+            "0.5",
+        ],
+        workdir / f"{cam}.log",
+        {**edge_env(), "BOBBY_HTTP_TOKEN": token},
+    )
+
+
 # --- Home Assistant ----------------------------------------------------------------------------
 
 
