@@ -22,7 +22,9 @@ SOURCE_BACKOFF_MAX). After OFFLINE_AFTER seconds without a frame the camera is p
 
 Unloading the entry (and Home Assistant stopping) publishes `offline`. Home Assistant's MQTT
 client has one Last Will (its own status topic), not one per camera: after a crash of Home
-Assistant the retained `online` stays until it starts again; see the docs for what that means.
+Assistant, listen_frame reads that Will and publishes `offline` for the cameras whose announce
+says `platform: home_assistant` (without a listen_frame the retained `online` stays until Home
+Assistant starts again); see the docs.
 """
 
 from __future__ import annotations
