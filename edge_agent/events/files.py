@@ -13,18 +13,15 @@ file system has less free space than the floor; never a visit being written.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge_agent.camera.recording.retention import disk_space
+from edge_agent.camera.recording.retention import delete_oldest, visit_groups
 from edge_agent.events.visit import EVENT_ID_RE, valid_event_id
 from edge_agent.ids import valid_camera_id
-
-log = logging.getLogger(__name__)
 
 PART = ".mp4.part"
 SUFFIXES = (".mp4", PART, ".jpg", "-clean.jpg")
@@ -140,50 +137,11 @@ def enforce_visit_retention(
     `max_age` seconds (by the newest file's mtime), beyond `max_bytes` in total, and while the
     file system has less than `min_free` bytes free. Visits in `keep` are never deleted."""
     now = time.time() if now is None else now
-    visits: dict[str, list[tuple[Path, int, float]]] = {}
-    try:
-        entries = list(directory.iterdir())
-    except OSError:
-        return VisitRetention()
-    for p in entries:
-        vid = event_id_of(p.name)
-        if vid is None:
-            continue
-        try:
-            st = p.stat()
-        except OSError:
-            continue
-        visits.setdefault(vid, []).append((p, st.st_size, st.st_mtime))
-    total = sum(size for files in visits.values() for _, size, _ in files)
-    space = disk_space(directory) if min_free else None
-    free = space[1] if space else None
-    result = VisitRetention()
-    for vid in sorted(visits):  # the id starts with its UTC time: oldest first
-        if vid in keep:
-            continue
-        files = visits[vid]
-        size = sum(s for _, s, _ in files)
-        newest = max(m for _, _, m in files)
-        too_old = max_age is not None and now - newest > max_age
-        too_big = max_bytes is not None and total > max_bytes
-        too_full = free is not None and free < min_free
-        if not (too_old or too_big or too_full):
-            continue
-        for p, _, _ in files:
-            try:
-                p.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError as err:
-                log.warning("retention: cannot delete %s: %s", p, err)
-        total -= size
-        result.deleted.append(vid)
-        result.freed += size
-        if free is not None:
-            space = disk_space(directory)
-            free = space[1] if space else None
-    if min_free:
-        space = disk_space(directory)
-        result.free = space[1] if space else None
-        result.short = result.free is not None and result.free < min_free
-    return result
+
+    def kept(group: list[Path]) -> bool:
+        return event_id_of(group[0].name) in keep
+
+    done = delete_oldest(directory, visit_groups(directory), kept, max_age, max_bytes, min_free, now)
+    ids = (event_id_of(p.name) for p in done.deleted)
+    deleted = list(dict.fromkeys(vid for vid in ids if vid is not None))  # in order, once each
+    return VisitRetention(deleted, done.freed, done.free, done.short)

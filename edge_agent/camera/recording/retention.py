@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +128,23 @@ def enforce_retention(
 
     groups = [[p] for p in recorded_files(directory, cam)] + visit_groups(visits)
     groups.sort(key=stamp)
+    return delete_oldest(directory, groups, protected, max_age, max_bytes, min_free, now)
+
+
+def delete_oldest(
+    directory: Path,
+    groups: list[list[Path]],
+    protected: Callable[[list[Path]], bool],
+    max_age: float | None,
+    max_bytes: int | None,
+    min_free: int,
+    now: float,
+) -> Retention:
+    """Delete whole groups of files (a chunk, a visit's files), in the order given (oldest first),
+    while the group is older than `max_age` seconds (by its newest file's mtime), the groups
+    total more than `max_bytes`, or the file system holding `directory` has less than `min_free`
+    bytes free. Protected groups are never deleted, but count in the total; a file that cannot
+    be deleted is logged and neither listed nor counted as freed."""
     sizes: dict[Path, tuple[int, float]] = {}
     for group in groups:
         for p in group:
