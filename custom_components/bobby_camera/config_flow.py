@@ -25,9 +25,6 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -59,7 +56,7 @@ from .const import (
     valid_camera_id,
 )
 from .ha_source import count_sources, entity_camera_id
-from .options_flow import BobbyOptionsFlow
+from .options_flow import BobbyOptionsFlow, fps_selector
 from .runtime import BobbyConfigEntry, announced_origin, url_origin
 from .untrusted import UntrustedJSONError, integration_refusals, read_object
 
@@ -69,19 +66,6 @@ NO_ORIGIN = "none"
 MAX_ANNOUNCE_BYTES = 16 * 1024
 CONF_NAME = "name"
 CAMERA_DOMAIN = "camera"
-
-
-def fps_selector() -> NumberSelector:
-    """The rate of a Home Assistant camera published as a Bobby camera (within the caps)."""
-    return NumberSelector(
-        NumberSelectorConfig(
-            min=MIN_SOURCE_FPS,
-            max=MAX_SOURCE_FPS,
-            step=0.1,
-            mode=NumberSelectorMode.BOX,
-            unit_of_measurement="fps",
-        )
-    )
 
 
 def valid_fps(value: Any) -> bool:

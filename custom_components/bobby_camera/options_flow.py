@@ -71,6 +71,19 @@ def _count(maximum: int) -> NumberSelector:
     return NumberSelector(NumberSelectorConfig(min=1, max=maximum, step=1, mode=NumberSelectorMode.BOX))
 
 
+def fps_selector() -> NumberSelector:
+    """The rate of a Home Assistant camera published as a Bobby camera (within the caps)."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=MIN_SOURCE_FPS,
+            max=MAX_SOURCE_FPS,
+            step=0.1,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement="fps",
+        )
+    )
+
+
 class BobbyOptionsFlow(OptionsFlow):
     """The ROI editor: edit regions and detection settings, then save to publish the whole set."""
 
@@ -377,15 +390,7 @@ class BobbyOptionsFlow(OptionsFlow):
                 vol.Schema(
                     {
                         # The selector refuses a rate outside the caps.
-                        vol.Required(CONF_SOURCE_FPS): NumberSelector(
-                            NumberSelectorConfig(
-                                min=MIN_SOURCE_FPS,
-                                max=MAX_SOURCE_FPS,
-                                step=0.1,
-                                mode=NumberSelectorMode.BOX,
-                                unit_of_measurement="fps",
-                            )
-                        )
+                        vol.Required(CONF_SOURCE_FPS): fps_selector()
                     }
                 ),
                 {CONF_SOURCE_FPS: entry.data.get(CONF_SOURCE_FPS, DEFAULT_SOURCE_FPS)},
