@@ -61,6 +61,29 @@ def _visit_title(visit: Visit) -> str:
     return " · ".join(parts)
 
 
+def _directory(
+    identifier: str | None,
+    title: str,
+    *,
+    thumbnail: str | None = None,
+    children_media_class: MediaClass | None = None,
+    children: list[BrowseMediaSource] | None = None,
+) -> BrowseMediaSource:
+    """A folder of this source (the root, a camera, a day, a day's next page): opened, not played."""
+    return BrowseMediaSource(
+        domain=DOMAIN,
+        identifier=identifier,
+        media_class=MediaClass.DIRECTORY,
+        media_content_type=MediaType.VIDEO,
+        title=title,
+        can_play=False,
+        can_expand=True,
+        thumbnail=thumbnail,
+        children_media_class=children_media_class,
+        children=children,
+    )
+
+
 class BobbyMediaSource(MediaSource):
     """The visits of every Bobby camera."""
 
@@ -122,24 +145,14 @@ class BobbyMediaSource(MediaSource):
 
     def _root(self) -> BrowseMediaSource:
         cameras = self._cameras()
-        return BrowseMediaSource(
-            domain=DOMAIN,
-            identifier=None,
-            media_class=MediaClass.DIRECTORY,
-            media_content_type=MediaType.VIDEO,
-            title=SOURCE_NAME,
-            can_play=False,
-            can_expand=True,
+        return _directory(
+            None,
+            SOURCE_NAME,
             children_media_class=MediaClass.DIRECTORY,
             children=[
-                BrowseMediaSource(
-                    domain=DOMAIN,
-                    identifier=cam,
-                    media_class=MediaClass.DIRECTORY,
-                    media_content_type=MediaType.VIDEO,
-                    title=name,
-                    can_play=False,
-                    can_expand=True,
+                _directory(
+                    cam,
+                    name,
                     thumbnail=self._thumbnail(newest[0])
                     if (newest := self._index().page(cam, 1)[0])
                     else None,
@@ -154,28 +167,13 @@ class BobbyMediaSource(MediaSource):
             since, until = day_bounds(day)
             newest = index.between(cam, since, until)[:1]
             children.append(
-                BrowseMediaSource(
-                    domain=DOMAIN,
-                    identifier=f"{cam}/{day.isoformat()}",
-                    media_class=MediaClass.DIRECTORY,
-                    media_content_type=MediaType.VIDEO,
-                    title=f"{day.isoformat()} · {count} visit{'s' if count != 1 else ''}",
-                    can_play=False,
-                    can_expand=True,
+                _directory(
+                    f"{cam}/{day.isoformat()}",
+                    f"{day.isoformat()} · {count} visit{'s' if count != 1 else ''}",
                     thumbnail=self._thumbnail(newest[0]) if newest else None,
                 )
             )
-        return BrowseMediaSource(
-            domain=DOMAIN,
-            identifier=cam,
-            media_class=MediaClass.DIRECTORY,
-            media_content_type=MediaType.VIDEO,
-            title=name,
-            can_play=False,
-            can_expand=True,
-            children_media_class=MediaClass.DIRECTORY,
-            children=children,
-        )
+        return _directory(cam, name, children_media_class=MediaClass.DIRECTORY, children=children)
 
     def _day(self, index: EventIndex, cam: str, name: str, day: date, page: int) -> BrowseMediaSource:
         since, until = day_bounds(day)
@@ -184,26 +182,16 @@ class BobbyMediaSource(MediaSource):
         children = [self._visit(visit) for visit in shown]
         if len(visits) > page * PAGE_SIZE:
             children.append(
-                BrowseMediaSource(
-                    domain=DOMAIN,
-                    identifier=f"{cam}/{day.isoformat()}/{page + 1}",
-                    media_class=MediaClass.DIRECTORY,
-                    media_content_type=MediaType.VIDEO,
-                    title=f"Older visits ({page * PAGE_SIZE + 1}–{min(len(visits), (page + 1) * PAGE_SIZE)}"
+                _directory(
+                    f"{cam}/{day.isoformat()}/{page + 1}",
+                    f"Older visits ({page * PAGE_SIZE + 1}–{min(len(visits), (page + 1) * PAGE_SIZE)}"
                     f" of {len(visits)})",
-                    can_play=False,
-                    can_expand=True,
                 )
             )
         suffix = f" (page {page})" if page > 1 else ""
-        return BrowseMediaSource(
-            domain=DOMAIN,
-            identifier=f"{cam}/{day.isoformat()}" + (f"/{page}" if page > 1 else ""),
-            media_class=MediaClass.DIRECTORY,
-            media_content_type=MediaType.VIDEO,
-            title=f"{name} · {day.isoformat()}{suffix}",
-            can_play=False,
-            can_expand=True,
+        return _directory(
+            f"{cam}/{day.isoformat()}" + (f"/{page}" if page > 1 else ""),
+            f"{name} · {day.isoformat()}{suffix}",
             children_media_class=MediaClass.VIDEO,
             children=children,
         )
