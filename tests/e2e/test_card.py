@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.card_page import card_config, open_card
 from tests.e2e.harness import Browser, CdpPage
-from tests.e2e.stack import DOMAIN, Stack
+from tests.e2e.stack import Stack
 
 DASHBOARD = "bobby-card"
 REGION = "Walkway"
@@ -74,38 +75,19 @@ async def test_card_draws_and_saves_a_region(stack: Stack, browser: Browser, art
     ours = [r for r in resources if "/bobby_camera_frontend/bobby-camera-card.js?v=" in r["url"]]
     assert [r["type"] for r in ours] == ["module"], resources
 
-    # A dashboard with the card, as the UI's "Add card" > Bobby Camera would save it.
-    dashboards = await client.ws_command("lovelace/dashboards/list")
-    if not any(d["url_path"] == DASHBOARD for d in dashboards):
-        await client.ws_command(
-            "lovelace/dashboards/create",
-            url_path=DASHBOARD,
-            title="Bobby",
-            mode="storage",
-            show_in_sidebar=True,
-        )
-    config = {
-        "views": [
-            {
-                "title": "Porch",
-                "type": "panel",
-                "cards": [{"type": f"custom:{DOMAIN.replace('_', '-')}-card", "entity": camera}],
-            }
-        ]
-    }
-    await client.ws_command("lovelace/config/save", url_path=DASHBOARD, config=config)
-
-    page = await browser.page(client)
-    # Tall enough for the edit panel below the picture, narrow like a tablet.
-    await page.send(
-        "Emulation.setDeviceMetricsOverride", width=1000, height=1500, deviceScaleFactor=1, mobile=False
+    # A dashboard with the card, as the UI's "Add card" > Bobby Camera would save it; tall enough
+    # for the edit panel below the picture, narrow like a tablet.
+    page = await open_card(
+        stack,
+        browser,
+        artifacts,
+        dashboard=DASHBOARD,
+        title="Bobby",
+        card=card_config(camera),
+        size=(1000, 1500),
+        shown="Edit regions",
+        failure="card-failure.png",
     )
-    await page.navigate(f"{stack.hass.url}/{DASHBOARD}/0")
-    try:
-        await page.wait_text("Edit regions", timeout=90)
-    except AssertionError:
-        await page.screenshot(artifacts / "card-failure.png")
-        raise AssertionError(f"the card did not show; page text: {(await page.text())[:2000]}") from None
 
     # View mode: the live picture and the boxes of the people listen_frame detects.
     await _until_card(

@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.card_page import card_config, open_card
 from tests.e2e.harness import Browser, CdpPage
-from tests.e2e.stack import DOMAIN, Stack
+from tests.e2e.stack import Stack
 
 DASHBOARD = "bobby-crowd"
 # Three overlapping regions over the part of the scene where people walk; their centres are close
@@ -118,28 +119,17 @@ async def test_card_with_a_crowd_and_overlapping_regions(
     camera = stack.entities["live_view"]
     before = await client.ws_command("bobby_camera/get_config", entity_id=camera)
 
-    dashboards = await client.ws_command("lovelace/dashboards/list")
-    if not any(d["url_path"] == DASHBOARD for d in dashboards):
-        await client.ws_command(
-            "lovelace/dashboards/create", url_path=DASHBOARD, title="Crowd", mode="storage"
-        )
-    card = {"type": f"custom:{DOMAIN.replace('_', '-')}-card", "entity": camera}
-    await client.ws_command(
-        "lovelace/config/save",
-        url_path=DASHBOARD,
-        config={"views": [{"title": "Porch", "type": "panel", "cards": [card]}]},
+    page = await open_card(
+        stack,
+        browser,
+        artifacts,
+        dashboard=DASHBOARD,
+        title="Crowd",
+        card=card_config(camera),
+        size=(1000, 900),
+        shown="Edit regions",
+        failure="card-crowd-failure.png",
     )
-
-    page = await browser.page(client)
-    await page.send(
-        "Emulation.setDeviceMetricsOverride", width=1000, height=900, deviceScaleFactor=1, mobile=False
-    )
-    await page.navigate(f"{stack.hass.url}/{DASHBOARD}/0")
-    try:
-        await page.wait_text("Edit regions", timeout=90)
-    except AssertionError:
-        await page.screenshot(artifacts / "card-crowd-failure.png")
-        raise
 
     async def card_until(what: str, body: str, timeout: float = 60.0) -> Any:
         async def check() -> Any:

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from edge_agent.events.clip import ClipWriter
+from tests.e2e.card_page import card_config, open_card
 from tests.e2e.harness import SIZE, Browser, CdpPage
 from tests.e2e.stack import DOMAIN, Stack
 from tests.e2e.test_card import _card_js, _card_screenshot, _press, _until_card
@@ -166,7 +167,6 @@ async def _video(page: CdpPage, prop: str) -> Any:
 async def test_visit_strip_shows_visits_and_plays_a_clip(
     stack: Stack, browser: Browser, artifacts: Path
 ) -> None:
-    client = stack.client
     camera = stack.entities["live_view"]
     ids = await _seed(stack)
 
@@ -181,33 +181,19 @@ async def test_visit_strip_shows_visits_and_plays_a_clip(
     starts = [e["start"] for e in events]
     assert starts == sorted(starts, reverse=True), "newest first"
 
-    dashboards = await client.ws_command("lovelace/dashboards/list")
-    if not any(d["url_path"] == DASHBOARD for d in dashboards):
-        await client.ws_command(
-            "lovelace/dashboards/create",
-            url_path=DASHBOARD,
-            title="Visits",
-            mode="storage",
-            show_in_sidebar=False,
-        )
-    card = {"type": f"custom:{DOMAIN.replace('_', '-')}-card", "entity": camera}
-    await client.ws_command(
-        "lovelace/config/save",
-        url_path=DASHBOARD,
-        config={"views": [{"title": "Porch", "type": "panel", "cards": [card]}]},
-    )
-
-    page = await browser.page(client)
     # A phone held sideways: the strip scrolls sideways under the picture.
-    await page.send(
-        "Emulation.setDeviceMetricsOverride", width=820, height=1000, deviceScaleFactor=1, mobile=False
+    page = await open_card(
+        stack,
+        browser,
+        artifacts,
+        dashboard=DASHBOARD,
+        title="Visits",
+        card=card_config(camera),
+        size=(820, 1000),
+        shown="Recording…",
+        failure="card-visits-failure.png",
+        show_in_sidebar=False,
     )
-    await page.navigate(f"{stack.hass.url}/{DASHBOARD}/0")
-    try:
-        await page.wait_text("Recording…", timeout=90)
-    except AssertionError:
-        await page.screenshot(artifacts / "card-visits-failure.png")
-        raise AssertionError(f"the strip did not show; page text: {(await page.text())[:2000]}") from None
 
     # The strip, newest first: the seeded visits in the order of their starts, each as it is.
     shown = await _card_js(

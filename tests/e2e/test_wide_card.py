@@ -14,8 +14,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.card_page import card_config, open_card
 from tests.e2e.harness import Browser, CdpPage
-from tests.e2e.stack import DOMAIN, Stack
+from tests.e2e.stack import Stack
 from tests.support.wide_video import write_wide_video
 
 DASHBOARD = "bobby-wide"
@@ -69,27 +70,18 @@ async def test_a_16_9_camera_is_16_9_on_the_card(stack: Stack, browser: Browser,
     video = await asyncio.to_thread(write_wide_video, stack.media, stack.tmp, (1280, 720), 120)
     page = None
     try:
-        dashboards = await client.ws_command("lovelace/dashboards/list")
-        if not any(d["url_path"] == DASHBOARD for d in dashboards):
-            await client.ws_command(
-                "lovelace/dashboards/create", url_path=DASHBOARD, title="Wide", mode="storage"
-            )
-        card = {"type": f"custom:{DOMAIN.replace('_', '-')}-card", "entity": camera, "show_events": False}
-        await client.ws_command(
-            "lovelace/config/save",
-            url_path=DASHBOARD,
-            config={"views": [{"title": "Wide", "type": "panel", "cards": [card]}]},
+        page = await open_card(
+            stack,
+            browser,
+            artifacts,
+            dashboard=DASHBOARD,
+            title="Wide",
+            view="Wide",
+            card=card_config(camera, show_events=False),
+            size=(1000, 900),
+            shown="Edit regions",
+            failure="card-wide-failure.png",
         )
-        page = await browser.page(client)
-        await page.send(
-            "Emulation.setDeviceMetricsOverride", width=1000, height=900, deviceScaleFactor=1, mobile=False
-        )
-        await page.navigate(f"{stack.hass.url}/{DASHBOARD}/0")
-        try:
-            await page.wait_text("Edit regions", timeout=90)
-        except AssertionError:
-            await page.screenshot(artifacts / "card-wide-failure.png")
-            raise
 
         # The card is open on the 4:3 scene when the camera restarts on the 16:9 video: the picture's
         # box follows the new frames (an MJPEG stream's image fires `load` only once).
