@@ -299,6 +299,7 @@ class ListenFrame:
                 ack=lambda version, ok, error, active: self.cluster.ack(cam_id, version, ok, error, active),
                 removed_in_ha=lambda: self._publish_forget(cam_id, "device deleted in Home Assistant"),
                 on_person=lambda roi, on, now: self._camera_events(cam_id).person_changed(roi, on, now),
+                answers=lambda: cam.served,  # a smart camera answers its own commands
             ),
             bad=self.bad,
         )

@@ -97,6 +97,10 @@ class ChannelHooks:
     # HA emptied the discovery config of the camera-wide trigger that this channel published:
     # its device was deleted there (the service then publishes a `forget`).
     removed_in_ha: Callable[[], object] | None = None
+    # Whether this service answers the camera's commands (None: always). listen_frame does not
+    # for a smart camera, which answers its own detection switch and ROI sets: it follows them
+    # quietly (for a camera turning dumb again), so a retained state topic has one publisher.
+    answers: Callable[[], bool] | None = None
 
 
 class CameraChannel:
@@ -199,7 +203,7 @@ class CameraChannel:
             self.publish_discovery()
 
     def ack_rois(self, version: int | None, ok: bool, error: str | None = None) -> None:
-        if self.forgotten:
+        if self.forgotten or not self.answers():
             return
         if self.hooks.ack:
             self.hooks.ack(version, ok, error, self.roi_set.version)
@@ -214,7 +218,7 @@ class CameraChannel:
         return self.detection_switch.state
 
     def on_detection_set(self, msg: mqtt.MQTTMessage) -> None:
-        self.detection_switch.on_set(msg)
+        self.detection_switch.on_set(msg, answer=self.answers())
 
     def on_detection_state(self, msg: mqtt.MQTTMessage) -> None:
         self.detection_switch.on_state(msg)
@@ -263,6 +267,9 @@ class CameraChannel:
 
     def is_owner(self) -> bool:
         return self.hooks.owner() if self.hooks.owner else True
+
+    def answers(self) -> bool:
+        return self.hooks.answers() if self.hooks.answers else True
 
     def settle(self) -> None:
         """The retained state has been read: from now on, the camera's state is ours to publish."""

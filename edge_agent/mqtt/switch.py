@@ -57,7 +57,8 @@ class Switch:
     def on(self) -> bool:
         return self.state.on
 
-    def on_set(self, msg: mqtt.MQTTMessage) -> None:
+    def on_set(self, msg: mqtt.MQTTMessage, answer: bool = True) -> None:
+        """A command; `answer` False: followed, not answered (another publisher owns the state)."""
         try:
             on, request_id = parse_switch(msg.payload)
         except CommandError as err:
@@ -73,7 +74,8 @@ class Switch:
             return
         self.commanded = True
         self.set(SwitchState(on=on, request_id=request_id))
-        self.publish()  # a command is answered, even before the rest of the state is settled
+        if answer:
+            self.publish()  # a command is answered, even before the rest of the state is settled
 
     def on_state(self, msg: mqtt.MQTTMessage) -> None:
         """Our retained state from an earlier run (only before settle(), only without a command)."""

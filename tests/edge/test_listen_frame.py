@@ -247,6 +247,30 @@ def test_detection_off_and_on_is_acknowledged(service, client, media_dir):
     assert json.loads(client.last(f"{base}/{cam}/detection/state"))["state"] == "ON"
 
 
+def test_a_smart_cameras_commands_are_answered_by_the_camera_not_listen_frame(service, client):
+    """A smart camera answers its own detection switch and ROI sets (its retained `detection/state`
+    and `rois/applied`): listen_frame, which does not detect for it, must not publish there too
+    (it did: two publishers of one retained topic, its own `service` and ROI verdict in them)."""
+    base, _ = service
+    smart, dumb = "smart-cam", "dumb-cam"
+    client.announce(f"{base}/{smart}", mode="smart")
+    client.announce(f"{base}/{dumb}")
+    assert client.wait_json(f"{base}/{dumb}/detection/state")["state"] == "ON"
+    roi_set = {"version": 1, "rois": [{"id": "door", "points": [[0, 0], [0.5, 0], [0.5, 0.5]]}]}
+    for cam in (smart, dumb):  # the same commands to both, the dumb camera's last
+        client.publish(f"{base}/{cam}/detection/set", json.dumps({"state": "OFF", "request_id": cam}))
+        client.publish(f"{base}/{cam}/rois", json.dumps(roi_set), retain=True)
+    # listen_frame answers the dumb camera's (in order: the smart camera's came first) ...
+    client.wait_json(f"{base}/{dumb}/detection/state", lambda s: s["request_id"] == dumb)
+    client.wait_for(lambda: client.payloads(f"{base}/{dumb}/rois/applied"), what="the dumb camera's ROI ack")
+    # ... and not the smart camera's.
+    assert client.payloads(f"{base}/{smart}/detection/state") == []
+    acks = [m.topic for m in client.messages if m.topic.startswith(f"{base}/{smart}/rois/applied")]
+    assert acks == [], acks
+    for cam in (smart, dumb):
+        client.publish(f"{base}/{cam}/rois", b"", retain=True)
+
+
 def test_latest_frame_wins_and_drops_are_counted(service, client, media_dir):
     base, _ = service
     cam = "flood"
