@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.support.mosquitto import free_port
 from tests.support.mqtt import Collector
-from tests.support.procs import ROOT, CameraProcess, camera_env
+from tests.support.procs import ROOT, smart_camera
 
 ROI = {"id": "door", "name": "Door", "points": [[0.1, 0.2], [0.5, 0.2], [0.5, 0.9], [0.1, 0.9]]}
 
@@ -51,36 +51,16 @@ def test_status_page_in_chromium(mosquitto, tmp_path, model_path, media_dir):
     rec = Collector(mosquitto, [f"{base}/lobby/#"])
     rec.publish(f"{base}/lobby/rois", json.dumps({"version": 2, "rois": [ROI]}), retain=True)
     token = "viewer-token-123"
-    camera = CameraProcess(
-        [
-            "--mode",
-            "smart",
-            "--source",
-            str(media_dir / "opencv_vtest.avi"),
-            "--camera-id",
-            "lobby",
-            "--name",
-            "Lobby",
-            "--broker",
-            mosquitto.url,
-            "--base-topic",
-            base,
-            "--model",
-            str(model_path),
-            "--fps",
-            "5",
-            "--state-wait",
-            "0.5",
-            "--stats-interval",
-            "2",
-            "--http-port",
-            str(port),
-            "--no-discovery",
-            "--state-dir",
-            str(tmp_path / "state"),
-        ],
-        tmp_path / "camera.log",
-        env=camera_env(BOBBY_HTTP_TOKEN=token),
+    camera = smart_camera(
+        mosquitto,
+        tmp_path,
+        base,
+        "lobby",
+        media_dir / "opencv_vtest.avi",
+        model_path,
+        ["--name", "Lobby", "--fps", "5", "--http-port", str(port)],
+        name="camera",
+        BOBBY_HTTP_TOKEN=token,
     )
     try:
         rec.wait_topic(

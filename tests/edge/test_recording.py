@@ -22,7 +22,7 @@ from edge_agent.camera.recording.retention import disk_space, enforce_retention,
 from edge_agent.camera.recording.software_encoder import Recorder
 from edge_agent.events.visit import valid_event_id
 from tests.support.mqtt import Collector
-from tests.support.procs import FAKES, CameraProcess, camera_env
+from tests.support.procs import FAKES, smart_camera
 
 FPS = 10
 
@@ -481,38 +481,16 @@ def test_camera_detects_on_while_its_recording_disk_is_full(
     )
     fill(small_fs / "other-program.bin", limit=6 * 1024 * 1024)
     rec = Collector(mosquitto, [f"{t}/#"])
-    camera = CameraProcess(
-        [
-            "--config",
-            str(config),
-            "--mode",
-            "smart",
-            "--source",
-            str(media_dir / "opencv_vtest.avi"),
-            "--camera-id",
-            "yard",
-            "--broker",
-            mosquitto.url,
-            "--base-topic",
-            base,
-            "--model",
-            str(model_path),
-            "--fps",
-            "5",
-            "--width",
-            "640",
-            "--height",
-            "480",
-            "--state-wait",
-            "0.5",
-            "--stats-interval",
-            "1",
-            "--no-discovery",
-            "--state-dir",
-            str(tmp_path / "state"),
-        ],
-        tmp_path / "camera.log",
-        env=camera_env(),
+    camera = smart_camera(
+        mosquitto,
+        tmp_path,
+        base,
+        "yard",
+        media_dir / "opencv_vtest.avi",
+        model_path,
+        ["--config", str(config), "--fps", "5", "--width", "640", "--height", "480"],
+        name="camera",
+        stats_interval=1,
     )
 
     def stats(where, timeout, after=0.0):

@@ -13,35 +13,9 @@ import uuid
 
 from tests.support.mosquitto import free_port
 from tests.support.mqtt import Collector
-from tests.support.procs import CameraProcess, camera_env
+from tests.support.procs import smart_camera
 
 DRIVEWAY = {"id": "driveway", "name": "Driveway", "points": [[0.0, 0.3], [1.0, 0.3], [1.0, 1.0], [0.0, 1.0]]}
-
-
-def smart(broker, tmp_path, base, cam, source, model_path, extra=(), name="smart", fake_pi=False):
-    args = [
-        "--mode",
-        "smart",
-        "--source",
-        source,
-        "--camera-id",
-        cam,
-        "--broker",
-        broker.url,
-        "--base-topic",
-        base,
-        "--model",
-        str(model_path),
-        "--state-wait",
-        "0.5",
-        "--stats-interval",
-        "2",
-        "--no-discovery",
-        "--state-dir",
-        str(tmp_path / "state"),
-        *extra,
-    ]
-    return CameraProcess(args, tmp_path / f"{name}.log", env=camera_env(fake_picamera2=fake_pi))
 
 
 def js(m):
@@ -56,7 +30,7 @@ def test_smart_camera_detects_applies_rois_live_and_switches(mosquitto, tmp_path
     base = f"s{uuid.uuid4().hex[:8]}"
     t = f"{base}/street"
     rec = Collector(mosquitto, [f"{t}/#"])
-    camera = smart(
+    camera = smart_camera(
         mosquitto,
         tmp_path,
         base,
@@ -130,7 +104,7 @@ def test_smart_camera_detects_applies_rois_live_and_switches(mosquitto, tmp_path
         rec.publish(f"{t}/detection/set", json.dumps({"state": "OFF", "request_id": "d-2"}))
         rec.wait_topic(f"{t}/detection/state", where=lambda m: js(m)["request_id"] == "d-2")
         assert camera.terminate() == 0
-        camera = smart(
+        camera = smart_camera(
             mosquitto,
             tmp_path,
             base,
@@ -157,7 +131,7 @@ def test_no_person_media_gives_no_person_and_motion_gate_counts(mosquitto, tmp_p
     base = f"s{uuid.uuid4().hex[:8]}"
     t = f"{base}/tree"
     rec = Collector(mosquitto, [f"{t}/#"])
-    camera = smart(
+    camera = smart_camera(
         mosquitto,
         tmp_path,
         base,
@@ -196,7 +170,7 @@ def test_mjpeg_viewers_do_not_slow_capture_and_recording_runs(mosquitto, tmp_pat
     t = f"{base}/pi"
     port = free_port()
     rec = Collector(mosquitto, [f"{t}/#"])
-    camera = smart(
+    camera = smart_camera(
         mosquitto,
         tmp_path,
         base,

@@ -24,7 +24,7 @@ import av
 from edge_agent.events.visit import valid_event_id
 from tests.support.mosquitto import free_port
 from tests.support.mqtt import Collector
-from tests.support.procs import CameraProcess, camera_env
+from tests.support.procs import smart_camera
 
 TOKEN = "visit-token"
 
@@ -62,36 +62,10 @@ def start_camera(mosquitto, tmp_path, base, port, media_dir, model_path, name):
             ]
         )
     )
-    args = [
-        "--config",
-        str(config),
-        "--mode",
-        "smart",
-        "--source",
-        str(media_dir / "opencv_vtest.avi"),
-        "--camera-id",
-        "hall",
-        "--broker",
-        mosquitto.url,
-        "--base-topic",
-        base,
-        "--model",
-        str(model_path),
-        "--fps",
-        "4",
-        "--width",
-        "384",
-        "--height",
-        "288",
-        "--state-wait",
-        "0.5",
-        "--stats-interval",
-        "2",
-        "--no-discovery",
-        "--state-dir",
-        str(tmp_path / "state"),
-    ]
-    return CameraProcess(args, tmp_path / f"{name}.log", env=camera_env())
+    extra = ["--config", str(config), "--fps", "4", "--width", "384", "--height", "288"]
+    return smart_camera(
+        mosquitto, tmp_path, base, "hall", media_dir / "opencv_vtest.avi", model_path, extra, name
+    )
 
 
 def test_a_visit_is_published_served_and_survives_a_sigkill(mosquitto, tmp_path, media_dir, model_path):

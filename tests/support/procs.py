@@ -114,6 +114,47 @@ class CameraProcess:
         self.log_file.close()
 
 
+def smart_camera(
+    broker,
+    tmp_path: Path,
+    base: str,
+    cam: str,
+    source: str | Path,
+    model_path: Path,
+    extra: list[str] | tuple[str, ...] = (),
+    name: str = "smart",
+    fake_pi: bool = False,
+    stats_interval: float = 2,
+    **env: str,
+) -> CameraProcess:
+    """A smart camera process on `source` (it detects with `model_path` itself), publishing under
+    `base` without discovery, its state in `tmp_path`/state and its log in `tmp_path`/<name>.log;
+    `extra` arguments and `env` variables added."""
+    args = [
+        "--mode",
+        "smart",
+        "--source",
+        str(source),
+        "--camera-id",
+        cam,
+        "--broker",
+        broker.url,
+        "--base-topic",
+        base,
+        "--model",
+        str(model_path),
+        "--state-wait",
+        "0.5",
+        "--stats-interval",
+        f"{stats_interval:g}",
+        "--no-discovery",
+        "--state-dir",
+        str(tmp_path / "state"),
+        *extra,
+    ]
+    return CameraProcess(args, tmp_path / f"{name}.log", env=camera_env(fake_picamera2=fake_pi, **env))
+
+
 def listen_frame(broker, model_path, base, instance, *extra: str) -> Command:
     """`bobby-edge listen-frame` as the tests run it: stats every second, snapshots at most every
     second; `extra` flags come last, so they win over these."""
