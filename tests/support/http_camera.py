@@ -23,6 +23,13 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+MJPEG_TYPE = "multipart/x-mixed-replace; boundary=frame"
+
+
+def mjpeg_part(jpeg: bytes) -> bytes:
+    """One JPEG of an MJPEG stream (MJPEG_TYPE), as IP cameras send them."""
+    return b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg) + jpeg + b"\r\n"
+
 
 def _frames(media: Path, size: tuple[int, int] | None, count: int, step: int) -> list[bytes]:
     import cv2
@@ -123,17 +130,11 @@ class HttpCamera:
                 elif path == "/video.mjpg":
                     outer.requests["mjpeg"] += 1
                     self.send_response(200)
-                    self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                    self.send_header("Content-Type", MJPEG_TYPE)
                     self.end_headers()
                     try:
                         while not outer.closing.is_set():
-                            jpeg = outer.current()
-                            self.wfile.write(
-                                b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
-                                % len(jpeg)
-                                + jpeg
-                                + b"\r\n"
-                            )
+                            self.wfile.write(mjpeg_part(outer.current()))
                             self.wfile.flush()
                             time.sleep(outer.period)
                     except (BrokenPipeError, ConnectionResetError):

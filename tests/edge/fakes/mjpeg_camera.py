@@ -15,6 +15,8 @@ from pathlib import Path
 
 import cv2
 
+from tests.support.http_camera import MJPEG_TYPE, mjpeg_part
+
 
 class MjpegCamera:
     def __init__(
@@ -42,17 +44,12 @@ class MjpegCamera:
             def do_GET(self):
                 outer.connections += 1
                 self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.send_header("Content-Type", MJPEG_TYPE)
                 self.end_headers()
                 start = (outer.connections - 1) * outer.per_connection
                 try:
                     for i in range(outer.per_connection):
-                        jpeg = outer.jpegs[(start + i) % len(outer.jpegs)]
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg)
-                            + jpeg
-                            + b"\r\n"
-                        )
+                        self.wfile.write(mjpeg_part(outer.jpegs[(start + i) % len(outer.jpegs)]))
                         self.wfile.flush()
                         time.sleep(outer.period)
                 except (BrokenPipeError, ConnectionResetError):
