@@ -27,15 +27,8 @@ from homeassistant.core import HomeAssistant
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.bobby_camera.const import (
-    CONF_BASE_TOPIC,
-    CONF_CAMERA_ID,
-    CONF_ORIGIN,
-    CONF_SOURCE_ENTITY,
-    CONF_SOURCE_FPS,
-    DOMAIN,
-)
 from tests.conftest import MEDIA
+from tests.ha.test_ha_source import add_generic, source_entry
 from tests.support.mosquitto import Mosquitto
 
 WINDOW = 10.0  # seconds measured per case (and idle before it)
@@ -88,40 +81,15 @@ async def test_bench_ha_source(
         await hass.async_block_till_done()
         rows: list[tuple[str, float, int, float, float, int]] = []
         for i, (name, file, content_type, fps) in enumerate(CASES):
-            generic = MockConfigEntry(
-                domain="generic",
-                title=f"Bench {i}",
-                options={
-                    "still_image_url": f"http://127.0.0.1:{port}/{file}",
-                    "content_type": content_type,
-                    "framerate": 50,
-                    "verify_ssl": False,
-                    "limit_refetch_to_url_change": False,
-                    "authentication": "basic",
-                },
-            )
-            generic.add_to_hass(hass)
-            assert await hass.config_entries.async_setup(generic.entry_id)
-            await hass.async_block_till_done()
+            url = f"http://127.0.0.1:{port}/{file}"
+            generic = await add_generic(hass, url, content_type, title=f"Bench {i}")
             entity = f"camera.bench_{i}"
-            assert hass.states.get(entity) is not None, hass.states.async_entity_ids("camera")
 
             cpu0, t0 = time.process_time(), time.monotonic()
             await asyncio.sleep(WINDOW)
             idle = (time.process_time() - cpu0) / (time.monotonic() - t0)
 
-            entry = MockConfigEntry(
-                domain=DOMAIN,
-                title=f"Bench {i}",
-                unique_id=f"bench{i}",
-                data={
-                    CONF_CAMERA_ID: f"bench{i}",
-                    CONF_BASE_TOPIC: "bench",
-                    CONF_ORIGIN: "",
-                    CONF_SOURCE_ENTITY: entity,
-                    CONF_SOURCE_FPS: fps,
-                },
-            )
+            entry = source_entry(fps, f"bench{i}", entity, base="bench", title=f"Bench {i}")
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)
             source: Any = entry.runtime_data.source

@@ -22,6 +22,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import slugify
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -71,11 +72,14 @@ async def still(socket_enabled: None) -> AsyncGenerator[StillServer]:
     await server.stop()
 
 
-async def add_generic(hass: HomeAssistant, url: str, content_type: str = "image/jpeg") -> MockConfigEntry:
-    """HA's generic camera `camera.front_door` on the snapshot URL."""
+async def add_generic(
+    hass: HomeAssistant, url: str, content_type: str = "image/jpeg", title: str = "Front door"
+) -> MockConfigEntry:
+    """HA's generic camera on the snapshot URL: `camera.front_door` (SOURCE) by default, else
+    camera.<title as a slug>."""
     entry = MockConfigEntry(
         domain="generic",
-        title="Front door",
+        title=title,
         options={
             "still_image_url": url,
             "content_type": content_type,
@@ -88,18 +92,22 @@ async def add_generic(hass: HomeAssistant, url: str, content_type: str = "image/
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get(SOURCE) is not None, hass.states.async_entity_ids("camera")
+    entity = f"camera.{slugify(title)}"
+    assert hass.states.get(entity) is not None, hass.states.async_entity_ids("camera")
     return entry
 
 
-def source_entry(fps: float = 4.0, cam: str = CAM, source: str = SOURCE) -> MockConfigEntry:
+def source_entry(
+    fps: float = 4.0, cam: str = CAM, source: str = SOURCE, base: str = BASE, title: str = "Front door"
+) -> MockConfigEntry:
+    """A Bobby camera publishing the HA camera `source`."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title="Front door",
+        title=title,
         unique_id=cam,
         data={
             CONF_CAMERA_ID: cam,
-            CONF_BASE_TOPIC: BASE,
+            CONF_BASE_TOPIC: base,
             CONF_ORIGIN: "",
             CONF_SOURCE_ENTITY: source,
             CONF_SOURCE_FPS: fps,
