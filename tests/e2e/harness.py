@@ -242,30 +242,30 @@ def listen_frame(
     )
 
 
-def dumb_camera(broker_url: str, video: Path, cam: str, name: str, log: Path, fps: float = 4.0) -> Process:
-    return Process(
+def _camera_command(mode: str, broker_url: str, video: Path, cam: str, name: str, fps: float) -> list[str]:
+    """`python -m edge_agent camera` in `mode` on `video` (the edge venv's Python)."""
+    return [
+        str(EDGE_PYTHON),
+        "-m",
+        "edge_agent",
         "camera",
-        [
-            str(EDGE_PYTHON),
-            "-m",
-            "edge_agent",
-            "camera",
-            "--mode",
-            "dumb",
-            "--source",
-            str(video),
-            "--camera-id",
-            cam,
-            "--name",
-            name,
-            "--broker",
-            broker_url,
-            "--fps",
-            str(fps),
-        ],
-        log,
-        edge_env(),
-    )
+        "--mode",
+        mode,
+        "--source",
+        str(video),
+        "--camera-id",
+        cam,
+        "--name",
+        name,
+        "--broker",
+        broker_url,
+        "--fps",
+        str(fps),
+    ]
+
+
+def dumb_camera(broker_url: str, video: Path, cam: str, name: str, log: Path, fps: float = 4.0) -> Process:
+    return Process("camera", _camera_command("dumb", broker_url, video, cam, name, fps), log, edge_env())
 
 
 def smart_camera(
@@ -302,26 +302,11 @@ def smart_camera(
     return Process(
         f"smart camera {cam}",
         [
-            str(EDGE_PYTHON),
-            "-m",
-            "edge_agent",
-            "camera",
+            *_camera_command("smart", broker_url, video, cam, name, fps),
             "--config",
             str(config),
-            "--mode",
-            "smart",
-            "--source",
-            str(video),
-            "--camera-id",
-            cam,
-            "--name",
-            name,
-            "--broker",
-            broker_url,
             "--model",
             str(model),
-            "--fps",
-            str(fps),
             "--width",
             "384",
             "--height",
