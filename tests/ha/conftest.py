@@ -83,6 +83,24 @@ async def loaded_entry(hass: HomeAssistant, mqtt_mock: Any, config_entry: MockCo
     return config_entry
 
 
+def camera_entry(cam: str, base: str = BASE) -> MockConfigEntry:
+    """The entry of a camera `cam` under `base` (titled after it, no HTTP origin)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=cam.capitalize(),
+        unique_id=cam,
+        data={CONF_CAMERA_ID: cam, CONF_BASE_TOPIC: base},
+    )
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """`entry` added and set up (it must load)."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
 def announce_payload(cam: str = CAM, mode: str = "dumb", **extra: Any) -> dict[str, Any]:
     """An announce as docs/mqtt.md shows it."""
     return {

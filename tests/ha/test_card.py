@@ -13,11 +13,11 @@ from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
 from homeassistant.components.lovelace.const import LOVELACE_DATA
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.bobby_camera import card
-from custom_components.bobby_camera.const import CONF_BASE_TOPIC, CONF_CAMERA_ID, DOMAIN
+
+from .conftest import camera_entry, set_up
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "custom_components/bobby_camera/frontend/bobby-camera-card.js"
@@ -33,28 +33,13 @@ def _resources(hass: HomeAssistant) -> list[dict[str, Any]]:
     return [dict(item) for item in hass.data[LOVELACE_DATA].resources.async_items()]
 
 
-def _entry(cam: str) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=cam.capitalize(),
-        unique_id=cam,
-        data={CONF_CAMERA_ID: cam, CONF_BASE_TOPIC: "bobby"},
-    )
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
 async def test_storage_mode_resource_follows_the_cameras(
     hass: HomeAssistant, mqtt_mock: Any, hass_client: ClientSessionGenerator
 ) -> None:
     """One module resource with the version in its URL while a camera is loaded, none after."""
     assert await async_setup_component(hass, "lovelace", {})
-    garden, porch = _entry("garden"), _entry("porch")
-    await _setup(hass, garden)
+    garden, porch = camera_entry("garden"), camera_entry("porch")
+    await set_up(hass, garden)
 
     url = f"{CARD_URL}?v={_version()}"
     assert [(r["type"], r["url"]) for r in _resources(hass)] == [("module", url)]
@@ -66,7 +51,7 @@ async def test_storage_mode_resource_follows_the_cameras(
     assert await response.read() == BUNDLE.read_bytes()
 
     # A second camera shares the resource; the first one's unload keeps it.
-    await _setup(hass, porch)
+    await set_up(hass, porch)
     assert len(_resources(hass)) == 1
     assert await hass.config_entries.async_unload(garden.entry_id)
     assert [r["url"] for r in _resources(hass)] == [url]
@@ -93,7 +78,7 @@ async def test_storage_mode_updates_an_older_resource(hass: HomeAssistant, mqtt_
     old = await resources.async_create_item({"res_type": "module", "url": f"{CARD_URL}?v=0.0.1-deadbeef"})
     await resources.async_create_item({"res_type": "js", "url": CARD_URL})
 
-    await _setup(hass, _entry("garden"))
+    await set_up(hass, camera_entry("garden"))
 
     items = _resources(hass)
     assert [(r["id"], r["type"], r["url"]) for r in items] == [
@@ -110,8 +95,8 @@ async def test_storage_mode_keeps_a_current_resource(hass: HomeAssistant, mqtt_m
     resources.loaded = True
     current = await resources.async_create_item({"res_type": "module", "url": f"{CARD_URL}?v={_version()}"})
 
-    entry = _entry("garden")
-    await _setup(hass, entry)
+    entry = camera_entry("garden")
+    await set_up(hass, entry)
     assert _resources(hass) == [current]
 
     # Removed on unload even if someone deleted it by hand in between: no error.
@@ -124,8 +109,8 @@ async def test_yaml_mode_uses_an_extra_module_url(hass: HomeAssistant, mqtt_mock
     """In YAML mode the user's YAML owns the resources: the card is an extra module of the frontend."""
     assert await async_setup_component(hass, "lovelace", {"lovelace": {"mode": "yaml"}})
     assert await async_setup_component(hass, "frontend", {})
-    entry = _entry("garden")
-    await _setup(hass, entry)
+    entry = camera_entry("garden")
+    await set_up(hass, entry)
 
     url = f"{CARD_URL}?v={_version()}"
     assert url in hass.data[DATA_EXTRA_MODULE_URL].urls
@@ -139,8 +124,8 @@ async def test_without_a_frontend_only_the_file_is_served(
     hass: HomeAssistant, mqtt_mock: Any, hass_client: ClientSessionGenerator
 ) -> None:
     """No lovelace, no frontend (a headless HA): nothing to register, the camera still loads."""
-    entry = _entry("garden")
-    await _setup(hass, entry)
+    entry = camera_entry("garden")
+    await set_up(hass, entry)
     assert LOVELACE_DATA not in hass.data
     client = await hass_client()
     assert (await client.get(CARD_URL)).status == 200
@@ -153,8 +138,8 @@ async def test_missing_bundle_is_logged_and_the_camera_loads(
     """A broken install (bundle deleted) says so; the camera's entities still work."""
     assert await async_setup_component(hass, "lovelace", {})
     with patch.object(card, "FRONTEND_DIR", tmp_path):
-        entry = _entry("garden")
-        await _setup(hass, entry)
+        entry = camera_entry("garden")
+        await set_up(hass, entry)
     assert "The dashboard card is missing" in caplog.text
     assert _resources(hass) == []
     assert hass.states.get("binary_sensor.garden_detection_service") is not None

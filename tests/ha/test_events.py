@@ -21,7 +21,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.bobby_camera import events
-from custom_components.bobby_camera.const import CONF_BASE_TOPIC, CONF_CAMERA_ID, DOMAIN
+from custom_components.bobby_camera.const import DOMAIN
 from custom_components.bobby_camera.diagnostics import async_get_config_entry_diagnostics
 from custom_components.bobby_camera.events import (
     EventIndex,
@@ -33,7 +33,7 @@ from custom_components.bobby_camera.events import (
     media_file,
 )
 
-from .conftest import CAM, fire
+from .conftest import CAM, camera_entry, fire, set_up
 
 TOPIC = "bobby/garden/event"
 T0 = 1764696612.4
@@ -180,15 +180,7 @@ async def test_other_cameras_and_bases(
     subscribed = [c.args[0] for c in mqtt_mock.async_subscribe.call_args_list if c.args[0].endswith("/event")]
     assert subscribed == ["bobby/+/event"]
 
-    porch = MockConfigEntry(
-        domain=DOMAIN,
-        title="Porch",
-        unique_id="porch",
-        data={CONF_CAMERA_ID: "porch", CONF_BASE_TOPIC: "bobby"},
-    )
-    porch.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(porch.entry_id)
-    await hass.async_block_till_done()
+    porch = await set_up(hass, camera_entry("porch"))
     fire(hass, "bobby/porch/event", message(camera="porch"))
     await hass.async_block_till_done()
     assert index.count("porch") == 1

@@ -16,11 +16,11 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 
-from custom_components.bobby_camera.const import CONF_BASE_TOPIC, CONF_CAMERA_ID, DOMAIN
+from custom_components.bobby_camera.const import DOMAIN
 from custom_components.bobby_camera.hosted import MAX_HOSTED, MAX_INSTANCES, hosted_cameras
 from custom_components.bobby_camera.untrusted import integration_refusals
 
-from .conftest import fire, real_mqtt_client
+from .conftest import camera_entry, fire, real_mqtt_client, set_up
 
 STATS = "bobby/listen_frame/ha-addon/stats"
 ISSUE = "hosted_camera_failed_bobby_garage"
@@ -196,15 +196,7 @@ async def test_an_error_text_shows_no_markup(
 async def test_two_base_topics_followed_apart(
     hass: HomeAssistant, mqtt_mock: Any, loaded_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
 ) -> None:
-    other = MockConfigEntry(
-        domain=DOMAIN,
-        title="Shed",
-        unique_id="shed",
-        data={CONF_CAMERA_ID: "shed", CONF_BASE_TOPIC: "home/bobby"},
-    )
-    other.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(other.entry_id)
-    await hass.async_block_till_done()
+    other = await set_up(hass, camera_entry("shed", "home/bobby"))
     await send(hass, "home/bobby/listen_frame/ha-addon/stats", stats(garage=cam("failed", 1, LOGIN)))
     assert issue(issue_registry, "hosted_camera_failed_home_bobby_garage") is not None
     assert issue(issue_registry) is None
