@@ -8,10 +8,14 @@ Tests keep their order within a file."""
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.procs import FAKES
 
 PROCESS_FIXTURES = {"mosquitto", "own_mosquitto"}
 
@@ -39,3 +43,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mine.sort(key=lambda item: -per_file[item.nodeid.split("::")[0]])  # stable within a file
     for i, item in zip(places, mine, strict=True):
         items[i] = item
+
+
+@pytest.fixture
+def fake_picamera2(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`import picamera2` finds the driver-level fake (tests/edge/fakes/picamera2), imported afresh."""
+    monkeypatch.syspath_prepend(str(FAKES))
+    monkeypatch.delitem(sys.modules, "picamera2", raising=False)
+    yield
+    sys.modules.pop("picamera2", None)

@@ -13,7 +13,6 @@ from edge_agent.camera.sources.base import EndOfStream, SourceError
 from edge_agent.camera.sources.capture import V4L2Source, redact_url
 from edge_agent.camera.sources.spec import describe, make_source, open_source
 from tests.edge.fakes.mjpeg_camera import MjpegCamera
-from tests.support.procs import FAKES
 
 
 def first_frame_rgb(path, size):
@@ -96,14 +95,6 @@ def test_missing_file_and_not_a_video(tmp_path):
 def test_missing_v4l2_device():
     with pytest.raises(SourceError, match="no such device"):
         open_source("/dev/video97", (320, 240), 2)
-
-
-@pytest.fixture
-def fake_picamera2(monkeypatch):
-    monkeypatch.syspath_prepend(str(FAKES))
-    monkeypatch.delitem(sys.modules, "picamera2", raising=False)
-    yield
-    sys.modules.pop("picamera2", None)
 
 
 def test_picamera2_source_through_the_fake_driver(fake_picamera2, media_dir):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import sys
 import threading
 import time
 import types
@@ -24,7 +23,6 @@ from edge_agent.camera.sources.capture import StreamSource
 from edge_agent.camera.sources.frame_size import asked_size, frame_size, probe_size, same_aspect
 from edge_agent.camera.sources.spec import open_source
 from tests.edge.fakes.mjpeg_camera import MjpegCamera
-from tests.support.procs import FAKES
 from tests.support.wide_video import iou, to_wide, wide_frames, write_wide_video
 
 # ---- the rule ----------------------------------------------------------------------------------
@@ -256,14 +254,6 @@ def test_v4l2_webcam_asked_for_a_size_keeps_its_modes_aspect(media_dir, monkeypa
         assert src.native == mode and src.size == expected
         frame = src.read()
     assert frame.shape == (expected[1], expected[0], 3)
-
-
-@pytest.fixture
-def fake_picamera2(monkeypatch):
-    monkeypatch.syspath_prepend(str(FAKES))
-    monkeypatch.delitem(sys.modules, "picamera2", raising=False)
-    yield
-    sys.modules.pop("picamera2", None)
 
 
 @pytest.mark.parametrize(
