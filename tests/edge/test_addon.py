@@ -534,15 +534,7 @@ def test_config_yaml_options_match_the_python_schema_and_the_translations():
     for key, typ in schema.items():
         m = SUPERVISOR_TYPE.match(typ)
         if m["kind"]:
-            step = 1 if m["kind"] == "int" else 0.01
-            low, high = float(m["min"]), float(m["max"])
-            cast = int if m["kind"] == "int" else float
-            for value, ok in (
-                (cast(low), True),
-                (cast(high), True),
-                (cast(low - step), False),
-                (cast(high + step), False),
-            ):
+            for value, ok in _range_ends(m):
                 sup_ok = _accepts(lambda v: supervisor_validate(typ, v), value)
                 py_ok = _accepts(addon.OPTIONS_SCHEMA, {key: value})
                 assert sup_ok == py_ok == ok, (key, value)
@@ -554,6 +546,14 @@ def test_config_yaml_options_match_the_python_schema_and_the_translations():
             for value in m["list"].split("|"):
                 assert addon.OPTIONS_SCHEMA({key: value})[key] == value
             assert set(m["list"].split("|")) == set(addon.LOG_LEVELS)
+
+
+def _range_ends(m: re.Match) -> list[tuple[float, bool]]:
+    """A Supervisor range type's (SUPERVISOR_TYPE) ends, accepted, and one step beyond each, refused."""
+    step = 1 if m["kind"] == "int" else 0.01
+    low, high = float(m["min"]), float(m["max"])
+    cast = int if m["kind"] == "int" else float
+    return [(cast(low), True), (cast(high), True), (cast(low - step), False), (cast(high + step), False)]
 
 
 def check_cameras_schema(schema, default) -> None:
@@ -578,15 +578,7 @@ def check_cameras_schema(schema, default) -> None:
     for key, typ in fields.items():
         m = SUPERVISOR_TYPE.match(typ)
         if m and m["kind"]:
-            low, high = float(m["min"]), float(m["max"])
-            step = 1 if m["kind"] == "int" else 0.01
-            cast = int if m["kind"] == "int" else float
-            for value, ok in (
-                (cast(low), True),
-                (cast(high), True),
-                (cast(low - step), False),
-                (cast(high + step), False),
-            ):
+            for value, ok in _range_ends(m):
                 assert _accepts(CAMERA_ENTRY, {**good, key: value}) == ok, (key, value)
 
 
