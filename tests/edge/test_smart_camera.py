@@ -11,6 +11,7 @@ import time
 import urllib.request
 import uuid
 
+from tests.support.camera_config import smart_config
 from tests.support.mosquitto import free_port
 from tests.support.mqtt import Collector
 from tests.support.procs import smart_camera
@@ -241,22 +242,10 @@ def _msg(payload: bytes, topic: str = "bobby/yard/rois", retain: bool = True):
 
 def test_last_good_roi_set_survives_a_restart_with_a_malformed_retained_set(tmp_path, model_path, caplog):
     # The MQTT side is not needed: a SmartCamera is built and fed ROI sets as its handler gets them.
-    from edge_agent.camera import config as camcfg
     from edge_agent.camera.smart import SmartCamera
     from edge_agent.mqtt.broker import BrokerSettings
 
-    cfg = camcfg.CameraConfig.from_validated(
-        camcfg.CAMERA_SCHEMA(
-            {
-                "mode": "smart",
-                "source": "picamera2",
-                "camera_id": "yard",
-                "model": str(model_path),
-                "state_dir": str(tmp_path / "state"),
-            }
-        ),
-        env={},
-    )
+    cfg = smart_config(tmp_path, model_path)
     broker = BrokerSettings("127.0.0.1", 1)  # nothing listens: publishes go nowhere
     first = SmartCamera(cfg, broker)
     assert first.roi_set.version == 0 and first.roi_set.rois == ()

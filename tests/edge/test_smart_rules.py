@@ -13,24 +13,12 @@ from multiprocessing import Pipe
 
 import pytest
 
-from edge_agent.camera import config as camcfg
 from edge_agent.camera.pipeline import Pipeline
 from edge_agent.camera.pipeline_messages import PipelineConfig
 from edge_agent.detect.motion import MotionSettings
 from edge_agent.detect.rois import DetectionSettings, RoiSet
 from edge_agent.listen_frame.gate import CameraGates
-
-
-def smart_config(tmp_path, model_path, **extra) -> camcfg.CameraConfig:
-    raw = {
-        "mode": "smart",
-        "source": "picamera2",
-        "camera_id": "yard",
-        "model": str(model_path),
-        "state_dir": str(tmp_path / "state"),
-        **extra,
-    }
-    return camcfg.CameraConfig.from_validated(camcfg.CAMERA_SCHEMA(raw), env={})
+from tests.support.camera_config import smart_config
 
 
 @pytest.mark.parametrize("interval", [None, 45.0])

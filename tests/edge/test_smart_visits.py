@@ -21,6 +21,7 @@ from edge_agent.detect.detection import DetectedObject
 from edge_agent.detect.rois import RoiSet
 from edge_agent.events.files import visit_files
 from edge_agent.events.visit import valid_event_id
+from tests.support.camera_config import smart_config
 
 T = 1_764_696_612.0
 PERSON = DetectedObject("person", 0.71, (0.2, 0.2, 0.5, 0.9), ("door",))
@@ -207,25 +208,10 @@ def test_a_clip_a_killed_camera_left_is_published_with_what_was_kept(tmp_path):
 def test_the_smart_camera_wires_its_visits_and_offers_the_person_visit_entity(tmp_path, model_path):
     """SmartCamera itself, without a broker or a detector process: its hooks feed the visits, its
     event topic gets them, its discovery has the 'Person visit' event entity."""
-    from edge_agent.camera import config as camcfg
     from edge_agent.camera.smart import SmartCamera
     from edge_agent.mqtt.broker import BrokerSettings
 
-    cfg = camcfg.CameraConfig.from_validated(
-        camcfg.CAMERA_SCHEMA(
-            {
-                "mode": "smart",
-                "source": "picamera2",
-                "camera_id": "yard",
-                "model": str(model_path),
-                "state_dir": str(tmp_path / "state"),
-                "record": True,
-                "record_dir": str(tmp_path / "rec"),
-                "http_port": 0,
-            }
-        ),
-        env={},
-    )
+    cfg = smart_config(tmp_path, model_path, record=True, record_dir=str(tmp_path / "rec"), http_port=0)
     camera = SmartCamera(cfg, BrokerSettings("127.0.0.1", 1))  # nothing listens
     published = []
     camera.mqtt.publish = lambda topic, payload, qos=0, retain=False: published.append(
