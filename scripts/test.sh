@@ -16,7 +16,7 @@
 # next one starting as soon as one ends. tests/edge and tests/firmware are spread over
 # BOBBY_TEST_WORKERS pytest-xdist processes (4 by default; whole files, `--dist loadfile`, so a
 # module's fixtures stay in one process; a new test file is spread with the others), tests/e2e
-# over BOBBY_E2E_WORKERS (2), each with a Home Assistant stack of its own. The tests
+# over BOBBY_E2E_WORKERS (3), each with a Home Assistant stack of its own. The tests
 # mostly wait on real processes (the broker, listen_frame, cameras, hass), so more of them than
 # cores keeps the two cores busy. Every test has its own broker on its own port and its own
 # temporary folders, so the suites share nothing but the CPU, and the tests wait on conditions, not
@@ -97,11 +97,11 @@ suite_frontend() {
   return "$rc"
 }
 
-# Two processes, each with a Home Assistant stack of its own; a module stays in one process, the
+# Three processes, each with a Home Assistant stack of its own; a module stays in one process, the
 # ordered modules together (tests/e2e/conftest.py).
 suite_e2e() {
   run e2e .venv-ha tests/e2e -p no:cacheprovider -p no:homeassistant \
-    -n "${BOBBY_E2E_WORKERS:-2}" --dist loadgroup "$@"
+    -n "${BOBBY_E2E_WORKERS:-3}" --dist loadgroup "$@"
 }
 
 status=0
