@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     items.sort(key=rank)  # stable: tests keep their order within a module
 
-    # scripts/test.sh spreads the suite over two processes (`-n 2 --dist loadgroup`), each with a
+    # scripts/test.sh spreads the suite over three processes (`-n 3 --dist loadgroup`), each with a
     # stack of its own: a module stays in one process (its module fixtures are set up once), and
     # the three ordered modules stay together, in their order, on one stack.
     for item in items:
