@@ -5,6 +5,13 @@ Capacity is measured first: the analysed frames per second of listen_frame with 
 this machine (frames offered faster than it can follow). Then several cameras send real video
 frames, each stamped with its `captured_at`, at 10x that rate for 30 s. Memory is the resident
 size of the service and every process below it (its workers), read from /proc.
+
+The machine's load changes while the test runs (`make test` runs suites side by side), so the
+rate answered during the flood is not compared with the capacity measured before it: the
+capacity during the flood is the one before, scaled by how much longer the worker took per
+inference during the flood than before (its own `inference_ms`, wall time in the worker, from
+the cameras' stats every second): a worker that other processes preempt takes longer per frame,
+a starved one (waiting for frames) does not.
 Figures: docs/reliability.md, "Flood".
 """
 
@@ -56,11 +63,32 @@ class Sender(threading.Thread):
         self.ended = time.monotonic()
 
 
-def detections_between(watch: Collector, base: str, cams: list[str], start: float, end: float | None = None):
-    topics = {f"{base}/{c}/detections" for c in cams}
+def detections_between(
+    watch: Collector,
+    base: str,
+    cams: list[str],
+    start: float,
+    end: float | None = None,
+    *,
+    kind: str = "detections",
+):
+    topics = {f"{base}/{c}/{kind}" for c in cams}
     return [
         m for m in list(watch.messages) if m.topic in topics and m.at >= start and (end is None or m.at < end)
     ]
+
+
+def inference_ms(watch: Collector, base: str, cams: list[str], start: float, end: float) -> tuple[float, int]:
+    """The mean `inference_ms` per analysed frame over `cams`' stats arriving in [start, end) (each
+    weighted by the frames it covers), and the frames they cover."""
+    total = frames = 0.0
+    for m in detections_between(watch, base, cams, start, end, kind="stats"):
+        data = strict_json(m.payload)
+        n = data["analysed_fps"] * data["interval"]
+        if data["inference_ms"] is not None and n > 0:
+            total += data["inference_ms"] * n
+            frames += n
+    return (total / frames if frames else float("nan")), round(frames)
 
 
 def test_flood_at_10x_capacity_for_30_s(own_mosquitto, model_path, media_dir, base, figure):
@@ -89,6 +117,9 @@ def test_flood_at_10x_capacity_for_30_s(own_mosquitto, model_path, media_dir, ba
         counted = detections_between(watch, base, ["cap"], probe.started + 1.0, probe.ended)
         capacity = len(counted) / (probe.ended - probe.started - 1.0)
         assert capacity > 0.5, f"listen_frame analysed {len(counted)} frames in 4 s\n{service.tail()}"
+        # The worker's time per inference meanwhile (stats of the seconds after the warm-up).
+        probe_ms, probe_n = inference_ms(watch, base, ["cap"], probe.started + 2.0, probe.ended + 1.0)
+        assert probe_n > 0, f"no stats with analysed frames for the capacity camera\n{service.tail()}"
         rate = FACTOR * capacity
         time.sleep(2.0)  # settle
         rss_start = service.rss_mb()
@@ -112,13 +143,19 @@ def test_flood_at_10x_capacity_for_30_s(own_mosquitto, model_path, media_dir, ba
         gaps = [b.at - a.at for a, b in itertools.pairwise(during)]
         gaps.append(end - during[-1].at if during else DURATION)
         last_after = max((m.at - end for m in after), default=0.0)
+        # The capacity during the flood: the one before, scaled by the worker's time per inference
+        # before / during (the stats of every second of the flood, and of the last one after it).
+        flood_ms, flood_n = inference_ms(watch, base, flood_cams, flood.started + 1.0, end + 1.5)
+        during_capacity = capacity * probe_ms / flood_ms if flood_n else float("nan")
         # A frame waits at most one round over the cameras (latest frame wins per camera).
-        age_bound = (CAMERAS + 2) / capacity + 0.5
+        age_bound = (CAMERAS + 2) / min(capacity, during_capacity) + 0.5
         peak = max(samples, default=rss_start)
         figure(
             f"flood: capacity {capacity:.1f} fps (1 worker), offered {offered:.1f} fps "
             f"({offered / capacity:.1f}x) over {CAMERAS} cameras for {DURATION:.0f} s, "
-            f"{flood.sent} frames; answered {answered:.1f} fps"
+            f"{flood.sent} frames; answered {answered:.1f} fps; worker {probe_ms:.1f} ms per inference "
+            f"before, {flood_ms:.1f} ms during, so capacity {during_capacity:.1f} fps during the flood "
+            f"(answered {answered / during_capacity:.2f} of it)"
         )
         figure(
             f"flood: RSS of service + workers {rss_start:.1f} MB at the start, peak {peak:.1f} MB "
@@ -137,8 +174,12 @@ def test_flood_at_10x_capacity_for_30_s(own_mosquitto, model_path, media_dir, ba
             problems.append(f"the test offered only {offered:.1f} fps, not {FACTOR}x {capacity:.1f}")
         if peak - rss_start > RSS_WITHIN_MB or rss_end - rss_start > RSS_WITHIN_MB:
             problems.append(f"memory grew: {rss_start} -> peak {peak}, end {rss_end} MB; samples {samples}")
-        if answered < 0.5 * capacity:
-            problems.append(f"answered {answered:.1f} fps during the flood, capacity {capacity:.1f}")
+        if not answered >= 0.5 * during_capacity:  # also when the flood's stats never came (nan)
+            problems.append(
+                f"answered {answered:.1f} fps during the flood, capacity {during_capacity:.1f} during it "
+                f"({flood_n} frames in its stats, {flood_ms:.1f} ms per inference; {probe_ms:.1f} ms and "
+                f"{capacity:.1f} fps before)"
+            )
         if percentile(ages, 95) > age_bound:
             problems.append(f"stale answers: p95 age {percentile(ages, 95):.2f} s > {age_bound:.2f} s")
         if max(gaps) > max(2.0, 2 * age_bound):
