@@ -122,17 +122,24 @@ def test_ready_and_watchdog_pings_until_the_loop_pings_itself(notify_socket, mon
     monkeypatch.setattr(sd_notify, "_loop_pings", False)
     monkeypatch.setattr(sd_notify, "_watchdog_sent_at", 0.0)
     stop = threading.Event()
+    started = time.monotonic()
     thread = sd_notify.start_watchdog(stop)
     assert thread is not None and "NOTIFY_SOCKET" not in os.environ  # children do not inherit it
-    time.sleep(0.65)
+    # At least 5 pings, however long a busy machine takes to send them (was: 5 within 0.65 s).
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and [s for _, s in received].count("WATCHDOG=1") < 6:
+        time.sleep(0.05)
     states = [s for _, s in received]
     assert states[0] == "READY=1" and states.count("WATCHDOG=1") >= 5, states
+    # ... and not more than one per interval (0.1 s) since the start: a late thread sends fewer.
+    assert states.count("WATCHDOG=1") <= 2 + (time.monotonic() - started) / 0.1, states
     # A run loop that pings itself takes over: the thread stops, so a hung loop gets restarted.
     for _ in range(20):
         sd_notify.notify("WATCHDOG=1")  # throttled: at most one per WatchdogSec / 6
         time.sleep(0.01)
-    thread.join(1)
+    thread.join(10)
     assert not thread.is_alive()
+    time.sleep(0.4)  # what was sent before is received (the listener may lag on a busy machine)
     count = len(received)
     time.sleep(0.4)
     assert len(received) == count  # nobody pings any more
