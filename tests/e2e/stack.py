@@ -101,6 +101,22 @@ class Stack:
         await asyncio.to_thread(self.camera.stop)
         self.camera = dumb_camera(self.broker_url, video, self.cam, CAM_NAME, self.tmp / "camera.log").start()
 
+    @property
+    def scene(self) -> Path:
+        """The stack's steady scene: people in every frame, looping (start_stack builds it)."""
+        return self.tmp / "people.avi"
+
+    async def restore_scene(self) -> None:
+        """The camera back on the steady scene after a test played another video (the tests after
+        it rely on people in view: the card's boxes, the person sensor on), until HA's person
+        sensor is on again."""
+        args = self.camera.args
+        if args[args.index("--source") + 1] != str(self.scene):
+            await self.replace_camera(self.scene)
+        await self.until(
+            "the person sensor on (the stack's scene back)", lambda: _is(self, "person", "on"), 90
+        )
+
     async def wait_entry_loaded(self) -> None:
         async def loaded() -> bool:
             entries = await self.client.get(f"/api/config/config_entries/entry?domain={DOMAIN}")

@@ -170,3 +170,5 @@ async def test_notification_blueprint(stack: Stack) -> None:
         await client.request("DELETE", "/api/config/automation/config/e2e_blueprint", expect=200)
         await runner.cleanup()
         events.close()
+        # The video ends with 150 s of nobody: the stack's scene back for the tests after this one.
+        await stack.restore_scene()

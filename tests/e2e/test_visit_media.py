@@ -194,3 +194,5 @@ async def test_a_visit_in_the_media_browser(stack: Stack, browser: Browser, arti
     finally:
         await session.close()
         events.close()
+        # The video ends with 150 s of nobody: the stack's scene back for the tests after this one.
+        await stack.restore_scene()
