@@ -169,16 +169,30 @@ class ListenFrame:
 
     def stop(self) -> None:
         log.info("stopping: marking %s offline", self.service_id)
+        began = time.monotonic()
         self.stop_event.set()
         for events in list(self.events.values()):  # clips closed, their ends published first
             events.close()
+        clips = time.monotonic()
         self.mqtt.stop(final=(self.availability_topic, OFFLINE))
+        offline = time.monotonic()
         self.dispatcher.stop()
         if self._timer.is_alive():
             self._timer.join(2)
+        log.info(
+            "stopped in %.1f s (clips %.1f s, offline %.1f s, workers %.1f s)",
+            time.monotonic() - began,
+            clips - began,
+            offline - clips,
+            time.monotonic() - offline,
+        )
 
     def serve_forever(self) -> None:
-        self.stop_event.wait()
+        # Woken every second: a Python signal handler runs only in the main thread, and a
+        # SIGTERM the kernel hands to another thread (PyAV's, paho's, the recorder's) does not
+        # interrupt a wait without a timeout, so an untimed wait could miss the stop for good.
+        while not self.stop_event.wait(1.0):
+            pass
 
     def _no_workers(self) -> None:
         """Every worker was given up: stop, marked offline, with status 1 (to be restarted whole)."""

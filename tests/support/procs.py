@@ -48,8 +48,8 @@ class Command:
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
-            try:
-                self.proc.wait(15)
+            try:  # a deadline, not a duration (a busy machine), as CameraProcess.terminate's
+                self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -67,6 +67,17 @@ def children(pid: int) -> list[int]:
 
 def kill(pid: int, sig: int = signal.SIGKILL) -> None:
     os.kill(pid, sig)
+
+
+def signal_other_thread(pid: int, sig: int = signal.SIGTERM) -> int:
+    """`sig` to one thread of `pid` that is not its main thread (tgkill), as the kernel may
+    deliver a process's signal; returns that thread's id."""
+    import ctypes
+
+    tid = next(int(t) for t in sorted(os.listdir(f"/proc/{pid}/task")) if int(t) != pid)
+    if ctypes.CDLL(None, use_errno=True).tgkill(pid, tid, sig) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill {pid} {tid}")
+    return tid
 
 
 def camera_env(fake_picamera2: bool = False, **extra: str) -> dict[str, str]:
