@@ -229,8 +229,16 @@ async def test_visit_strip_shows_visits_and_plays_a_clip(
     await _card_screenshot(page, artifacts / "card-visits.png")
     await _strip_screenshot(page, artifacts / "card-visits-strip.png")
 
-    # A tap on the visit plays its clip in place of the live picture.
-    await _press(page, f'.visit[data-id="{ids["ready"]}"]')
+    # A tap on the visit plays its clip in place of the live picture. The visits that tests before
+    # this one recorded come first (the stack's scene has people): the visit is scrolled into view
+    # in the strip first, as a user scrolls to it (a click off the strip's edge taps nothing).
+    visit = f'.visit[data-id="{ids["ready"]}"]'
+    await _card_js(
+        page,
+        f"root.querySelector({json.dumps(visit)}).scrollIntoView({{block: 'nearest', inline: 'center'}});"
+        " return true;",
+    )
+    await _press(page, visit)
     try:
         duration = await _until_card(
             stack,
