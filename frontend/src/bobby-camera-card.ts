@@ -100,8 +100,6 @@ export class BobbyCameraCard extends LitElement {
     if (changed.has("hass")) this._visits.hassChanged();
     // Editing the regions needs the live picture: a clip being played stops.
     if (this._editor.editing) this._visits.stop();
-    // Editing the regions needs the live picture: a clip being played stops.
-    if (this._editor.editing) this._visits.stop();
     this._observe();
     // The picture's own size, read again at every render: an MJPEG stream fires `load` once.
     const img = this.renderRoot.querySelector<HTMLImageElement>(".picture img");
