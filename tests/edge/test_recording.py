@@ -188,11 +188,20 @@ def hw_recorder(tmp_path, cam, **kw):
     return rec, chunks, clips
 
 
+def wait_until(predicate, timeout: float = 60.0, what: str = "condition") -> None:
+    """Wait for a condition, not for a time: the encoder's thread runs late on a busy machine."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.05)
+
+
 def test_hardware_encoder_chunks_and_retention(tmp_path, picam):
     rec, chunks, _ = hw_recorder(tmp_path, picam, chunk_seconds=1.0, clips=False)
-    time.sleep(3.5)
+    wait_until(lambda: len(chunks) >= 3, what="three closed chunks")
+    chunks = chunks[:3]
     files = recorded_files(tmp_path / "rec", "garden")
-    assert len(chunks) == 3 and [str(f) for f in files[:3]] == [c[0] for c in chunks]
+    assert [str(f) for f in files[:3]] == [c[0] for c in chunks]
     for path, start, end in chunks:
         count, seconds = probe(path)
         assert count == FPS and seconds == pytest.approx(1.0, abs=0.1), (path, count, seconds)
@@ -201,12 +210,14 @@ def test_hardware_encoder_chunks_and_retention(tmp_path, picam):
     # Retention by size, the same code as the software path: the oldest go, the open one stays.
     sizes = [f.stat().st_size for f in files[:3]]
     rec.s = settings(tmp_path, chunk_seconds=1.0, clips=False, max_bytes=sum(sizes[:2]))
-    time.sleep(2.2)
+    wait_until(lambda: rec.counters["deleted"] >= 2, what="retention deleting the oldest chunks")
     left = recorded_files(tmp_path / "rec", "garden")
-    assert rec.counters["deleted"] >= 2 and files[0] not in left and rec.chunk.path in left
+    assert files[0] not in left and rec.chunk.path in left
     rec.close()
     status = rec.status()
-    assert status["state"] == "ok" and status["encoder"] == "picamera2 H264Encoder" and status["frames"] >= 50
+    # At least the frames of the three whole chunks checked above went through the encoder.
+    assert status["state"] == "ok" and status["encoder"] == "picamera2 H264Encoder"
+    assert status["frames"] >= 3 * FPS, status
     assert rec.encoder is None and not picam._encoders  # the encoder was stopped
 
 

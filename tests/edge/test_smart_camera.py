@@ -215,10 +215,14 @@ def test_mjpeg_viewers_do_not_slow_capture_and_recording_runs(mosquitto, tmp_pat
         assert min(counts) >= 10, counts  # every viewer got frames
         assert during["viewers"] == 5
         # Viewers and recording must not slow capture: judged against the rate this camera had just
-        # before on this machine (a busy machine lowers both alike; a capture loop that waited on
-        # viewers would fall far below it), and that rate itself near the 8 fps asked for.
-        assert before["capture_fps"] >= 0.5 * 8, before
-        assert during["capture_fps"] >= 0.75 * min(8, before["capture_fps"]), (before, during)
+        # before on this machine, and that rate itself near the 8 fps asked for. Each side is the best
+        # stats window of its period: a shared machine's load comes and goes between two single
+        # readings, while a capture loop that waited on viewers would be slow in every window.
+        stats = [(m.at, js(m)) for m in list(rec.messages) if m.topic == f"{t}/stats"]
+        best_before = max((s["capture_fps"] or 0) for at, s in stats if at < started)
+        best_during = max((s["capture_fps"] or 0) for at, s in stats if s.get("viewers") == 5)
+        assert best_before >= 0.5 * 8, (best_before, before)
+        assert best_during >= 0.75 * min(8, best_before), (best_before, best_during, during)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/snapshot.jpg", timeout=5) as r:
             assert r.read()[:2] == b"\xff\xd8"
         chunks = sorted((tmp_path / "rec").glob("pi_*Z.mp4"))

