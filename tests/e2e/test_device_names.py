@@ -8,6 +8,8 @@ layout around 1000 px every name of that card is cut, ours and HA's own diagnost
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 from tests.e2e.harness import Browser
@@ -40,7 +42,15 @@ async def test_snapshot_name_whole_and_person_icon(stack: Stack, browser: Browse
         await page.navigate(f"{stack.hass.url}/config/devices/device/{stack.device_id}")
         text = await page.wait_text("Snapshot", timeout=90)
         assert "Last pers" not in text
-        found = await page.deep_eval("*", CUT_JS.replace("NAME", '"Snapshot"'))
+        # Measured once the page's fonts are in and its cards laid out (a busy machine renders the
+        # device page in steps, and a fallback font is wider): a name really cut stays cut.
+        await page.evaluate("document.fonts.ready.then(() => true)")
+        deadline = time.monotonic() + 30
+        while True:
+            found = await page.deep_eval("*", CUT_JS.replace("NAME", '"Snapshot"'))
+            if (found and not any(f["cut"] for f in found)) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
         assert found, "no element with the text Snapshot"
         assert not any(f["cut"] for f in found), found
         await page.screenshot(artifacts / "e2e-device-names.png")

