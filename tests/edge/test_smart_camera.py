@@ -200,10 +200,16 @@ def test_mjpeg_viewers_do_not_slow_capture_and_recording_runs(mosquitto, tmp_pat
             rec.wait_topic(f"{t}/announce", where=lambda m: js(m)["platform"] == "picamera2", timeout=30)
         )
         assert announce["stream_url"] == f"http://127.0.0.1:{port}/video"
-        before = js(rec.wait_topic(f"{t}/stats", where=lambda m: (js(m)["capture_fps"] or 0) > 0, timeout=30))
+
+        # Three stats windows (2 s each) of capture with recording and no viewer, then three with five.
+        def capturing(m) -> bool:
+            return (js(m)["capture_fps"] or 0) > 0 and js(m).get("viewers") == 0
+
+        first = rec.wait_topic(f"{t}/stats", where=capturing, timeout=30)
+        rec.wait_topic(f"{t}/stats", where=capturing, after=first.at + 5.0, timeout=15)
         counts = [0] * 5
         threads = [
-            threading.Thread(target=read_mjpeg, args=(announce["stream_url"], 4.5, counts, i))
+            threading.Thread(target=read_mjpeg, args=(announce["stream_url"], 6.5, counts, i))
             for i in range(5)
         ]
         started = time.monotonic()
@@ -214,15 +220,17 @@ def test_mjpeg_viewers_do_not_slow_capture_and_recording_runs(mosquitto, tmp_pat
             th.join(15)
         assert min(counts) >= 10, counts  # every viewer got frames
         assert during["viewers"] == 5
-        # Viewers and recording must not slow capture: judged against the rate this camera had just
-        # before on this machine, and that rate itself near the 8 fps asked for. Each side is the best
-        # stats window of its period: a shared machine's load comes and goes between two single
+        # Viewers and recording must not slow capture. Judged against the rate this camera had just
+        # before, on this machine and under its load, not against the 8 fps asked for: make test shares
+        # two cores among three suites, and a CI run saw 3.65 fps here before any viewer came. Each
+        # side is the best of its windows: a shared machine's load comes and goes between single
         # readings, while a capture loop that waited on viewers would be slow in every window.
         stats = [(m.at, js(m)) for m in list(rec.messages) if m.topic == f"{t}/stats"]
-        best_before = max((s["capture_fps"] or 0) for at, s in stats if at < started)
-        best_during = max((s["capture_fps"] or 0) for at, s in stats if s.get("viewers") == 5)
-        assert best_before >= 0.5 * 8, (best_before, before)
-        assert best_during >= 0.75 * min(8, best_before), (best_before, best_during, during)
+        before = [s["capture_fps"] or 0 for at, s in stats if at < started and s.get("viewers") == 0]
+        with_viewers = [s["capture_fps"] or 0 for at, s in stats if s.get("viewers") == 5]
+        print(f"capture fps without viewers {before}, with five {with_viewers} (8 asked for)")
+        assert len(before) >= 3 and max(before) > 0, before
+        assert max(with_viewers) >= 0.75 * min(8, max(before)), (before, with_viewers, during)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/snapshot.jpg", timeout=5) as r:
             assert r.read()[:2] == b"\xff\xd8"
         chunks = sorted((tmp_path / "rec").glob("pi_*Z.mp4"))
