@@ -564,6 +564,36 @@ class HomeAssistantClient:
                 return entry["entity_id"]
         return None
 
+    async def camera_device(self, cam: str) -> dict | None:
+        """The HA device of Bobby camera `cam` (MQTT discovery's identifier), or None."""
+        for dev in await self.ws_command("config/device_registry/list"):
+            if ["mqtt", f"bobby_{cam}"] in dev["identifiers"]:
+                return dev
+        return None
+
+    async def delete_device(self, cam: str) -> None:
+        """The device page's Delete (docs/home-assistant.md "Remove a camera"): every config entry
+        of the camera's device removed from it. The device may go between two removals (the last
+        entry's removal, or HA's MQTT emptying it once listen_frame forgot the camera): "Unknown
+        device" is then the end, not an error."""
+        device = await self.camera_device(cam)
+        for entry_id in device["config_entries"] if device is not None else []:
+            device = await self.camera_device(cam)
+            if device is None:
+                return
+            if entry_id not in device["config_entries"]:
+                continue  # taken off by an earlier removal
+            try:
+                await self.ws_command(
+                    "config/device_registry/remove_config_entry",
+                    config_entry_id=entry_id,
+                    device_id=device["id"],
+                )
+            except AssertionError:
+                device = await self.camera_device(cam)
+                if device is not None and entry_id in device["config_entries"]:
+                    raise
+
     async def flow_step(self, flow: dict, body: dict, options: bool = False) -> dict:
         kind = "options/flow" if options else "flow"
         return await self.post(f"/api/config/config_entries/{kind}/{flow['flow_id']}", body)

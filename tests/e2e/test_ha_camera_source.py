@@ -43,10 +43,7 @@ def vtest_jpegs(media: Path, count: int = FRAMES) -> list[bytes]:
 
 
 async def _device(stack: Stack) -> dict | None:
-    for dev in await stack.client.ws_command("config/device_registry/list"):
-        if ["mqtt", f"bobby_{CAM}"] in dev["identifiers"]:
-            return dev
-    return None
+    return await stack.client.camera_device(CAM)
 
 
 async def test_a_home_assistant_camera_becomes_a_bobby_camera(stack: Stack, media_dir: Path) -> None:
@@ -112,16 +109,10 @@ async def test_a_home_assistant_camera_becomes_a_bobby_camera(stack: Stack, medi
         assert {e["entity_id"].split(".")[0] for e in ours} >= {"camera", "binary_sensor"}, ours
         print(f"\nHA camera -> Bobby camera -> person on: {time.monotonic() - t0:.1f} s")
     finally:
-        # The device page's Delete (docs/home-assistant.md "Remove a camera"): every config entry
-        # of the device removed from it (the MQTT integration's and ours, which takes our entry
-        # with it and publishes the camera's `forget`).
+        # The device page's Delete: the MQTT integration's entry and ours taken off the device
+        # (ours takes our entry with it and publishes the camera's `forget`).
         device = await _device(stack)
-        for entry_id in device["config_entries"] if device is not None else []:
-            if await _device(stack) is None:
-                break  # the last entry's removal took the device with it
-            await client.ws_command(
-                "config/device_registry/remove_config_entry", config_entry_id=entry_id, device_id=device["id"]
-            )
+        await client.delete_device(CAM)
         if device is None and bobby_id is not None:
             await client.request("DELETE", f"/api/config/config_entries/entry/{bobby_id}")
         if generic_id is not None:

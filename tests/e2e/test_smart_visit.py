@@ -38,10 +38,7 @@ WIDTH, HEIGHT = 384, 288
 
 
 async def _device(stack: Stack) -> dict | None:
-    for dev in await stack.client.ws_command("config/device_registry/list"):
-        if ["mqtt", f"bobby_{CAM}"] in dev["identifiers"]:
-            return dev
-    return None
+    return await stack.client.camera_device(CAM)
 
 
 async def test_a_smart_camera_visit_in_the_media_browser(stack: Stack, browser: Browser) -> None:
@@ -182,19 +179,7 @@ async def test_a_smart_camera_visit_in_the_media_browser(stack: Stack, browser: 
     finally:
         # The device page's Delete: every config entry of the device removed from it (MQTT's and
         # ours; ours publishes the camera's `forget`: it empties its discovery and announce).
-        device = await _device(stack)
-        for config_entry in device["config_entries"] if device is not None else []:
-            if await _device(stack) is None:
-                break  # the last entry's removal took the device with it
-            try:
-                await client.ws_command(
-                    "config/device_registry/remove_config_entry",
-                    config_entry_id=config_entry,
-                    device_id=device["id"],
-                )
-            except AssertionError:  # "Unknown device": HA's MQTT removed it meanwhile
-                if await _device(stack) is not None:
-                    raise
+        await client.delete_device(CAM)
         entries = await client.get(f"/api/config/config_entries/entry?domain={DOMAIN}")
         if entry_id is not None and any(e["entry_id"] == entry_id for e in entries):
             await client.request("DELETE", f"/api/config/config_entries/entry/{entry_id}")
