@@ -59,8 +59,10 @@ def test_frames_at_rate_and_size_with_announce_and_availability(mosquitto, tmp_p
         first = rec.wait_topic(f"{base}/garden/frame", timeout=20)
         time.sleep(3.0)
         frames = frames_between(rec, f"{base}/garden/frame", first.at, first.at + 3.0)
-        # 4 fps for 3 s: 12 frames, the first counted at t=0.
-        assert 10 <= len(frames) <= 14, len(frames)
+        # 4 fps for 3 s: 12 frames, the first counted at t=0. The lower bound leaves room for a
+        # busy machine delaying a few frames past their period (make test runs suites side by
+        # side); half the rate (6) still fails, and so does an unpaced source (the upper bound).
+        assert 8 <= len(frames) <= 14, len(frames)
         img = cv2.imdecode(np.frombuffer(frames[-1].payload, np.uint8), cv2.IMREAD_COLOR)
         assert img.shape == (240, 320, 3)
         # The capture time travels as an MQTT v5 user property.
@@ -140,7 +142,7 @@ def test_stream_off_on_acknowledged_and_remembered_across_restart(mosquitto, tmp
             f"{t}/stream/state", where=lambda m: json.loads(m.payload)["state"] == "ON", after=quiet_from
         )
         assert json.loads(on_ack.payload)["request_id"] is None
-        rec.wait_topic(f"{t}/frame", after=on_ack.at, timeout=5)
+        rec.wait_topic(f"{t}/frame", after=on_ack.at, timeout=15)  # generous: a busy machine
         assert "refused a command" in camera.log
 
         # OFF again, then restart the camera: it adopts its retained OFF and sends nothing.
