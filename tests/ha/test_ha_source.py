@@ -48,7 +48,7 @@ from custom_components.bobby_camera.ha_source import (
 from tests.conftest import MEDIA
 from tests.support.still_server import StillServer, jpeg_of
 
-from .conftest import fire, published
+from .conftest import fire, published, real_mqtt_client
 
 CAM = "front_door"
 BASE = "bobby"
@@ -169,6 +169,8 @@ async def test_frames_at_the_rate_then_offline(
     # Its resolution, once known, is announced.
     assert json.loads(last(mqtt_mock, f"{T}/announce")[0])["resolution"] == [640, 480]
 
+    # A frame is in the mock's calls once its publish starts, counted once it is done.
+    await until("9 frames counted", lambda: entry.runtime_data.source.counters["published"] >= 9)
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     source = diagnostics["source"]
     assert source["entity_id"] == SOURCE and source["online"] is True
@@ -307,7 +309,13 @@ async def test_retained_stream_off_is_adopted(
         entry = source_entry(fps=5.0)
         entry.add_to_hass(hass)
         setup = hass.async_create_task(hass.config_entries.async_setup(entry.entry_id))
-        await until("the subscription", lambda: entry.state is ConfigEntryState.LOADED)
+        # The retained state comes as soon as the source has subscribed: the wait starts after
+        # that, while the entry only becomes LOADED once its platforms are set up (on a busy
+        # machine that can take longer than the wait, and frames would have started).
+        await until(
+            "the subscription",
+            lambda: any(s.topic == f"{T}/stream/state" for s in real_mqtt_client(hass).subscriptions),
+        )
         fire(hass, f"{T}/stream/state", {"state": "OFF", "request_id": None, "at": 1.0}, retain=True)
         await setup
         await asyncio.sleep(1.5)
