@@ -140,7 +140,9 @@ def test_outage_keeps_only_what_is_still_true_and_availability_leads(own_mosquit
         will=(avail, "offline"),
         on_connected=lambda mc: mc.publish(avail, "online", qos=1, retain=True),
         min_backoff=0.1,
-        stale_after=1.0,
+        # Not 1 s: the fresh event below waits for the broker's start and the next reconnection
+        # attempt (up to RECONNECT_MAX, 2 s, apart), which a busy machine can push past 1 s.
+        stale_after=5.0,
         pending_max_messages=10,
     )
     client.start()
@@ -155,7 +157,7 @@ def test_outage_keeps_only_what_is_still_true_and_availability_leads(own_mosquit
             assert client.publish("outage/frame", b"jpeg", qos=0).rc == mqtt.MQTT_ERR_NO_CONN
             client.publish("outage/state", f"state {i}", qos=1, retain=True)
         client.publish("outage/event", "old event", qos=1)
-        time.sleep(1.2)  # the old event is now stale
+        time.sleep(5.2)  # the old event is now stale
         client.publish("outage/event", "fresh event", qos=1)
         assert client.pending() == 10
         own_mosquitto.start()
