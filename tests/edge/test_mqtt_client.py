@@ -244,15 +244,19 @@ def test_maximum_packet_size_makes_the_broker_drop_oversized_messages(own_mosqui
         on_message=lambda msg: got.append(msg.payload),
         max_packet_size=limit,
     )
-    client.start()
+    # A retained marker (this broker is the test's own): its arrival says the subscription is in
+    # place, where a fixed 0.3 s may not be on a busy machine.
     sender = Collector(own_mosquitto, "unused/#")
+    sender.publish("mps/ready", b"ready", qos=1, retain=True)
+    client.start()
     try:
-        time.sleep(0.3)
+        assert _wait(lambda: b"ready" in got, 30), "the subscription is not in place"
+        got.clear()
         sender.publish("mps/frame", b"a" * (limit + 1), qos=0)  # over the limit, never sent to us
         sender.publish("mps/frame", b"b" * 1000, qos=0)
         sender.publish("mps/frame", b"c" * (limit * 4), qos=1)
         sender.publish("mps/frame", b"d" * 20_000, qos=1)
-        assert _wait(lambda: len(got) >= 2, 5)
+        assert _wait(lambda: len(got) >= 2, 30)
         time.sleep(0.5)
         assert [p[:1] for p in got] == [b"b", b"d"]
         assert client.connected.is_set() and client.connect_count == 1  # still the same connection
