@@ -594,6 +594,20 @@ class HomeAssistantClient:
                 if device is not None and entry_id in device["config_entries"]:
                     raise
 
+    async def delete_entry(self, entry_id: str) -> None:
+        """The entry's ⋮ > Delete, if it is still there. HA may be removing it itself meanwhile (a
+        Bobby entry goes with its device: async_remove_config_entry_device): an entry gone
+        between the look and the DELETE is the end, not an error."""
+        entries = await self.get("/api/config/config_entries/entry")
+        if not any(e["entry_id"] == entry_id for e in entries):
+            return
+        try:
+            await self.request("DELETE", f"/api/config/config_entries/entry/{entry_id}")
+        except AssertionError:
+            entries = await self.get("/api/config/config_entries/entry")
+            if any(e["entry_id"] == entry_id for e in entries):
+                raise
+
     async def flow_step(self, flow: dict, body: dict, options: bool = False) -> dict:
         kind = "options/flow" if options else "flow"
         return await self.post(f"/api/config/config_entries/{kind}/{flow['flow_id']}", body)
