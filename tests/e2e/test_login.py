@@ -98,7 +98,13 @@ async def test_a_wrong_camera_login_backs_off_and_connects_once_fixed(
         assert 3 <= attempts <= 6, (attempts, window, logs())
         assert camera_log.count(REFUSED) == 1, logs()
         assert camera.running and lf.running, logs()
-        assert "connected to mqtt://listen_frame:***@" in tail(lf.log_path, 100_000), logs()
+        await until(
+            "listen_frame connected with its user",
+            lambda: "connected to mqtt://listen_frame:***@" in tail(lf.log_path, 100_000),
+            60,
+            0.5,
+            logs,
+        )
         flows = await client.ws_command("config_entries/flow/progress")
         assert not any(f["handler"] == DOMAIN for f in flows), flows  # nothing of the camera in HA yet
 
