@@ -104,7 +104,9 @@ async def test_card_draws_and_saves_a_region(stack: Stack, browser: Browser, art
     assert "person" in count_text.lower(), count_text
     await page.screenshot(artifacts / "card-view.png")
 
-    # Edit mode (the e2e user is the owner: an admin).
+    # Edit mode (the e2e user is the owner: an admin). The clicks below go to positions measured
+    # on the page: once its fonts are in (a late font moves what is below the header).
+    await page.evaluate("document.fonts.ready.then(() => true)")
     await _press(page, ".footer button.primary")
     await _until_card(stack, page, "the edit panel", "return !!root.querySelector('button.add');")
     await _press(page, "button.add")
