@@ -205,7 +205,10 @@ async def test_card_with_a_crowd_and_overlapping_regions(
         )
         assert layers[0] == layers[1] and float(layers[2]) < 0.5, layers
 
-        # Many frames: the chips never overlap, whatever the crowd does.
+        # Many frames: the chips never overlap, whatever the crowd does. Read once the page's fonts
+        # are in: the card measures a chip's text in the font it draws it in, which a busy machine
+        # may still be loading (a text measured and drawn in a stand-in font until then).
+        await page.evaluate("document.fonts.ready.then(() => true)")
         best: dict[str, Any] | None = None
         samples = 0
         deadline = time.monotonic() + 60
@@ -229,6 +232,9 @@ async def test_card_with_a_crowd_and_overlapping_regions(
         await page.send(
             "Emulation.setDeviceMetricsOverride", width=420, height=800, deviceScaleFactor=2, mobile=True
         )
+        # The card lays its chips out for the width its ResizeObserver reported: read once it has
+        # seen the new width (a reading before that is of the tablet's layout squeezed).
+        await card_until("the card at a phone's width", "return card._width > 0 && card._width <= 420;", 30)
         seen = 0
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline and seen < 20:
