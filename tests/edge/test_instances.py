@@ -155,7 +155,17 @@ def test_instances_act_as_one_detector(mosquitto, model_path, media_dir, count):
         for key in ("frames_in", "analysed", "dropped"):
             values = [s[key] for s in figures]
             assert values == sorted(values), (key, values)
-        assert figures[-1]["analysed"] >= 0.8 * figures[-1]["frames_in"] > 0
+        # Every frame that came in is accounted for: analysed, or dropped for a newer one of its camera
+        # (the workers were busy: how many depends on the machine's load, not on the instances), or
+        # skipped; what is left is at most the frames in flight (one a camera waiting and one a worker
+        # in each instance, the restarted one too, and those the killed one held).
+        last = figures[-1]
+        accounted = last["analysed"] + last["dropped"] + last["skipped"] + last["motion_skipped"]
+        print(
+            f"camera's counters at the end: {last['frames_in']} in, {last['analysed']} analysed, "
+            f"{last['dropped']} dropped, {last['skipped'] + last['motion_skipped']} skipped"
+        )
+        assert last["analysed"] > 0 and 0 <= last["frames_in"] - accounted <= 4 * (count + 1), last
 
         # ---- all stopped: the entities follow the last owner's availability, now offline ---------
         feeder.close()
