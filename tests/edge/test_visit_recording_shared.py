@@ -56,7 +56,9 @@ def test_with_a_share_group_the_owner_records_every_frame(mosquitto, model_path,
         for name in ("a", "b"):
             client.wait_payload(f"{base}/listen_frame/{name}/availability", b"online", timeout=60)
         client.wait_for(lambda: client.last(f"{t}/person") == b"OFF", 30, "the person state OFF")
-        time.sleep(4.0)  # both instances see each other; the owner subscribed to the camera itself
+        # Both instances see each other (awaited: a busy machine may take longer than the sleep) ...
+        client.wait_json(f"{t}/stats", lambda s: len(s["services"]) == 2, timeout=60)
+        time.sleep(4.0)  # ... and the owner subscribed to the camera itself
         shown = feeder.show(frames["people"])
         start = wait_event(client, f"{t}/event", "start")
         time.sleep(6.0)
