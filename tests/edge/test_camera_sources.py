@@ -46,8 +46,10 @@ def test_file_source_rate_size_and_colour(media_dir):
         frames = [src.read() for _ in range(11)]
         elapsed = time.monotonic() - t0
     assert all(f is not None and f.shape == (240, 320, 3) and f.dtype == np.uint8 for f in frames)
-    # 11 frames at 10 fps: the first at once, then 10 periods of 0.1 s.
-    assert 0.9 <= elapsed < 1.5, elapsed
+    # 11 frames at 10 fps: the first at once, then 10 periods of 0.1 s. Up to 1.9 s: a frame held up
+    # past its period (a busy machine: 1.84 s with make test's suites and CPU hogs beside) slips the
+    # schedule; half the rate (2 s) still fails.
+    assert 0.9 <= elapsed < 1.9, elapsed
     # RGB order, not OpenCV's BGR.
     assert np.abs(frames[0].astype(int) - first_frame_rgb(path, (320, 240)).astype(int)).mean() < 1.0
     assert src.platform == "file"
@@ -59,7 +61,7 @@ def test_file_source_defaults_to_the_files_rate(media_dir):
         t0 = time.monotonic()
         for _ in range(16):
             assert src.read() is not None
-        assert 0.9 <= time.monotonic() - t0 < 1.5
+        assert 0.9 <= time.monotonic() - t0 < 1.9  # as above: half the rate (2 s) still fails
 
 
 def test_tree_avi_survives_undecodable_tail_and_loops(media_dir):
