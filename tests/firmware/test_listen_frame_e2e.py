@@ -53,11 +53,19 @@ def test_listen_frame_finds_people_in_the_firmware_frames(mosquitto, hw, tmp_pat
         board.start()
         first = obs.wait_json(board.topic("detections"), lambda d: d["persons"] >= 1, timeout=30)
         t0 = time.monotonic()
+
+        def since_t0():
+            return [m for m in obs.on(board.topic("detections")) if m.at >= t0]
+
         time.sleep(3.0)
-        detections = [m for m in obs.on(board.topic("detections")) if m.at >= t0]
+        # At least four more: at 2 fps they come within the 3 s, later on a busy machine (the board
+        # and listen_frame share two cores with make test's other suites); a stream that stopped fails.
+        obs.wait_for(lambda: len(since_t0()) >= 4, 30, "four more detections")
+        detections = since_t0()
+        took = time.monotonic() - t0
         frames = obs.count(board.topic("frame"), after=t0)
         persons = [json.loads(m.payload)["persons"] for m in detections]
-        print(f"{frames} frames, {len(detections)} detections in 3 s; persons per frame {persons}")
+        print(f"{frames} frames, {len(detections)} detections in {took:.1f} s; persons per frame {persons}")
         assert first["camera"] == board.cam and first["size"] == [640, 480]
         assert all(o["label"] == "person" for o in first["objects"])
         assert len(detections) >= 4 and all(p >= 1 for p in persons)
