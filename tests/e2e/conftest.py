@@ -41,6 +41,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
+            # pytest-timeout's 300 s (pyproject.toml) guards against a hang; here it also counts the
+            # stack's start (a session fixture: the first test of a process pays for it), and every
+            # step waits with a deadline of its own. In a make test run beside other suites a test
+            # took 190 s and its setup 56 s more: 600 s unless the test says otherwise.
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(600))
 
     def rank(item: pytest.Item) -> int:
         name = Path(item.fspath).stem
