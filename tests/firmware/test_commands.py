@@ -35,7 +35,8 @@ def test_streaming_off_and_on(mosquitto, hw, tmp_path):
         obs.publish(board.topic("stream/set"), "ON")
         ack = obs.wait_json(board.topic("stream/state"), lambda s: s["state"] == "ON", after=t1)
         assert ack["request_id"] is None
-        obs.wait_first(board.topic("frame"), after=t1, timeout=15)  # frames again (a busy machine may be slow)
+        # Frames again (15 s: the simulated board on a busy machine may be slow to send).
+        obs.wait_first(board.topic("frame"), after=t1, timeout=15)
         # The retained copy is what Home Assistant (and the camera after a reboot) reads.
         late = Collector(mosquitto, board.topic("stream/state"))
         retained = late.wait_json(board.topic("stream/state"))
