@@ -105,11 +105,12 @@ suite_e2e() {
 }
 
 status=0
+failed=()  # the suites that did not pass, named at the end (lint has no JUnit file to count)
 start=$SECONDS
 lanes=${BOBBY_TEST_LANES:-3}
 if [ "$lanes" = 1 ]; then
   for s in lint edge firmware reliability ha hassfest frontend e2e; do
-    "suite_$s" "$@" || status=1
+    "suite_$s" "$@" || { status=1; failed+=("$s"); }
   done
 else
   # The longest first, so that the short ones fill the gaps at the end.
@@ -124,7 +125,7 @@ else
         cat "artifacts/suite-$s.log"
         rc=$(cat "artifacts/suite-$s.status")
         echo "=== $s ended (exit $rc) $((SECONDS - start)) s after the start ==="
-        [ "$rc" = 0 ] || status=1
+        [ "$rc" = 0 ] || { status=1; failed+=("$s"); }
       else
         still+=("$s")
       fi
@@ -143,4 +144,5 @@ fi
 cpu
 echo "=== every suite after $((SECONDS - start)) s (CPU $CPU s in all) ==="
 .venv/bin/python scripts/junit_summary.py artifacts/junit-*.xml || status=1
+[ ${#failed[@]} -eq 0 ] || echo "suites that failed: ${failed[*]} (their logs: artifacts/suite-<name>.log)"
 exit $status
