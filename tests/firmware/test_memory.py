@@ -14,7 +14,7 @@ from tests.firmware.helpers import base_config
 
 def _run_frames(app, n: int) -> int:
     target, steps = app.frames + n, 0
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a deadline: 5 s at 20 fps, slower under tracemalloc and load
     while app.frames < target:
         app.step()
         steps += 1
