@@ -354,7 +354,7 @@ def test_clean_shutdown_marks_service_offline(mosquitto, model_path, sig):
     c.wait_payload(f"{base}/listen_frame/s/availability", b"online", timeout=60)
     workers = worker_pids(cmd.pid)
     cmd.signal(sig)
-    assert cmd.wait(20) == 0
+    assert cmd.wait(60) == 0  # a deadline: a clean stop on a busy machine took over 10 s (procs.py)
     assert c.last(f"{base}/listen_frame/s/availability") == b"offline"
     assert all(not Path(f"/proc/{w}").exists() for w in workers), "a worker outlived the service"
     c.close()
