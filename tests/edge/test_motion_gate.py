@@ -275,7 +275,9 @@ def test_still_scene_with_sensor_noise_is_inferred_at_most_one_frame_in_five(ser
     assert len(client.payloads(f"{base}/quiet/detections")) == gated["analysed"]
     # The same frames without the gate: every one inferred (the test can tell the two apart).
     assert ungated["motion_skipped"] == 0 and ungated["analysed"] + ungated["dropped"] == sent[1]
-    assert ungated["analysed"] >= 0.9 * sent[1]
+    # Most inferred (the rest dropped for a newer frame, as many as the machine's load makes the
+    # workers fall behind): well above the one in five of the gated camera.
+    assert ungated["analysed"] >= 0.5 * sent[1], ungated
     # The service's own stats count the camera's skips too (published on their own timer).
     client.wait_for(
         lambda: (
