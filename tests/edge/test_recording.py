@@ -214,8 +214,11 @@ def test_hardware_encoder_chunks_and_retention(tmp_path, picam):
     sizes = [f.stat().st_size for f in files[:3]]
     rec.s = settings(tmp_path, chunk_seconds=1.0, clips=False, max_bytes=sum(sizes[:2]))
     wait_until(lambda: rec.counters["deleted"] >= 2, what="retention deleting the oldest chunks")
-    left = recorded_files(tmp_path / "rec", "garden")
-    assert files[0] not in left and rec.chunk.path in left
+    # Under the recorder's lock: not between a chunk's close (retention runs then) and the next
+    # one's opening, where the encoder's thread (late on a busy machine) may be.
+    with rec.lock:
+        left, chunk = recorded_files(tmp_path / "rec", "garden"), rec.chunk
+    assert files[0] not in left and chunk is not None and chunk.path in left
     rec.close()
     status = rec.status()
     # At least the frames of the three whole chunks checked above went through the encoder.
