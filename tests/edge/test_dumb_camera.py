@@ -254,14 +254,25 @@ def test_live_view_serves_the_published_jpegs(mosquitto, tmp_path, media_dir):
                 if line.startswith(b"Content-Length:"):
                     r.readline()
                     served.append(r.read(int(line.split(b":")[1])))
-        # The JPEGs served are the ones published, byte for byte (the last may still be on its way).
-        rec.wait_for(
-            lambda: set(served) <= {m.payload for m in rec.on(f"{t}/frame")},
-            timeout=5,
-            what="served frames published",
-        )
+
+        # The JPEGs served are the ones published, byte for byte (the last may still be on its way),
+        # except those the live view got while MQTT's socket had not taken the previous frame: on a
+        # busy machine the camera skips publishing one (dropped_busy) but the view keeps its rate.
+        def unpublished() -> set[bytes]:
+            return set(served) - {m.payload for m in rec.on(f"{t}/frame")}
+
+        try:
+            rec.wait_for(lambda: not unpublished(), timeout=10, what="served frames published")
+        except AssertionError:
+            pass  # judged below against the camera's own count of frames it did not publish
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/status.json", timeout=5) as r:
             status = json.loads(r.read())
+        missing = unpublished()
+        assert len(missing) < len(set(served)), "no frame served was one published"
+        assert len(missing) <= status["stats"]["dropped_busy"] + status["stats"]["dropped_disconnected"], (
+            len(missing),
+            status["stats"],
+        )
         assert status["mode"] == "dumb" and "rois" not in status and "person" not in status
         assert status["stats"]["published"] > 0
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
