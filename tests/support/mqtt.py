@@ -53,7 +53,9 @@ class Collector:
             self.client.username_pw_set(username, password)
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
-        assert self.subscribed.wait(5), "test client could not connect and subscribe"
+        # 30 s: a local broker answers in milliseconds, but a busy machine (make test runs suites
+        # and files in parallel on two cores) may not schedule the client's network thread for a while.
+        assert self.subscribed.wait(30), "test client could not connect and subscribe"
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
         props = {}
