@@ -138,6 +138,30 @@ def test_event_clip_has_pre_roll_and_post_roll(tmp_path, frames):
     assert clip.duration == pytest.approx(seconds, abs=0.01)
 
 
+def test_a_sensor_slower_than_its_rate_still_gets_the_whole_pre_roll(tmp_path, frames):
+    # Keyframes come every FPS frames: from a sensor at a third of its rate (the dark, a busy
+    # machine) that is every 3 s. At the person, the newest keyframe at least pre_roll old may then
+    # be more than pre_roll + 1 s back: the ring keeps it (it kept only pre_roll + 1 s: 0.6 s here).
+    clips = []
+    rec = Recorder(
+        settings(tmp_path, continuous=False, clips=True, pre_roll=1.0, post_roll=1.0), on_clip=clips.append
+    )
+    start, step = 1_763_730_000.0, 0.3  # keyframes at 0, 3, 6, 9, 12 s
+    for i in range(60):
+        t = start + i * step
+        if i in (42, 45):  # person at 12.6 s (the keyframe at 12 s is 0.6 s old), gone at 13.5 s
+            rec.person_changed(i == 42, t)
+        rec.add_frame(frames[i % len(frames)], t)
+        if i < 40:  # the ring never holds more than a keyframe old enough and what came after it
+            assert len(rec.ring) <= 2 * FPS + 1, (i, len(rec.ring))
+    rec.close(start + 60 * step)
+    (clip,) = clips
+    assert clip.ok and clip.start - start == pytest.approx(9.0, abs=0.01), clip.start - start
+    count, seconds = probe(clip.path)
+    assert seconds == pytest.approx(clip.end - clip.start - step + 1 / FPS, abs=0.01), seconds
+    assert count == 49 - 30, count  # from the keyframe at 9 s to the post-roll's end (14.5 s)
+
+
 def test_unwritable_directory_is_reported_and_frames_keep_flowing(tmp_path, frames):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
@@ -230,27 +254,47 @@ def test_hardware_encoder_chunks_and_retention(tmp_path, picam):
     assert rec.encoder is None and not picam._encoders  # the encoder was stopped
 
 
+def keyframe_offsets(path) -> list[float]:
+    """Seconds from an MP4's first packet to each of its keyframes."""
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        packets = [p for p in c.demux(stream) if p.pts is not None]
+    first = min(p.pts for p in packets)
+    return sorted(float((p.pts - first) * stream.time_base) for p in packets if p.is_keyframe)
+
+
 def test_hardware_encoder_event_clip_has_pre_roll_and_post_roll(tmp_path, picam):
     rec, chunks, clips = hw_recorder(tmp_path, picam, continuous=False, pre_roll=1.0, post_roll=1.0)
-    time.sleep(2.3)
+
+    def old_keyframe() -> bool:
+        with rec.lock:
+            return any(pkt.key and time.time() - t >= 1.1 for t, pkt in rec.ring)
+
+    # The person comes once a keyframe (one every FPS frames: a second, or more when the fake
+    # sensor runs late on a busy machine) is at least the pre-roll old.
+    wait_until(old_keyframe, what="a keyframe the pre-roll old")
     on = time.time()
     rec.person_changed(True, on)
     time.sleep(1.0)
     off = time.time()
     rec.person_changed(False, off)
-    time.sleep(1.6)
+    wait_until(lambda: clips, what="the clip closed by its post-roll")
     rec.close()
     assert chunks == [] and len(clips) == 1
     (clip,) = clips
     path, start, end = clip.path, clip.start, clip.end
     assert clip.ok and path == str(tmp_path / "rec" / "garden" / f"{clip.visit_id}.mp4")
-    # It starts at the newest keyframe (one a second) at least pre_roll before the person.
-    assert 1.0 - 0.1 <= on - start <= 2.0 + 0.1, on - start
-    assert end - off == pytest.approx(1.0, abs=0.2)
+    # It starts at the newest keyframe at least pre_roll before the person: the clip's next
+    # keyframe, if any came before the person, is younger than that.
+    assert on - start >= 1.0 - 0.1, on - start
+    later = [start + k for k in keyframe_offsets(path)[1:] if start + k <= on]
+    assert all(on - k < 1.0 + 0.1 for k in later), (on - start, [on - k for k in later])
+    # It ends at the first frame after the post-roll (frames a tenth of a second apart, more on a
+    # busy machine), not when the recorder closed.
+    assert 1.0 - 0.1 <= end - off <= 2.0, end - off
     count, seconds = probe(path)
-    assert seconds == pytest.approx(end - start, abs=0.25) and count == pytest.approx(
-        (end - start) * FPS, abs=3
-    )
+    assert seconds == pytest.approx(end - start, abs=0.5), (seconds, end - start)
+    assert FPS <= count <= (end - start) * FPS + 3, (count, end - start)
 
 
 def test_hardware_encoder_unwritable_directory_is_reported(tmp_path, picam):

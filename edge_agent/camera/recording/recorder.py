@@ -43,6 +43,10 @@ from edge_agent.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
+# How much older than the pre-roll the ring's oldest packet may be while it waits for a keyframe
+# old enough (normally they come a second apart, and the ring holds pre_roll + up to 1 s).
+RING_MAX_SECONDS = 10.0
+
 GiB = 1024**3
 
 
@@ -108,6 +112,7 @@ class PacketRecorder:
         self.lock = threading.RLock()
         self.t0: float | None = None  # capture time of pts 0
         self.ring: collections.deque[tuple[float, EncodedPacket]] = collections.deque()
+        self._ring_keys: collections.deque[float] = collections.deque()  # the ring's keyframes' times
         self.chunk: Mp4Writer | None = None
         self.chunk_start = 0.0
         self.clip: Mp4Writer | None = None
@@ -435,10 +440,7 @@ class PacketRecorder:
     def _route_locked(self, pkt: EncodedPacket, t: float) -> None:
         s = self.s
         if s.clips:
-            self.ring.append((t, pkt))
-            # Keep the pre-roll plus one keyframe interval, so a keyframe is always in the ring.
-            while self.ring and t - self.ring[0][0] > s.pre_roll + 1.0:
-                self.ring.popleft()
+            self._ring_add(pkt, t)
         if s.continuous:
             if self.chunk is not None and pkt.key and t - self.chunk_start >= s.chunk_seconds - self._slack:
                 self._close_chunk(t)
@@ -468,6 +470,30 @@ class PacketRecorder:
             self.clip, self.clip_until = None, None
             self._clip_failed(clip, t)
             return False
+
+    def _ring_add(self, pkt: EncodedPacket, t: float) -> None:
+        """The pre-roll ring: a keyframe at least pre_roll old stays in it however far apart the
+        keyframes come (they come every `fps` frames, so a sensor slower than its rate, in the dark
+        or on a busy machine, spaces them more than a second), so a clip can always start there;
+        the packets before that keyframe go. Never more than RING_MAX_SECONDS past the pre-roll."""
+        ring, keys = self.ring, self._ring_keys
+        ring.append((t, pkt))
+        if pkt.key:
+            keys.append(t)
+        # Nothing before the first keyframe can start a clip.
+        while ring and not ring[0][1].key and keys:
+            ring.popleft()
+        # The oldest keyframe's group goes once the next keyframe is itself old enough.
+        while len(keys) >= 2 and t - keys[1] >= self.s.pre_roll:
+            ring.popleft()
+            keys.popleft()
+            while ring and not ring[0][1].key:
+                ring.popleft()
+        # A bound whatever the keyframes do (an encoder that stopped sending them).
+        while ring and t - ring[0][0] > self.s.pre_roll + RING_MAX_SECONDS:
+            _, dropped = ring.popleft()
+            if dropped.key:
+                keys.popleft()
 
     def _start_clip(self, t: float) -> None:
         # Start at the newest keyframe at least pre_roll old (else the oldest one we have).
