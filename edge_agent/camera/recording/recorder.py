@@ -480,17 +480,13 @@ class PacketRecorder:
         ring.append((t, pkt))
         if pkt.key:
             keys.append(t)
-        # Nothing before the first keyframe can start a clip.
-        while ring and not ring[0][1].key and keys:
-            ring.popleft()
-        # The oldest keyframe's group goes once the next keyframe is itself old enough.
-        while len(keys) >= 2 and t - keys[1] >= self.s.pre_roll:
-            ring.popleft()
-            keys.popleft()
-            while ring and not ring[0][1].key:
-                ring.popleft()
-        # A bound whatever the keyframes do (an encoder that stopped sending them).
-        while ring and t - ring[0][0] > self.s.pre_roll + RING_MAX_SECONDS:
+        # Dropped from the head: a packet before the first keyframe (it cannot start a clip), the
+        # oldest keyframe's group once the next keyframe is itself old enough, anything past the bound.
+        while ring and (
+            (keys and not ring[0][1].key)
+            or (len(keys) >= 2 and t - keys[1] >= self.s.pre_roll)
+            or t - ring[0][0] > self.s.pre_roll + RING_MAX_SECONDS
+        ):
             _, dropped = ring.popleft()
             if dropped.key:
                 keys.popleft()
